@@ -1,0 +1,204 @@
+"""May this actor end this session from this surface? (R1, R3, R4, R6, R7, R8, R10, R11).
+
+Every surface -- End Chat, the list row menu, bulk End Sessions, logout, timers, macros and
+triggers -- asks :func:`may_end` and gets an answer with a reason a person can read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .channels import Channel, Family
+from .policy import Policy
+from .vocab import (
+    AGENT_SURFACES,
+    LIST_SURFACES,
+    ActorKind,
+    CapacityModel,
+    Permission,
+    SessionStatus,
+    Surface,
+    session_label,
+)
+
+P = Permission
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+
+    @classmethod
+    def ok(cls, reason: str = "") -> Decision:
+        return cls(True, reason)
+
+    @classmethod
+    def no(cls, reason: str) -> Decision:
+        return cls(False, reason)
+
+
+@dataclass(frozen=True)
+class Agent:
+    """What the rules need to know about an agent."""
+
+    id: int
+    name: str
+    permissions: frozenset[Permission] = frozenset()
+    is_admin: bool = False
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is ending: an agent by hand, or logout / a timer / a macro / a trigger.
+
+    ``agent`` is the person behind it when there is one (the agent logging out, the agent
+    who ran a macro); ``name`` is what the end record and transcript show.
+    """
+
+    kind: ActorKind
+    name: str
+    agent: Agent | None = None
+
+    @classmethod
+    def of_agent(cls, agent: Agent) -> Actor:
+        return cls(ActorKind.AGENT, agent.name, agent)
+
+    @property
+    def is_automatic(self) -> bool:
+        """Ends no person asked for at that moment: timers, triggers, system macros (R8)."""
+        return self.kind in (ActorKind.TIMER, ActorKind.TRIGGER) or (
+            self.kind is ActorKind.MACRO and self.agent is None
+        )
+
+    def describe(self) -> str:
+        if self.kind is ActorKind.AGENT:
+            return self.name
+        if self.kind is ActorKind.LOGOUT:
+            return f"{self.name} (logout)"
+        if self.kind is ActorKind.MACRO:
+            runner = f", run by {self.agent.name}" if self.agent else ""
+            return f"macro {self.name}{runner}"
+        if self.kind is ActorKind.TRIGGER:
+            return f"trigger {self.name}"
+        return "the system (no reply from the customer)"
+
+
+@dataclass(frozen=True)
+class EndFacts:
+    actor_kind: ActorKind
+    actor: str
+    surface: Surface
+    at: datetime
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    """What the rules need to know about a session."""
+
+    id: int
+    status: SessionStatus
+    channel: Channel
+    owner_id: int | None
+    owner_name: str | None
+    capacity_model: CapacityModel
+    ended: EndFacts | None = field(default=None)
+
+
+def fmt_time(at: datetime) -> str:
+    return at.strftime("%H:%M")
+
+
+def already_ended_reason(end: EndFacts) -> str:
+    who = end.actor if end.actor_kind is ActorKind.AGENT else f"{end.actor_kind.value} {end.actor}"
+    return f"already ended by {who} at {fmt_time(end.at)} from {end.surface.label}"
+
+
+def conversation_permissions(channel: Channel) -> tuple[Permission, ...]:
+    """R1: what an owner needs to end a session of this channel from the conversation."""
+    if channel.family is Family.ENHANCED_CHAT:
+        return (P.ENHANCED_CHAT_USER, P.ENHANCED_CHAT_REP)
+    return (P.MESSAGING_AGENT,)
+
+
+def _missing(agent: Agent, needed: tuple[Permission, ...]) -> Decision | None:
+    for perm in needed:
+        if perm not in agent.permissions:
+            return Decision.no(f"missing permission {perm.value}")
+    return None
+
+
+def _owner_check(agent: Agent, session: SessionFacts) -> Decision | None:
+    if session.owner_id == agent.id:
+        return None
+    if session.owner_name is None:
+        return Decision.no("not the owner: the session is not assigned to you")
+    return Decision.no(
+        f"not the owner: {session_label(session.id)} is owned by {session.owner_name}"
+    )
+
+
+def may_end(actor: Actor, session: SessionFacts, surface: Surface, policy: Policy) -> Decision:
+    """The single answer to "may ``actor`` end ``session`` from ``surface``?"."""
+    if session.status is SessionStatus.ENDED:
+        if session.ended is not None:
+            return Decision.no(already_ended_reason(session.ended))
+        return Decision.no("already ended")
+
+    if surface in AGENT_SURFACES or (actor.kind is ActorKind.MACRO and actor.agent is not None):
+        agent = actor.agent
+        if agent is None:
+            return Decision.no(f"{surface.label} ends need an agent")
+        if not policy.agents_can_end:
+            return Decision.no("agents may not end sessions: setting is off")
+        if surface in LIST_SURFACES:
+            return _may_end_from_list(agent, session, surface)
+        return _may_end_as_owner(agent, session, "End Chat")
+
+    if surface is Surface.LOGOUT:
+        if actor.agent is None or session.owner_id != actor.agent.id:
+            return Decision.no("not the owner: logout ends only your own sessions")
+        return Decision.ok()
+
+    # Timers, triggers and system macros: automatic endings happen whatever R8 says.
+    return Decision.ok()
+
+
+def _may_end_as_owner(agent: Agent, session: SessionFacts, what: str) -> Decision:
+    if session.status not in (SessionStatus.ACTIVE, SessionStatus.INACTIVE):
+        return Decision.no(f"session is {session.status.value}: {what} needs an Active session")
+    refusal = _owner_check(agent, session) or _missing(
+        agent, conversation_permissions(session.channel)
+    )
+    return refusal or Decision.ok()
+
+
+def _may_end_from_list(agent: Agent, session: SessionFacts, surface: Surface) -> Decision:
+    if surface is Surface.ROW and not session.channel.is_standard:
+        return Decision.no("row End Session is for standard channels only")
+    if (
+        session.status is SessionStatus.INACTIVE
+        and session.capacity_model is CapacityModel.STATUS_BASED
+    ):
+        return Decision.no(
+            "Inactive sessions cannot be ended from the list under status-based capacity"
+        )
+    refusal = _missing(agent, (P.END_MESSAGING_SESSION,))
+    return refusal or Decision.ok()
+
+
+def csat_decision(actor: Actor, policy: Policy) -> Decision:
+    """R9: is a CSAT survey sent to the customer when this actor ends a session?"""
+    if actor.kind not in (ActorKind.AGENT, ActorKind.LOGOUT) and not (
+        actor.kind is ActorKind.MACRO and actor.agent is not None
+    ):
+        return Decision.no(f"no CSAT survey: ended by {actor.kind.value}, not by an agent")
+    if not policy.csat_on_agent_end:
+        return Decision.no("no CSAT survey: the CSAT-on-agent-end setting is off")
+    return Decision.ok("a CSAT survey will be sent to the customer")
+
+
+def end_line(actor: Actor, at: datetime) -> str:
+    """R12: the transcript's system line, seen by the customer too."""
+    return f"Session ended by {actor.describe()} at {fmt_time(at)}"

@@ -1,0 +1,117 @@
+"""Deployment settings an admin controls (R8, R9, capacity model and units), as pure values.
+
+Settings are stored as text key/value pairs; this module knows every key, parses and validates
+values, and answers "which model / how many units for this channel".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .channels import CHANNELS_BY_ID, Channel
+from .vocab import CapacityModel
+
+AGENTS_CAN_END = "agents_can_end"
+CSAT_ON_AGENT_END = "csat_on_agent_end"
+CAPACITY_MODEL = "capacity_model"
+MESSAGING_LEGACY = "messaging_legacy"
+
+#: Settings a person may set with `settings set` (MESSAGING_LEGACY is set by `db upgrade`).
+GLOBAL_KEYS = (AGENTS_CAN_END, CSAT_ON_AGENT_END, CAPACITY_MODEL)
+
+
+class SettingError(ValueError):
+    """A key or value an admin typed that the product does not accept."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The effective settings of a deployment."""
+
+    agents_can_end: bool = True
+    csat_on_agent_end: bool = False
+    capacity_model: CapacityModel = CapacityModel.TAB_BASED
+    messaging_legacy: bool = False
+    agents_can_end_explicit: bool = False
+    channel_models: Mapping[str, CapacityModel] = field(default_factory=dict)
+    channel_units: Mapping[str, int] = field(default_factory=dict)
+
+    def model_for(self, channel: Channel) -> CapacityModel:
+        return self.channel_models.get(channel.id, self.capacity_model)
+
+    def units_for(self, channel: Channel) -> int:
+        return self.channel_units.get(channel.id, channel.default_units)
+
+
+def _parse_bool(key: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("on", "true", "yes", "1"):
+        return True
+    if value in ("off", "false", "no", "0"):
+        return False
+    raise SettingError(f"{key}: expected on or off, got {raw!r}")
+
+
+def _parse_model(key: str, raw: str) -> CapacityModel:
+    try:
+        return CapacityModel(raw.strip().lower())
+    except ValueError:
+        raise SettingError(f"{key}: expected tab-based or status-based, got {raw!r}") from None
+
+
+def _parse_units(key: str, raw: str) -> int:
+    try:
+        units = int(raw.strip())
+    except ValueError:
+        raise SettingError(f"{key}: expected a whole number of units, got {raw!r}") from None
+    if not 1 <= units <= 100:
+        raise SettingError(f"{key}: units must be between 1 and 100, got {units}")
+    return units
+
+
+def normalize_setting(key: str, raw: str) -> str:
+    """Validate ``key = raw`` and return the canonical stored text; raise SettingError."""
+    if key in (AGENTS_CAN_END, CSAT_ON_AGENT_END):
+        return "on" if _parse_bool(key, raw) else "off"
+    if key == CAPACITY_MODEL:
+        return _parse_model(key, raw).value
+    parts = key.split(".")
+    if len(parts) == 3 and parts[0] == "channel":
+        if parts[1] not in CHANNELS_BY_ID:
+            raise SettingError(f"{key}: unknown channel {parts[1]!r}")
+        if parts[2] == "capacity_model":
+            return _parse_model(key, raw).value
+        if parts[2] == "units":
+            return str(_parse_units(key, raw))
+    known = ", ".join([*GLOBAL_KEYS, "channel.<id>.capacity_model", "channel.<id>.units"])
+    raise SettingError(f"unknown setting {key!r}; settings are: {known}")
+
+
+def policy_from_rows(rows: Mapping[str, str]) -> Policy:
+    """Build the effective policy from stored key/value rows (already validated on write).
+
+    R8: "agents can end" is on by default, but off by default for a deployment whose messaging
+    was enabled before the feature existed (``messaging_legacy``) -- unless an admin set it.
+    """
+    legacy = rows.get(MESSAGING_LEGACY, "off") == "on"
+    explicit = AGENTS_CAN_END in rows
+    can_end = rows[AGENTS_CAN_END] == "on" if explicit else not legacy
+    models: dict[str, CapacityModel] = {}
+    units: dict[str, int] = {}
+    for key, value in rows.items():
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == "channel":
+            if parts[2] == "capacity_model":
+                models[parts[1]] = CapacityModel(value)
+            elif parts[2] == "units":
+                units[parts[1]] = int(value)
+    return Policy(
+        agents_can_end=can_end,
+        csat_on_agent_end=rows.get(CSAT_ON_AGENT_END, "off") == "on",
+        capacity_model=CapacityModel(rows.get(CAPACITY_MODEL, CapacityModel.TAB_BASED.value)),
+        messaging_legacy=legacy,
+        agents_can_end_explicit=explicit,
+        channel_models=models,
+        channel_units=units,
+    )

@@ -1,0 +1,125 @@
+"""Agents: add, change, list (admins are agents with the admin flag)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..domain.errors import Refused
+from ..domain.vocab import Permission, Presence
+from ..store import queries as q
+from ..store.models import Agent
+from .context import Ctx
+from .views import AgentView
+
+ALL_PERMISSIONS = tuple(p.value for p in Permission)
+
+
+def _view(r: Any) -> AgentView:
+    return AgentView(
+        id=r.id,
+        name=r.name,
+        capacity=r.capacity,
+        used=r.used_units,
+        permissions=sorted(q.parse_permissions(r.permissions)),
+        is_admin=bool(r.is_admin),
+        presence=r.presence,
+        logged_in=bool(r.logged_in),
+    )
+
+
+def parse_permission(text: str) -> Permission:
+    try:
+        return Permission(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"unknown permission {text!r}; permissions are: {', '.join(ALL_PERMISSIONS)}"
+        ) from None
+
+
+def _check_name(name: str) -> str:
+    clean = name.strip()
+    if not clean or len(clean) > 120 or not clean.isprintable():
+        raise ValueError(f"bad agent name {name!r}: 1-120 printable characters")
+    return clean
+
+
+async def add_agent(
+    ctx: Ctx,
+    name: str,
+    *,
+    capacity: int = 5,
+    permissions: Iterable[str] = (),
+    is_admin: bool = False,
+) -> AgentView:
+    name = _check_name(name)
+    if not 1 <= capacity <= 1000:
+        raise ValueError(f"capacity must be between 1 and 1000, got {capacity}")
+    perms = q.format_permissions(parse_permission(p) for p in permissions)
+    try:
+        async with ctx.db.write() as conn:
+            await conn.execute(
+                insert(Agent).values(
+                    name=name,
+                    capacity=capacity,
+                    used_units=0,
+                    permissions=perms,
+                    is_admin=is_admin,
+                    presence=Presence.OFFLINE.value,
+                    logged_in=False,
+                    created_at=ctx.now(),
+                )
+            )
+            row = await q.agent_row(conn, name)
+            await q.record_changes(conn, ctx.now(), "agent", [(None, row.id)])
+    except IntegrityError:
+        raise Refused(f"agent {name!r} already exists") from None
+    return _view(row)
+
+
+async def set_agent(
+    ctx: Ctx,
+    name: str,
+    *,
+    capacity: int | None = None,
+    grant: Iterable[str] = (),
+    revoke: Iterable[str] = (),
+    is_admin: bool | None = None,
+) -> AgentView:
+    async with ctx.db.write() as conn:
+        row = await q.agent_row(conn, name, lock=True)
+        values: dict[str, object] = {}
+        if capacity is not None:
+            if not 1 <= capacity <= 1000:
+                raise ValueError(f"capacity must be between 1 and 1000, got {capacity}")
+            values["capacity"] = capacity
+        perms = set(q.parse_permissions(row.permissions))
+        perms |= {parse_permission(p) for p in grant}
+        perms -= {parse_permission(p) for p in revoke}
+        values["permissions"] = q.format_permissions(perms)
+        if is_admin is not None:
+            values["is_admin"] = is_admin
+        await conn.execute(update(Agent).where(Agent.id == row.id).values(**values))
+        await q.record_changes(conn, ctx.now(), "agent", [(None, row.id)])
+        return _view(await q.agent_row(conn, name))
+
+
+async def get_agent(ctx: Ctx, name: str) -> AgentView:
+    async with ctx.db.read() as conn:
+        return _view(await q.agent_row(conn, name))
+
+
+async def list_agents(ctx: Ctx) -> list[AgentView]:
+    async with ctx.db.read() as conn:
+        rows = (await conn.execute(select(Agent).order_by(Agent.name))).all()
+    return [_view(r) for r in rows]
+
+
+async def require_admin(conn: AsyncConnection, name: str) -> None:
+    row = await q.agent_row(conn, name)
+    if not row.is_admin:
+        raise Refused(f"only admins can change settings: {name} is not an admin")

@@ -1,0 +1,252 @@
+"""Bulk End Sessions from the list (R3, R11): preview, then a persisted, resumable operation.
+
+``start_bulk`` freezes the selection (ids, or every id a filter matches) as ``bulk_items``
+in one transaction. ``run_bulk`` ends pending items chunk by chunk, each chunk one transaction
+through :func:`end_core`, recording every row's ``ended`` / ``skipped: reason``. A crash leaves
+each chunk untouched or complete; running the operation again resumes with the rows still
+pending, and the end record's primary key means nothing can end twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..domain.ending import Actor, may_end
+from ..domain.errors import NotFound, Refused
+from ..domain.vocab import Surface, session_label
+from ..store import queries as q
+from ..store.models import Agent, BulkItem, BulkOperation
+from .context import Ctx
+from .ending import actor_for_agent, end_core
+from .listing import SessionFilter, matching_ids
+from .views import BulkPreview, BulkPreviewRow, BulkReport, EndResult
+
+CHUNK = 500
+STALE_AFTER = timedelta(seconds=30)
+Progress = Callable[[int, int], None]
+
+
+async def _selection(
+    conn: AsyncConnection, ctx: Ctx, ids: Sequence[int] | None, flt: SessionFilter | None
+) -> list[int]:
+    if ids is not None:
+        return list(dict.fromkeys(ids))
+    if flt is None:
+        raise Refused("bulk end needs session ids or a filter")
+    return await matching_ids(conn, flt, ctx.now())
+
+
+async def preview_bulk(
+    ctx: Ctx, agent_name: str, *, ids: Sequence[int] | None = None, flt: SessionFilter | None = None
+) -> BulkPreview:
+    """Per row: will end, or will skip and why -- nothing is written."""
+    async with ctx.db.read() as conn:
+        actor = await actor_for_agent(conn, agent_name)
+        policy = await q.load_policy(conn)
+        selected = await _selection(conn, ctx, ids, flt)
+        rows: list[BulkPreviewRow] = []
+        for start in range(0, len(selected), CHUNK):
+            part = selected[start : start + CHUNK]
+            facts = await q.session_facts(conn, part)
+            for sid in part:
+                if sid not in facts:
+                    rows.append(BulkPreviewRow(sid, "skip", f"no session {session_label(sid)}"))
+                    continue
+                d = may_end(actor, facts[sid][0], Surface.LIST, policy)
+                rows.append(BulkPreviewRow(sid, "end" if d.allowed else "skip", d.reason))
+    will_end = sum(1 for r in rows if r.will == "end")
+    return BulkPreview(
+        total=len(rows), will_end=will_end, will_skip=len(rows) - will_end, rows=rows
+    )
+
+
+async def start_bulk(
+    ctx: Ctx, agent_name: str, *, ids: Sequence[int] | None = None, flt: SessionFilter | None = None
+) -> int:
+    """Persist the operation and its frozen selection; returns the operation id."""
+    now = ctx.now()
+    async with ctx.db.write() as conn:
+        agent = q.agent_facts(await q.agent_row(conn, agent_name))
+        selected = await _selection(conn, ctx, ids, flt)
+        description = {"ids": list(ids)} if ids is not None else {"filter": _filter_json(flt)}
+        bulk_id = int(
+            (
+                await conn.execute(
+                    insert(BulkOperation)
+                    .values(
+                        agent_id=agent.id,
+                        surface=Surface.LIST.value,
+                        selection=json.dumps(description),
+                        status="running",
+                        total=len(selected),
+                        created_at=now,
+                        heartbeat_at=now,
+                    )
+                    .returning(BulkOperation.id)
+                )
+            ).scalar_one()
+        )
+        if selected:
+            await conn.execute(
+                insert(BulkItem),
+                [
+                    {"bulk_id": bulk_id, "seq": i, "session_id": sid}
+                    for i, sid in enumerate(selected)
+                ],
+            )
+    return bulk_id
+
+
+def _filter_json(flt: SessionFilter | None) -> dict[str, object]:
+    if flt is None:
+        return {}
+    out: dict[str, object] = {}
+    for key in ("statuses", "channels", "owner", "unassigned", "customer"):
+        value = getattr(flt, key)
+        if value:
+            out[key] = list(value) if isinstance(value, tuple) else value
+    for key in ("min_age", "max_age"):
+        value = getattr(flt, key)
+        if value is not None:
+            out[key + "_seconds"] = value.total_seconds()
+    return out
+
+
+async def run_bulk(
+    ctx: Ctx, bulk_id: int, *, chunk: int = CHUNK, progress: Progress | None = None
+) -> BulkReport:
+    """End the operation's pending rows, chunk by chunk; safe to call again after a crash."""
+    while True:
+        now = ctx.now()
+        async with ctx.db.write() as conn:
+            op = (
+                await conn.execute(select(BulkOperation).where(BulkOperation.id == bulk_id))
+            ).first()
+            if op is None:
+                raise NotFound(f"no bulk operation {bulk_id}")
+            pending_stmt = (
+                select(BulkItem.seq, BulkItem.session_id)
+                .where(BulkItem.bulk_id == bulk_id, BulkItem.result.is_(None))
+                .order_by(BulkItem.seq)
+                .limit(chunk)
+            )
+            if conn.dialect.name == "postgresql":  # two resumers never take the same rows
+                pending_stmt = pending_stmt.with_for_update(skip_locked=True)
+            pending = (await conn.execute(pending_stmt)).all()
+            if not pending:
+                if op.status != "completed":
+                    await conn.execute(
+                        update(BulkOperation)
+                        .where(BulkOperation.id == bulk_id)
+                        .values(status="completed", finished_at=now, heartbeat_at=now)
+                    )
+                break
+            agent_name = await conn.scalar(select(Agent.name).where(Agent.id == op.agent_id))
+            actor = await actor_for_agent(conn, str(agent_name))
+            policy = await q.load_policy(conn)
+            results = await end_core(
+                conn,
+                actor,
+                Surface.LIST,
+                [p.session_id for p in pending],
+                policy,
+                now,
+                bulk_id=bulk_id,
+            )
+            by_id = {r.session_id: r for r in results}
+            await conn.execute(
+                update(BulkItem)
+                .where(
+                    BulkItem.bulk_id == bulk_id,
+                    BulkItem.seq == bindparam("s"),
+                    BulkItem.result.is_(None),
+                )
+                .values(result=bindparam("r"), reason=bindparam("why")),
+                [
+                    {"s": p.seq, "r": by_id[p.session_id].result, "why": by_id[p.session_id].reason}
+                    for p in pending
+                ],
+            )
+            ended = sum(1 for r in results if r.result == "ended")
+            await conn.execute(
+                update(BulkOperation)
+                .where(BulkOperation.id == bulk_id)
+                .values(
+                    ended=BulkOperation.ended + ended,
+                    skipped=BulkOperation.skipped + (len(results) - ended),
+                    heartbeat_at=now,
+                    status="running",
+                )
+            )
+            done = op.ended + op.skipped + len(results)
+            total = op.total
+        if progress is not None:
+            progress(done, total)
+    return await bulk_report(ctx, bulk_id)
+
+
+async def bulk_end(
+    ctx: Ctx,
+    agent_name: str,
+    *,
+    ids: Sequence[int] | None = None,
+    flt: SessionFilter | None = None,
+    progress: Progress | None = None,
+    chunk: int = CHUNK,
+) -> BulkReport:
+    bulk_id = await start_bulk(ctx, agent_name, ids=ids, flt=flt)
+    return await run_bulk(ctx, bulk_id, progress=progress, chunk=chunk)
+
+
+async def bulk_report(ctx: Ctx, bulk_id: int, *, with_results: bool = True) -> BulkReport:
+    async with ctx.db.read() as conn:
+        op = (await conn.execute(select(BulkOperation).where(BulkOperation.id == bulk_id))).first()
+        if op is None:
+            raise NotFound(f"no bulk operation {bulk_id}")
+        pending = int(
+            await conn.scalar(
+                select(func.count())
+                .select_from(BulkItem)
+                .where(BulkItem.bulk_id == bulk_id, BulkItem.result.is_(None))
+            )
+            or 0
+        )
+        results: list[EndResult] = []
+        if with_results:
+            items = (
+                await conn.execute(
+                    select(BulkItem.session_id, BulkItem.result, BulkItem.reason)
+                    .where(BulkItem.bulk_id == bulk_id, BulkItem.result.is_not(None))
+                    .order_by(BulkItem.seq)
+                )
+            ).all()
+            results = [EndResult(i.session_id, i.result, i.reason or "") for i in items]
+    status = op.status
+    if status == "running" and ctx.now() - op.heartbeat_at > STALE_AFTER:
+        status = "interrupted"
+    return BulkReport(
+        bulk_id=bulk_id,
+        status=status,
+        total=op.total,
+        ended=op.ended,
+        skipped=op.skipped,
+        pending=pending,
+        results=results,
+    )
+
+
+async def unfinished_bulks(ctx: Ctx) -> list[BulkReport]:
+    """Operations not completed (running elsewhere, or interrupted and resumable)."""
+    async with ctx.db.read() as conn:
+        ids = (
+            await conn.scalars(select(BulkOperation.id).where(BulkOperation.status != "completed"))
+        ).all()
+    return [await bulk_report(ctx, i, with_results=False) for i in ids]
+
+
+__all__ = ["Actor", "bulk_end", "bulk_report", "preview_bulk", "run_bulk", "start_bulk"]

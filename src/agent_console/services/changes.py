@@ -1,0 +1,106 @@
+"""The change feed: what changed since a cursor, and a cheap "anything changed?" probe.
+
+SQLite: ``PRAGMA data_version`` on a connection kept open for the probe changes whenever
+another connection commits. PostgreSQL: a connection LISTENs on the channel the services
+NOTIFY in every writing transaction; after a reconnect the probe says "changed" so the caller
+resyncs from its cursor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..store import queries as q
+from ..store.models import Change
+from .context import Ctx
+from .views import ChangeView
+
+
+async def changes_since(
+    ctx: Ctx, cursor: int, *, limit: int = 1000
+) -> tuple[int, list[ChangeView]]:
+    """Changes after ``cursor`` (oldest first) and the cursor to pass next time."""
+    async with ctx.db.read() as conn:
+        rows = (
+            await conn.execute(
+                select(Change).where(Change.seq > cursor).order_by(Change.seq).limit(limit)
+            )
+        ).all()
+    views = [ChangeView(r.seq, r.at, r.kind, r.session_id, r.agent_id) for r in rows]
+    return (views[-1].seq if views else cursor), views
+
+
+async def current_cursor(ctx: Ctx) -> int:
+    async with ctx.db.read() as conn:
+        return await q.max_change_seq(conn)
+
+
+class ChangeProbe:
+    """Answers "did anything change since I last asked?" cheaply, from one kept connection."""
+
+    def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
+        self._conn: AsyncConnection | None = None
+        self._last: int | None = None
+        self._flag = asyncio.Event()
+        self._raw: Any = None
+
+    async def open(self) -> None:
+        self._conn = await self.ctx.db.engine.connect()
+        if self.ctx.db.is_sqlite:
+            self._last = await self._data_version()
+        else:
+            raw = await self._conn.get_raw_connection()
+            self._raw = raw.driver_connection
+            await self._raw.add_listener(q.PG_CHANNEL, self._on_notify)
+
+    def _on_notify(self, *_args: object) -> None:
+        self._flag.set()
+
+    async def _data_version(self) -> int:
+        assert self._conn is not None
+        result = await self._conn.exec_driver_sql("PRAGMA data_version")
+        return int(result.scalar_one())
+
+    async def changed(self) -> bool:
+        """True when another connection committed since the last call (or we reconnected)."""
+        try:
+            if self._conn is None:
+                await self.open()
+                return True
+            if self.ctx.db.is_sqlite:
+                now = await self._data_version()
+                changed = now != self._last
+                self._last = now
+                return changed
+            if self._raw is None or self._raw.is_closed():
+                await self.close()
+                await self.open()
+                return True
+            if self._flag.is_set():
+                self._flag.clear()
+                return True
+            return False
+        except Exception:
+            await self.close()
+            return True
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:
+                if self._raw is not None and not self._raw.is_closed():
+                    await self._raw.remove_listener(q.PG_CHANNEL, self._on_notify)
+                await conn.close()
+            except Exception:  # closing a broken connection must not raise
+                pass
+            self._raw = None
+
+
+async def ping(ctx: Ctx) -> None:
+    async with ctx.db.read() as conn:
+        await conn.execute(text("SELECT 1"))

@@ -1,0 +1,326 @@
+"""Conversations: customers write in, agents write out, reply, close tabs (R2), go Inactive."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..domain.capacity import Load
+from ..domain.channels import channel as channel_of
+from ..domain.ending import conversation_permissions
+from ..domain.errors import Refused
+from ..domain.timers import auto_end_at
+from ..domain.transitions import Event, TransitionRefused, next_status
+from ..domain.vocab import (
+    LIVE_STATUSES,
+    AuthorKind,
+    CapacityModel,
+    Initiator,
+    SessionStatus,
+    session_label,
+)
+from ..store import queries as q
+from ..store.models import Agent, Message, Session
+from .context import Ctx
+from .ending import require_session
+from .views import CloseTabResult, InboundResult
+
+MAX_MESSAGE_CHARS = 2_000_000
+
+
+def _check_text(text: str) -> str:
+    if not text:
+        raise ValueError("a message needs some text")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise ValueError(f"message too long: {len(text)} characters (limit {MAX_MESSAGE_CHARS})")
+    return text
+
+
+async def _add_message(
+    conn: AsyncConnection,
+    session_id: int,
+    kind: AuthorKind,
+    author: str,
+    text: str,
+    now: Any,
+    *,
+    visible: bool = True,
+) -> None:
+    await conn.execute(
+        insert(Message).values(
+            session_id=session_id,
+            author_kind=kind.value,
+            author=author,
+            text=text,
+            created_at=now,
+            visible_to_customer=visible,
+        )
+    )
+
+
+async def _live_session(conn: AsyncConnection, customer_id: int, channel_id: str) -> Any:
+    stmt = (
+        select(Session)
+        .where(
+            Session.customer_id == customer_id,
+            Session.channel == channel_id,
+            Session.status.in_([s.value for s in LIVE_STATUSES]),
+        )
+        .order_by(Session.id.desc())
+        .limit(1)
+    )
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return (await conn.execute(stmt)).first()
+
+
+async def inbound(ctx: Ctx, customer: str, channel_id: str, text: str) -> InboundResult:
+    """A customer message: joins their live session on the channel, or starts a new one.
+
+    An ended session is never reopened: a message after the end starts a new session.
+    """
+    ch = channel_of(channel_id)
+    _check_text(text)
+    if not customer.strip():
+        raise ValueError("a customer needs a name")
+    now = ctx.now()
+    async with ctx.db.write() as conn:
+        cid = await q.customer_id(conn, customer, now, create=True)
+        live = await _live_session(conn, cid, ch.id)
+        if live is None:
+            policy = await q.load_policy(conn)
+            sid = int(
+                (
+                    await conn.execute(
+                        insert(Session)
+                        .values(
+                            customer_id=cid,
+                            channel=ch.id,
+                            status=SessionStatus.WAITING.value,
+                            owner_id=None,
+                            initiated_by=Initiator.CUSTOMER.value,
+                            capacity_model=policy.model_for(ch).value,
+                            units=policy.units_for(ch),
+                            units_held=0,
+                            tab_open=False,
+                            created_at=now,
+                            last_message_at=now,
+                            customer_replied=True,
+                        )
+                        .returning(Session.id)
+                    )
+                ).scalar_one()
+            )
+            await _add_message(conn, sid, AuthorKind.CUSTOMER, customer, text, now)
+            await q.record_changes(conn, now, "inbound", [(sid, None)])
+            return InboundResult(
+                sid, True, SessionStatus.WAITING.value, "new session, waiting for a rep"
+            )
+        status = SessionStatus(live.status)
+        new_status = next_status(status, Event.CUSTOMER_WRITES)
+        values: dict[str, Any] = {
+            "last_message_at": now,
+            "customer_replied": True,
+            "auto_end_at": None,
+            "status": new_status.value,
+            "version": Session.version + 1,
+        }
+        note = "added to the ongoing session"
+        if status is SessionStatus.INACTIVE and live.owner_id is not None:
+            # Status-based: the conversation is live again and takes its units back.
+            values["units_held"] = live.units
+            await conn.execute(
+                update(Agent)
+                .where(Agent.id == live.owner_id)
+                .values(used_units=Agent.used_units + live.units)
+            )
+            note = "the customer is back: the session is Active again"
+        await conn.execute(
+            update(Session)
+            .where(Session.id == live.id, Session.status == status.value)
+            .values(**values)
+        )
+        await _add_message(conn, live.id, AuthorKind.CUSTOMER, customer, text, now)
+        await q.record_changes(conn, now, "message", [(live.id, live.owner_id)])
+        return InboundResult(live.id, False, new_status.value, note)
+
+
+async def outbound(
+    ctx: Ctx, agent_name: str, customer: str, channel_id: str, text: str
+) -> InboundResult:
+    """An agent-initiated session (R7 starts counting from this first message)."""
+    ch = channel_of(channel_id)
+    _check_text(text)
+    now = ctx.now()
+    async with ctx.db.write() as conn:
+        agent = await q.agent_row(conn, agent_name, lock=True)
+        facts = q.agent_facts(agent)
+        for perm in conversation_permissions(ch):
+            if perm not in facts.permissions:
+                raise Refused(
+                    f"{agent.name} cannot message on {ch.name}: missing permission {perm.value}"
+                )
+        policy = await q.load_policy(conn)
+        units = policy.units_for(ch)
+        load = Load(agent.capacity, agent.used_units)
+        if not load.fits(units):
+            raise Refused(
+                f"{agent.name} has no free capacity: {load.used}/{load.capacity} units used, "
+                f"{ch.name} needs {units}"
+            )
+        cid = await q.customer_id(conn, customer, now, create=True)
+        live = await _live_session(conn, cid, ch.id)
+        if live is not None:
+            raise Refused(
+                f"{customer} already has a live session {session_label(live.id)} on {ch.name}"
+            )
+        reserved = await conn.execute(
+            update(Agent)
+            .where(Agent.id == agent.id, Agent.used_units + units <= Agent.capacity)
+            .values(used_units=Agent.used_units + units)
+        )
+        if reserved.rowcount != 1:
+            raise Refused(f"{agent.name} has no free capacity for {units} more unit(s)")
+        sid = int(
+            (
+                await conn.execute(
+                    insert(Session)
+                    .values(
+                        customer_id=cid,
+                        channel=ch.id,
+                        status=SessionStatus.ACTIVE.value,
+                        owner_id=agent.id,
+                        initiated_by=Initiator.AGENT.value,
+                        capacity_model=policy.model_for(ch).value,
+                        units=units,
+                        units_held=units,
+                        tab_open=True,
+                        created_at=now,
+                        assigned_at=now,
+                        last_message_at=now,
+                        first_agent_message_at=now,
+                        customer_replied=False,
+                        auto_end_at=auto_end_at(ch, now),
+                    )
+                    .returning(Session.id)
+                )
+            ).scalar_one()
+        )
+        await _add_message(conn, sid, AuthorKind.AGENT, agent.name, text, now)
+        await q.record_changes(conn, now, "outbound", [(sid, agent.id)])
+    return InboundResult(sid, True, SessionStatus.ACTIVE.value, "agent-initiated session started")
+
+
+async def send(ctx: Ctx, agent_name: str, session_id: int, text: str) -> int:
+    """The owner replies; returns the message id."""
+    _check_text(text)
+    now = ctx.now()
+    async with ctx.db.write() as conn:
+        agent = await q.agent_row(conn, agent_name)
+        await q.lock_sessions(conn, [session_id])
+        facts, row = await require_session(conn, session_id)
+        if facts.status is SessionStatus.ENDED:
+            raise Refused(
+                f"{session_label(session_id)} has ended; a new message needs a new session"
+            )
+        if facts.owner_id != agent.id:
+            owner = facts.owner_name or "nobody"
+            raise Refused(f"not the owner: {session_label(session_id)} is owned by {owner}")
+        values: dict[str, Any] = {"last_message_at": now}
+        if row.first_agent_message_at is None:
+            values["first_agent_message_at"] = now
+        await conn.execute(update(Session).where(Session.id == session_id).values(**values))
+        mid = int(
+            (
+                await conn.execute(
+                    insert(Message)
+                    .values(
+                        session_id=session_id,
+                        author_kind=AuthorKind.AGENT.value,
+                        author=agent.name,
+                        text=text,
+                        created_at=now,
+                        visible_to_customer=True,
+                    )
+                    .returning(Message.id)
+                )
+            ).scalar_one()
+        )
+        await q.record_changes(conn, now, "message", [(session_id, agent.id)])
+    return mid
+
+
+async def close_tab(ctx: Ctx, agent_name: str, session_id: int) -> CloseTabResult:
+    """R2: closing an ended session's tab gives its units back (tab-based capacity)."""
+    now = ctx.now()
+    async with ctx.db.write() as conn:
+        agent = await q.agent_row(conn, agent_name, lock=True)
+        await q.lock_sessions(conn, [session_id])
+        facts, row = await require_session(conn, session_id)
+        if row.owner_id != agent.id:
+            raise Refused(
+                f"not your tab: {session_label(session_id)} is not assigned to {agent.name}"
+            )
+        if not row.tab_open:
+            raise Refused(f"the tab of {session_label(session_id)} is already closed")
+        if facts.status is not SessionStatus.ENDED:
+            raise Refused(
+                f"end the chat before closing its tab: {session_label(session_id)} is {facts.status.value}"
+            )
+        await conn.execute(
+            update(Session)
+            .where(Session.id == session_id, Session.tab_open.is_(True))
+            .values(tab_open=False, units_held=0)
+        )
+        if row.units_held:
+            await conn.execute(
+                update(Agent)
+                .where(Agent.id == agent.id)
+                .values(used_units=Agent.used_units - row.units_held)
+            )
+        await q.record_changes(conn, now, "tab_closed", [(session_id, agent.id)])
+        used = int(await conn.scalar(select(Agent.used_units).where(Agent.id == agent.id)) or 0)
+    return CloseTabResult(session_id, row.units_held, used, agent.capacity)
+
+
+async def mark_inactive(ctx: Ctx, agent_name: str, session_id: int) -> InboundResult:
+    """Status-based capacity: the customer went quiet; the session stays yours and frees its units."""
+    now = ctx.now()
+    async with ctx.db.write() as conn:
+        agent = await q.agent_row(conn, agent_name, lock=True)
+        await q.lock_sessions(conn, [session_id])
+        facts, row = await require_session(conn, session_id)
+        if row.owner_id != agent.id:
+            raise Refused(
+                f"not the owner: {session_label(session_id)} is owned by {row.owner_name or 'nobody'}"
+            )
+        try:
+            new = next_status(facts.status, Event.GO_INACTIVE, CapacityModel(row.capacity_model))
+        except TransitionRefused as exc:
+            raise Refused(f"{session_label(session_id)}: {exc}") from None
+        await conn.execute(
+            update(Session)
+            .where(Session.id == session_id, Session.status == row.status)
+            .values(status=new.value, units_held=0, version=Session.version + 1)
+        )
+        if row.units_held:
+            await conn.execute(
+                update(Agent)
+                .where(Agent.id == agent.id)
+                .values(used_units=Agent.used_units - row.units_held)
+            )
+        await _add_message(
+            conn,
+            session_id,
+            AuthorKind.SYSTEM,
+            "system",
+            f"Marked inactive by {agent.name}",
+            now,
+            visible=False,
+        )
+        await q.record_changes(conn, now, "inactive", [(session_id, agent.id)])
+    return InboundResult(
+        session_id, False, new.value, f"{row.units_held} unit(s) freed; still assigned to you"
+    )

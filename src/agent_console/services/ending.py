@@ -1,0 +1,220 @@
+"""The one path that ends sessions (R1-R4, R8, R9, R11, R12).
+
+End Chat, the row menu, bulk End Sessions, logout, timers, macros and triggers all call
+:func:`end_core` inside their own transaction. It re-checks the rule for every session, then
+writes set-wise: a conditional UPDATE, one end record per session (its primary key makes "ended
+once" a database fact), the transcript line the customer sees, the CSAT request, the capacity
+the session gives back, and the change feed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, case, insert, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..domain.ending import Actor, Decision, csat_decision, end_line, may_end
+from ..domain.errors import NotFound
+from ..domain.policy import Policy
+from ..domain.vocab import (
+    ActorKind,
+    AuthorKind,
+    CapacityModel,
+    SessionStatus,
+    Surface,
+    session_label,
+)
+from ..store import queries as q
+from ..store.models import Agent, CsatRequest, EndRecord, Message, Session
+from .context import Ctx
+from .views import EndResult
+
+TAB_NOTE = "close the tab to free capacity"
+
+
+def _ended_reason(row: Any) -> str:
+    if row.capacity_model == CapacityModel.TAB_BASED.value and row.units_held > 0:
+        return f"ended; {TAB_NOTE} ({row.units_held} unit{'s' if row.units_held != 1 else ''} held)"
+    if row.units_held > 0:
+        return f"ended; {row.units_held} unit{'s' if row.units_held != 1 else ''} freed"
+    return "ended"
+
+
+async def end_core(
+    conn: AsyncConnection,
+    actor: Actor,
+    surface: Surface,
+    session_ids: Sequence[int],
+    policy: Policy,
+    now: datetime,
+    *,
+    bulk_id: int | None = None,
+    reason: str = "",
+) -> list[EndResult]:
+    """End what may be ended among ``session_ids``; one result per id, in the given order."""
+    ids = list(dict.fromkeys(session_ids))
+    await q.lock_sessions(conn, ids)
+    facts = await q.session_facts(conn, ids)
+    csat = csat_decision(actor, policy)
+
+    results: dict[int, EndResult] = {}
+    to_end: list[Any] = []
+    for sid in ids:
+        found = facts.get(sid)
+        if found is None:
+            results[sid] = EndResult(sid, "skipped", f"no session {session_label(sid)}")
+            continue
+        session, row = found
+        decision: Decision = may_end(actor, session, surface, policy)
+        if not decision.allowed:
+            results[sid] = EndResult(sid, "skipped", decision.reason)
+            continue
+        to_end.append(row)
+        results[sid] = EndResult(sid, "ended", _ended_reason(row))
+
+    if to_end:
+        await _write_ends(conn, actor, surface, to_end, csat.allowed, now, bulk_id, reason)
+    return [results[sid] for sid in ids]
+
+
+async def _write_ends(
+    conn: AsyncConnection,
+    actor: Actor,
+    surface: Surface,
+    rows: list[Any],
+    send_csat: bool,
+    now: datetime,
+    bulk_id: int | None,
+    reason: str,
+) -> None:
+    ids = [r.id for r in rows]
+    status_based = CapacityModel.STATUS_BASED.value
+    result = await conn.execute(
+        update(Session)
+        .where(Session.id.in_(ids), Session.status != SessionStatus.ENDED.value)
+        .values(
+            status=SessionStatus.ENDED.value,
+            ended_at=now,
+            auto_end_at=None,
+            units_held=case((Session.capacity_model == status_based, 0), else_=Session.units_held),
+            version=Session.version + 1,
+        )
+    )
+    if result.rowcount != len(ids):  # the rows are locked: this cannot happen unless a bug does
+        raise RuntimeError(
+            f"expected to end {len(ids)} sessions, the database ended {result.rowcount}"
+        )
+
+    freed: dict[int, int] = defaultdict(int)
+    for r in rows:
+        if r.capacity_model == status_based and r.units_held and r.owner_id is not None:
+            freed[r.owner_id] += r.units_held
+    if freed:
+        await conn.execute(
+            update(Agent)
+            .where(Agent.id == bindparam("aid"))
+            .values(used_units=Agent.used_units - bindparam("units")),
+            [{"aid": a, "units": u} for a, u in freed.items()],
+        )
+
+    agent_id = actor.agent.id if actor.agent else None
+    await conn.execute(
+        insert(EndRecord),
+        [
+            {
+                "session_id": sid,
+                "actor_kind": actor.kind.value,
+                "actor": actor.name,
+                "agent_id": agent_id,
+                "surface": surface.value,
+                "reason": reason,
+                "at": now,
+                "bulk_id": bulk_id,
+            }
+            for sid in ids
+        ],
+    )
+    line = end_line(actor, now)
+    await conn.execute(
+        insert(Message),
+        [
+            {
+                "session_id": sid,
+                "author_kind": AuthorKind.SYSTEM.value,
+                "author": "system",
+                "text": line,
+                "created_at": now,
+                "visible_to_customer": True,
+            }
+            for sid in ids
+        ],
+    )
+    if send_csat:
+        await conn.execute(
+            insert(CsatRequest),
+            [
+                {
+                    "session_id": r.id,
+                    "customer_id": r.customer_id,
+                    "requested_at": now,
+                    "requested_by": actor.describe(),
+                }
+                for r in rows
+            ],
+        )
+    await q.record_changes(conn, now, "ended", [(r.id, r.owner_id) for r in rows])
+
+
+async def actor_for_agent(conn: AsyncConnection, agent_name: str) -> Actor:
+    return Actor.of_agent(q.agent_facts(await q.agent_row(conn, agent_name)))
+
+
+async def end_session(
+    ctx: Ctx, agent_name: str, session_id: int, surface: Surface = Surface.CONVERSATION
+) -> EndResult:
+    """An agent ends one session from the conversation (End Chat) or the list row menu."""
+    results = await end_sessions(ctx, agent_name, [session_id], surface)
+    return results[0]
+
+
+async def end_sessions(
+    ctx: Ctx, agent_name: str, session_ids: Sequence[int], surface: Surface
+) -> list[EndResult]:
+    """An agent ends the given sessions in one transaction (small selections; see bulk.py)."""
+    now = ctx.now()
+    async with ctx.db.write() as conn:
+        actor = await actor_for_agent(conn, agent_name)
+        policy = await q.load_policy(conn)
+        return await end_core(conn, actor, surface, session_ids, policy, now)
+
+
+async def preview_end(
+    ctx: Ctx, agent_name: str, session_ids: Sequence[int], surface: Surface
+) -> list[EndResult]:
+    """What :func:`end_sessions` would do, without writing (results say "ended" = would end)."""
+    async with ctx.db.read() as conn:
+        actor = await actor_for_agent(conn, agent_name)
+        policy = await q.load_policy(conn)
+        facts = await q.session_facts(conn, session_ids)
+    out = []
+    for sid in session_ids:
+        if sid not in facts:
+            out.append(EndResult(sid, "skipped", f"no session {session_label(sid)}"))
+            continue
+        decision = may_end(actor, facts[sid][0], surface, policy)
+        out.append(EndResult(sid, "ended" if decision.allowed else "skipped", decision.reason))
+    return out
+
+
+async def require_session(conn: AsyncConnection, session_id: int) -> Any:
+    facts = await q.session_facts(conn, [session_id])
+    if session_id not in facts:
+        raise NotFound(f"no session {session_label(session_id)}")
+    return facts[session_id]
+
+
+__all__ = ["TAB_NOTE", "ActorKind", "end_core", "end_session", "end_sessions", "preview_end"]

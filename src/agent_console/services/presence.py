@@ -1,0 +1,189 @@
+"""Omni presence (R5) and logout (R6).
+
+Going Offline under tab-based capacity sends each Active session back to Waiting (and routes it
+to another rep); under status-based capacity the sessions stay Active with the same owner.
+Logging out ends every ongoing session through the same end core as End Chat (R1/R9/R12).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..domain.ending import Actor, csat_decision
+from ..domain.errors import Refused
+from ..domain.vocab import (
+    OWNED_STATUSES,
+    ActorKind,
+    AuthorKind,
+    CapacityModel,
+    Presence,
+    SessionStatus,
+    Surface,
+)
+from ..store import queries as q
+from ..store.models import Agent, Message, Session
+from .context import Ctx
+from .ending import end_core
+from .listing import row_view
+from .routing import route
+from .views import LogoutPreview, LogoutResult, PresenceEffect, PresenceResult
+
+REQUEUED = "back to Waiting and routed to another available rep (tab-based capacity)"
+STAYS = "stays Active with you (status-based capacity)"
+
+
+def parse_presence(text: str) -> Presence:
+    for p in Presence:
+        if p.value.lower() == text.strip().lower():
+            return p
+    raise ValueError(f"unknown presence {text!r}; use online, busy or offline")
+
+
+async def _owned_live(conn: AsyncConnection, agent_id: int) -> list[Any]:
+    stmt = (
+        q.session_select()
+        .where(Session.owner_id == agent_id, Session.status.in_([s.value for s in OWNED_STATUSES]))
+        .order_by(Session.id)
+    )
+    return list((await conn.execute(stmt)).all())
+
+
+def _effects(rows: list[Any], target: Presence) -> list[PresenceEffect]:
+    if target is not Presence.OFFLINE:
+        return []
+    out = []
+    for r in rows:
+        if (
+            r.capacity_model == CapacityModel.TAB_BASED.value
+            and r.status == SessionStatus.ACTIVE.value
+        ):
+            out.append(PresenceEffect(r.id, REQUEUED))
+        else:
+            out.append(PresenceEffect(r.id, STAYS))
+    return out
+
+
+async def set_presence(
+    ctx: Ctx, agent_name: str, presence: Presence, *, dry_run: bool = False
+) -> PresenceResult:
+    now = ctx.now()
+    async with ctx.db.write() if not dry_run else ctx.db.read() as conn:
+        agent = await q.agent_row(conn, agent_name, lock=True)
+        rows = await _owned_live(conn, agent.id)
+        effects = _effects(rows, presence)
+        if dry_run:
+            return PresenceResult(agent.name, agent.presence, presence.value, True, effects)
+        requeue = [e.session_id for e in effects if e.effect == REQUEUED]
+        if requeue:
+            await q.lock_sessions(conn, requeue)
+            held = {r.id: r.units_held for r in rows}
+            await conn.execute(
+                update(Session)
+                .where(
+                    Session.id.in_(requeue),
+                    Session.status == SessionStatus.ACTIVE.value,
+                    Session.owner_id == agent.id,
+                )
+                .values(
+                    status=SessionStatus.WAITING.value,
+                    owner_id=None,
+                    tab_open=False,
+                    units_held=0,
+                    version=Session.version + 1,
+                )
+            )
+            await conn.execute(
+                update(Agent)
+                .where(Agent.id == agent.id)
+                .values(used_units=Agent.used_units - sum(held[i] for i in requeue))
+            )
+            await conn.execute(
+                insert(Message),
+                [
+                    {
+                        "session_id": sid,
+                        "author_kind": AuthorKind.SYSTEM.value,
+                        "author": "system",
+                        "text": f"{agent.name} went offline; waiting for another rep",
+                        "created_at": now,
+                        "visible_to_customer": False,
+                    }
+                    for sid in requeue
+                ],
+            )
+        await conn.execute(
+            update(Agent)
+            .where(Agent.id == agent.id)
+            .values(presence=presence.value, logged_in=True)
+        )
+        await q.record_changes(
+            conn, now, "presence", [(None, agent.id), *((sid, agent.id) for sid in requeue)]
+        )
+        before = agent.presence
+    rerouted = await route(ctx) if requeue or presence is Presence.ONLINE else []
+    return PresenceResult(agent.name, before, presence.value, False, effects, rerouted)
+
+
+async def logout_preview(ctx: Ctx, agent_name: str) -> LogoutPreview:
+    """R6: the warning -- every ongoing session that logging out will end."""
+    async with ctx.db.read() as conn:
+        agent = await q.agent_row(conn, agent_name)
+        rows = await _owned_live(conn, agent.id)
+        policy = await q.load_policy(conn)
+    actor = Actor(ActorKind.LOGOUT, agent.name, q.agent_facts(agent))
+    n = len(rows)
+    warning = (
+        f"Logging out ends {n} ongoing session{'s' if n != 1 else ''}."
+        if n
+        else "You have no ongoing sessions; logging out ends nothing."
+    )
+    return LogoutPreview(
+        agent.name, [row_view(r) for r in rows], csat_decision(actor, policy).reason, warning
+    )
+
+
+async def logout(ctx: Ctx, agent_name: str, *, confirmed: bool) -> LogoutResult:
+    """End every ongoing session, close every tab, go Offline -- all in one transaction."""
+    if not confirmed:
+        raise Refused(
+            "logout ends every ongoing session: confirm it (--yes) or preview it (--dry-run)"
+        )
+    now = ctx.now()
+    async with ctx.db.write() as conn:
+        agent = await q.agent_row(conn, agent_name, lock=True)
+        facts = q.agent_facts(agent)
+        rows = await _owned_live(conn, agent.id)
+        policy = await q.load_policy(conn)
+        actor = Actor(ActorKind.LOGOUT, agent.name, facts)
+        results = await end_core(conn, actor, Surface.LOGOUT, [r.id for r in rows], policy, now)
+        open_tabs = (
+            await conn.execute(
+                select(Session.id, Session.units_held).where(
+                    Session.owner_id == agent.id, Session.tab_open.is_(True)
+                )
+            )
+        ).all()
+        freed = sum(t.units_held for t in open_tabs)
+        if open_tabs:
+            await conn.execute(
+                update(Session)
+                .where(Session.id == bindparam("sid"))
+                .values(tab_open=False, units_held=0),
+                [{"sid": t.id} for t in open_tabs],
+            )
+        await conn.execute(
+            update(Agent)
+            .where(Agent.id == agent.id)
+            .values(
+                presence=Presence.OFFLINE.value,
+                logged_in=False,
+                used_units=Agent.used_units - freed,
+            )
+        )
+        await q.record_changes(
+            conn, now, "logout", [(None, agent.id), *((t.id, agent.id) for t in open_tabs)]
+        )
+    return LogoutResult(agent.name, results, len(open_tabs), freed)

@@ -1,0 +1,122 @@
+"""Admin settings: R8, R9, the capacity model (deployment default and per channel), units."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, insert, select, update
+
+from ..domain.channels import CHANNELS
+from ..domain.policy import (
+    AGENTS_CAN_END,
+    CAPACITY_MODEL,
+    CSAT_ON_AGENT_END,
+    Policy,
+    SettingError,
+    normalize_setting,
+    policy_from_rows,
+)
+from ..store import queries as q
+from ..store.models import Setting
+from .agents import require_admin
+from .context import Ctx
+from .views import SettingView
+
+DESCRIPTIONS = {
+    AGENTS_CAN_END: "Agents can end messaging sessions at any time (R8)",
+    CSAT_ON_AGENT_END: "Send a CSAT survey when an agent ends a session (R9)",
+    CAPACITY_MODEL: "Deployment default capacity model",
+}
+
+
+async def get_policy(ctx: Ctx) -> Policy:
+    async with ctx.db.read() as conn:
+        return await q.load_policy(conn)
+
+
+async def list_settings(ctx: Ctx) -> list[SettingView]:
+    async with ctx.db.read() as conn:
+        rows = {k: v for k, v in (await conn.execute(select(Setting.key, Setting.value))).all()}
+    policy = policy_from_rows(rows)
+    default_can_end = "off" if policy.messaging_legacy else "on"
+    out = [
+        SettingView(
+            AGENTS_CAN_END,
+            "on" if policy.agents_can_end else "off",
+            default_can_end,
+            AGENTS_CAN_END in rows,
+            DESCRIPTIONS[AGENTS_CAN_END]
+            + (" -- off by default: messaging predates it" if policy.messaging_legacy else ""),
+        ),
+        SettingView(
+            CSAT_ON_AGENT_END,
+            "on" if policy.csat_on_agent_end else "off",
+            "off",
+            CSAT_ON_AGENT_END in rows,
+            DESCRIPTIONS[CSAT_ON_AGENT_END],
+        ),
+        SettingView(
+            CAPACITY_MODEL,
+            policy.capacity_model.value,
+            "tab-based",
+            CAPACITY_MODEL in rows,
+            DESCRIPTIONS[CAPACITY_MODEL],
+        ),
+    ]
+    for ch in CHANNELS:
+        key = f"channel.{ch.id}.capacity_model"
+        out.append(
+            SettingView(
+                key,
+                policy.model_for(ch).value,
+                f"(default: {policy.capacity_model.value})",
+                key in rows,
+                f"Capacity model for {ch.name}",
+            )
+        )
+        key = f"channel.{ch.id}.units"
+        out.append(
+            SettingView(
+                key,
+                str(policy.units_for(ch)),
+                str(ch.default_units),
+                key in rows,
+                f"Units a {ch.name} session consumes",
+            )
+        )
+    return out
+
+
+async def set_setting(ctx: Ctx, key: str, value: str, *, admin: str) -> SettingView:
+    """An admin changes one setting; ``value`` "default" removes the explicit value."""
+    now = ctx.now()
+    async with ctx.db.write() as conn:
+        await require_admin(conn, admin)
+        if value.strip().lower() == "default":
+            normalize_setting(
+                key,
+                "on"
+                if key in (AGENTS_CAN_END, CSAT_ON_AGENT_END)
+                else "1"
+                if key.endswith(".units")
+                else "tab-based",
+            )
+            await conn.execute(delete(Setting).where(Setting.key == key))
+        else:
+            canonical = normalize_setting(key, value)
+            found = await conn.scalar(select(Setting.key).where(Setting.key == key))
+            if found is None:
+                await conn.execute(
+                    insert(Setting).values(
+                        key=key, value=canonical, updated_at=now, updated_by=admin
+                    )
+                )
+            else:
+                await conn.execute(
+                    update(Setting)
+                    .where(Setting.key == key)
+                    .values(value=canonical, updated_at=now, updated_by=admin)
+                )
+        await q.record_changes(conn, now, "settings", [(None, None)])
+    for view in await list_settings(ctx):
+        if view.key == key:
+            return view
+    raise SettingError(f"unknown setting {key!r}")

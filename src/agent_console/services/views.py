@@ -1,0 +1,250 @@
+"""Plain data the services return: never ORM objects, never Textual objects."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+EndOutcome = Literal["ended", "skipped"]
+
+
+def to_json(value: Any) -> Any:
+    """A JSON-ready copy of a view (datetimes as ISO 8601)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: to_json(v) for k, v in asdict(value).items()}
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class AgentView:
+    id: int
+    name: str
+    capacity: int
+    used: int
+    permissions: list[str]
+    is_admin: bool
+    presence: str
+    logged_in: bool
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: int
+    label: str
+    status: str
+    channel: str
+    channel_name: str
+    channel_kind: str
+    family: str
+    owner: str | None
+    customer: str
+    initiated_by: str
+    capacity_model: str
+    units: int
+    units_held: int
+    tab_open: bool
+    created_at: datetime
+    last_message_at: datetime | None
+    ended_at: datetime | None
+    auto_end_at: datetime | None
+
+
+@dataclass(frozen=True)
+class MessageView:
+    id: int
+    author_kind: str
+    author: str
+    text: str
+    at: datetime
+    visible_to_customer: bool
+
+
+@dataclass(frozen=True)
+class EndView:
+    actor_kind: str
+    actor: str
+    surface: str
+    at: datetime
+    reason: str
+    bulk_id: int | None
+
+
+@dataclass(frozen=True)
+class ActionView:
+    name: str
+    allowed: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class CsatView:
+    requested_at: datetime
+    requested_by: str
+
+
+@dataclass(frozen=True)
+class SessionDetail:
+    session: SessionRow
+    messages: list[MessageView]
+    end: EndView | None
+    csat_requests: list[CsatView]
+    actions: list[ActionView]
+    escalated_to: str | None
+    messages_total: int
+
+
+@dataclass(frozen=True)
+class EndResult:
+    session_id: int
+    result: EndOutcome
+    reason: str
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[SessionRow]
+    next_after: int | None
+    total: int | None = None
+
+
+@dataclass(frozen=True)
+class LedgerItem:
+    session_id: int
+    units: int
+    why: str
+    status: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class Ledger:
+    agent: str
+    capacity: int
+    used: int
+    items: list[LedgerItem]
+
+
+@dataclass(frozen=True)
+class PresenceEffect:
+    session_id: int
+    effect: str
+
+
+@dataclass(frozen=True)
+class Assignment:
+    session_id: int
+    agent: str
+
+
+@dataclass(frozen=True)
+class PresenceResult:
+    agent: str
+    before: str
+    after: str
+    dry_run: bool
+    effects: list[PresenceEffect]
+    rerouted: list[Assignment] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LogoutPreview:
+    agent: str
+    sessions: list[SessionRow]
+    csat: str
+    warning: str
+
+
+@dataclass(frozen=True)
+class LogoutResult:
+    agent: str
+    results: list[EndResult]
+    tabs_closed: int
+    units_freed: int
+
+
+@dataclass(frozen=True)
+class CloseTabResult:
+    session_id: int
+    units_freed: int
+    used: int
+    capacity: int
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    session_id: int
+    new_session: bool
+    status: str
+    note: str
+
+
+@dataclass(frozen=True)
+class BulkPreviewRow:
+    session_id: int
+    will: Literal["end", "skip"]
+    reason: str
+
+
+@dataclass(frozen=True)
+class BulkPreview:
+    total: int
+    will_end: int
+    will_skip: int
+    rows: list[BulkPreviewRow]
+
+
+@dataclass(frozen=True)
+class BulkReport:
+    bulk_id: int
+    status: str
+    total: int
+    ended: int
+    skipped: int
+    pending: int
+    results: list[EndResult]
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step: str
+    result: Literal["done", "skipped"]
+    reason: str
+
+
+@dataclass(frozen=True)
+class MacroResult:
+    macro: str
+    session_id: int
+    steps: list[StepResult]
+    triggers: list[EndResult]
+
+
+@dataclass(frozen=True)
+class SettingView:
+    key: str
+    value: str
+    default: str
+    explicit: bool
+    description: str
+
+
+@dataclass(frozen=True)
+class Violation:
+    invariant: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    seq: int
+    at: datetime
+    kind: str
+    session_id: int | None
+    agent_id: int | None

@@ -1,0 +1,277 @@
+"""Opening the database: SQLite (embedded default) or PostgreSQL, with clear errors.
+
+Every unit of work that writes runs in :meth:`Database.write`, which on SQLite starts with
+``BEGIN IMMEDIATE`` (SQLAlchemy's documented aiosqlite event-hook recipe): SQLite has no
+``SELECT ... FOR UPDATE`` and a deferred read-then-write transaction fails at once when another
+writer got there first, while an immediate one waits ``busy_timeout`` for the lock.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from ..domain.errors import StoreError
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+NETWORK_FILESYSTEMS = frozenset(
+    {
+        "nfs",
+        "nfs4",
+        "cifs",
+        "smb3",
+        "smbfs",
+        "ncpfs",
+        "afs",
+        "9p",
+        "fuse.sshfs",
+        "sshfs",
+        "fuse.s3fs",
+        "fuse.gcsfuse",
+        "glusterfs",
+        "ceph",
+        "lustre",
+        "davfs",
+        "fuse.davfs2",
+    }
+)
+
+
+def redact(url: str | URL) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparseable URL is shown without anything after the scheme
+        return str(url).split("://", 1)[0] + "://***"
+
+
+def _mount_type(path: Path) -> str | None:
+    """The filesystem type of the mount holding ``path`` (Linux /proc/mounts), if known."""
+    try:
+        lines = Path("/proc/mounts").read_text().splitlines()
+    except OSError:
+        return None
+    best, best_type = "", None
+    target = str(path)
+    for line in lines:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        mount = parts[1].replace("\\040", " ")
+        if (target == mount or target.startswith(mount.rstrip("/") + "/")) and len(mount) > len(
+            best
+        ):
+            best, best_type = mount, parts[2]
+    return best_type
+
+
+def check_sqlite_file(path: Path, *, create_dir: bool = False) -> None:
+    """Refuse a file SQLite must not be used on, without touching it."""
+    directory = path.parent
+    if not directory.exists():
+        if not create_dir:
+            raise StoreError(f"cannot open database {path}: directory {directory} does not exist")
+        directory.mkdir(parents=True, exist_ok=True)
+    fstype = _mount_type(directory.resolve())
+    if fstype in NETWORK_FILESYSTEMS:
+        raise StoreError(
+            f"cannot open database {path}: it is on a network filesystem ({fstype}); SQLite "
+            "locking is unreliable there -- use a local disk or PostgreSQL"
+        )
+    if path.exists():
+        if not path.is_file():
+            raise StoreError(f"cannot open database {path}: not a regular file")
+        with path.open("rb") as fh:
+            header = fh.read(len(SQLITE_HEADER))
+        if header and header != SQLITE_HEADER:
+            raise StoreError(
+                f"cannot open database {path}: not an SQLite database (left untouched)"
+            )
+        if not os.access(path, os.W_OK):
+            raise StoreError(f"cannot open database {path}: the file is read-only (left untouched)")
+    if not os.access(directory, os.W_OK):
+        raise StoreError(
+            f"cannot open database {path}: directory {directory} is read-only "
+            "(SQLite needs it for its write-ahead log)"
+        )
+
+
+@dataclass
+class Database:
+    """An open database: the engine plus how to start reading and writing units of work."""
+
+    engine: AsyncEngine
+    url: URL
+    busy_timeout_ms: int
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @property
+    def display_url(self) -> str:
+        return redact(self.url)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """One writing transaction (BEGIN IMMEDIATE on SQLite); commits on success."""
+        try:
+            async with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except SQLAlchemyError as exc:
+            raise self.translate(exc) from exc
+        except OSError as exc:
+            raise self.translate(exc) from exc
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """One reading transaction: a consistent snapshot that takes no write lock."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execution_options(sqlite_begin="DEFERRED")
+                async with conn.begin():
+                    yield conn
+        except SQLAlchemyError as exc:
+            raise self.translate(exc) from exc
+        except OSError as exc:
+            raise self.translate(exc) from exc
+
+    def translate(self, exc: BaseException) -> BaseException:
+        """Turn a driver error into one line a person can act on (never a password)."""
+        if isinstance(exc, StoreError):
+            return exc
+        text = str(getattr(exc, "orig", None) or exc)
+        low = text.lower()
+        where = self.display_url
+        if self.is_sqlite:
+            if "database is locked" in low or "database is busy" in low:
+                secs = self.busy_timeout_ms / 1000
+                return StoreError(
+                    f"the database is locked by another process (waited {secs:g} s): {where}"
+                )
+            if "disk is full" in low or "database or disk is full" in low:
+                return StoreError(f"the disk is full; nothing was written: {where}")
+            if "readonly" in low or "read-only" in low:
+                return StoreError(f"the database is read-only; nothing was written: {where}")
+            if "not a database" in low or "malformed" in low:
+                return StoreError(f"the database file is corrupt (left untouched): {where}")
+            if "unable to open" in low:
+                return StoreError(f"cannot open the database file: {where}")
+        else:
+            if isinstance(exc, OSError | ConnectionError) or any(
+                s in low
+                for s in (
+                    "connection refused",
+                    "connect call failed",
+                    "could not connect",
+                    "name or service not known",
+                    "timeout",
+                    "connection was closed",
+                    "connection is closed",
+                    "terminating connection",
+                )
+            ):
+                return StoreError(
+                    f"cannot reach PostgreSQL at {where}: {_first_line(text, self.url)}"
+                )
+            if "password authentication failed" in low:
+                return StoreError(
+                    f"PostgreSQL refused the login for {where}: wrong user or password"
+                )
+            if "does not exist" in low and "database" in low:
+                return StoreError(f"PostgreSQL has no such database: {where}")
+        if isinstance(exc, DBAPIError):
+            return StoreError(f"database error on {where}: {_first_line(text, self.url)}")
+        return exc
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _first_line(text: str, url: URL) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else "unknown error"
+    if url.password:
+        line = line.replace(str(url.password), "***")
+    return line[:300]
+
+
+def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take BEGIN out of the driver's hands; the "begin" hook below emits our own.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def sqlite_path(url: URL) -> Path | None:
+    db = url.database
+    if not db or db == ":memory:" or db.startswith("file:"):
+        return None
+    return Path(db).expanduser()
+
+
+def open_database(
+    url: str | URL,
+    *,
+    busy_timeout_ms: int = 5000,
+    create_dir: bool = False,
+    pool_size: int = 5,
+) -> Database:
+    """Create the engine for ``url`` after refusing files SQLite must not touch."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise StoreError(f"malformed database URL: {redact(str(url))}") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+        path = sqlite_path(parsed)
+        if path is not None:
+            check_sqlite_file(path, create_dir=create_dir)
+            parsed = parsed.set(database=str(path))
+        engine = (
+            create_async_engine(
+                parsed, connect_args={"timeout": busy_timeout_ms / 1000}, poolclass=NullPool
+            )
+            if path is None
+            else create_async_engine(parsed, connect_args={"timeout": busy_timeout_ms / 1000})
+        )
+        _install_sqlite_hooks(engine, busy_timeout_ms)
+    elif backend == "postgresql":
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+        engine = create_async_engine(
+            parsed,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            connect_args={"timeout": 10, "server_settings": {"application_name": "agent-console"}},
+        )
+    else:
+        raise StoreError(
+            f"unsupported database URL {redact(parsed)}: use sqlite+aiosqlite:///PATH "
+            "or postgresql+asyncpg://USER:PASSWORD@HOST/DB"
+        )
+    return Database(engine=engine, url=parsed, busy_timeout_ms=busy_timeout_ms)

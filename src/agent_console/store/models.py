@@ -1,0 +1,207 @@
+"""SQLAlchemy 2 typed models: the schema the Alembic migrations create."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from .types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only makes INTEGER PRIMARY KEY an alias of the rowid; BigInteger elsewhere.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+Stamp = UTCDateTime()
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    capacity: Mapped[int] = mapped_column(Integer, default=5)
+    used_units: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    permissions: Mapped[str] = mapped_column(String(400), default="")
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    presence: Mapped[str] = mapped_column(String(16), default="Offline")
+    logged_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(Stamp)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    created_at: Mapped[datetime] = mapped_column(Stamp)
+
+
+class Session(Base):
+    """A messaging session. ``units_held`` is what it currently takes from its owner."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        Index("ix_sessions_status_id", "status", "id"),
+        Index("ix_sessions_channel_id", "channel", "id"),
+        Index("ix_sessions_owner_status", "owner_id", "status", "id"),
+        Index("ix_sessions_customer_status", "customer_id", "status"),
+        Index("ix_sessions_created_id", "created_at", "id"),
+        Index("ix_sessions_auto_end_at", "auto_end_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    channel: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    initiated_by: Mapped[str] = mapped_column(String(16))
+    capacity_model: Mapped[str] = mapped_column(String(16))
+    units: Mapped[int] = mapped_column(Integer, default=1)
+    units_held: Mapped[int] = mapped_column(Integer, default=0)
+    tab_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(Stamp)
+    assigned_at: Mapped[datetime | None] = mapped_column(Stamp)
+    last_message_at: Mapped[datetime | None] = mapped_column(Stamp)
+    first_agent_message_at: Mapped[datetime | None] = mapped_column(Stamp)
+    customer_replied: Mapped[bool] = mapped_column(Boolean, default=False)
+    auto_end_at: Mapped[datetime | None] = mapped_column(Stamp)
+    escalated_to: Mapped[str | None] = mapped_column(String(120))
+    ended_at: Mapped[datetime | None] = mapped_column(Stamp)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_session_id", "session_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"))
+    author_kind: Mapped[str] = mapped_column(String(16))
+    author: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(Stamp)
+    visible_to_customer: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class BulkOperation(Base):
+    """A bulk end (R11): its rows live in ``bulk_items``; a crash leaves it resumable."""
+
+    __tablename__ = "bulk_operations"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    surface: Mapped[str] = mapped_column(String(16))
+    selection: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    ended: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(Stamp)
+    heartbeat_at: Mapped[datetime] = mapped_column(Stamp)
+    finished_at: Mapped[datetime | None] = mapped_column(Stamp)
+
+
+class BulkItem(Base):
+    __tablename__ = "bulk_items"
+    __table_args__ = (Index("ix_bulk_items_pending", "bulk_id", "result", "seq"),)
+
+    bulk_id: Mapped[int] = mapped_column(ForeignKey("bulk_operations.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"))
+    result: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class EndRecord(Base):
+    """Append-only: one row per ended session (R12). The primary key makes "ended once" a fact."""
+
+    __tablename__ = "end_records"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"), primary_key=True)
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(Text)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    surface: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(Stamp)
+    bulk_id: Mapped[int | None] = mapped_column(ForeignKey("bulk_operations.id"))
+
+
+class CsatRequest(Base):
+    """R9: at most one survey request per session."""
+
+    __tablename__ = "csat_requests"
+    __table_args__ = (UniqueConstraint("session_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    requested_at: Mapped[datetime] = mapped_column(Stamp)
+    requested_by: Mapped[str] = mapped_column(Text)
+
+
+class Setting(Base):
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(Stamp)
+    updated_by: Mapped[str] = mapped_column(Text)
+
+
+class Macro(Base):
+    """R10: one agent action bundling steps; ``steps`` is a JSON list of step names."""
+
+    __tablename__ = "macros"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    steps: Mapped[str] = mapped_column(Text)
+
+
+class Trigger(Base):
+    """R10: a rule run on an event, e.g. "when escalated, end the messaging session"."""
+
+    __tablename__ = "triggers"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    event: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Change(Base):
+    """The change feed: one row per change other consoles should see."""
+
+    __tablename__ = "changes"
+
+    seq: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(Stamp)
+    kind: Mapped[str] = mapped_column(String(32))
+    session_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+    agent_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))

@@ -1,0 +1,162 @@
+"""Reads and small writes shared by the services, on an open connection."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..domain.channels import CHANNELS_BY_ID, channel
+from ..domain.ending import Agent as AgentFacts
+from ..domain.ending import EndFacts, SessionFacts
+from ..domain.errors import NotFound
+from ..domain.policy import Policy, policy_from_rows
+from ..domain.vocab import ActorKind, CapacityModel, Permission, SessionStatus, Surface
+from .models import Agent, Change, Customer, EndRecord, Session, Setting
+
+PG_CHANNEL = "agent_console_changes"
+
+
+def parse_permissions(raw: str) -> frozenset[Permission]:
+    return frozenset(Permission(p) for p in raw.split() if p)
+
+
+def format_permissions(perms: Iterable[Permission | str]) -> str:
+    return " ".join(sorted({str(Permission(p)) for p in perms}))
+
+
+async def agent_row(conn: AsyncConnection, name: str, *, lock: bool = False) -> Any:
+    stmt = select(Agent).where(Agent.name == name)
+    if lock and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = (await conn.execute(stmt)).first()
+    if row is None:
+        raise NotFound(f"unknown agent {name!r}")
+    return row
+
+
+def agent_facts(row: Any) -> AgentFacts:
+    return AgentFacts(
+        id=row.id,
+        name=row.name,
+        permissions=parse_permissions(row.permissions),
+        is_admin=row.is_admin,
+    )
+
+
+async def load_policy(conn: AsyncConnection) -> Policy:
+    rows = (await conn.execute(select(Setting.key, Setting.value))).all()
+    return policy_from_rows({k: v for k, v in rows})
+
+
+def session_columns() -> list[Any]:
+    owner = Agent.__table__.alias("owner")
+    return [Session, owner.c.name.label("owner_name"), Customer.name.label("customer_name")]
+
+
+def session_select() -> Any:
+    owner = Agent.__table__.alias("owner")
+    return (
+        select(
+            Session.__table__,
+            owner.c.name.label("owner_name"),
+            Customer.name.label("customer_name"),
+        )
+        .select_from(Session.__table__)
+        .join(Customer.__table__, Customer.id == Session.customer_id)
+        .outerjoin(owner, owner.c.id == Session.owner_id)
+    )
+
+
+async def lock_sessions(conn: AsyncConnection, ids: Sequence[int]) -> None:
+    """PostgreSQL: lock the rows (in id order, so two lockers never deadlock).
+
+    SQLite needs nothing: the writing transaction already holds the database's write lock.
+    """
+    if conn.dialect.name == "postgresql" and ids:
+        await conn.execute(
+            select(Session.id)
+            .where(Session.id.in_(sorted(ids)))
+            .order_by(Session.id)
+            .with_for_update()
+        )
+
+
+async def session_facts(
+    conn: AsyncConnection, ids: Sequence[int]
+) -> dict[int, tuple[SessionFacts, Any]]:
+    """Facts for the rules plus the raw row, for each existing id (missing ids are absent)."""
+    if not ids:
+        return {}
+    stmt = (
+        session_select()
+        .add_columns(
+            EndRecord.actor_kind.label("end_actor_kind"),
+            EndRecord.actor.label("end_actor"),
+            EndRecord.surface.label("end_surface"),
+            EndRecord.at.label("end_at"),
+        )
+        .outerjoin(EndRecord.__table__, EndRecord.session_id == Session.id)
+        .where(Session.id.in_(ids))
+    )
+    out: dict[int, tuple[SessionFacts, Any]] = {}
+    for row in (await conn.execute(stmt)).all():
+        out[row.id] = (facts_of(row), row)
+    return out
+
+
+def facts_of(row: Any) -> SessionFacts:
+    ended = None
+    if getattr(row, "end_actor_kind", None) is not None:
+        ended = EndFacts(
+            actor_kind=ActorKind(row.end_actor_kind),
+            actor=row.end_actor,
+            surface=Surface(row.end_surface),
+            at=row.end_at,
+        )
+    return SessionFacts(
+        id=row.id,
+        status=SessionStatus(row.status),
+        channel=channel(row.channel),
+        owner_id=row.owner_id,
+        owner_name=row.owner_name,
+        capacity_model=CapacityModel(row.capacity_model),
+        ended=ended,
+    )
+
+
+async def record_changes(
+    conn: AsyncConnection, now: datetime, kind: str, items: Iterable[tuple[int | None, int | None]]
+) -> None:
+    """Append to the change feed (session_id, agent_id pairs) and wake PostgreSQL listeners."""
+    rows = [{"at": now, "kind": kind, "session_id": s, "agent_id": a} for s, a in items]
+    if not rows:
+        return
+    await conn.execute(insert(Change), rows)
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_notify(:ch, :kind)"), {"ch": PG_CHANNEL, "kind": kind})
+
+
+async def customer_id(conn: AsyncConnection, name: str, now: datetime, *, create: bool) -> int:
+    found = await conn.scalar(select(Customer.id).where(Customer.name == name))
+    if found is not None:
+        return int(found)
+    if not create:
+        raise NotFound(f"unknown customer {name!r}")
+    return int(
+        (
+            await conn.execute(
+                insert(Customer).values(name=name, created_at=now).returning(Customer.id)
+            )
+        ).scalar_one()
+    )
+
+
+async def max_change_seq(conn: AsyncConnection) -> int:
+    return int(await conn.scalar(select(func.coalesce(func.max(Change.seq), 0))) or 0)
+
+
+KNOWN_CHANNELS = tuple(CHANNELS_BY_ID)
