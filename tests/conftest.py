@@ -1,0 +1,129 @@
+"""Fixtures: every store/service test runs on a real SQLite file and on PostgreSQL.
+
+PostgreSQL comes from ``AGENT_CONSOLE_TEST_PG_URL`` (CI starts a throw-away cluster, see
+``scripts/pg_throwaway.py``). Each test gets its own database cloned from a template that
+already has the schema, so tests never see each other's rows. Without the URL the PostgreSQL
+variants are skipped -- unless ``AGENT_CONSOLE_REQUIRE_PG`` is set, as in CI, where they fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from agent_console.services.context import Ctx
+from agent_console.services.runtime import open_ctx
+
+PG_URL = os.environ.get("AGENT_CONSOLE_TEST_PG_URL")
+REQUIRE_PG = bool(os.environ.get("AGENT_CONSOLE_REQUIRE_PG"))
+TEMPLATE = "agent_console_template"
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class FakeClock:
+    """A clock tests move by hand."""
+
+    now: datetime = field(default=T0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> datetime:
+        self.now += timedelta(**kw)
+        return self.now
+
+
+def _dsn(url: str, database: str | None = None) -> str:
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url).set(drivername="postgresql")
+    if database is not None:
+        u = u.set(database=database)
+    return u.render_as_string(hide_password=False)
+
+
+def _sa_url(url: str, database: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+async def _pg_exec(url: str, *statements: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(_dsn(url))
+    try:
+        for stmt in statements:
+            await conn.execute(stmt)
+    finally:
+        await conn.close()
+
+
+_template_ready = False
+
+
+def _ensure_template() -> None:
+    global _template_ready
+    if _template_ready or PG_URL is None:
+        return
+
+    async def build() -> None:
+        await _pg_exec(PG_URL, f"DROP DATABASE IF EXISTS {TEMPLATE}", f"CREATE DATABASE {TEMPLATE}")
+        ctx = await open_ctx(_sa_url(PG_URL, TEMPLATE))
+        await ctx.db.dispose()
+
+    asyncio.run(build())
+    _template_ready = True
+
+
+def new_pg_database() -> tuple[str, str]:
+    """A fresh database with the schema; returns (sqlalchemy url, name)."""
+    assert PG_URL is not None
+    _ensure_template()
+    name = "t_" + uuid.uuid4().hex[:12]
+    asyncio.run(_pg_exec(PG_URL, f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
+    return _sa_url(PG_URL, name), name
+
+
+def drop_pg_database(name: str) -> None:
+    assert PG_URL is not None
+    asyncio.run(_pg_exec(PG_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database URL with nothing in it but the schema (and default macros/triggers)."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    if PG_URL is None:
+        if REQUIRE_PG:
+            pytest.fail("AGENT_CONSOLE_REQUIRE_PG is set but AGENT_CONSOLE_TEST_PG_URL is not")
+        pytest.skip("PostgreSQL variant: set AGENT_CONSOLE_TEST_PG_URL (CI does)")
+    url, name = new_pg_database()
+    try:
+        yield url
+    finally:
+        drop_pg_database(name)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def ctx(db_url: str, clock: FakeClock) -> AsyncIterator[Ctx]:
+    c = await open_ctx(db_url, clock=clock)
+    try:
+        yield c
+    finally:
+        await c.db.dispose()
