@@ -50,21 +50,24 @@ class ChangeProbe:
         self._raw: Any = None
 
     async def open(self) -> None:
+        # The raw driver connection, outside any SQLAlchemy transaction: on SQLite a transaction
+        # would pin a snapshot (and our BEGIN IMMEDIATE hook would take the write lock).
         self._conn = await self.ctx.db.engine.connect()
+        raw = await self._conn.get_raw_connection()
+        self._raw = raw.driver_connection
         if self.ctx.db.is_sqlite:
             self._last = await self._data_version()
         else:
-            raw = await self._conn.get_raw_connection()
-            self._raw = raw.driver_connection
             await self._raw.add_listener(q.PG_CHANNEL, self._on_notify)
 
     def _on_notify(self, *_args: object) -> None:
         self._flag.set()
 
     async def _data_version(self) -> int:
-        assert self._conn is not None
-        result = await self._conn.exec_driver_sql("PRAGMA data_version")
-        return int(result.scalar_one())
+        cursor = await self._raw.execute("PRAGMA data_version")
+        row = await cursor.fetchone()
+        await cursor.close()
+        return int(row[0])
 
     async def changed(self) -> bool:
         """True when another connection committed since the last call (or we reconnected)."""
@@ -93,7 +96,7 @@ class ChangeProbe:
         if self._conn is not None:
             conn, self._conn = self._conn, None
             try:
-                if self._raw is not None and not self._raw.is_closed():
+                if not self.ctx.db.is_sqlite and self._raw is not None and not self._raw.is_closed():
                     await self._raw.remove_listener(q.PG_CHANNEL, self._on_notify)
                 await conn.close()
             except Exception:  # closing a broken connection must not raise

@@ -1,0 +1,53 @@
+"""The change feed other consoles refresh from: a cursor, and a cheap probe."""
+
+from __future__ import annotations
+
+from agent_console.domain.vocab import Presence, Surface
+from agent_console.services import agents, conversations, ending, routing
+from agent_console.services.changes import ChangeProbe, changes_since, current_cursor
+from agent_console.services.context import Ctx
+from agent_console.services.presence import set_presence
+from agent_console.services.runtime import open_ctx
+
+PERMS = ["messaging_agent", "end_messaging_session"]
+
+
+async def test_changes_since_cursor_lists_every_write_in_order(ctx: Ctx) -> None:
+    start = await current_cursor(ctx)
+    await agents.add_agent(ctx, "dana", permissions=PERMS)
+    await set_presence(ctx, "dana", Presence.ONLINE)
+    r = await conversations.inbound(ctx, "cara", "standard_sms", "hi")
+    await routing.route(ctx)
+    await ending.end_session(ctx, "dana", r.session_id, Surface.CONVERSATION)
+    cursor, changes = await changes_since(ctx, start)
+    kinds = [c.kind for c in changes]
+    assert kinds == ["agent", "presence", "inbound", "assigned", "ended"]
+    assert [c.seq for c in changes] == sorted(c.seq for c in changes)
+    assert changes[-1].session_id == r.session_id
+    assert await changes_since(ctx, cursor) == (cursor, [])
+
+
+async def test_probe_sees_another_connections_commit(ctx: Ctx, db_url: str) -> None:
+    probe = ChangeProbe(ctx)
+    await probe.open()
+    try:
+        assert await probe.changed() is False
+        other = await open_ctx(db_url, clock=ctx.clock)
+        try:
+            await conversations.inbound(other, "cara", "standard_sms", "hello")
+        finally:
+            await other.db.dispose()
+        assert await _eventually(probe)
+        assert await probe.changed() is False
+    finally:
+        await probe.close()
+
+
+async def _eventually(probe: ChangeProbe) -> bool:
+    import asyncio
+
+    for _ in range(50):  # LISTEN/NOTIFY is asynchronous on PostgreSQL
+        if await probe.changed():
+            return True
+        await asyncio.sleep(0.02)
+    return False
