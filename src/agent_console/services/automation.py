@@ -143,7 +143,8 @@ async def run_macro(
         facts, row = await require_session(conn, session_id)
         if agent is not None and facts.owner_id != agent.id and not agent.is_admin:
             raise Refused(
-                f"not the owner: {session_label(session_id)} is owned by {facts.owner_name or 'nobody'}"
+                f"not the owner: {session_label(session_id)} "
+                f"is owned by {facts.owner_name or 'nobody'}"
             )
         actor = Actor(ActorKind.MACRO, macro.name, agent)
         who = agent.name if agent else "the system"

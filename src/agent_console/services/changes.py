@@ -96,7 +96,11 @@ class ChangeProbe:
         if self._conn is not None:
             conn, self._conn = self._conn, None
             try:
-                if not self.ctx.db.is_sqlite and self._raw is not None and not self._raw.is_closed():
+                if (
+                    not self.ctx.db.is_sqlite
+                    and self._raw is not None
+                    and not self._raw.is_closed()
+                ):
                     await self._raw.remove_listener(q.PG_CHANNEL, self._on_notify)
                 await conn.close()
             except Exception:  # closing a broken connection must not raise

@@ -26,7 +26,8 @@ INVARIANTS: dict[str, str] = {
             ELSE 0 END""",
     "every Ended session has exactly one end record": """
         SELECT s.id FROM sessions s LEFT JOIN end_records e ON e.session_id = s.id
-        WHERE s.status = 'Ended' AND (e.session_id IS NULL OR s.ended_at IS NULL OR e.at <> s.ended_at)""",
+        WHERE s.status = 'Ended'
+          AND (e.session_id IS NULL OR s.ended_at IS NULL OR e.at <> s.ended_at)""",
     "every end record belongs to an Ended session": """
         SELECT e.session_id FROM end_records e JOIN sessions s ON s.id = e.session_id
         WHERE s.status <> 'Ended'""",

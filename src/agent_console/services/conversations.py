@@ -267,7 +267,8 @@ async def close_tab(ctx: Ctx, agent_name: str, session_id: int) -> CloseTabResul
             raise Refused(f"the tab of {session_label(session_id)} is already closed")
         if facts.status is not SessionStatus.ENDED:
             raise Refused(
-                f"end the chat before closing its tab: {session_label(session_id)} is {facts.status.value}"
+                f"end the chat before closing its tab: {session_label(session_id)} "
+                f"is {facts.status.value}"
             )
         await conn.execute(
             update(Session)
@@ -286,7 +287,7 @@ async def close_tab(ctx: Ctx, agent_name: str, session_id: int) -> CloseTabResul
 
 
 async def mark_inactive(ctx: Ctx, agent_name: str, session_id: int) -> InboundResult:
-    """Status-based capacity: the customer went quiet; the session stays yours and frees its units."""
+    """Status-based capacity: the customer went quiet; the session stays yours, units freed."""
     now = ctx.now()
     async with ctx.db.write() as conn:
         agent = await q.agent_row(conn, agent_name, lock=True)
@@ -294,7 +295,8 @@ async def mark_inactive(ctx: Ctx, agent_name: str, session_id: int) -> InboundRe
         facts, row = await require_session(conn, session_id)
         if row.owner_id != agent.id:
             raise Refused(
-                f"not the owner: {session_label(session_id)} is owned by {row.owner_name or 'nobody'}"
+                f"not the owner: {session_label(session_id)} "
+                f"is owned by {row.owner_name or 'nobody'}"
             )
         try:
             new = next_status(facts.status, Event.GO_INACTIVE, CapacityModel(row.capacity_model))

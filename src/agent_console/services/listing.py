@@ -236,6 +236,7 @@ def _close_tab_decision(row: Any, agent_id: int | None) -> tuple[bool, str]:
     if row.units_held:
         return (
             True,
-            f"frees {row.units_held} unit(s): {why_consumes(CapacityModel(row.capacity_model), SessionStatus(row.status))}",
+            f"frees {row.units_held} unit(s): "
+            + why_consumes(CapacityModel(row.capacity_model), SessionStatus(row.status)),
         )
     return True, "closes the tab"

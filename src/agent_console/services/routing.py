@@ -40,6 +40,15 @@ async def route_batch(conn: AsyncConnection, ctx: Ctx, limit: int = BATCH) -> li
     queued = (await conn.execute(stmt)).all()
     if not queued:
         return []
+    if conn.dialect.name == "postgresql":
+        # Reserve capacity under agent-row locks taken in id order: concurrent routers then
+        # queue behind each other instead of deadlocking on opposite lock orders.
+        await conn.execute(
+            select(Agent.id)
+            .where(Agent.presence == Presence.ONLINE.value, Agent.logged_in.is_(True))
+            .order_by(Agent.id)
+            .with_for_update()
+        )
     agents = (
         await conn.execute(
             select(Agent.id, Agent.name, Agent.capacity, Agent.used_units, Agent.permissions).where(
@@ -102,7 +111,10 @@ async def _assign(conn: AsyncConnection, s: Any, agent_id: int, now: Any) -> boo
 
 
 async def route(ctx: Ctx, *, limit: int | None = None, batch: int = BATCH) -> list[Assignment]:
-    """Route queued work until nothing more fits (or ``limit`` assignments); one transaction per batch."""
+    """Route queued work until nothing more fits (or ``limit`` assignments).
+
+    One transaction per batch.
+    """
     out: list[Assignment] = []
     while limit is None or len(out) < limit:
         size = batch if limit is None else min(batch, limit - len(out))

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -151,8 +151,8 @@ class Database:
 
     def translate(self, exc: BaseException) -> BaseException:
         """Turn a driver error into one line a person can act on (never a password)."""
-        if isinstance(exc, StoreError):
-            return exc
+        if isinstance(exc, StoreError | IntegrityError):
+            return exc  # a constraint says "already there": the caller knows what that means
         text = str(getattr(exc, "orig", None) or exc)
         low = text.lower()
         where = self.display_url

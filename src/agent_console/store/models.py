@@ -130,7 +130,8 @@ class BulkItem(Base):
 
     bulk_id: Mapped[int] = mapped_column(ForeignKey("bulk_operations.id"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
-    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"))
+    # No foreign key: a selection may name an id with no session; its row is "skipped".
+    session_id: Mapped[int] = mapped_column(Id)
     result: Mapped[str | None] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
 

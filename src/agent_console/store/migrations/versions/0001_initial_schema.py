@@ -186,9 +186,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["bulk_id"], ["bulk_operations.id"], name=op.f("fk_bulk_items_bulk_id_bulk_operations")
         ),
-        sa.ForeignKeyConstraint(
-            ["session_id"], ["sessions.id"], name=op.f("fk_bulk_items_session_id_sessions")
-        ),
         sa.PrimaryKeyConstraint("bulk_id", "seq", name=op.f("pk_bulk_items")),
     )
     with op.batch_alter_table("bulk_items", schema=None) as batch_op:
