@@ -6,10 +6,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import insert, select
 
 from ..domain.errors import StoreError
@@ -20,7 +16,12 @@ from .models import Setting
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def _config(connection: Any = None) -> Config:
+# Alembic is imported inside the functions: it costs ~0.2 s and most commands never need it.
+
+
+def _config(connection: Any = None) -> Any:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
@@ -28,12 +29,16 @@ def _config(connection: Any = None) -> Config:
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None
     return head
 
 
 async def current_revision(db: Database) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     async with db.read() as conn:
         return await conn.run_sync(
             lambda sync: MigrationContext.configure(sync).get_current_revision()
@@ -43,6 +48,8 @@ async def current_revision(db: Database) -> str | None:
 async def upgrade(db: Database, *, legacy_messaging: bool = False, now: datetime) -> str:
     """Create or migrate the schema to head; ``legacy_messaging`` marks a deployment whose
     messaging predates the "agents can end" setting (R8: its default becomes off)."""
+    from alembic import command
+
     async with db.write() as conn:
         await conn.run_sync(lambda sync: command.upgrade(_config(sync), "head"))
         if legacy_messaging:

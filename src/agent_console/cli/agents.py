@@ -1,0 +1,158 @@
+"""Agents: ``agents add|set|list|show`` and the ``capacity`` ledger."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from ..domain.vocab import Permission
+from ..services import agents as svc
+from ..services.capacity import ledger
+from ..services.context import Ctx
+from ..services.views import AgentView, Ledger
+from . import output as out
+from .params import json_option, wants_json
+
+if TYPE_CHECKING:
+    from .main import State
+
+PERMISSIONS = ", ".join(p.value for p in Permission)
+
+
+def _print_agent(a: AgentView) -> None:
+    out.pairs(
+        [
+            ("agent", out.cell(a.name, 120)),
+            ("presence", a.presence + ("" if a.logged_in else " (logged out)")),
+            ("capacity", f"{a.used}/{a.capacity} units used"),
+            ("admin", "yes" if a.is_admin else "no"),
+            ("permissions", ", ".join(a.permissions) or "none"),
+        ]
+    )
+
+
+@click.group("agents")
+def agents_group() -> None:
+    """Agents, their capacity and permissions."""
+
+
+@agents_group.command("add")
+@click.argument("name")
+@click.option("--capacity", type=int, default=5, show_default=True, help="Units of work at once.")
+@click.option("--perm", "perms", multiple=True, metavar="P", help=f"Grant P: {PERMISSIONS}.")
+@click.option("--admin", is_flag=True, help="Make the agent an admin.")
+@json_option
+@click.pass_obj
+def agents_add(state: State, name: str, capacity: int, perms: tuple[str, ...], admin: bool) -> None:
+    """Add agent NAME (Offline, logged out)."""
+
+    async def work(ctx: Ctx) -> AgentView:
+        return await svc.add_agent(ctx, name, capacity=capacity, permissions=perms, is_admin=admin)
+
+    agent = state.run(work)
+    if wants_json():
+        out.emit_json(agent)
+        return
+    out.say(f"added {out.cell(agent.name, 120)}")
+    _print_agent(agent)
+
+
+@agents_group.command("set")
+@click.argument("name")
+@click.option("--capacity", type=int, help="Units of work at once.")
+@click.option("--grant", multiple=True, metavar="P", help=f"Grant P: {PERMISSIONS}.")
+@click.option("--revoke", multiple=True, metavar="P", help="Revoke P.")
+@click.option("--admin/--no-admin", default=None, help="Make or unmake an admin.")
+@json_option
+@click.pass_obj
+def agents_set(
+    state: State,
+    name: str,
+    capacity: int | None,
+    grant: tuple[str, ...],
+    revoke: tuple[str, ...],
+    admin: bool | None,
+) -> None:
+    """Change agent NAME's capacity, permissions or admin flag."""
+
+    async def work(ctx: Ctx) -> AgentView:
+        return await svc.set_agent(
+            ctx, name, capacity=capacity, grant=grant, revoke=revoke, is_admin=admin
+        )
+
+    agent = state.run(work)
+    if wants_json():
+        out.emit_json(agent)
+        return
+    _print_agent(agent)
+
+
+@agents_group.command("list")
+@json_option
+@click.pass_obj
+def agents_list(state: State) -> None:
+    """Every agent with presence, capacity and permissions."""
+    found = state.run(svc.list_agents)
+    if wants_json():
+        out.emit_json(found)
+        return
+    if not found:
+        out.say("no agents yet: agent-console agents add NAME")
+        return
+    out.table(
+        ("AGENT", "PRESENCE", "USED", "ADMIN", "PERMISSIONS"),
+        (
+            (
+                out.cell(a.name, 30),
+                a.presence + ("" if a.logged_in else " (out)"),
+                f"{a.used}/{a.capacity}",
+                "yes" if a.is_admin else "-",
+                ", ".join(a.permissions) or "-",
+            )
+            for a in found
+        ),
+    )
+
+
+@agents_group.command("show")
+@click.argument("name")
+@json_option
+@click.pass_obj
+def agents_show(state: State, name: str) -> None:
+    """One agent."""
+
+    async def work(ctx: Ctx) -> AgentView:
+        return await svc.get_agent(ctx, name)
+
+    agent = state.run(work)
+    if wants_json():
+        out.emit_json(agent)
+        return
+    _print_agent(agent)
+
+
+@click.command("capacity")
+@click.argument("name")
+@json_option
+@click.pass_obj
+def capacity(state: State, name: str) -> None:
+    """What consumes agent NAME's capacity, how much, and why."""
+
+    async def work(ctx: Ctx) -> Ledger:
+        return await ledger(ctx, name)
+
+    led = state.run(work)
+    if wants_json():
+        out.emit_json(led)  # {"agent", "capacity", "used", "items": [...]}
+        return
+    out.say(f"{out.cell(led.agent, 120)}: {led.used}/{led.capacity} units used")
+    if led.items:
+        out.table(
+            ("SESSION", "UNITS", "STATUS", "WHY"),
+            ((out.sid(i.session_id), str(i.units), i.status, i.why) for i in led.items),
+            indent="  ",
+        )
+
+
+COMMANDS = [agents_group, capacity]

@@ -1,0 +1,140 @@
+"""Starting the console: on the configured database, or on a fresh seeded demo database.
+
+Textual is imported only here, inside the functions that start it, so every other command
+(and ``import agent_console.cli.main``) stays free of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from ..config import data_dir, normalize_database_url
+from ..domain.errors import StoreError
+from ..services.agents import get_agent
+from ..services.context import Ctx
+from ..services.seed import SeedReport, seed
+from . import output as out
+from .params import json_option, wants_json
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from .main import State
+
+DEMO_FILE = "demo.db"
+DEMO_AGENT = "dana"
+
+
+def _launch(url: str, agent: str | None, settings: Settings) -> None:
+    from agent_console.tui.app import run_console  # Textual loads only when a console starts
+
+    run_console(url=url, agent=agent, settings=settings)
+
+
+def start(state: State) -> None:
+    """``agent-console`` with no command: check the database and the agent, then the console."""
+    url, is_default = state.database()
+    agent = state.agent_option or state.settings.agent
+    if is_default:
+        data_dir().mkdir(parents=True, exist_ok=True)
+
+    async def preflight(ctx: Ctx) -> None:
+        if agent:
+            await get_agent(ctx, agent)
+
+    state.run(preflight)
+    _launch(url, agent, state.settings)
+
+
+def _demo_path() -> Path:
+    return data_dir() / DEMO_FILE
+
+
+def _remove_demo(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        victim = path.with_name(path.name + suffix)
+        if victim.is_dir() and not victim.is_symlink():
+            raise StoreError(f"cannot make the demo database: {victim} is a directory")
+        with contextlib.suppress(FileNotFoundError):
+            victim.unlink()
+
+
+@click.command()
+@click.option("--seed", "seed_value", type=int, default=1, show_default=True, help="Random seed.")
+@click.option(
+    "--agents", type=click.IntRange(1, 26), default=8, show_default=True, help="Agents to create."
+)
+@click.option(
+    "--sessions",
+    type=click.IntRange(0, 2_000_000),
+    default=300,
+    show_default=True,
+    help="Sessions to create.",
+)
+@click.option("--as", "as_agent", metavar="NAME", help=f"Who you are (default: {DEMO_AGENT}).")
+@click.option("--no-ui", is_flag=True, help="Only make the database and say what is in it.")
+@json_option
+@click.pass_obj
+def demo(
+    state: State, seed_value: int, agents: int, sessions: int, as_agent: str | None, no_ui: bool
+) -> None:
+    """Start the console on a fresh, seeded demo database (DATA_DIR/demo.db).
+
+    The demo database is deleted and made again every time; --db is not used.
+    """
+    if state.db_option is not None:
+        raise click.UsageError("demo makes its own database in the data directory; drop --db")
+    path = _demo_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_demo(path)
+    url = normalize_database_url(str(path))
+    agent = as_agent or state.agent_option or DEMO_AGENT
+    quiet = wants_json()
+
+    def progress(done: int, total: int) -> None:
+        if not quiet:
+            out.note(f"seeding: {done}/{total} sessions")
+
+    async def make(ctx: Ctx) -> SeedReport:
+        report = await seed(
+            ctx, agents=agents, sessions=sessions, seed=seed_value, progress=progress
+        )
+        await get_agent(ctx, agent)  # an unknown --as fails here, before the console starts
+        return report
+
+    report = state.run(make, url=url)
+    if no_ui:
+        if wants_json():
+            out.emit_json(
+                {
+                    "database": str(path),
+                    "url": url,
+                    "agent": agent,
+                    "agents": report.agents,
+                    "sessions": report.sessions,
+                    "messages": report.messages,
+                    "seconds": round(report.seconds, 3),
+                }
+            )
+            return
+        out.say(f"demo database: {out.clean(str(path))}")
+        out.pairs(
+            [
+                ("agents", str(report.agents)),
+                ("sessions", str(report.sessions)),
+                ("messages", str(report.messages)),
+                ("seeded in", f"{report.seconds:.2f} s"),
+            ],
+            indent="  ",
+        )
+        again = shlex.join(["agent-console", "--db", str(path), "--as", agent])
+        out.say(f"open it: {out.clean(again)}")
+        return
+    _launch(url, agent, state.settings)
+
+
+COMMANDS = [demo]

@@ -1,0 +1,227 @@
+"""``agent-console``: the root group, global options, error handling and the service runner.
+
+Exit codes: 0 done; 1 refused or not found (and failed checks); 2 bad usage or bad values.
+Every error is one line on stderr -- ``agent-console: error: <message>`` -- with control codes
+made visible and database passwords hidden; never a traceback (set ``AGENT_CONSOLE_DEBUG=1``
+to see one for an unexpected error).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+from sqlalchemy.engine import make_url
+
+from ..config import ConfigError, Settings, load_settings, resolve_database_url
+from ..domain.errors import ConsoleError
+from ..domain.text import escape_log
+from ..services.context import Ctx
+from ..services.runtime import open_ctx
+from . import admin, agents, console, ops, presence, sessions, talk
+from .params import JSON_KEY
+
+PROG = "agent-console"
+DEBUG_ENV = "AGENT_CONSOLE_DEBUG"
+T = TypeVar("T")
+
+
+@dataclass
+class State:
+    """What every command shares: the global options, the settings and the database URL."""
+
+    db_option: str | None = None
+    config_path: Path | None = None
+    agent_option: str | None = None
+    _settings: Settings | None = field(default=None, repr=False)
+    _url: tuple[str, bool] | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_path)
+        return self._settings
+
+    def database(self) -> tuple[str, bool]:
+        """The URL to open and whether it is the default file (whose directory we may create)."""
+        if self._url is None:
+            url = resolve_database_url(self.db_option, self.settings)
+            is_default = self.db_option is None and self.settings.database_url is None
+            self._url = (url, is_default)
+        return self._url
+
+    @property
+    def url(self) -> str:
+        return self.database()[0]
+
+    def agent(self, given: str | None) -> str:
+        """``--as`` on the command, else the global ``--as``, else ``agent`` in the config."""
+        name = given or self.agent_option or self.settings.agent
+        if not name:
+            raise click.UsageError("say who you are: --as NAME (or set agent in the config file)")
+        return name
+
+    def run(
+        self,
+        work: Callable[[Ctx], Awaitable[T]],
+        *,
+        url: str | None = None,
+        opener: Callable[..., Awaitable[Ctx]] = open_ctx,
+    ) -> T:
+        """Open the services on the database, run ``work``, always dispose of the engine.
+
+        ``opener`` is :func:`open_ctx` (creates the schema on first run) or, for ``db upgrade``,
+        ``open_for_upgrade``. Only the default database may have its directory created.
+        """
+        target, is_default = (url, False) if url is not None else self.database()
+
+        async def go() -> T:
+            ctx = await opener(
+                target,
+                busy_timeout_ms=self.settings.busy_timeout_ms,
+                create_dir=is_default,
+            )
+            try:
+                return await work(ctx)
+            finally:
+                await ctx.db.dispose()
+
+        return asyncio.run(go())
+
+    def secrets(self) -> list[str]:
+        """Passwords that must never be printed (from whichever URL we were given)."""
+        out = []
+        for raw in (self.db_option, self._settings.database_url if self._settings else None):
+            if raw and "://" in raw:
+                try:
+                    password = make_url(raw.strip()).password
+                except Exception:
+                    password = raw.split("://", 1)[1].rpartition("@")[0].partition(":")[2]
+                if password and len(str(password)) >= 3:
+                    out.append(str(password))
+        return out
+
+
+def _fail(message: str, code: int, state: State | None) -> NoReturn:
+    line = escape_log(" ".join(str(message).split()))
+    for secret in state.secrets() if state is not None else ():
+        line = line.replace(secret, "***")
+    click.echo(f"{PROG}: error: {line}", err=True)
+    sys.exit(code)
+
+
+def _usage_message(exc: click.UsageError) -> str:
+    message = exc.format_message()
+    if exc.ctx is not None:
+        message += f" (see '{exc.ctx.command_path} --help')"
+    return message
+
+
+class ConsoleGroup(click.Group):
+    """The root group: turns every failure into one line on stderr and an exit code."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        state = extra.get("obj")
+        if not isinstance(state, State):
+            state = extra["obj"] = State()
+        try:
+            rv = super().main(args, prog_name or PROG, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.format_message())
+            sys.exit(0)
+        except click.UsageError as exc:
+            _fail(_usage_message(exc), 2, state)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code, state)
+        except click.Abort:
+            _fail("interrupted", 130, state)
+        except ConfigError as exc:
+            _fail(str(exc), 2, state)
+        except ConsoleError as exc:
+            _fail(str(exc), exc.exit_code, state)
+        except ValueError as exc:
+            _fail(str(exc), 2, state)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130, state)
+        except BrokenPipeError:
+            sys.stderr.close()
+            sys.exit(1)
+        except OSError as exc:
+            _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 1, state)
+        except Exception as exc:
+            if os.environ.get(DEBUG_ENV):
+                raise
+            _fail(f"internal error ({type(exc).__name__}): {exc}", 1, state)
+        code = rv if isinstance(rv, int) else 0
+        if not standalone_mode:
+            return code
+        sys.exit(code)
+
+
+@click.group(
+    PROG,
+    cls=ConsoleGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option(
+    "--db",
+    "db",
+    metavar="URL",
+    help="Database: sqlite+aiosqlite:///PATH, postgresql+asyncpg://... or a file path "
+    "(default: AGENT_CONSOLE_DB, the config file, then a SQLite file in the data directory).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Config file (default: AGENT_CONSOLE_CONFIG, then config.toml in the config directory).",
+)
+@click.option("--as", "agent", metavar="NAME", help="Who you are (default: agent in the config).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Machine-readable output (every command has it)."
+)
+@click.version_option(package_name="agent-console", prog_name=PROG)
+@click.pass_context
+def cli(
+    ctx: click.Context, db: str | None, config_path: Path | None, agent: str | None, as_json: bool
+) -> None:
+    """A terminal console for contact-center agents handling customer messaging sessions.
+
+    Without a command, starts the console on the configured database.
+    Try `agent-console demo` for a console on a fresh, seeded demo database.
+    """
+    state = ctx.ensure_object(State)
+    state.db_option, state.config_path, state.agent_option = db, config_path, agent
+    ctx.meta[JSON_KEY] = as_json
+    if ctx.invoked_subcommand is None:
+        console.start(state)
+
+
+for module in (console, admin, agents, presence, talk, sessions, ops):
+    for command in module.COMMANDS:
+        cli.add_command(command)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """The ``agent-console`` script."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name=PROG)
+
+
+__all__ = ["State", "cli", "main"]
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Starting the console: ``agent-console`` and ``agent-console demo`` (Textual is faked)."""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import Console
+
+
+@pytest.fixture
+def launched(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Replace ``agent_console.tui.app.run_console`` and record how it was called."""
+    calls: list[dict[str, Any]] = []
+    fake = types.ModuleType("agent_console.tui.app")
+
+    def run_console(**kwargs: Any) -> None:
+        calls.append(kwargs)
+
+    fake.run_console = run_console  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "agent_console.tui.app", fake)
+    return calls
+
+
+def test_demo_no_ui_makes_a_fresh_seeded_database(run_sqlite: Console, home: Path) -> None:
+    first = run_sqlite("demo", "--no-ui", "--sessions", "40", "--agents", "4", db=False)
+    demo_db = home / "data" / "demo.db"
+    assert demo_db.is_file()
+    assert f"demo database: {demo_db}" in first.stdout
+    assert "sessions:  40" in first.stdout
+    assert "seeding: 40/40 sessions" in first.stderr
+
+    data = run_sqlite.json(
+        "demo", "--no-ui", "--sessions", "40", "--agents", "4", "--seed", "2", db=False
+    )
+    assert (data["sessions"], data["agents"], data["agent"]) == (40, 4, "dana")
+    assert data["database"] == str(demo_db)
+    on_demo = Console(data["url"])
+    assert on_demo.json("sessions", "list", "--limit", "1")["total"] == 40  # fresh, not 80
+    dana = on_demo.json("agents", "show", "dana")
+    assert dana["is_admin"] is True and dana["presence"] == "Online"
+    assert on_demo("check").exit_code == 0
+
+
+def test_demo_removes_stale_wal_files(run_sqlite: Console, home: Path) -> None:
+    data_dir = home / "data"
+    data_dir.mkdir(parents=True)
+    (data_dir / "demo.db-wal").write_bytes(b"stale junk")
+    (data_dir / "demo.db-shm").write_bytes(b"stale junk")
+    run_sqlite("demo", "--no-ui", "--sessions", "5", db=False)
+    assert (data_dir / "demo.db").is_file()
+    wal = data_dir / "demo.db-wal"
+    assert not wal.exists() or wal.read_bytes() != b"stale junk"
+
+
+def test_demo_starts_the_console_as_dana(
+    run_sqlite: Console, home: Path, launched: list[dict[str, Any]]
+) -> None:
+    run_sqlite("demo", "--sessions", "10", db=False)
+    [call] = launched
+    assert call["agent"] == "dana"
+    assert call["url"].endswith(str(home / "data" / "demo.db"))
+    assert call["settings"].theme  # the loaded settings are passed on
+
+
+def test_demo_with_an_unknown_agent_exits_1(
+    run_sqlite: Console, launched: list[dict[str, Any]]
+) -> None:
+    result = run_sqlite("demo", "--sessions", "5", "--as", "ghost", db=False, code=1)
+    assert "unknown agent 'ghost'" in result.stderr
+    assert launched == []
+
+
+def test_demo_refuses_db(run_sqlite: Console) -> None:
+    result = run_sqlite("demo", "--no-ui", code=2)
+    assert "drop --db" in result.stderr
+
+
+def test_bare_command_starts_the_console(
+    run_sqlite: Console, launched: list[dict[str, Any]]
+) -> None:
+    run_sqlite("agents", "add", "dana")
+    run_sqlite("--as", "dana")
+    [call] = launched
+    assert call["agent"] == "dana" and call["url"] == run_sqlite.url
+
+
+def test_bare_command_refuses_an_unknown_agent(
+    run_sqlite: Console, launched: list[dict[str, Any]]
+) -> None:
+    result = run_sqlite("--as", "ghost", code=1)
+    assert result.stderr == "agent-console: error: unknown agent 'ghost'\n"
+    assert launched == []
+
+
+def test_bare_command_on_the_default_database(
+    run_sqlite: Console, home: Path, launched: list[dict[str, Any]]
+) -> None:
+    run_sqlite(db=False)
+    [call] = launched
+    assert call["agent"] is None
+    assert (home / "data").is_dir()
+    assert call["url"].endswith(str(home / "data" / "agent-console.db"))
