@@ -23,7 +23,7 @@ from agent_console.services.runtime import open_ctx
 
 PG_URL = os.environ.get("AGENT_CONSOLE_TEST_PG_URL")
 REQUIRE_PG = bool(os.environ.get("AGENT_CONSOLE_REQUIRE_PG"))
-TEMPLATE = "agent_console_template"
+TEMPLATE = f"agent_console_template_{os.getpid()}"
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 

@@ -10,10 +10,11 @@ pending, and the end record's primary key means nothing can end twice.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.ending import Actor, may_end
@@ -26,7 +27,7 @@ from .ending import actor_for_agent, end_core
 from .listing import SessionFilter, matching_ids
 from .views import BulkPreview, BulkPreviewRow, BulkReport, EndResult
 
-CHUNK = 500
+CHUNK = 2000
 STALE_AFTER = timedelta(seconds=30)
 Progress = Callable[[int, int], None]
 
@@ -118,9 +119,10 @@ def _filter_json(flt: SessionFilter | None) -> dict[str, object]:
 
 
 async def run_bulk(
-    ctx: Ctx, bulk_id: int, *, chunk: int = CHUNK, progress: Progress | None = None
+    ctx: Ctx, bulk_id: int, *, chunk: int | None = None, progress: Progress | None = None
 ) -> BulkReport:
     """End the operation's pending rows, chunk by chunk; safe to call again after a crash."""
+    chunk = chunk or CHUNK
     while True:
         now = ctx.now()
         async with ctx.db.write() as conn:
@@ -146,8 +148,8 @@ async def run_bulk(
                         .values(status="completed", finished_at=now, heartbeat_at=now)
                     )
                 break
-            agent_name = await conn.scalar(select(Agent.name).where(Agent.id == op.agent_id))
-            actor = await actor_for_agent(conn, str(agent_name))
+            agent = (await conn.execute(select(Agent).where(Agent.id == op.agent_id))).one()
+            actor = Actor.of_agent(q.agent_facts(agent))
             policy = await q.load_policy(conn)
             results = await end_core(
                 conn,
@@ -158,20 +160,22 @@ async def run_bulk(
                 now,
                 bulk_id=bulk_id,
             )
+            # One UPDATE per distinct outcome (most rows share one) rather than one per row.
             by_id = {r.session_id: r for r in results}
-            await conn.execute(
-                update(BulkItem)
-                .where(
-                    BulkItem.bulk_id == bulk_id,
-                    BulkItem.seq == bindparam("s"),
-                    BulkItem.result.is_(None),
+            groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+            for p in pending:
+                r = by_id[p.session_id]
+                groups[(r.result, r.reason)].append(p.seq)
+            for (outcome, why), seqs in groups.items():
+                await conn.execute(
+                    update(BulkItem)
+                    .where(
+                        BulkItem.bulk_id == bulk_id,
+                        BulkItem.seq.in_(seqs),
+                        BulkItem.result.is_(None),
+                    )
+                    .values(result=outcome, reason=why)
                 )
-                .values(result=bindparam("r"), reason=bindparam("why")),
-                [
-                    {"s": p.seq, "r": by_id[p.session_id].result, "why": by_id[p.session_id].reason}
-                    for p in pending
-                ],
-            )
             ended = sum(1 for r in results if r.result == "ended")
             await conn.execute(
                 update(BulkOperation)
@@ -197,7 +201,7 @@ async def bulk_end(
     ids: Sequence[int] | None = None,
     flt: SessionFilter | None = None,
     progress: Progress | None = None,
-    chunk: int = CHUNK,
+    chunk: int | None = None,
 ) -> BulkReport:
     bulk_id = await start_bulk(ctx, agent_name, ids=ids, flt=flt)
     return await run_bulk(ctx, bulk_id, progress=progress, chunk=chunk)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, insert, update
+from sqlalchemy import bindparam, case, insert, literal, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.ending import Actor, Decision, csat_decision, end_line, may_end
@@ -29,7 +29,7 @@ from ..domain.vocab import (
     session_label,
 )
 from ..store import queries as q
-from ..store.models import Agent, CsatRequest, EndRecord, Message, Session
+from ..store.models import Agent, Change, CsatRequest, EndRecord, Message, Session
 from .context import Ctx
 from .views import EndResult
 
@@ -58,7 +58,7 @@ async def end_core(
     """End what may be ended among ``session_ids``; one result per id, in the given order."""
     ids = list(dict.fromkeys(session_ids))
     await q.lock_sessions(conn, ids)
-    facts = await q.session_facts(conn, ids)
+    facts = await q.end_facts(conn, ids)
     csat = csat_decision(actor, policy)
 
     results: dict[int, EndResult] = {}
@@ -121,52 +121,64 @@ async def _write_ends(
             [{"aid": a, "units": u} for a, u in freed.items()],
         )
 
+    # One INSERT ... SELECT per table: no per-row parameters, no per-row Python.
     agent_id = actor.agent.id if actor.agent else None
+    chosen = Session.id.in_(ids)
     await conn.execute(
-        insert(EndRecord),
-        [
-            {
-                "session_id": sid,
-                "actor_kind": actor.kind.value,
-                "actor": actor.name,
-                "agent_id": agent_id,
-                "surface": surface.value,
-                "reason": reason,
-                "at": now,
-                "bulk_id": bulk_id,
-            }
-            for sid in ids
-        ],
+        insert(EndRecord).from_select(
+            ["session_id", "actor_kind", "actor", "agent_id", "surface", "reason", "at", "bulk_id"],
+            select(
+                Session.id,
+                literal(actor.kind.value),
+                literal(actor.name),
+                literal(agent_id, EndRecord.agent_id.type),
+                literal(surface.value),
+                literal(reason),
+                literal(now, EndRecord.at.type),
+                literal(bulk_id, EndRecord.bulk_id.type),
+            )
+            .where(chosen)
+            .order_by(Session.id),
+        )
     )
-    line = end_line(actor, now)
     await conn.execute(
-        insert(Message),
-        [
-            {
-                "session_id": sid,
-                "author_kind": AuthorKind.SYSTEM.value,
-                "author": "system",
-                "text": line,
-                "created_at": now,
-                "visible_to_customer": True,
-            }
-            for sid in ids
-        ],
+        insert(Message).from_select(
+            ["session_id", "author_kind", "author", "text", "created_at", "visible_to_customer"],
+            select(
+                Session.id,
+                literal(AuthorKind.SYSTEM.value),
+                literal("system"),
+                literal(end_line(actor, now)),
+                literal(now, Message.created_at.type),
+                true(),
+            )
+            .where(chosen)
+            .order_by(Session.id),
+        )
     )
     if send_csat:
         await conn.execute(
-            insert(CsatRequest),
-            [
-                {
-                    "session_id": r.id,
-                    "customer_id": r.customer_id,
-                    "requested_at": now,
-                    "requested_by": actor.describe(),
-                }
-                for r in rows
-            ],
+            insert(CsatRequest).from_select(
+                ["session_id", "customer_id", "requested_at", "requested_by"],
+                select(
+                    Session.id,
+                    Session.customer_id,
+                    literal(now, CsatRequest.requested_at.type),
+                    literal(actor.describe()),
+                )
+                .where(chosen)
+                .order_by(Session.id),
+            )
         )
-    await q.record_changes(conn, now, "ended", [(r.id, r.owner_id) for r in rows])
+    await conn.execute(
+        insert(Change).from_select(
+            ["at", "kind", "session_id", "agent_id"],
+            select(literal(now, Change.at.type), literal("ended"), Session.id, Session.owner_id)
+            .where(chosen)
+            .order_by(Session.id),
+        )
+    )
+    await q.notify(conn, "ended")
 
 
 async def actor_for_agent(conn: AsyncConnection, agent_name: str) -> Actor:

@@ -108,6 +108,37 @@ async def session_facts(
     return out
 
 
+async def end_facts(
+    conn: AsyncConnection, ids: Sequence[int]
+) -> dict[int, tuple[SessionFacts, Any]]:
+    """Like :func:`session_facts`, with only the columns ending needs (the hot path of bulk end)."""
+    if not ids:
+        return {}
+    owner = Agent.__table__.alias("owner")
+    stmt = (
+        select(
+            Session.id,
+            Session.customer_id,
+            Session.channel,
+            Session.status,
+            Session.owner_id,
+            Session.capacity_model,
+            Session.units,
+            Session.units_held,
+            owner.c.name.label("owner_name"),
+            EndRecord.actor_kind.label("end_actor_kind"),
+            EndRecord.actor.label("end_actor"),
+            EndRecord.surface.label("end_surface"),
+            EndRecord.at.label("end_at"),
+        )
+        .select_from(Session.__table__)
+        .outerjoin(owner, owner.c.id == Session.owner_id)
+        .outerjoin(EndRecord.__table__, EndRecord.session_id == Session.id)
+        .where(Session.id.in_(ids))
+    )
+    return {row.id: (facts_of(row), row) for row in (await conn.execute(stmt)).all()}
+
+
 def facts_of(row: Any) -> SessionFacts:
     ended = None
     if getattr(row, "end_actor_kind", None) is not None:
@@ -136,6 +167,11 @@ async def record_changes(
     if not rows:
         return
     await conn.execute(insert(Change), rows)
+    await notify(conn, kind)
+
+
+async def notify(conn: AsyncConnection, kind: str) -> None:
+    """Wake the consoles LISTENing on PostgreSQL (delivered when the transaction commits)."""
     if conn.dialect.name == "postgresql":
         await conn.execute(text("SELECT pg_notify(:ch, :kind)"), {"ch": PG_CHANNEL, "kind": kind})
 
