@@ -1,0 +1,273 @@
+"""The Textual app: wiring only -- themes, keymap, the database opened in a worker, the poll.
+
+``make_app`` builds an app from injected values (database URL, agent, clock, poll interval,
+theme folders) so tests never touch the user's files; ``run_console`` is what the CLI calls,
+with the user's settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+from textual.theme import Theme
+from textual.timer import Timer
+from textual.worker import Worker
+
+from ..domain.errors import ConsoleError, NotFound, StoreError
+from ..domain.text import escape_log
+from .messages import DatabaseChanged
+from .screens.error import ErrorScreen
+from .screens.loading import LoadingScreen
+from .themes import (
+    DEFAULT_THEME,
+    app_variable_defaults,
+    load_themes,
+    shipped_themes_dir,
+    user_themes_dir,
+)
+
+if TYPE_CHECKING:
+    from .backend import ConsoleBackend
+
+Clock = Callable[[], datetime]
+FALLBACK_THEME = "textual-dark"
+BACKEND_MODULE = "agent_console.tui.backend"
+
+
+class AgentConsoleApp(App[None]):
+    """The console for one agent on one database."""
+
+    TITLE = "agent-console"
+    CSS_PATH = "app.tcss"
+
+    def __init__(
+        self,
+        url: str,
+        agent: str | None,
+        *,
+        clock: Clock | None = None,
+        poll_interval: float = 0.5,
+        theme: str = DEFAULT_THEME,
+        theme_dirs: Sequence[Path | None] = (),
+        keymap: Mapping[str, str] | None = None,
+        busy_timeout_ms: int = 5000,
+        timezone: tzinfo | None = None,
+        on_theme_change: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.url = url
+        self.agent_name = agent
+        self.clock = clock
+        self.poll_interval = poll_interval
+        self.backend: ConsoleBackend | None = None
+        self._theme_name = theme
+        self._theme_dirs = list(theme_dirs)
+        self._user_keymap = dict(keymap or {})
+        self._busy_timeout_ms = busy_timeout_ms
+        self._tz = timezone
+        self._on_theme_change = on_theme_change
+        self._saved_theme: str | None = None
+        self._poll_timer: Timer | None = None
+        self._poll_worker: Worker[None] | None = None
+
+    # ------------------------------------------------------------------ theme and keys
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """The console's own colours, derived from the current theme unless it sets them."""
+        return app_variable_defaults(self.current_theme.to_color_system().generate())
+
+    def _install_themes(self) -> None:
+        # Theme files are a few small local files, read before the first frame so the console
+        # never flashes in another theme.
+        themes, problems = load_themes(self._theme_dirs)
+        for theme in themes:
+            self.register_theme(theme)
+        for problem in problems:
+            self.notify(problem.message, title="Theme skipped", severity="warning", markup=False)
+        wanted = self._theme_name
+        if wanted not in self.available_themes:
+            fallback = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else FALLBACK_THEME
+            self.notify(
+                f"unknown theme {escape_log(wanted)!r}; using {fallback}",
+                severity="warning",
+                markup=False,
+            )
+            wanted = fallback
+        self.theme = wanted
+        self._saved_theme = wanted
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        # The signal also reports the theme set at start-up: only a change is saved.
+        if self._on_theme_change is not None and theme.name != self._saved_theme:
+            self._saved_theme = theme.name
+            self._save_theme(theme.name)
+
+    @work(thread=True, exclusive=True, group="save-theme")
+    def _save_theme(self, name: str) -> None:
+        assert self._on_theme_change is not None
+        try:
+            self._on_theme_change(name)
+        except Exception as exc:  # a read-only config must not break the console
+            self.call_from_thread(
+                self.notify,
+                escape_log(f"theme not saved: {exc}"),
+                severity="warning",
+                markup=False,
+            )
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        commands = getattr(screen, "palette_commands", None)
+        if callable(commands):
+            yield from commands()
+
+    # ------------------------------------------------------------------ start and stop
+
+    def on_mount(self) -> None:
+        self._install_themes()
+        if self._user_keymap:
+            self.set_keymap(self._user_keymap)
+        if not self.agent_name:
+            self.push_screen(
+                ErrorScreen(
+                    "Who is using the console?",
+                    "no agent given",
+                    'Start it with --as NAME, or set agent = "NAME" in config.toml.',
+                )
+            )
+            return
+        self.push_screen(LoadingScreen(self.agent_name))
+        self._open()
+
+    @work(exclusive=True, group="open")
+    async def _open(self) -> None:
+        # The services (SQLAlchemy, Alembic) take a good half second to import: load them on a
+        # thread after the first frame, so the loading screen is up and animating meanwhile.
+        backend_module = await asyncio.to_thread(importlib.import_module, BACKEND_MODULE)
+        ConsoleBackend = backend_module.ConsoleBackend
+        from .screens.console import ConsoleScreen
+
+        assert self.agent_name is not None
+        try:
+            backend = await ConsoleBackend.open(
+                self.url,
+                self.agent_name,
+                clock=self.clock,
+                busy_timeout_ms=self._busy_timeout_ms,
+            )
+        except StoreError as exc:
+            await self._fail("Cannot open the database", str(exc))
+            return
+        except NotFound as exc:
+            await self._fail(
+                "Unknown agent", str(exc), "Add the agent first: agent-console agents add NAME"
+            )
+            return
+        except ConsoleError as exc:
+            await self._fail("The console cannot start", str(exc))
+            return
+        except Exception as exc:  # e.g. a URL SQLAlchemy cannot parse: a screen, not a traceback
+            await self._fail("The console cannot start", f"{type(exc).__name__}: {exc}")
+            return
+        self.backend = backend
+        await self.switch_screen(ConsoleScreen(backend, tz=self._tz))
+        self._poll_timer = self.set_interval(self.poll_interval, self._poll_tick)
+
+    async def _fail(self, title: str, message: str, hint: str = "") -> None:
+        self.notify(escape_log(message), title=title, severity="error", markup=False)
+        await self.switch_screen(ErrorScreen(title, message, hint))
+
+    async def on_unmount(self) -> None:
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+        if self.backend is not None:
+            backend, self.backend = self.backend, None
+            await backend.close()
+
+    # ------------------------------------------------------------------ live refresh
+
+    def _poll_tick(self) -> None:
+        # A poll still waiting on the database makes this tick a no-op rather than a pile-up.
+        if self.backend is None or (
+            self._poll_worker is not None and not self._poll_worker.is_finished
+        ):
+            return
+        self._poll_worker = self._poll()
+
+    @work(group="poll")
+    async def _poll(self) -> None:
+        if self.backend is not None and await self.backend.changed():
+            for screen in self.screen_stack:
+                screen.post_message(DatabaseChanged())
+
+
+def make_app(
+    url: str,
+    agent: str | None,
+    *,
+    clock: Clock | None = None,
+    poll_interval: float = 0.5,
+    theme: str = DEFAULT_THEME,
+    theme_dirs: Sequence[Path | None] | None = None,
+    keymap: Mapping[str, str] | None = None,
+    busy_timeout_ms: int = 5000,
+    timezone: tzinfo | None = None,
+    on_theme_change: Callable[[str], None] | None = None,
+) -> AgentConsoleApp:
+    """An app with everything injected. ``theme_dirs`` defaults to the shipped themes only,
+    so a test never reads the user's theme folder."""
+    return AgentConsoleApp(
+        url,
+        agent,
+        clock=clock,
+        poll_interval=poll_interval,
+        theme=theme,
+        theme_dirs=[shipped_themes_dir()] if theme_dirs is None else theme_dirs,
+        keymap=keymap,
+        busy_timeout_ms=busy_timeout_ms,
+        timezone=timezone,
+        on_theme_change=on_theme_change,
+    )
+
+
+def _theme_saver() -> Callable[[str], None] | None:
+    try:
+        from ..config import save_theme
+    except ImportError:
+        return None
+    return save_theme
+
+
+def run_console(
+    url: str, agent: str | None, *, settings: object | None = None, clock: Clock | None = None
+) -> None:
+    """Run the console until the agent quits (the CLI's entry point).
+
+    ``settings`` is a ``config.Settings`` (theme, keymap, refresh interval, busy timeout); the
+    user's theme folder is added to the shipped one and a theme change is saved back.
+    """
+    theme = getattr(settings, "theme", None) or DEFAULT_THEME
+    keymap = getattr(settings, "keymap", None) or {}
+    interval_ms = getattr(settings, "refresh_interval_ms", 500)
+    busy_timeout_ms = getattr(settings, "busy_timeout_ms", 5000)
+    app = make_app(
+        url,
+        agent,
+        clock=clock,
+        poll_interval=interval_ms / 1000,
+        theme=theme,
+        theme_dirs=[shipped_themes_dir(), user_themes_dir()],
+        keymap=keymap,
+        busy_timeout_ms=busy_timeout_ms,
+        on_theme_change=_theme_saver(),
+    )
+    app.run()

@@ -1,0 +1,134 @@
+"""The services, as one signed-in agent sees them: what the console's screens call.
+
+A thin adapter, no rules: every answer (may I end this? what happens if I go offline?) comes
+from the services. Writes go through one lock so a reply typed after another is stored after
+it. Nothing here imports Textual; the app imports this module only once it opens the database,
+so the first frame does not wait for SQLAlchemy to load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..domain.vocab import Presence, SessionStatus, Surface
+from ..services import agents, conversations, ending, listing, presence
+from ..services.changes import ChangeProbe
+from ..services.context import Ctx, system_clock
+from ..services.runtime import open_ctx
+from ..services.views import (
+    AgentView,
+    CloseTabResult,
+    EndResult,
+    PresenceResult,
+    SessionDetail,
+    SessionRow,
+)
+
+#: How many of the agent's ended sessions to look through for tabs still open.
+ENDED_TABS_WINDOW = 200
+LIVE_WINDOW = 500
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the console screen shows at one moment."""
+
+    agent: AgentView
+    sessions: list[SessionRow]
+    detail: SessionDetail | None
+
+
+class ConsoleBackend:
+    """An open database, the agent using the console, and a change probe."""
+
+    def __init__(self, ctx: Ctx, agent: str, probe: ChangeProbe) -> None:
+        self.ctx = ctx
+        self.agent = agent
+        self._probe = probe
+        self._writes = asyncio.Lock()
+
+    @classmethod
+    async def open(
+        cls,
+        url: str,
+        agent: str,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        busy_timeout_ms: int = 5000,
+    ) -> ConsoleBackend:
+        """Open the database and check the agent exists (raises ConsoleError subclasses)."""
+        ctx = await open_ctx(url, clock=clock or system_clock, busy_timeout_ms=busy_timeout_ms)
+        try:
+            view = await agents.get_agent(ctx, agent)
+            probe = ChangeProbe(ctx)
+            await probe.open()
+        except BaseException:
+            await ctx.db.dispose()
+            raise
+        return cls(ctx, view.name, probe)
+
+    async def close(self) -> None:
+        await self._probe.close()
+        await self.ctx.db.dispose()
+
+    async def changed(self) -> bool:
+        """Whether anyone (this console included) committed since the last call."""
+        return await self._probe.changed()
+
+    # ------------------------------------------------------------------ reads
+
+    async def my_agent(self) -> AgentView:
+        return await agents.get_agent(self.ctx, self.agent)
+
+    async def my_sessions(self) -> list[SessionRow]:
+        """The agent's tabs: sessions it works on, and ended ones whose tab is still open."""
+        live = await listing.list_sessions(
+            self.ctx,
+            listing.SessionFilter(
+                owner=self.agent,
+                statuses=tuple(s.value for s in SessionStatus if s is not SessionStatus.ENDED),
+            ),
+            limit=LIVE_WINDOW,
+            order="oldest",
+        )
+        ended = await listing.list_sessions(
+            self.ctx,
+            listing.SessionFilter(owner=self.agent, statuses=(SessionStatus.ENDED.value,)),
+            limit=ENDED_TABS_WINDOW,
+            order="newest",
+        )
+        tabs = live.rows + [row for row in ended.rows if row.tab_open]
+        return sorted(tabs, key=lambda row: row.id)
+
+    async def session(self, session_id: int) -> SessionDetail:
+        return await listing.show_session(self.ctx, session_id, as_agent=self.agent)
+
+    async def snapshot(self, session_id: int | None) -> Snapshot:
+        agent = await self.my_agent()
+        sessions = await self.my_sessions()
+        detail = await self.session(session_id) if session_id is not None else None
+        return Snapshot(agent, sessions, detail)
+
+    async def presence_preview(self, target: Presence) -> PresenceResult:
+        return await presence.set_presence(self.ctx, self.agent, target, dry_run=True)
+
+    # ------------------------------------------------------------------ writes
+
+    async def send(self, session_id: int, text: str) -> int:
+        async with self._writes:
+            return await conversations.send(self.ctx, self.agent, session_id, text)
+
+    async def end_chat(self, session_id: int) -> EndResult:
+        async with self._writes:
+            return await ending.end_session(self.ctx, self.agent, session_id, Surface.CONVERSATION)
+
+    async def close_tab(self, session_id: int) -> CloseTabResult:
+        async with self._writes:
+            return await conversations.close_tab(self.ctx, self.agent, session_id)
+
+    async def set_presence(self, target: Presence) -> PresenceResult:
+        async with self._writes:
+            return await presence.set_presence(self.ctx, self.agent, target)

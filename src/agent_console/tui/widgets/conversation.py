@@ -1,0 +1,178 @@
+"""The conversation pane: header, transcript, End Chat (or close the tab), and the composer.
+
+Whether End Chat or Close tab may be used, and why not, comes from the session's ``actions``
+as the service answered them; this widget only shows the answer.
+"""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from typing import TYPE_CHECKING
+
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import Button, Input, Label, Static
+
+from ...domain.text import one_line
+from ..messages import CloseTabPressed, EndChatPressed, ReplySubmitted
+from .session_list import STATUS_STYLES
+from .transcript import Transcript
+
+if TYPE_CHECKING:
+    from textual.app import ComposeResult
+
+    from ...services.views import ActionView, SessionDetail
+
+END_CHAT = "End Chat"
+CLOSE_TAB = "Close tab"
+NO_SESSION = "No session open. Choose one on the left."
+
+
+def find_action(detail: SessionDetail, name: str) -> ActionView | None:
+    for action in detail.actions:
+        if action.name == name:
+            return action
+    return None
+
+
+def header_content(detail: SessionDetail) -> Content:
+    row = detail.session
+    return Content.assemble(
+        (row.label, "bold"),
+        "  ",
+        (one_line(row.customer, 40), "bold $msg-customer"),
+        ("  ·  ", "$foreground-muted"),
+        one_line(row.channel_name, 40),
+        ("  ·  ", "$foreground-muted"),
+        (row.status, "bold " + STATUS_STYLES.get(row.status, "")),
+        ("  ·  ", "$foreground-muted"),
+        (f"{row.capacity_model}, holds {row.units_held}/{row.units}", "$foreground-muted"),
+    )
+
+
+def tab_note(detail: SessionDetail, close: ActionView | None, key: str) -> Content:
+    """What an ended session's tab says: R2's "close the tab to free capacity" when it holds
+    units under tab-based capacity."""
+    row = detail.session
+    press = f" Press {key} or the button to close it." if key else ""
+    if close is None or not close.allowed:
+        why = close.reason if close is not None else "the tab cannot be closed"
+        return Content.assemble(("Session ended. ", "bold"), one_line(why, 200))
+    if row.capacity_model == "tab-based" and row.units_held > 0:
+        units = f"{row.units_held} unit{'s' if row.units_held != 1 else ''}"
+        return Content.assemble(
+            ("Session ended — close the tab to free capacity", "bold $capacity-full"),
+            f" ({units} held).{press}",
+        )
+    return Content.assemble(("Session ended.", "bold"), f" Its capacity is free.{press}")
+
+
+class ConversationPane(Vertical):
+    """Set with :meth:`show`; posts ReplySubmitted / EndChatPressed / CloseTabPressed."""
+
+    def __init__(self, *, tz: tzinfo | None = None, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._tz = tz
+        self.session_id: int | None = None
+        self._drafts: dict[int, str] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(NO_SESSION, id="conversation-header", markup=False)
+        yield Transcript(tz=self._tz, id="transcript")
+        with Horizontal(id="end-bar"):
+            yield Button(END_CHAT, id="end-chat", variant="error")
+            yield Label("", id="end-reason", markup=False)
+        with Horizontal(id="tab-bar"):
+            yield Button(CLOSE_TAB, id="close-tab", variant="primary")
+            yield Label("", id="tab-note", markup=False)
+        yield Input(placeholder="Write a reply, enter sends", id="composer")
+
+    def on_mount(self) -> None:
+        self.query_one("#tab-bar").display = False
+        self.query_one("#end-bar").display = False
+        self.query_one("#composer", Input).disabled = True
+        self.query_one("#transcript").display = False
+        self.query_one("#composer").display = False
+
+    def show(self, detail: SessionDetail | None, *, keys: dict[str, str]) -> None:
+        """Render ``detail`` (None: no session open). ``keys`` maps action -> key shown."""
+        header = self.query_one("#conversation-header", Static)
+        transcript = self.query_one("#transcript", Transcript)
+        end_bar = self.query_one("#end-bar")
+        tab_bar = self.query_one("#tab-bar")
+        composer = self.query_one("#composer", Input)
+        if detail is None:
+            if self.session_id is not None and composer.value:
+                self._drafts[self.session_id] = composer.value
+            composer.value = ""
+            self.session_id = None
+            header.update(NO_SESSION)
+            for part in (transcript, end_bar, tab_bar, composer):
+                part.display = False
+            composer.disabled = True
+            return
+        composer.display = True
+        if detail.session.id != self.session_id:
+            # Each session keeps its own unsent draft while the agent looks elsewhere.
+            if self.session_id is not None and composer.value:
+                self._drafts[self.session_id] = composer.value
+            composer.value = self._drafts.pop(detail.session.id, "")
+        self.session_id = detail.session.id
+        header.update(header_content(detail))
+        transcript.display = True
+        transcript.show(detail.session.id, detail.messages, detail.messages_total)
+
+        ended = detail.session.status == "Ended"
+        end_bar.display = not ended
+        tab_bar.display = ended
+        if ended:
+            close = find_action(detail, CLOSE_TAB)
+            self.query_one("#close-tab", Button).disabled = close is None or not close.allowed
+            self.query_one("#tab-note", Label).update(
+                tab_note(detail, close, keys.get("close_tab", ""))
+            )
+        else:
+            end = find_action(detail, END_CHAT)
+            allowed = end is not None and end.allowed
+            self.query_one("#end-chat", Button).disabled = not allowed
+            reason = self.query_one("#end-reason", Label)
+            reason.set_class(not allowed, "-refused")
+            if allowed:
+                key = keys.get("end_chat", "")
+                reason.update(Content(f"{key} ends the chat" if key else ""))
+            else:
+                why = end.reason if end is not None else "not available"
+                reason.update(Content.assemble("Cannot end: ", one_line(why, 200)))
+        composer.disabled = ended
+        composer.placeholder = "This session has ended" if ended else "Write a reply, enter sends"
+
+    @property
+    def end_reason_text(self) -> str:
+        return str(self.query_one("#end-reason", Label).content)
+
+    @property
+    def tab_note_text(self) -> str:
+        return str(self.query_one("#tab-note", Label).content)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if self.session_id is None:
+            return
+        if event.button.id == "end-chat":
+            self.post_message(EndChatPressed(self.session_id))
+        elif event.button.id == "close-tab":
+            self.post_message(CloseTabPressed(self.session_id))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value
+        if self.session_id is None or not text.strip():
+            return
+        event.input.value = ""
+        self.post_message(ReplySubmitted(self.session_id, text))
+
+    def restore_draft(self, session_id: int, text: str) -> None:
+        """Put back a reply the service refused, so the agent does not lose it."""
+        composer = self.query_one("#composer", Input)
+        if self.session_id == session_id and not composer.value:
+            composer.value = text

@@ -1,0 +1,79 @@
+"""The agent's open sessions, one entry per tab; choosing one opens it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from textual.content import Content
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option, OptionDoesNotExist
+
+from ...domain.text import one_line
+from ..messages import SessionPicked
+
+if TYPE_CHECKING:
+    from ...services.views import SessionRow
+
+CUSTOMER_WIDTH = 22
+EMPTY = "No open sessions.\nWork routed to you appears here."
+STATUS_STYLES = {
+    "Active": "$status-active",
+    "Inactive": "$status-inactive",
+    "Ended": "$status-ended",
+}
+
+
+def session_prompt(row: SessionRow) -> Content:
+    """Two lines: ``S-12  customer`` and ``channel · status`` (customer text kept literal)."""
+    status = row.status
+    if status == "Ended" and row.tab_open:
+        status = "Ended · tab open"
+    status_style = STATUS_STYLES.get(row.status, "$foreground-muted")
+    return Content.assemble(
+        (row.label, "bold"),
+        "  ",
+        one_line(row.customer, CUSTOMER_WIDTH),
+        "\n",
+        (one_line(row.channel_name, 30), "$foreground-muted"),
+        (" · ", "$foreground-muted"),
+        (status, status_style),
+    )
+
+
+def _shown_key(row: SessionRow) -> tuple[object, ...]:
+    return (row.id, row.status, row.customer, row.channel_name, row.tab_open)
+
+
+class SessionList(OptionList):
+    """Set with :meth:`show_rows`; posts :class:`SessionPicked` when an entry is chosen."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: tuple[tuple[object, ...], ...] | None = None
+
+    def show_rows(self, rows: Sequence[SessionRow], selected_id: int | None) -> None:
+        key = tuple(_shown_key(row) for row in rows)
+        if key != self._shown:
+            self._shown = key
+            self.clear_options()
+            if rows:
+                self.add_options([Option(session_prompt(row), id=str(row.id)) for row in rows])
+            else:
+                self.add_option(Option(Content(EMPTY), id=None, disabled=True))
+        self.mark_selected(selected_id)
+
+    def mark_selected(self, selected_id: int | None) -> None:
+        if selected_id is None:
+            return
+        try:
+            index = self.get_option_index(str(selected_id))
+        except OptionDoesNotExist:
+            return
+        if self.highlighted != index:
+            self.highlighted = index
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.post_message(SessionPicked(int(event.option.id)))

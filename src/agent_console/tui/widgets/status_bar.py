@@ -1,0 +1,63 @@
+"""The bar along the top: who is signed in, their presence, and how full their capacity is."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.events import Click
+from textual.widgets import Label
+
+from ...domain.text import one_line
+from ..messages import PresenceClicked
+
+#: The meter draws one block per unit up to this capacity, and only numbers beyond it.
+METER_MAX_BLOCKS = 20
+_PRESENCE_CLASSES = {"Online": "-online", "Busy": "-busy", "Offline": "-offline"}
+
+
+class PresenceLabel(Label):
+    """The presence indicator; clicking it asks to change presence."""
+
+    def on_click(self, event: Click) -> None:
+        event.stop()
+        self.post_message(PresenceClicked())
+
+
+class StatusBar(Horizontal):
+    """Agent name, presence (Online/Busy/Offline) and the capacity meter."""
+
+    def compose(self) -> ComposeResult:
+        yield Label(id="agent-name")
+        yield PresenceLabel(id="presence")
+        yield Label(id="capacity")
+
+    def show(
+        self, *, name: str, presence: str, logged_in: bool, used: int, capacity: int, key: str
+    ) -> None:
+        self.query_one("#agent-name", Label).update(
+            Content.from_markup("[b]$name[/b]", name=one_line(name, 40))
+        )
+        label = self.query_one("#presence", PresenceLabel)
+        label.set_classes(_PRESENCE_CLASSES.get(presence, "-offline"))
+        label.update(
+            Content.from_markup(
+                "● $presence$logged_out[dim]$key[/dim]",
+                presence=presence,
+                logged_out="" if logged_in else " (logged out)",
+                key=f"  {key} to change" if key else "",
+            )
+        )
+        label.tooltip = "Change presence: Online → Busy → Offline"
+        meter = self.query_one("#capacity", Label)
+        meter.set_class(used >= capacity, "-full")
+        meter.update(capacity_content(used, capacity))
+
+
+def capacity_content(used: int, capacity: int) -> Content:
+    """``Capacity 3/5 units ■■■□□`` (blocks only for small capacities)."""
+    text = f"Capacity {used}/{capacity} units"
+    if 0 < capacity <= METER_MAX_BLOCKS:
+        filled = max(0, min(used, capacity))
+        text += " " + "■" * filled + "□" * (capacity - filled)
+    return Content(text)

@@ -1,0 +1,106 @@
+"""TUI fixtures: a database seeded through the services, and helpers to drive the console.
+
+The app runs on the test's event loop (``app.run_test``), on the same database as the test's
+``ctx`` (SQLite file and PostgreSQL), with the test's fake clock and UTC times on screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from agent_console.domain.vocab import Presence
+from agent_console.services import agents, conversations, presence, routing
+from agent_console.services.context import Ctx
+from agent_console.tui.app import AgentConsoleApp, make_app
+from agent_console.tui.screens.console import ConsoleScreen
+
+AGENT = "dana"
+ADMIN = "root"
+ALL_PERMISSIONS = (
+    "enhanced_chat_user",
+    "enhanced_chat_rep",
+    "messaging_agent",
+    "end_messaging_session",
+)
+SIZE = (120, 40)
+
+
+@dataclass
+class Seeded:
+    """What the seed made: the URL and the ids of dana's two sessions."""
+
+    url: str
+    alice: int  # Enhanced WhatsApp (enhanced messaging)
+    bob: int  # Standard SMS
+
+
+async def seed_console(ctx: Ctx, url: str) -> Seeded:
+    await agents.add_agent(ctx, AGENT, capacity=5, permissions=ALL_PERMISSIONS)
+    await agents.add_agent(ctx, ADMIN, capacity=1, is_admin=True)
+    await presence.set_presence(ctx, AGENT, Presence.ONLINE)
+    alice = await conversations.inbound(ctx, "Alice", "enhanced_whatsapp", "Hello, my order?")
+    bob = await conversations.inbound(ctx, "Bob", "standard_sms", "Is anyone there?")
+    assigned = await routing.route(ctx)
+    assert {a.agent for a in assigned} == {AGENT}
+    return Seeded(url, alice.session_id, bob.session_id)
+
+
+@pytest.fixture
+async def seeded(ctx: Ctx, db_url: str) -> Seeded:
+    return await seed_console(ctx, db_url)
+
+
+@pytest.fixture
+def app_factory(clock: Any) -> Callable[..., AgentConsoleApp]:
+    def build(url: str, agent: str | None = AGENT, **kw: Any) -> AgentConsoleApp:
+        kw.setdefault("poll_interval", 0.2)
+        return make_app(url, agent, clock=clock, timezone=UTC, **kw)
+
+    return build
+
+
+async def until(
+    pilot: Pilot[Any], predicate: Callable[[], bool], *, within: float = 10.0, what: str = ""
+) -> None:
+    """Let the app run until ``predicate()`` holds (fails the test after ``within`` seconds)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        await pilot.pause(0.05)
+
+
+async def until_async(
+    pilot: Pilot[Any],
+    predicate: Callable[[], Awaitable[bool]],
+    *,
+    within: float = 10.0,
+    what: str = "",
+) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not await predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        await pilot.pause(0.05)
+
+
+async def console_ready(pilot: Pilot[Any]) -> ConsoleScreen:
+    """Wait for the console screen to show its first snapshot."""
+    app = pilot.app
+    await until(
+        pilot,
+        lambda: isinstance(app.screen, ConsoleScreen) and app.screen.loaded,
+        what="the console to load",
+    )
+    screen = app.screen
+    assert isinstance(screen, ConsoleScreen)
+    return screen
