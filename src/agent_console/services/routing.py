@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.channels import channel as channel_of
@@ -27,87 +27,85 @@ QUEUED = (SessionStatus.NEW.value, SessionStatus.WAITING.value)
 
 
 async def route_batch(conn: AsyncConnection, ctx: Ctx, limit: int = BATCH) -> list[Assignment]:
-    """Assign up to ``limit`` queued sessions, oldest first, inside the caller's transaction."""
+    """Assign up to ``limit`` queued sessions, oldest first, inside the caller's transaction.
+
+    The batch is planned in Python over locked rows, then written with one executemany per
+    table. On PostgreSQL the queued sessions and the agents are locked ``SKIP LOCKED``: a
+    router never waits on another router's rows, it works with what nobody else holds.
+    """
     now = ctx.now()
+    pg = conn.dialect.name == "postgresql"
     stmt = (
         select(Session.id, Session.channel, Session.units)
         .where(Session.status.in_(QUEUED), Session.owner_id.is_(None))
         .order_by(Session.created_at, Session.id)
         .limit(limit)
     )
-    if conn.dialect.name == "postgresql":
+    if pg:
         stmt = stmt.with_for_update(skip_locked=True)
     queued = (await conn.execute(stmt)).all()
     if not queued:
         return []
-    if conn.dialect.name == "postgresql":
-        # Reserve capacity under agent-row locks taken in id order: concurrent routers then
-        # queue behind each other instead of deadlocking on opposite lock orders.
-        await conn.execute(
-            select(Agent.id)
-            .where(Agent.presence == Presence.ONLINE.value, Agent.logged_in.is_(True))
-            .order_by(Agent.id)
-            .with_for_update()
+    agent_stmt = (
+        select(Agent.id, Agent.name, Agent.capacity, Agent.used_units, Agent.permissions)
+        .where(
+            Agent.presence == Presence.ONLINE.value,
+            Agent.logged_in.is_(True),
+            Agent.used_units < Agent.capacity,
         )
-    agents = (
-        await conn.execute(
-            select(Agent.id, Agent.name, Agent.capacity, Agent.used_units, Agent.permissions).where(
-                Agent.presence == Presence.ONLINE.value,
-                Agent.logged_in.is_(True),
-                Agent.used_units < Agent.capacity,
-            )
-        )
-    ).all()
+        .order_by(Agent.id)
+    )
+    if pg:
+        agent_stmt = agent_stmt.with_for_update(skip_locked=True)
+    agents = (await conn.execute(agent_stmt)).all()
     free = {a.id: a.capacity - a.used_units for a in agents}
     perms = {a.id: q.parse_permissions(a.permissions) for a in agents}
     names = {a.id: a.name for a in agents}
-    out: list[Assignment] = []
-    changed: list[tuple[int | None, int | None]] = []
+    taken: dict[int, int] = {}
+    plan: list[tuple[Any, int]] = []
     for s in queued:
         needed = conversation_permissions(channel_of(s.channel))
-        candidates = sorted(
-            (aid for aid in free if free[aid] >= s.units and all(p in perms[aid] for p in needed)),
-            key=lambda aid: (-free[aid], aid),
-        )
-        for aid in candidates:
-            if await _assign(conn, s, aid, now):
-                free[aid] -= s.units
-                out.append(Assignment(s.id, names[aid]))
-                changed.append((s.id, aid))
-                break
-            free[aid] = 0  # another router filled this agent; do not try it again
-    await q.record_changes(conn, now, "assigned", changed)
-    return out
-
-
-async def _assign(conn: AsyncConnection, s: Any, agent_id: int, now: Any) -> bool:
+        fits = [
+            aid for aid in free if free[aid] >= s.units and all(p in perms[aid] for p in needed)
+        ]
+        if not fits:
+            continue
+        best = max(fits, key=lambda aid: (free[aid], -aid))  # most free capacity, then oldest
+        free[best] -= s.units
+        taken[best] = taken.get(best, 0) + s.units
+        plan.append((s, best))
+    if not plan:
+        return []
+    # The rows are locked (PostgreSQL) or the database is (SQLite): the guards below cannot
+    # fail, and the rowcount checks prove it.
     reserved = await conn.execute(
         update(Agent)
-        .where(
-            Agent.id == agent_id,
-            Agent.used_units + s.units <= Agent.capacity,
-            Agent.presence == Presence.ONLINE.value,
-            Agent.logged_in.is_(True),
-        )
-        .values(used_units=Agent.used_units + s.units)
+        .where(Agent.id == bindparam("aid"), Agent.used_units + bindparam("u") <= Agent.capacity)
+        .values(used_units=Agent.used_units + bindparam("u")),
+        [{"aid": aid, "u": units} for aid, units in taken.items()],
     )
-    if reserved.rowcount != 1:
-        return False
-    taken = await conn.execute(
+    assigned = await conn.execute(
         update(Session)
-        .where(and_(Session.id == s.id, Session.status.in_(QUEUED), Session.owner_id.is_(None)))
+        .where(
+            Session.id == bindparam("sid"),
+            or_(*(Session.status == status for status in QUEUED)),  # no IN in executemany
+            Session.owner_id.is_(None),
+        )
         .values(
             status=SessionStatus.ACTIVE.value,
-            owner_id=agent_id,
+            owner_id=bindparam("aid"),
             tab_open=True,
-            units_held=s.units,
+            units_held=bindparam("u"),
             assigned_at=now,
             version=Session.version + 1,
-        )
+        ),
+        [{"sid": s.id, "aid": aid, "u": s.units} for s, aid in plan],
     )
-    if taken.rowcount != 1:
-        raise RuntimeError(f"session {s.id} changed under a held lock")
-    return True
+    for result, expected in ((reserved, len(taken)), (assigned, len(plan))):
+        if result.rowcount not in (expected, -1):  # -1: the driver does not count executemany
+            raise RuntimeError(f"routing wrote {result.rowcount} rows, expected {expected}")
+    await q.record_changes(conn, now, "assigned", [(s.id, aid) for s, aid in plan])
+    return [Assignment(s.id, names[aid]) for s, aid in plan]
 
 
 async def route(ctx: Ctx, *, limit: int | None = None, batch: int = BATCH) -> list[Assignment]:
@@ -121,6 +119,6 @@ async def route(ctx: Ctx, *, limit: int | None = None, batch: int = BATCH) -> li
         async with ctx.db.write() as conn:
             got = await route_batch(conn, ctx, size)
         out.extend(got)
-        if len(got) < size:
+        if not got:  # nothing more fits (or other routers hold the rest)
             break
     return out
