@@ -199,6 +199,24 @@ def csat_decision(actor: Actor, policy: Policy) -> Decision:
     return Decision.ok("a CSAT survey will be sent to the customer")
 
 
+def may_close_tab(agent: Agent, session: SessionFacts, tab_open: bool, units_held: int) -> Decision:
+    """R2: an agent closes the tab of a session that has ended; tab-based units come back."""
+    if session.owner_id != agent.id:
+        return Decision.no(
+            f"not your tab: {session_label(session.id)} is not assigned to {agent.name}"
+        )
+    if not tab_open:
+        return Decision.no(f"the tab of {session_label(session.id)} is already closed")
+    if session.status is not SessionStatus.ENDED:
+        return Decision.no(
+            f"end the chat before closing its tab: {session_label(session.id)} "
+            f"is {session.status.value}"
+        )
+    if units_held:
+        return Decision.ok(f"frees {units_held} unit{'s' if units_held != 1 else ''}")
+    return Decision.ok("closes the tab")
+
+
 def end_line(actor: Actor, at: datetime) -> str:
     """R12: the transcript's system line, seen by the customer too."""
     return f"Session ended by {actor.describe()} at {fmt_time(at)}"

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.capacity import Load
 from ..domain.channels import channel as channel_of
-from ..domain.ending import conversation_permissions
+from ..domain.ending import conversation_permissions, may_close_tab
 from ..domain.errors import Refused
 from ..domain.timers import auto_end_at
 from ..domain.transitions import Event, TransitionRefused, next_status
@@ -252,6 +252,14 @@ async def send(ctx: Ctx, agent_name: str, session_id: int, text: str) -> int:
     return mid
 
 
+async def _give_back(conn: AsyncConnection, agent_id: int, units: int) -> None:
+    """Return units a session held to its owner's free capacity."""
+    if units:
+        await conn.execute(
+            update(Agent).where(Agent.id == agent_id).values(used_units=Agent.used_units - units)
+        )
+
+
 async def close_tab(ctx: Ctx, agent_name: str, session_id: int) -> CloseTabResult:
     """R2: closing an ended session's tab gives its units back (tab-based capacity)."""
     now = ctx.now()
@@ -259,28 +267,15 @@ async def close_tab(ctx: Ctx, agent_name: str, session_id: int) -> CloseTabResul
         agent = await q.agent_row(conn, agent_name, lock=True)
         await q.lock_sessions(conn, [session_id])
         facts, row = await require_session(conn, session_id)
-        if row.owner_id != agent.id:
-            raise Refused(
-                f"not your tab: {session_label(session_id)} is not assigned to {agent.name}"
-            )
-        if not row.tab_open:
-            raise Refused(f"the tab of {session_label(session_id)} is already closed")
-        if facts.status is not SessionStatus.ENDED:
-            raise Refused(
-                f"end the chat before closing its tab: {session_label(session_id)} "
-                f"is {facts.status.value}"
-            )
+        decision = may_close_tab(q.agent_facts(agent), facts, bool(row.tab_open), row.units_held)
+        if not decision.allowed:
+            raise Refused(decision.reason)
         await conn.execute(
             update(Session)
             .where(Session.id == session_id, Session.tab_open.is_(True))
             .values(tab_open=False, units_held=0)
         )
-        if row.units_held:
-            await conn.execute(
-                update(Agent)
-                .where(Agent.id == agent.id)
-                .values(used_units=Agent.used_units - row.units_held)
-            )
+        await _give_back(conn, agent.id, row.units_held)
         await q.record_changes(conn, now, "tab_closed", [(session_id, agent.id)])
         used = int(await conn.scalar(select(Agent.used_units).where(Agent.id == agent.id)) or 0)
     return CloseTabResult(session_id, row.units_held, used, agent.capacity)
@@ -307,12 +302,7 @@ async def mark_inactive(ctx: Ctx, agent_name: str, session_id: int) -> InboundRe
             .where(Session.id == session_id, Session.status == row.status)
             .values(status=new.value, units_held=0, version=Session.version + 1)
         )
-        if row.units_held:
-            await conn.execute(
-                update(Agent)
-                .where(Agent.id == agent.id)
-                .values(used_units=Agent.used_units - row.units_held)
-            )
+        await _give_back(conn, agent.id, row.units_held)
         await _add_message(
             conn,
             session_id,

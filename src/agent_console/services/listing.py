@@ -9,11 +9,10 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..domain.capacity import why_consumes
 from ..domain.channels import channel as channel_of
-from ..domain.ending import Actor, csat_decision, may_end
+from ..domain.ending import Actor, csat_decision, may_close_tab, may_end
 from ..domain.errors import NotFound
-from ..domain.vocab import CapacityModel, SessionStatus, Surface, session_label
+from ..domain.vocab import SessionStatus, Surface, session_label
 from ..store import queries as q
 from ..store.models import Agent, CsatRequest, EndRecord, Message, Session
 from .context import Ctx
@@ -196,7 +195,8 @@ async def show_session(
         viewer = as_agent or row.owner_name
         actions: list[ActionView] = []
         if viewer is not None:
-            actor = Actor.of_agent(q.agent_facts(await q.agent_row(conn, viewer)))
+            viewer_facts = q.agent_facts(await q.agent_row(conn, viewer))
+            actor = Actor.of_agent(viewer_facts)
             for name, surface in (
                 ("End Chat", Surface.CONVERSATION),
                 ("End Session (row menu)", Surface.ROW),
@@ -204,8 +204,8 @@ async def show_session(
             ):
                 d = may_end(actor, session, surface, policy)
                 actions.append(ActionView(name, d.allowed, d.reason))
-            tab = _close_tab_decision(row, actor.agent.id if actor.agent else None)
-            actions.append(ActionView("Close tab", tab[0], tab[1]))
+            tab = may_close_tab(viewer_facts, session, bool(row.tab_open), row.units_held)
+            actions.append(ActionView("Close tab", tab.allowed, tab.reason))
             c = csat_decision(actor, policy)
             actions.append(ActionView("CSAT on end", c.allowed, c.reason))
     return SessionDetail(
@@ -224,19 +224,3 @@ async def show_session(
         escalated_to=row.escalated_to,
         messages_total=total,
     )
-
-
-def _close_tab_decision(row: Any, agent_id: int | None) -> tuple[bool, str]:
-    if row.owner_id != agent_id:
-        return False, "not your tab"
-    if not row.tab_open:
-        return False, "the tab is already closed"
-    if row.status != SessionStatus.ENDED.value:
-        return False, "end the chat before closing its tab"
-    if row.units_held:
-        return (
-            True,
-            f"frees {row.units_held} unit(s): "
-            + why_consumes(CapacityModel(row.capacity_model), SessionStatus(row.status)),
-        )
-    return True, "closes the tab"
