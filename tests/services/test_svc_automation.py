@@ -97,6 +97,7 @@ async def test_r10_trigger_on_unknown_session_or_event(ctx: Ctx) -> None:
     with pytest.raises(ValueError):
         await automation.fire_trigger(ctx, "exploded", sid)
     await assert_not_ended(ctx, sid, owner="dana")
+    await consistent(ctx)
 
 
 async def test_r10_macro_by_a_non_owner_is_refused_and_changes_nothing(ctx: Ctx) -> None:
@@ -188,3 +189,4 @@ async def test_r10_unknown_macro(ctx: Ctx) -> None:
         await automation.run_macro(ctx, "Explode", sid, as_agent="dana")
     assert ESCALATE in str(exc.value)
     await assert_not_ended(ctx, sid, owner="dana")
+    await consistent(ctx)

@@ -269,6 +269,7 @@ async def test_r11_bulk_needs_ids_or_a_filter(ctx: Ctx) -> None:
     with pytest.raises(Refused):
         await bulk.start_bulk(ctx, "dana")
     assert await bulk.unfinished_bulks(ctx) == []
+    await consistent(ctx)
 
 
 async def test_r11_stale_heartbeat_marks_interrupted(ctx: Ctx, clock: FakeClock) -> None:
@@ -281,3 +282,5 @@ async def test_r11_stale_heartbeat_marks_interrupted(ctx: Ctx, clock: FakeClock)
     clock.now -= timedelta(seconds=31)
     await bulk.run_bulk(ctx, bulk_id)
     assert (await bulk.bulk_report(ctx, bulk_id)).status == "completed"
+    assert await statuses(ctx, sid) == ["Ended"]
+    await consistent(ctx)

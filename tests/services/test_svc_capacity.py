@@ -321,6 +321,8 @@ async def test_routing_oldest_by_arrival_not_by_id(ctx: Ctx, clock: FakeClock) -
     clock.advance(minutes=10)
     res = await presence.set_presence(ctx, "dana", Presence.ONLINE)
     assert [a.session_id for a in res.rerouted] == [earlier]
+    assert await statuses(ctx, earlier, later) == ["Active", "Waiting"]
+    await consistent(ctx)
 
 
 # After the end / Inactive --------------------------------------------------------------------

@@ -71,6 +71,7 @@ async def test_r9_no_csat_is_the_default(ctx: Ctx) -> None:
     sid = await assigned(ctx, "dana", STANDARD)
     await ending.end_session(ctx, "dana", sid)
     assert (await show(ctx, sid)).csat_requests == []
+    await consistent(ctx)
 
 
 @pytest.mark.parametrize("surface", [Surface.ROW, Surface.LIST])

@@ -313,6 +313,7 @@ async def test_r8_explicit_off_survives_a_plain_upgrade(ctx: Ctx) -> None:
     await setting(ctx, "agents_can_end", "off")
     await upgrade_db(ctx)
     assert (await settings.get_policy(ctx)).agents_can_end is False
+    await consistent(ctx)
 
 
 @pytest.mark.parametrize("key", ["agents_can_end", "csat_on_agent_end", "capacity_model"])
@@ -325,3 +326,4 @@ async def test_r8_non_admin_set_setting_refused(ctx: Ctx, key: str) -> None:
     assert str(exc.value) == "only admins can change settings: dana is not an admin"
     assert await settings.list_settings(ctx) == before
     assert (await settings.get_policy(ctx)).agents_can_end is True
+    await consistent(ctx)

@@ -192,3 +192,4 @@ async def test_r12_exact_already_ended_text_from_the_list(ctx: Ctx, clock: FakeC
     clock.advance(hours=1)
     res = await ending.end_session(ctx, "dana", sid, Surface.CONVERSATION)
     assert (res.result, res.reason) == ("skipped", "already ended by dana at 10:42 from list")
+    await consistent(ctx)

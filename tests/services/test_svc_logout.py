@@ -73,6 +73,7 @@ async def test_r6_logout_preview_with_nothing_ongoing(ctx: Ctx) -> None:
         [],
         "You have no ongoing sessions; logging out ends nothing.",
     )
+    await consistent(ctx)
 
 
 async def test_r6_logout_not_confirmed_changes_nothing(ctx: Ctx) -> None:

@@ -27,7 +27,7 @@ from agent_console.services.runtime import open_ctx
 from agent_console.store import engine
 from agent_console.store.engine import open_database
 from agent_console.store.models import Message
-from conftest import T0, FakeClock
+from conftest import PG_URL, REQUIRE_PG, T0, FakeClock
 
 
 def _url(path: Path) -> str:
@@ -235,7 +235,7 @@ async def test_locked_database_write_fails_fast_and_writes_nothing(tmp_path: Pat
             await agents.add_agent(ctx, "dana")
         elapsed = time.monotonic() - start
         msg = _one_line(exc.value)
-        assert "locked" in msg
+        assert "locked by another process" in msg
         assert 0.25 <= elapsed < 1.0, elapsed
         # WAL: readers are not blocked by the other writer.
         assert await agents.list_agents(ctx) == []
@@ -281,6 +281,38 @@ async def test_malformed_url_is_a_store_error(url: str) -> None:
     assert "s3cret" not in msg
     with pytest.raises(StoreError):
         await open_ctx(url)
+
+
+def _real_pg(**changes: str) -> str:
+    """The test PostgreSQL server's URL with some parts changed (skipped like the fixture)."""
+    if PG_URL is None:
+        if REQUIRE_PG:
+            pytest.fail("AGENT_CONSOLE_REQUIRE_PG is set but AGENT_CONSOLE_TEST_PG_URL is not")
+        pytest.skip("PostgreSQL variant: set AGENT_CONSOLE_TEST_PG_URL (CI does)")
+    from sqlalchemy.engine import make_url
+
+    return make_url(PG_URL).set(**changes).render_as_string(hide_password=False)
+
+
+async def test_postgresql_missing_database_is_one_line_without_the_password() -> None:
+    from sqlalchemy.engine import make_url
+
+    url = _real_pg(database="agent_console_no_such_db")
+    password = make_url(url).password
+    with pytest.raises(StoreError) as exc:
+        await open_ctx(url)
+    msg = _one_line(exc.value)
+    assert msg.startswith("PostgreSQL has no such database")
+    assert password and str(password) not in _chain(exc.value)
+
+
+async def test_postgresql_wrong_password_is_one_line_without_the_password() -> None:
+    url = _real_pg(password="s3cret-wrong")
+    with pytest.raises(StoreError) as exc:
+        await open_ctx(url)
+    msg = _one_line(exc.value)
+    assert "refused the login" in msg and "wrong user or password" in msg
+    assert "s3cret" not in _chain(exc.value)
 
 
 # Pragmas -----------------------------------------------------------------------------------
