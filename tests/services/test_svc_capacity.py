@@ -296,6 +296,25 @@ async def test_routing_respects_permissions_per_family(ctx: Ctx) -> None:
     await consistent(ctx)
 
 
+async def test_routing_finds_the_one_qualified_agent_outside_the_first_agents_looked_at(
+    ctx: Ctx,
+) -> None:
+    # On PostgreSQL a batch first locks only the few agents with the most free capacity
+    # (routing.AGENTS_FIRST); a session none of them may take must still reach the one rep
+    # who may, even though she has the least free capacity of all.
+    for i in range(routing.AGENTS_FIRST + 4):
+        await add(ctx, f"msg{i:02d}", MSG, capacity_=10)
+    await add(ctx, "chat", EC, capacity_=1)
+
+    chat = (await conversations.inbound(ctx, "c1", ENHANCED_CHAT, "hi")).session_id
+    std = (await conversations.inbound(ctx, "c2", STANDARD, "hi")).session_id
+    got = {a.session_id: a.agent for a in await routing.route(ctx)}
+
+    assert got[chat] == "chat"
+    assert got[std].startswith("msg")
+    await consistent(ctx)
+
+
 async def test_routing_oldest_first(ctx: Ctx, clock: FakeClock) -> None:
     await add(ctx, "dana", MSG, capacity_=1, online=False)
     ids = []

@@ -123,6 +123,10 @@ async def run_bulk(
 ) -> BulkReport:
     """End the operation's pending rows, chunk by chunk; safe to call again after a crash."""
     chunk = chunk or CHUNK
+    # The per-row results of this call, in order: when it did every row itself (the usual
+    # case) the report is built from them instead of reading them all back.
+    mine: list[EndResult] = []
+    total = -1
     while True:
         now = ctx.now()
         async with ctx.db.write() as conn:
@@ -141,6 +145,7 @@ async def run_bulk(
                 pending_stmt = pending_stmt.with_for_update(skip_locked=True)
             pending = (await conn.execute(pending_stmt)).all()
             if not pending:
+                total = op.total
                 if op.status != "completed":
                     await conn.execute(
                         update(BulkOperation)
@@ -162,6 +167,7 @@ async def run_bulk(
             )
             # One UPDATE per distinct outcome (most rows share one) rather than one per row.
             by_id = {r.session_id: r for r in results}
+            mine.extend(by_id[p.session_id] for p in pending)
             groups: dict[tuple[str, str], list[int]] = defaultdict(list)
             for p in pending:
                 r = by_id[p.session_id]
@@ -171,7 +177,7 @@ async def run_bulk(
                     update(BulkItem)
                     .where(
                         BulkItem.bulk_id == bulk_id,
-                        BulkItem.seq.in_(seqs),
+                        q.in_ids(conn, BulkItem.seq, seqs),
                         BulkItem.result.is_(None),
                     )
                     .values(result=outcome, reason=why)
@@ -191,6 +197,9 @@ async def run_bulk(
             total = op.total
         if progress is not None:
             progress(done, total)
+    if len(mine) == total:
+        ended = sum(1 for r in mine if r.result == "ended")
+        return BulkReport(bulk_id, "completed", total, ended, total - ended, 0, mine)
     return await bulk_report(ctx, bulk_id)
 
 

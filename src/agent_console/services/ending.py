@@ -95,7 +95,7 @@ async def _write_ends(
     status_based = CapacityModel.STATUS_BASED.value
     result = await conn.execute(
         update(Session)
-        .where(Session.id.in_(ids), Session.status != SessionStatus.ENDED.value)
+        .where(q.in_ids(conn, Session.id, ids), Session.status != SessionStatus.ENDED.value)
         .values(
             status=SessionStatus.ENDED.value,
             ended_at=now,
@@ -123,7 +123,7 @@ async def _write_ends(
 
     # One INSERT ... SELECT per table: no per-row parameters, no per-row Python.
     agent_id = actor.agent.id if actor.agent else None
-    chosen = Session.id.in_(ids)
+    chosen = q.in_ids(conn, Session.id, ids)
     await conn.execute(
         insert(EndRecord).from_select(
             ["session_id", "actor_kind", "actor", "agent_id", "surface", "reason", "at", "bulk_id"],

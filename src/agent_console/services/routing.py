@@ -9,6 +9,7 @@ behind each other; on SQLite the writing transaction holds the database's write 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
@@ -16,13 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.channels import channel as channel_of
 from ..domain.ending import conversation_permissions
-from ..domain.vocab import Presence, SessionStatus
+from ..domain.vocab import Permission, Presence, SessionStatus
 from ..store import queries as q
 from ..store.models import Agent, Session
 from .context import Ctx
 from .views import Assignment
 
 BATCH = 200
+#: PostgreSQL: agents locked by a batch's first look, doubled until the batch fits.
+AGENTS_FIRST = 8
+#: Past this many locked agents a batch stops growing its set and plans with what it has.
+AGENTS_ALL = 4096
 QUEUED = (SessionStatus.NEW.value, SessionStatus.WAITING.value)
 
 
@@ -46,34 +51,24 @@ async def route_batch(conn: AsyncConnection, ctx: Ctx, limit: int = BATCH) -> li
     queued = (await conn.execute(stmt)).all()
     if not queued:
         return []
-    agent_stmt = (
-        select(Agent.id, Agent.name, Agent.capacity, Agent.used_units, Agent.permissions)
-        .where(
-            Agent.presence == Presence.ONLINE.value,
-            Agent.logged_in.is_(True),
-            Agent.used_units < Agent.capacity,
-        )
-        .order_by(Agent.id)
-    )
-    if pg:
-        agent_stmt = agent_stmt.with_for_update(skip_locked=True)
-    agents = (await conn.execute(agent_stmt)).all()
+    units_needed = sum(s.units for s in queued)
+    agents = await _lock_agents(conn, pg, units_needed)
     free = {a.id: a.capacity - a.used_units for a in agents}
     perms = {a.id: q.parse_permissions(a.permissions) for a in agents}
     names = {a.id: a.name for a in agents}
     taken: dict[int, int] = {}
     plan: list[tuple[Any, int]] = []
-    for s in queued:
-        needed = conversation_permissions(channel_of(s.channel))
-        fits = [
-            aid for aid in free if free[aid] >= s.units and all(p in perms[aid] for p in needed)
-        ]
-        if not fits:
-            continue
-        best = max(fits, key=lambda aid: (free[aid], -aid))  # most free capacity, then oldest
-        free[best] -= s.units
-        taken[best] = taken.get(best, 0) + s.units
-        plan.append((s, best))
+    unplaced = _plan(queued, free, perms, taken, plan)
+    if unplaced and pg and len(agents) < AGENTS_ALL:
+        # The agents this router holds cannot take some sessions (capacity or permissions):
+        # look once at every other free agent nobody else holds.
+        more = await _select_agents(conn, pg, exclude=list(free), limit=None)
+        for a in more:
+            free[a.id] = a.capacity - a.used_units
+            perms[a.id] = q.parse_permissions(a.permissions)
+            names[a.id] = a.name
+        if more:
+            _plan(unplaced, free, perms, taken, plan)
     if not plan:
         return []
     # The rows are locked (PostgreSQL) or the database is (SQLite): the guards below cannot
@@ -106,6 +101,78 @@ async def route_batch(conn: AsyncConnection, ctx: Ctx, limit: int = BATCH) -> li
             raise RuntimeError(f"routing wrote {result.rowcount} rows, expected {expected}")
     await q.record_changes(conn, now, "assigned", [(s.id, aid) for s, aid in plan])
     return [Assignment(s.id, names[aid]) for s, aid in plan]
+
+
+def _plan(
+    queued: Sequence[Any],
+    free: dict[int, int],
+    perms: dict[int, frozenset[Permission]],
+    taken: dict[int, int],
+    plan: list[tuple[Any, int]],
+) -> list[Any]:
+    """Place each session on the agent with the most free capacity that may take it.
+
+    Updates ``free``, ``taken`` and ``plan``; returns the sessions no agent here can take.
+    """
+    unplaced: list[Any] = []
+    for s in queued:
+        needed = conversation_permissions(channel_of(s.channel))
+        fits = [
+            aid for aid in free if free[aid] >= s.units and all(p in perms[aid] for p in needed)
+        ]
+        if not fits:
+            unplaced.append(s)
+            continue
+        best = max(fits, key=lambda aid: (free[aid], -aid))  # most free capacity, then oldest
+        free[best] -= s.units
+        taken[best] = taken.get(best, 0) + s.units
+        plan.append((s, best))
+    return unplaced
+
+
+async def _select_agents(
+    conn: AsyncConnection, pg: bool, *, exclude: list[int], limit: int | None
+) -> list[Any]:
+    """Online, logged-in agents with free capacity, most free first; locked on PostgreSQL.
+
+    ``SKIP LOCKED`` makes routers take disjoint sets of agents instead of queueing on them.
+    """
+    stmt = (
+        select(Agent.id, Agent.name, Agent.capacity, Agent.used_units, Agent.permissions)
+        .where(
+            Agent.presence == Presence.ONLINE.value,
+            Agent.logged_in.is_(True),
+            Agent.used_units < Agent.capacity,
+        )
+        .order_by((Agent.capacity - Agent.used_units).desc(), Agent.id)
+    )
+    if exclude:
+        stmt = stmt.where(Agent.id.not_in(exclude))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    if pg:
+        stmt = stmt.with_for_update(skip_locked=True)
+    return list((await conn.execute(stmt)).all())
+
+
+async def _lock_agents(conn: AsyncConnection, pg: bool, units_needed: int) -> list[Any]:
+    """The agents this batch plans over.
+
+    On SQLite the writer holds the database, so every free agent. On PostgreSQL only as many
+    as the batch needs (most free first, fetched in growing steps): a router that locked every
+    free agent would make the other routers wait for it, one batch at a time.
+    """
+    if not pg:
+        return await _select_agents(conn, pg, exclude=[], limit=None)
+    agents: list[Any] = []
+    step = AGENTS_FIRST
+    while len(agents) < AGENTS_ALL:
+        got = await _select_agents(conn, pg, exclude=[a.id for a in agents], limit=step)
+        agents.extend(got)
+        if len(got) < step or sum(a.capacity - a.used_units for a in agents) >= units_needed:
+            break
+        step *= 2
+    return agents
 
 
 async def route(ctx: Ctx, *, limit: int | None = None, batch: int = BATCH) -> list[Assignment]:

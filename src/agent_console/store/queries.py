@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    any_,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.channels import CHANNELS_BY_ID, channel
@@ -71,6 +83,22 @@ def session_select() -> Any:
     )
 
 
+def in_ids(conn: AsyncConnection, column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
+    """``column IN ids`` with every id in ONE bound value: a JSON array read by ``json_each``
+    on SQLite, an array with ``= ANY`` on PostgreSQL.
+
+    A plain ``IN`` renders one parameter per id on every execution, which dominates statements
+    over thousands of ids (bulk end); this keeps them as cheap to build as a one-row statement.
+    """
+    values = list(ids)
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))  # type: ignore[no-any-return]
+    listed = select(literal_column("value")).select_from(
+        func.json_each(bindparam(None, json.dumps(values), type_=String))
+    )
+    return column.in_(listed)  # type: ignore[no-any-return]
+
+
 async def lock_sessions(conn: AsyncConnection, ids: Sequence[int]) -> None:
     """PostgreSQL: lock the rows (in id order, so two lockers never deadlock).
 
@@ -79,7 +107,7 @@ async def lock_sessions(conn: AsyncConnection, ids: Sequence[int]) -> None:
     if conn.dialect.name == "postgresql" and ids:
         await conn.execute(
             select(Session.id)
-            .where(Session.id.in_(sorted(ids)))
+            .where(in_ids(conn, Session.id, sorted(ids)))
             .order_by(Session.id)
             .with_for_update()
         )
@@ -100,7 +128,7 @@ async def session_facts(
             EndRecord.at.label("end_at"),
         )
         .outerjoin(EndRecord.__table__, EndRecord.session_id == Session.id)
-        .where(Session.id.in_(ids))
+        .where(in_ids(conn, Session.id, ids))
     )
     out: dict[int, tuple[SessionFacts, Any]] = {}
     for row in (await conn.execute(stmt)).all():
@@ -134,7 +162,7 @@ async def end_facts(
         .select_from(Session.__table__)
         .outerjoin(owner, owner.c.id == Session.owner_id)
         .outerjoin(EndRecord.__table__, EndRecord.session_id == Session.id)
-        .where(Session.id.in_(ids))
+        .where(in_ids(conn, Session.id, ids))
     )
     return {row.id: (facts_of(row), row) for row in (await conn.execute(stmt)).all()}
 
