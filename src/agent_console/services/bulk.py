@@ -92,14 +92,7 @@ async def start_bulk(
                 )
             ).scalar_one()
         )
-        if selected:
-            await conn.execute(
-                insert(BulkItem),
-                [
-                    {"bulk_id": bulk_id, "seq": i, "session_id": sid}
-                    for i, sid in enumerate(selected)
-                ],
-            )
+        await q.insert_bulk_items(conn, bulk_id, selected)
     return bulk_id
 
 

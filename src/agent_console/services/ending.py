@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, case, insert, literal, select, true, update
@@ -37,10 +38,16 @@ TAB_NOTE = "close the tab to free capacity"
 
 
 def _ended_reason(row: Any) -> str:
-    if row.capacity_model == CapacityModel.TAB_BASED.value and row.units_held > 0:
-        return f"ended; {TAB_NOTE} ({row.units_held} unit{'s' if row.units_held != 1 else ''} held)"
-    if row.units_held > 0:
-        return f"ended; {row.units_held} unit{'s' if row.units_held != 1 else ''} freed"
+    return _ended_reason_of(row.capacity_model, row.units_held)
+
+
+@lru_cache(maxsize=64)
+def _ended_reason_of(capacity_model: str, units_held: int) -> str:
+    plural = "s" if units_held != 1 else ""
+    if capacity_model == CapacityModel.TAB_BASED.value and units_held > 0:
+        return f"ended; {TAB_NOTE} ({units_held} unit{plural} held)"
+    if units_held > 0:
+        return f"ended; {units_held} unit{plural} freed"
     return "ended"
 
 
@@ -99,7 +106,6 @@ async def _write_ends(
         .values(
             status=SessionStatus.ENDED.value,
             ended_at=now,
-            auto_end_at=None,
             units_held=case((Session.capacity_model == status_based, 0), else_=Session.units_held),
             version=Session.version + 1,
         )
@@ -108,6 +114,13 @@ async def _write_ends(
         raise RuntimeError(
             f"expected to end {len(ids)} sessions, the database ended {result.rowcount}"
         )
+    # R7 timers die with the session. A separate statement, so sessions without one (nearly
+    # all of a bulk end) leave the auto_end_at index alone.
+    await conn.execute(
+        update(Session)
+        .where(q.in_ids(conn, Session.id, ids), Session.auto_end_at.is_not(None))
+        .values(auto_end_at=None)
+    )
 
     freed: dict[int, int] = defaultdict(int)
     for r in rows:
