@@ -34,7 +34,9 @@ def upgrade() -> None:
         ),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["agent_id"], ["agents.id"], name=op.f("fk_drafts_agent_id_agents")),
+        sa.ForeignKeyConstraint(
+            ["agent_id"], ["agents.id"], name=op.f("fk_drafts_agent_id_agents")
+        ),
         sa.ForeignKeyConstraint(
             ["session_id"], ["sessions.id"], name=op.f("fk_drafts_session_id_sessions")
         ),
