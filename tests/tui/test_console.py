@@ -192,9 +192,7 @@ async def test_r5_going_offline_asks_first_and_cancel_changes_nothing(
         )
 
         await pilot.press("ctrl+o", "f")  # Offline: effects first
-        await until(
-            pilot, lambda: isinstance(app.screen, OfflinePreviewScreen), what="the preview"
-        )
+        await until(pilot, lambda: isinstance(app.screen, OfflinePreviewScreen), what="the preview")
         question = app.screen
         assert isinstance(question, OfflinePreviewScreen)
         shown = " ".join(question.effect_texts)
@@ -205,9 +203,7 @@ async def test_r5_going_offline_asks_first_and_cancel_changes_nothing(
         assert await presence_is("Busy")
 
         await pilot.press("ctrl+o", "f")
-        await until(
-            pilot, lambda: isinstance(app.screen, OfflinePreviewScreen), what="the preview"
-        )
+        await until(pilot, lambda: isinstance(app.screen, OfflinePreviewScreen), what="the preview")
         await pilot.press("y")
         await until_async(pilot, lambda: presence_is(Presence.OFFLINE.value), what="Offline")
         # Tab-based capacity: each Active session went back to Waiting (R5).

@@ -106,6 +106,8 @@ class AdminSettingsScreen(Screen[None]):
     @work(exclusive=True, group="settings-load")
     async def _load(self) -> None:
         form = self.query_one("#settings-form", VerticalScroll)
+        access = self.query_one("#settings-access", Label)
+        save = self.query_one("#settings-save-button", Button)
         try:
             me = await self.backend.my_agent()
             views = await self.backend.list_settings()
@@ -114,8 +116,9 @@ class AdminSettingsScreen(Screen[None]):
             form.loading = False
             self._status(f"Cannot load the settings: {exc}", error=True)
             return
+        if not self.is_attached:  # closed while the database answered
+            return
         self.is_admin = me.is_admin
-        access = self.query_one("#settings-access", Label)
         access.set_class(not me.is_admin, "-refused")
         if me.is_admin:
             access.update(Content("Changes apply when you save (ctrl+s)."))
@@ -132,7 +135,7 @@ class AdminSettingsScreen(Screen[None]):
         form.loading = False
         for widget in form.query("Switch, Select, Input"):
             widget.disabled = not me.is_admin
-        self.query_one("#settings-save-button", Button).disabled = not me.is_admin
+        save.disabled = not me.is_admin
         self.loaded = True
 
     def _field(self, widget_id: str, kind: FieldKind, key: str, loaded: str, label: str) -> str:
@@ -256,6 +259,10 @@ class AdminSettingsScreen(Screen[None]):
     @work(exclusive=True, group="settings-save")
     async def _save(self) -> None:
         pending = self.changed()
+        changing = {field.widget_id for field, _ in pending}
+        for field in self.fields.values():
+            if field.widget_id not in changing:  # back to its stored value: nothing to report
+                self.query_one(f"#error-{field.widget_id}", Label).display = False
         if not pending:
             self._status("Nothing changed.")
             return
@@ -265,6 +272,8 @@ class AdminSettingsScreen(Screen[None]):
             try:
                 shown = await self._save_one(field, value)
             except (ConsoleError, ValueError) as exc:
+                if not self.is_attached:
+                    return
                 refused += 1
                 error.update(Content(escape_log(str(exc))))
                 error.display = True

@@ -136,7 +136,7 @@ def app_bindings(app: App[Any]) -> list[BindingType]:
 
 
 def collect_help(app: App[Any], open_screens: Sequence[type] = ()) -> list[ScreenHelp]:
-    """The help sections: "Everywhere", the open screens (top first), then the others."""
+    """The help sections: "Everywhere", the open screens (top first), the others, and help."""
     keymap: Mapping[str, str] = getattr(app, "_keymap", {})  # Textual keeps it private
     display = app.get_key_display
     sections = [
@@ -150,6 +150,7 @@ def collect_help(app: App[Any], open_screens: Sequence[type] = ()) -> list[Scree
     for cls in [*open_screens, *screen_classes()]:
         if cls not in ordered and cls is not HelpScreen:
             ordered.append(cls)
+    ordered.append(HelpScreen)  # this page's own keys last
     for cls in ordered:
         bindings = own_bindings(cls)
         about = screen_about(cls)

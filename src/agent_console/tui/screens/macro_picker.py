@@ -111,10 +111,13 @@ class MacroPickerScreen(ModalScreen["MacroResult | None"]):
         try:
             macros = await self.backend.list_macros()
         except ConsoleError as exc:
-            self._show_error(str(exc))
+            if self.is_attached:
+                self._show_error(str(exc))
             return
         finally:
             options.loading = False
+        if not self.is_attached:  # closed while the database answered
+            return
         options.add_options([Option(macro_prompt(name, desc), id=name) for name, desc in macros])
         if macros:
             options.highlighted = 0
@@ -132,9 +135,12 @@ class MacroPickerScreen(ModalScreen["MacroResult | None"]):
             result = await self.backend.run_macro(macro, self.session_id)
         except ConsoleError as exc:
             options.disabled = False
-            self._show_error(str(exc))
+            if self.is_attached:
+                self._show_error(str(exc))
             return
         self.result = result
+        if not self.is_attached:
+            return
         self._show_result(
             Content.assemble(
                 ("Ran ", "bold"),

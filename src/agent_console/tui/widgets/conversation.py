@@ -137,7 +137,8 @@ class ConversationPane(Vertical):
             yield Button(CLOSE_TAB, id="close-tab", variant="primary")
             yield Label("", id="tab-note", markup=False)
         yield Label("", id="end-summary", markup=False)
-        yield Input(placeholder="Write a reply, enter sends", id="composer")
+        # No select-on-focus: coming back to a draft must not let the next key replace it.
+        yield Input(placeholder="Write a reply, enter sends", id="composer", select_on_focus=False)
 
     def on_mount(self) -> None:
         self.query_one("#tab-bar").display = False
