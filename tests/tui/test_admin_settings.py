@@ -179,3 +179,19 @@ async def test_a_non_admin_sees_why_and_the_service_refuses_anyway(
     assert await _settings_dict(ctx) == before
     assert (await agents.get_agent(ctx, AGENT)).capacity == 5
     assert (await agents.get_agent(ctx, ADMIN)).is_admin
+
+
+async def test_at_80x24_the_what_will_happen_line_is_short_and_the_full_one_a_tooltip(
+    seeded: Seeded, app_factory: Any
+) -> None:
+    app = app_factory(seeded.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        console = await console_ready(pilot)
+        pane = console.query_one(ConversationPane)
+        await until(pilot, lambda: pane.end_outlook_text.startswith("Ending: "))
+        assert pane.end_outlook_text == (
+            "Ending: “Session ended by dana at 09:00” · no CSAT survey · 1 unit held until tab "
+            "closed"
+        )
+        tooltip = str(console.query_one("#end-outlook").tooltip)
+        assert "no CSAT survey: the CSAT-on-agent-end setting is off" in tooltip

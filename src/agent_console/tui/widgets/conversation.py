@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 END_CHAT = "End Chat"
 CLOSE_TAB = "Close tab"
 CSAT_ON_END = "CSAT on end"
+#: Below this pane width the "what will happen" line takes its short form.
+COMPACT_WIDTH = 70
 NO_SESSION = "No session open. Choose one on the left."
 
 
@@ -80,23 +82,34 @@ def units_text(units: int) -> str:
     return f"{units} unit{'s' if units != 1 else ''}"
 
 
-def end_outlook(detail: SessionDetail, end_line: str) -> Content:
+def end_outlook(detail: SessionDetail, end_line: str, *, compact: bool = False) -> Content:
     """What ending now does: the line the customer sees, CSAT (R9) and capacity (R2).
 
     The CSAT answer is the service's (the session's "CSAT on end" action); whether the units
-    stay held after the end is the domain's capacity rule.
+    stay held after the end is the domain's capacity rule. ``compact`` is the short form for a
+    narrow pane (the full one is the label's tooltip).
     """
     row = detail.session
-    parts: list[str | tuple[str, str] | Content] = [("If you end it now: ", "bold")]
+    csat = find_action(detail, CSAT_ON_END)
+    held = units_text(row.units_held)
+    model = CapacityModel(row.capacity_model)
+    stays = consumes(model, SessionStatus.ENDED, tab_open=True, owned=True)
+    if compact:
+        parts: list[str | tuple[str, str] | Content] = [("Ending: ", "bold")]
+        if end_line:
+            parts += [(f"“{end_line}”", "italic"), " · "]
+        if csat is not None:
+            parts.append("CSAT survey" if csat.allowed else "no CSAT survey")
+        if row.units_held:
+            parts.append(f" · {held} held until tab closed" if stays else f" · {held} freed")
+        return Content.assemble(*parts)
+    parts = [("If you end it now: ", "bold")]
     if end_line:
         parts += ["the customer sees ", (f"“{end_line}”", "italic")]
-    csat = find_action(detail, CSAT_ON_END)
     if csat is not None and csat.reason:
         parts += ["; " if end_line else "", one_line(csat.reason, 120)]
     if row.units_held:
-        held = units_text(row.units_held)
-        model = CapacityModel(row.capacity_model)
-        if consumes(model, SessionStatus.ENDED, tab_open=True, owned=True):
+        if stays:
             parts.append(f"; its {held} stay held until you close the tab ({model.value})")
         else:
             parts.append(f"; its {held} are freed at once ({model.value})")
@@ -125,6 +138,8 @@ class ConversationPane(Vertical):
         self._tz = tz
         self.session_id: int | None = None
         self._drafts: dict[int, str] = {}
+        self._outlook: tuple[SessionDetail, str] | None = None
+        self._ended = False
 
     def compose(self) -> ComposeResult:
         yield Static(NO_SESSION, id="conversation-header", markup=False)
@@ -195,7 +210,8 @@ class ConversationPane(Vertical):
         ended = detail.session.status == "Ended"
         end_bar.display = not ended
         tab_bar.display = ended
-        summary.display = ended
+        self._ended = ended
+        summary.display = ended and not self._narrow
         if ended:
             summary.update(end_summary(detail, self._tz))
             close = find_action(detail, CLOSE_TAB)
@@ -213,7 +229,8 @@ class ConversationPane(Vertical):
             if allowed:
                 key = keys.get("end_chat", "")
                 reason.update(Content(f"{key} ends the chat" if key else ""))
-                outlook.update(end_outlook(detail, end_line))
+                self._outlook = (detail, end_line)
+                self._show_outlook()
             else:
                 why = end.reason if end is not None else "not available"
                 reason.update(Content.assemble("Cannot end: ", one_line(why, 200)))
@@ -229,6 +246,27 @@ class ConversationPane(Vertical):
     @property
     def tab_note_text(self) -> str:
         return str(self.query_one("#tab-note", Label).content)
+
+    @property
+    def _narrow(self) -> bool:
+        return 0 < self.size.width < COMPACT_WIDTH
+
+    def _show_outlook(self) -> None:
+        if self._outlook is None:
+            return
+        detail, end_line = self._outlook
+        outlook = self.query_one("#end-outlook", Label)
+        full = end_outlook(detail, end_line)
+        compact = self._narrow
+        outlook.update(end_outlook(detail, end_line, compact=True) if compact else full)
+        outlook.tooltip = full if compact else None
+
+    def on_resize(self) -> None:
+        # A narrow pane keeps its rows for the transcript: the short "what will happen" line,
+        # and no end summary (the transcript's system line says who ended it).
+        self._show_outlook()
+        if self.session_id is not None:
+            self.query_one("#end-summary").display = self._ended and not self._narrow
 
     @property
     def end_outlook_text(self) -> str:
