@@ -75,7 +75,7 @@ class PresenceMenu(ModalScreen[str | None]):
     ) -> None:
         super().__init__(id="presence-menu")
         self.current = current if logged_in else LOG_OUT
-        self.anchor = anchor
+        self.drop_at = anchor
 
     def compose(self) -> ComposeResult:
         with Vertical(id="presence-menu-box"):
@@ -93,12 +93,12 @@ class PresenceMenu(ModalScreen[str | None]):
         ids = [choice for choice, _ in CHOICES]
         options.highlighted = ids.index(self.current) if self.current in ids else 0
         options.focus()
-        if self.anchor is None:
+        if self.drop_at is None:
             self.add_class("-centered")
         else:
             # Drop down under the presence indicator, kept on screen.
-            x = max(0, min(self.anchor.x, self.size.width - MENU_WIDTH - 1))
-            self.query_one("#presence-menu-box").styles.offset = (x, self.anchor.y + 1)
+            x = max(0, min(self.drop_at.x, self.size.width - MENU_WIDTH - 1))
+            self.query_one("#presence-menu-box").styles.offset = (x, self.drop_at.y + 1)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
