@@ -29,6 +29,7 @@ from .screens.loading import LoadingScreen
 from .themes import (
     DEFAULT_THEME,
     app_variable_defaults,
+    fit_no_color_filter,
     load_themes,
     shipped_themes_dir,
     user_themes_dir,
@@ -105,10 +106,12 @@ class AgentConsoleApp(App[None]):
             )
             wanted = fallback
         self.theme = wanted
+        fit_no_color_filter(self)
         self._saved_theme = wanted
         self.theme_changed_signal.subscribe(self, self._theme_changed)
 
     def _theme_changed(self, theme: Theme) -> None:
+        fit_no_color_filter(self)
         # The signal also reports the theme set at start-up: only a change is saved.
         if self._on_theme_change is not None and theme.name != self._saved_theme:
             self._saved_theme = theme.name

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.segment import Segment
+from rich.color import Color as RichColor
+from rich.style import Style
 from textual.app import App
+from textual.filter import Monochrome, NoColor
 
 from agent_console.config import load_settings, save_theme
 from agent_console.tui.themes import shipped_themes_dir
@@ -60,20 +62,20 @@ def test_no_color(console_snapshot: ConsoleSnapshot, no_color: None, theme: str)
 # ---------------------------------------------------------------------------- behaviour
 
 
-def _colours_on_screen(app: App[Any]) -> set[tuple[int, int, int]]:
-    """Every foreground and background colour of the screen as drawn (after Textual's filters,
-    the same strips ``export_screenshot`` writes)."""
-    found: set[tuple[int, int, int]] = set()
+def _cells(app: App[Any]) -> Iterator[tuple[str, Style]]:
+    """Every (text, style) on screen as drawn: after Textual's line filters, the same strips
+    ``export_screenshot`` writes."""
     for strip in app.screen._compositor.render_strips():
-        for segment in strip:
-            style = Segment(*segment).style
-            if style is None:
-                continue
-            for colour in (style.color, style.bgcolor):
-                if colour is not None and not colour.is_default:
-                    triplet = colour.get_truecolor()
-                    found.add((triplet.red, triplet.green, triplet.blue))
-    return found
+        for text, style, _control in strip:
+            if style is not None:
+                yield text, style
+
+
+def _rgb(colour: RichColor | None) -> tuple[int, int, int] | None:
+    if colour is None or colour.is_default:
+        return None
+    triplet = colour.get_truecolor()
+    return (triplet.red, triplet.green, triplet.blue)
 
 
 def _is_grey(rgb: tuple[int, int, int]) -> bool:
@@ -82,14 +84,14 @@ def _is_grey(rgb: tuple[int, int, int]) -> bool:
 
 @pytest.mark.parametrize("theme", SHIPPED)
 @pytest.mark.parametrize("no_color_set", [True, False], ids=["NO_COLOR", "colour"])
-async def test_no_color_leaves_only_greys_on_screen(
+async def test_no_color_leaves_readable_greys_only(
     snapshot_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
     theme: str,
     no_color_set: bool,
 ) -> None:
-    """With NO_COLOR set, nothing on screen has a hue, in every shipped theme (Textual's
-    monochrome filter, which the app keeps); without it the themes do use colour."""
+    """With NO_COLOR set nothing on screen has a hue, in every shipped theme, and no text is
+    drawn in its own background colour (the ANSI theme once came out black on black)."""
     if no_color_set:
         monkeypatch.setenv("NO_COLOR", "1")
     else:
@@ -99,13 +101,45 @@ async def test_no_color_leaves_only_greys_on_screen(
     app = build_app(clock, theme=theme)
     async with app.run_test(size=SIZE) as pilot:
         await console_ready(pilot)
+        await pilot.pause()
         assert app.no_color is no_color_set
-        colours = _colours_on_screen(app)
-        hued = {rgb for rgb in colours if not _is_grey(rgb)}
+        hued: set[tuple[int, int, int]] = set()
+        invisible: list[str] = []
+        for text, style in _cells(app):
+            fg, bg = _rgb(style.color), _rgb(style.bgcolor)
+            hued |= {rgb for rgb in (fg, bg) if rgb is not None and not _is_grey(rgb)}
+            if text.strip() and fg is not None and fg == bg:
+                invisible.append(text)
+        assert "".join(invisible) == ""
         if no_color_set:
             assert hued == set(), f"{theme}: coloured cells under NO_COLOR: {sorted(hued)[:5]}"
         else:
             assert hued, f"{theme}: expected some colour without NO_COLOR"
+
+
+async def test_no_color_filter_follows_a_theme_change(
+    snapshot_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Switching between a truecolor and an ANSI theme under NO_COLOR swaps Textual's filter:
+    greys for the first, the terminal's own default colours for the second."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    clock = FakeClock()
+    await _seed_async(seed_busy_shift, clock)
+    app = build_app(clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await console_ready(pilot)
+
+        def kinds() -> set[type[object]]:
+            return {type(f) for f in app._filters if isinstance(f, Monochrome | NoColor)}
+
+        assert kinds() == {Monochrome}
+        app.theme = "agent-ansi"
+        await pilot.pause()
+        assert kinds() == {NoColor}
+        assert any(text.strip() for text, _style in _cells(app))
+        app.theme = "agent-light"
+        await pilot.pause()
+        assert kinds() == {Monochrome}
 
 
 async def _seed_async(seed_fn: SeedFn, clock: FakeClock) -> None:
