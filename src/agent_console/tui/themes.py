@@ -45,6 +45,7 @@ APP_VARIABLES: Mapping[str, str] = {
     "msg-system": "foreground-muted",
     # The open session's entry in the list: a background its status colours stay readable on.
     "session-cursor": "block-cursor-blurred-background",
+    "session-cursor-text": "foreground",
 }
 
 _COLOUR_FIELDS = (
