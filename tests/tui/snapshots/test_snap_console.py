@@ -5,6 +5,7 @@ Each at 120x40; the main ones also at 80x24. See ``conftest.py`` for what keeps 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -149,3 +150,16 @@ def test_hostile_customer_text_is_inert(console_snapshot: ConsoleSnapshot) -> No
         assert pilot.app.is_running
 
     assert console_snapshot(seed_hostile, run_before=click_around)
+
+
+def test_readme_screenshot_is_the_current_snapshot() -> None:
+    """docs/screenshots/console.svg (shown in the README) is the 120x40 busy-console snapshot."""
+    root = Path(__file__).resolve().parents[3]
+    snapshot = Path(__file__).parent / "__snapshots__" / "test_snap_console"
+    current = (snapshot / "test_console_with_sessions[120x40].svg").read_text(encoding="utf-8")
+    shown = root / "docs" / "screenshots" / "console.svg"
+    assert shown.read_text(encoding="utf-8") == current, (
+        "the README screenshot is out of date: copy "
+        f"{snapshot.relative_to(root)}/test_console_with_sessions[120x40].svg to "
+        f"{shown.relative_to(root)}"
+    )
