@@ -12,7 +12,7 @@ import importlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -48,9 +48,10 @@ class AgentConsoleApp(App[None]):
 
     TITLE = "agent-console"
     CSS_PATH = "app.tcss"
-    # Every screen gets -narrow/-wide and -short/-tall, so its .tcss can fit 80x24.
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (32, "-tall")]
+    # Every screen gets -narrow/-wide and -short/-tall, so its .tcss can fit 80x24. (Textual
+    # types these as instance variables, hence no ClassVar.)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012
 
     def __init__(
         self,
