@@ -30,6 +30,7 @@ from .screens.loading import LoadingScreen
 from .themes import (
     DEFAULT_THEME,
     app_variable_defaults,
+    fit_no_color_filter,
     load_themes,
     shipped_themes_dir,
     user_themes_dir,
@@ -57,6 +58,10 @@ class AgentConsoleApp(App[None]):
             tooltip="Every key and what each screen does (? when not typing)",
         ),
     ]
+    # Every screen gets -narrow/-wide and -short/-tall, so its .tcss can fit 80x24. (Textual
+    # types these as instance variables, hence no ClassVar.)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012
 
     def __init__(
         self,
@@ -112,10 +117,12 @@ class AgentConsoleApp(App[None]):
             )
             wanted = fallback
         self.theme = wanted
+        fit_no_color_filter(self)
         self._saved_theme = wanted
         self.theme_changed_signal.subscribe(self, self._theme_changed)
 
     def _theme_changed(self, theme: Theme) -> None:
+        fit_no_color_filter(self)
         # The signal also reports the theme set at start-up: only a change is saved.
         if self._on_theme_change is not None and theme.name != self._saved_theme:
             self._saved_theme = theme.name

@@ -5,9 +5,9 @@ never raises: a bad file becomes one :class:`ThemeProblem` naming it (the app sh
 notification) and the other themes load as usual.
 
 The console's own colours (``status-online``, ``status-active``, ``capacity-full``,
-``msg-customer`` ...) are
-theme variables; :func:`app_variable_defaults` derives them from a theme's base colours so a
-user theme that leaves them out still looks right.
+``msg-customer``, ``session-cursor`` ...) are theme variables; :func:`app_variable_defaults`
+derives them from a theme's base colours so a user theme that leaves them out still looks
+right.
 """
 
 from __future__ import annotations
@@ -17,12 +17,16 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.color import Color, ColorParseError
+from textual.filter import LineFilter, Monochrome, NoColor
 from textual.theme import Theme
 
 from ..domain.text import escape_log
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 DEFAULT_THEME = "agent-dark"
 
@@ -39,6 +43,9 @@ APP_VARIABLES: Mapping[str, str] = {
     "msg-customer": "accent",
     "msg-agent": "primary",
     "msg-system": "foreground-muted",
+    # The open session's entry in the list: a background its status colours stay readable on.
+    "session-cursor": "block-cursor-blurred-background",
+    "session-cursor-text": "foreground",
 }
 
 _COLOUR_FIELDS = (
@@ -207,3 +214,24 @@ def load_themes(folders: Iterable[Path | None]) -> tuple[list[Theme], list[Theme
 def app_variable_defaults(base: Mapping[str, str]) -> dict[str, str]:
     """The console's variables from a theme's generated colours (``base``)."""
     return {name: base[source] for name, source in APP_VARIABLES.items() if source in base}
+
+
+def fit_no_color_filter(app: App[Any]) -> bool:
+    """Under ``NO_COLOR``, use the colour-stripping filter that suits the current theme.
+
+    Textual honours ``NO_COLOR`` with a line filter chosen once, in ``App.__init__``, for the
+    theme of that moment: ``Monochrome`` (greys) for a truecolor theme, ``NoColor`` (the
+    terminal's default colours) for an ANSI one. It never chooses again when the theme changes,
+    and ``Monochrome`` turns the ANSI theme's "default" colours into black on black: an
+    unreadable console. Called whenever the theme is set; returns whether it swapped a filter.
+    """
+    if not app.no_color:
+        return False
+    wanted: type[LineFilter] = NoColor if app.native_ansi_color else Monochrome
+    filters = app._filters  # Textual keeps its line filters here (pinned version, see above)
+    for index, line_filter in enumerate(filters):
+        if isinstance(line_filter, NoColor | Monochrome) and type(line_filter) is not wanted:
+            filters[index] = wanted()
+            app.refresh_css(animate=False)
+            return True
+    return False

@@ -25,7 +25,10 @@ STATUS_STYLES = {
 
 
 def session_prompt(row: SessionRow) -> Content:
-    """Two lines: ``S-12  customer`` and ``channel · status`` (customer text kept literal)."""
+    """Two lines: ``S-12  customer`` and ``status · channel`` (customer text kept literal).
+
+    The status comes first so that a narrow list (its lines end in "…") never hides it.
+    """
     status = row.status
     if status == "Ended" and row.tab_open:
         status = "Ended · tab open"
@@ -35,9 +38,9 @@ def session_prompt(row: SessionRow) -> Content:
         "  ",
         one_line(row.customer, CUSTOMER_WIDTH),
         "\n",
-        (one_line(row.channel_name, 30), "$foreground-muted"),
-        (" · ", "$foreground-muted"),
         (status, status_style),
+        (" · ", "$foreground-muted"),
+        (one_line(row.channel_name, 30), "$foreground-muted"),
     )
 
 

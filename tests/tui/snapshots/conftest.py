@@ -1,0 +1,295 @@
+"""Snapshot tests of the console: deterministic screens, and the helper new screens reuse.
+
+Every snapshot runs the real app on a real SQLite file seeded through the services, so a
+screen looks exactly as an agent would see it. What keeps a capture the same on every run:
+
+- **Clock.** A :class:`FakeClock` (09:00 UTC, 23 Nov 2026) stamps the seed's writes and the
+  console's own (End Chat...); times are shown in UTC.
+- **Data.** A fresh SQLite file per test, so session ids are 1, 2, 3... in seed order. The
+  file is ``console.db`` in the test's temporary folder, which is made the working directory:
+  messages that name the database (``the database is locked ...: console.db``) do not carry
+  a path that changes between runs. Snapshots run on SQLite only.
+- **Nothing moves.** ``animation_level = "none"`` (the loading indicator says "Loading...",
+  no fades), every ``Input`` has ``cursor_blink = False`` when the capture is taken, the live
+  poll runs once an hour (so nothing refreshes behind the capture), and notifications stay up
+  for an hour (a toast is part of the state under test, never half-gone).
+- **No sleeps.** The capture waits for a *predicate* (by default: the console loaded its first
+  snapshot), then for every worker to finish, then for the screen to settle.
+
+Writing a snapshot test for a new screen::
+
+    from .conftest import ConsoleSnapshot, seed_busy_shift
+
+    def test_messaging_sessions_list(console_snapshot: ConsoleSnapshot) -> None:
+        async def open_list(pilot: Pilot[Any]) -> None:
+            await pilot.press("f2")
+            await until(pilot, lambda: isinstance(pilot.app.screen, SessionsScreen))
+
+        assert console_snapshot(seed_busy_shift, run_before=open_list)
+
+``console_snapshot(seed_fn, *, size, theme, run_before, ready, agent, **app_options)``:
+
+- ``seed_fn(ctx, clock)``: an async function that fills the database through the services
+  (``seed_empty`` and ``seed_busy_shift`` below are ready-made); it may advance the clock.
+- ``size``: the terminal, ``(120, 40)`` by default; the main screens also at ``SMALL``.
+- ``theme``: a shipped theme name (``agent-dark`` by default).
+- ``ready(app) -> bool``: what "the app is up" means before ``run_before`` runs (default: the
+  console screen has loaded; ``error_screen_shown`` for start-up failures).
+- ``run_before(pilot)``: drives the app (keys, clicks); it must end by waiting (``until``) for
+  the state it produced -- the helper then waits for workers and the screen to settle.
+- ``agent``: who signs in (``dana``); ``url``: the database (``console.db``, seeded).
+- ``app_options``: passed to ``make_app`` (e.g. ``busy_timeout_ms=200``).
+
+Update snapshots with ``pytest tests/tui/snapshots --snapshot-update``, then *look* at every
+changed SVG (``tests/tui/snapshots/render_svgs.sh`` renders them to PNG).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from agent_console.domain.vocab import Presence, Surface
+from agent_console.services import agents, conversations, ending, presence, routing, settings
+from agent_console.services.context import Ctx
+from agent_console.services.runtime import open_ctx
+from agent_console.tui.app import AgentConsoleApp, make_app
+from agent_console.tui.screens.console import ConsoleScreen
+from agent_console.tui.screens.error import ErrorScreen
+from agent_console.tui.themes import DEFAULT_THEME
+from conftest import FakeClock
+
+from ..conftest import ADMIN, AGENT, ALL_PERMISSIONS, until
+
+SIZE = (120, 40)
+SMALL = (80, 24)
+DB_FILE = "console.db"
+DB_URL = f"sqlite+aiosqlite:///{DB_FILE}"
+#: Long enough that the live poll never fires while a snapshot is taken.
+NO_POLL = 3600.0
+STILL_NOTIFICATIONS = 3600.0
+
+SeedFn = Callable[[Ctx, FakeClock], Awaitable[object]]
+RunBefore = Callable[[Pilot[Any]], Awaitable[None]]
+Ready = Callable[[App[Any]], bool]
+
+
+# ---------------------------------------------------------------------------- seeds
+
+
+async def seed_empty(ctx: Ctx, clock: FakeClock) -> None:
+    """dana (capacity 5, every permission) is Online with no sessions; root is an admin."""
+    await agents.add_agent(ctx, AGENT, capacity=5, permissions=ALL_PERMISSIONS)
+    await agents.add_agent(ctx, ADMIN, capacity=1, is_admin=True)
+    await presence.set_presence(ctx, AGENT, Presence.ONLINE)
+
+
+async def seed_busy_shift(ctx: Ctx, clock: FakeClock) -> None:
+    """A morning's work for dana on five channels (session ids 1-5).
+
+    1. Alice, Enhanced WhatsApp -- first with sam, who went offline (a system line), then dana.
+    2. Bob, Standard SMS -- one customer line, not answered yet.
+    3. Chen Wei, Enhanced Web Chat v2 (enhanced chat) -- a short exchange.
+    4. Dmitri, Standard Facebook Messenger -- a long customer message that wraps.
+    5. Erin, Enhanced SMS -- ended by dana, its tab still open (tab-based: holds its unit).
+    """
+    await agents.add_agent(ctx, AGENT, capacity=6, permissions=ALL_PERMISSIONS)
+    await agents.add_agent(ctx, "sam", capacity=3, permissions=ALL_PERMISSIONS)
+    await agents.add_agent(ctx, ADMIN, capacity=1, is_admin=True)
+    await presence.set_presence(ctx, "sam", Presence.ONLINE)
+    alice = (
+        await conversations.inbound(
+            ctx, "Alice", "enhanced_whatsapp", "Hi! My order #4471 hasn't arrived yet."
+        )
+    ).session_id
+    await routing.route(ctx)
+    clock.advance(minutes=2)
+    await conversations.send(ctx, "sam", alice, "Hi Alice, let me check that for you.")
+    clock.advance(minutes=6)
+    await presence.set_presence(ctx, "sam", Presence.OFFLINE)
+    clock.advance(minutes=1)
+    await presence.set_presence(ctx, AGENT, Presence.ONLINE)
+    await routing.route(ctx)
+    clock.advance(minutes=1)
+    await conversations.send(
+        ctx,
+        AGENT,
+        alice,
+        "Hello Alice, I'm Dana and I'll take it from here. Your parcel left our depot "
+        "this morning.",
+    )
+    clock.advance(minutes=1)
+    await conversations.inbound(
+        ctx, "Alice", "enhanced_whatsapp", "Great, can you send me the tracking link?"
+    )
+    clock.advance(minutes=1)
+    await conversations.inbound(ctx, "Bob", "standard_sms", "Is anyone there?")
+    clock.advance(minutes=1)
+    chen = (
+        await conversations.inbound(
+            ctx, "Chen Wei", "enhanced_web_chat_v2", "I can't log in to my account."
+        )
+    ).session_id
+    clock.advance(minutes=1)
+    await conversations.inbound(
+        ctx,
+        "Dmitri Ivanov",
+        "standard_facebook_messenger",
+        "Hello, I was charged twice for the same subscription this month and I would like "
+        "one of the two payments refunded to the card I used, please.",
+    )
+    clock.advance(minutes=1)
+    erin = (
+        await conversations.inbound(ctx, "Erin", "enhanced_sms", "Thanks, that fixed it!")
+    ).session_id
+    await routing.route(ctx)
+    clock.advance(minutes=1)
+    await conversations.send(ctx, AGENT, chen, "Sorry about that! Which e-mail do you use?")
+    clock.advance(minutes=1)
+    await conversations.inbound(ctx, "Chen Wei", "enhanced_web_chat_v2", "chen@example.com")
+    await conversations.send(ctx, AGENT, erin, "Glad to hear it. Have a nice day!")
+    clock.advance(minutes=1)
+    await ending.end_session(ctx, AGENT, erin, Surface.CONVERSATION)
+    clock.advance(minutes=2)
+
+
+async def seed_agents_cannot_end(ctx: Ctx, clock: FakeClock) -> None:
+    """The busy shift, with R8 "Agents can end messaging sessions at any time" off."""
+    await seed_busy_shift(ctx, clock)
+    await settings.set_setting(ctx, "agents_can_end", "off", admin=ADMIN)
+
+
+# ---------------------------------------------------------------------------- readiness
+
+
+def console_loaded(app: App[Any]) -> bool:
+    """The console screen shows its first snapshot."""
+    return isinstance(app.screen, ConsoleScreen) and app.screen.loaded
+
+
+def error_screen_shown(app: App[Any]) -> bool:
+    return isinstance(app.screen, ErrorScreen)
+
+
+def console_screen(pilot: Pilot[Any]) -> ConsoleScreen:
+    screen = pilot.app.screen
+    assert isinstance(screen, ConsoleScreen)
+    return screen
+
+
+def notified(app: App[Any], text: str) -> bool:
+    """Whether a notification containing ``text`` was shown."""
+    return any(text in n.message for n in app._notifications)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Wait until no worker runs and the screen has repainted (no timing assumptions)."""
+    app = pilot.app
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    for node in app.screen.query(Input):
+        node.cursor_blink = False
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
+# ---------------------------------------------------------------------------- the helper
+
+
+def build_app(
+    clock: FakeClock,
+    *,
+    agent: str | None = AGENT,
+    theme: str = DEFAULT_THEME,
+    url: str = DB_URL,
+    **options: Any,
+) -> AgentConsoleApp:
+    """The app as snapshots run it: fake clock, UTC, no poll, no animation, still toasts."""
+    options.setdefault("poll_interval", NO_POLL)
+    app = make_app(url, agent, clock=clock, timezone=UTC, theme=theme, **options)
+    app.animation_level = "none"
+    app.NOTIFICATION_TIMEOUT = STILL_NOTIFICATIONS  # type: ignore[misc]
+    return app
+
+
+def seed_database(seed_fn: SeedFn | None, clock: FakeClock) -> None:
+    """Create ``console.db`` in the working directory and run ``seed_fn`` on it (``None``:
+    create nothing, the test arranges the database itself)."""
+    if seed_fn is None:
+        return
+
+    async def run() -> None:
+        ctx = await open_ctx(DB_URL, clock=clock)
+        try:
+            await seed_fn(ctx, clock)
+        finally:
+            await ctx.db.dispose()
+
+    asyncio.run(run())
+
+
+class ConsoleSnapshot(Protocol):
+    def __call__(
+        self,
+        seed_fn: SeedFn | None,
+        *,
+        size: tuple[int, int] = SIZE,
+        theme: str = DEFAULT_THEME,
+        run_before: RunBefore | None = None,
+        ready: Ready = console_loaded,
+        agent: str | None = AGENT,
+        url: str = DB_URL,
+        **app_options: Any,
+    ) -> bool: ...
+
+
+@pytest.fixture
+def snapshot_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The test's temporary folder, made the working directory (see the module docstring)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def snapshot_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def console_snapshot(
+    snap_compare: Callable[..., bool], snapshot_dir: Path, snapshot_clock: FakeClock
+) -> ConsoleSnapshot:
+    """Seed, start the console, wait for ``ready``, run ``run_before``, settle, compare."""
+
+    def take(
+        seed_fn: SeedFn | None,
+        *,
+        size: tuple[int, int] = SIZE,
+        theme: str = DEFAULT_THEME,
+        run_before: RunBefore | None = None,
+        ready: Ready = console_loaded,
+        agent: str | None = AGENT,
+        url: str = DB_URL,
+        **app_options: Any,
+    ) -> bool:
+        seed_database(seed_fn, snapshot_clock)
+        app = build_app(snapshot_clock, agent=agent, theme=theme, url=url, **app_options)
+
+        async def before(pilot: Pilot[Any]) -> None:
+            await until(pilot, lambda: ready(pilot.app), within=60, what="the app to be ready")
+            if run_before is not None:
+                await run_before(pilot)
+            await settle(pilot)
+
+        return snap_compare(app, terminal_size=size, run_before=before)
+
+    return take
