@@ -56,7 +56,7 @@ def _counted(counter: Counter[tuple[str, str]]) -> list[OutcomeCount]:
     """Ends first, then skips; the most frequent kind first within each."""
     first = {"end": 0, "ended": 0}
     return [
-        OutcomeCount(will, reason, n)
+        OutcomeCount(will, reason, n, outcome_text(will, reason))
         for (will, reason), n in sorted(
             counter.items(), key=lambda item: (first.get(item[0][0], 1), -item[1], item[0][1])
         )

@@ -196,6 +196,11 @@ async def matching_ids(conn: AsyncConnection, flt: SessionFilter, now: datetime)
     return list((await conn.scalars(select(Session.id).where(*clauses).order_by(Session.id))).all())
 
 
+def cursor_after(sort: Sort, row: SessionRow) -> PageCursor:
+    """The cursor of the page that continues after ``row`` in the order ``sort``."""
+    return PageCursor(_sort_value(sort, row), row.id)
+
+
 def _sort_value(sort: Sort, row: SessionRow) -> Any:
     """The value ``row`` sorts by (what a cursor after it holds)."""
     if sort.key == "created":
@@ -297,7 +302,7 @@ async def list_sessions(
         rows=rows,
         next_after=last.id if last is not None else None,
         total=total,
-        next_cursor=PageCursor(_sort_value(sort, last), last.id) if last is not None else None,
+        next_cursor=cursor_after(sort, last) if last is not None else None,
     )
 
 

@@ -280,6 +280,8 @@ class OutcomeCount:
     will: str
     reason: str
     count: int
+    #: What the count's line says ("will end", "will skip: already ended", ...).
+    text: str = ""
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from ..widgets.conversation import CLOSE_TAB, END_CHAT, ConversationPane, find_a
 from ..widgets.session_list import SessionList
 from ..widgets.status_bar import StatusBar
 from .confirm import ConfirmScreen
+from .sessions_list import SessionsListProvider, open_sessions_list
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -50,7 +51,10 @@ PRESENCE_CYCLE = (Presence.ONLINE, Presence.BUSY, Presence.OFFLINE)
 
 class ConsoleScreen(Screen[None]):
     CSS_PATH = "console.tcss"
-    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {OpenSessionProvider}
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {
+        OpenSessionProvider,
+        SessionsListProvider,
+    }
     AUTO_FOCUS = "#sessions"
     BINDINGS: ClassVar[list[BindingType]] = [
         # Priority: it must work while the composer (whose ctrl+e is "go to end") has focus.
@@ -92,6 +96,13 @@ class ConsoleScreen(Screen[None]):
         ),
         Binding(
             "f5", "refresh", "Refresh", id="refresh", show=False, tooltip="Reload from the database"
+        ),
+        Binding(
+            "f3",
+            "sessions_list",
+            "Sessions",
+            id="sessions-list",
+            tooltip="The Messaging Sessions list: filters, multi-select, End Sessions",
         ),
     ]
 
@@ -262,6 +273,9 @@ class ConsoleScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         self.request_refresh()
+
+    def action_sessions_list(self) -> None:
+        open_sessions_list(self.app, self.backend, tz=self._tz)
 
     # ------------------------------------------------------------------ what may run now
 
