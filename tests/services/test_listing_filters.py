@@ -309,3 +309,27 @@ async def test_sort_by_last_message_pages_across_equal_times(ctx: Ctx, clock: Fa
     when: datetime = clock.now
     rows = (await listing.list_sessions(ctx, sort=sort)).rows
     assert {r.last_message_at for r in rows} == {when}
+
+
+async def test_r11_grouped_preview_agrees_with_the_per_row_preview(
+    ctx: Ctx, clock: FakeClock
+) -> None:
+    """The counts decide each group of alike rows once; the per-row preview decides every row:
+    both must say the same, for an agent with and without the list permission."""
+    await world(ctx, clock)
+    await admin(ctx)
+    await setting(ctx, "capacity_model", "status-based")
+    await add(ctx, "dana", ALL, capacity_=5)
+    sid = await conversations.outbound(ctx, "dana", "Quiet", STANDARD, "there?")
+    await conversations.mark_inactive(ctx, "dana", sid.session_id)
+    await add(ctx, "sam", ("messaging_agent",), online=False)
+    for agent in ("dana", "sam"):
+        for flt in (SessionFilter(), SessionFilter(statuses=("Active", "Inactive"))):
+            summary = await list_bulk.preview_selection(ctx, agent, Selection(flt=flt))
+            rows = await bulk.preview_bulk(ctx, agent, flt=flt)
+            expected: dict[tuple[str, str], int] = {}
+            for r in rows.rows:
+                key = (r.will, "" if r.will == "end" else list_bulk.reason_group(r.will, r.reason))
+                expected[key] = expected.get(key, 0) + 1
+            assert {(c.will, c.reason): c.count for c in summary.counts} == expected
+            assert (summary.total, summary.will_end) == (rows.total, rows.will_end)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from textual.widgets import Button, Select
+from textual.widgets import Button
 
 from agent_console.domain.vocab import Surface
 from agent_console.services import conversations, ending, listing
@@ -15,6 +15,7 @@ from agent_console.tui.screens.bulk_end import BulkEndScreen
 from agent_console.tui.screens.console import ConsoleScreen
 from agent_console.tui.screens.row_menu import RowMenuScreen
 from agent_console.tui.screens.sessions_list import SessionsListScreen
+from agent_console.tui.widgets.filter_choice import FilterChoice
 
 from .conftest import AGENT, SIZE, Seeded, console_ready, until, until_async
 from .list_support import (
@@ -81,7 +82,7 @@ async def test_r3_the_palette_opens_the_list_and_the_owners_sessions(
             lambda: screen.loaded and sorted(row_ids(screen)) == [world.alice, world.bob],
             what="the list filtered by owner",
         )
-        assert screen.query_one("#filter-owner", Select).value == f"agent:{AGENT}"
+        assert screen.query_one("#filter-owner", FilterChoice).value == f"agent:{AGENT}"
         assert "2 matching" in title_text(screen)
 
 
@@ -96,7 +97,7 @@ async def test_r3_filters_by_status_channel_and_owner_change_rows_and_count(
         screen = await open_list(pilot)
 
         async def choose(select_id: str, value: str, want: set[int], count: int) -> None:
-            screen.query_one(select_id, Select).value = value
+            screen.query_one(select_id, FilterChoice).value = value
             await until(
                 pilot,
                 lambda: set(row_ids(screen)) == want and f"{count} matching" in title_text(screen),
@@ -117,7 +118,7 @@ async def test_r3_a_filter_from_the_keyboard_only(world: World, app_factory: Any
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_list(pilot)
         await pilot.press("f")  # the status filter
-        assert app.focused is screen.query_one("#filter-status", Select)
+        assert app.focused is screen.query_one("#filter-status", FilterChoice)
         await pilot.press("enter")  # open; options: All, Open, New, Waiting, ...
         await pilot.press("down", "down", "down", "enter")
         await until(
@@ -132,7 +133,7 @@ async def test_r3_sort_by_customer_and_reverse(world: World, app_factory: Any) -
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_list(pilot)
         by_name = [world.alice, world.bob, world.cara, world.dov, world.eve]
-        screen.query_one("#filter-sort", Select).value = "customer"
+        screen.query_one("#filter-sort", FilterChoice).value = "customer"
         await until(pilot, lambda: row_ids(screen) == by_name, what="sorted by customer")
         await pilot.press("r")
         await until(pilot, lambda: row_ids(screen) == by_name[::-1], what="reversed")

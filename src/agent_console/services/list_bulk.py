@@ -18,11 +18,11 @@ from ..domain.channels import channel as channel_of
 from ..domain.ending import may_end
 from ..domain.vocab import Surface, session_label
 from ..store import queries as q
-from ..store.models import Agent, BulkItem, Customer, Session
-from .bulk import CHUNK, start_bulk
+from ..store.models import Agent, BulkItem, Customer, EndRecord, Session
+from .bulk import start_bulk
 from .context import Ctx
 from .ending import actor_for_agent
-from .listing import Selection, Sort, frozen_filter, list_sessions, matching_ids
+from .listing import Selection, Sort, filter_clauses, frozen_filter, list_sessions
 from .views import BulkPreviewSummary, OutcomeCount, OutcomeLine, OutcomePage, PageCursor
 
 _PARENTHESIS = re.compile(r"\s*\(.*\)$")
@@ -65,39 +65,56 @@ def _counted(counter: Counter[tuple[str, str]]) -> list[OutcomeCount]:
 
 async def preview_selection(ctx: Ctx, agent_name: str, selection: Selection) -> BulkPreviewSummary:
     """Counts of will end / will skip (by kind of reason) for a selection, and the selection
-    frozen as counted (a filter's ages made absolute, later sessions left out) to confirm."""
+    frozen as counted (a filter's ages made absolute, later sessions left out) to confirm.
+
+    Rows are grouped in SQL by every fact the rules read (status, channel, owner, capacity
+    model, whether an end record exists): each group is decided once, on one of its rows, by
+    the same :func:`may_end` as the run. 10,000 rows are a few dozen decisions.
+    """
     now = ctx.now()
     async with ctx.db.read() as conn:
         actor = await actor_for_agent(conn, agent_name)
         policy = await q.load_policy(conn)
-        if selection.flt is not None:
-            selected = await matching_ids(conn, selection.flt, now)
-            frozen = Selection(
-                flt=frozen_filter(selection.flt, now, selected[-1] if selected else 0)
+        flt = selection.as_filter()
+        ended = EndRecord.session_id.is_not(None)
+        groups = (
+            await conn.execute(
+                select(
+                    func.count().label("n"),
+                    func.min(Session.id).label("first"),
+                    func.max(Session.id).label("last"),
+                )
+                .select_from(Session.__table__)
+                .outerjoin(EndRecord.__table__, EndRecord.session_id == Session.id)
+                .where(*await filter_clauses(conn, flt, now))
+                .group_by(
+                    Session.status, Session.channel, Session.owner_id, Session.capacity_model, ended
+                )
             )
-        else:
-            selected = list(dict.fromkeys(selection.ids or ()))
-            frozen = Selection(ids=tuple(selected))
-        counter: Counter[tuple[str, str]] = Counter()
-        for start in range(0, len(selected), CHUNK):
-            part = selected[start : start + CHUNK]
-            facts = await q.end_facts(conn, part)
-            for sid in part:
-                found = facts.get(sid)
-                if found is None:
-                    counter[("skip", "no such session")] += 1
-                    continue
-                d = may_end(actor, found[0], Surface.LIST, policy)
-                if d.allowed:
-                    counter[("end", "")] += 1
-                else:
-                    counter[("skip", reason_group("skip", d.reason))] += 1
-    will_end = sum(n for (will, _), n in counter.items() if will == "end")
+        ).all()
+        facts = await q.end_facts(conn, [g.first for g in groups])
+    counter: Counter[tuple[str, str]] = Counter()
+    for g in groups:
+        d = may_end(actor, facts[g.first][0], Surface.LIST, policy)
+        key = ("end", "") if d.allowed else ("skip", reason_group("skip", d.reason))
+        counter[key] += int(g.n)
+    matched = sum(int(g.n) for g in groups)
+    total = matched
+    if selection.flt is not None:
+        last = max((int(g.last) for g in groups), default=0)
+        frozen = Selection(flt=frozen_filter(selection.flt, now, last))
+    else:
+        picked = tuple(dict.fromkeys(selection.ids or ()))
+        frozen = Selection(ids=picked)
+        total = len(picked)
+        if total > matched:
+            counter[("skip", "no such session")] += total - matched
+    will_end = counter[("end", "")]
     return BulkPreviewSummary(
-        total=len(selected),
+        total=total,
         will_end=will_end,
-        will_skip=len(selected) - will_end,
-        counts=_counted(counter),
+        will_skip=total - will_end,
+        counts=_counted(+counter),
         selection=frozen,
     )
 

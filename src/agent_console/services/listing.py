@@ -137,7 +137,8 @@ def row_view(row: Any) -> SessionRow:
     )
 
 
-async def _where(conn: AsyncConnection, flt: SessionFilter, now: datetime) -> list[Any]:
+async def filter_clauses(conn: AsyncConnection, flt: SessionFilter, now: datetime) -> list[Any]:
+    """The WHERE clauses of ``flt`` on the sessions table (at ``now``, for its ages)."""
     flt.validate()
     clauses: list[Any] = []
     if flt.statuses:
@@ -192,7 +193,7 @@ def frozen_filter(flt: SessionFilter, now: datetime, upto_id: int) -> SessionFil
 
 async def matching_ids(conn: AsyncConnection, flt: SessionFilter, now: datetime) -> list[int]:
     """Every id the filter matches, oldest first (bulk end expands "all matching" with it)."""
-    clauses = await _where(conn, flt, now)
+    clauses = await filter_clauses(conn, flt, now)
     return list((await conn.scalars(select(Session.id).where(*clauses).order_by(Session.id))).all())
 
 
@@ -283,7 +284,7 @@ async def list_sessions(
             raise ValueError("after= is an id: use cursor= to page in another order")
         cursor = PageCursor(after, after)
     async with ctx.db.read() as conn:
-        clauses = await _where(conn, flt, ctx.now())
+        clauses = await filter_clauses(conn, flt, ctx.now())
         ids = list((await conn.scalars(_ids_page(clauses, sort, cursor, limit))).all())
         more = len(ids) > limit
         ids = ids[:limit]
@@ -308,7 +309,7 @@ async def list_sessions(
 
 async def count_sessions(ctx: Ctx, flt: SessionFilter = SessionFilter()) -> int:
     async with ctx.db.read() as conn:
-        clauses = await _where(conn, flt, ctx.now())
+        clauses = await filter_clauses(conn, flt, ctx.now())
         return int(
             await conn.scalar(select(func.count()).select_from(Session).where(*clauses)) or 0
         )

@@ -17,14 +17,14 @@ from datetime import timedelta, tzinfo
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import work
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Select, Static
+from textual.widgets import Button, Footer, Static
 
 from ...domain.channels import CHANNELS
 from ...domain.errors import ConsoleError
@@ -34,6 +34,7 @@ from ...services.listing import SORT_LABELS, SessionFilter, Sort, SortKey, curso
 from ..commands import literal_highlight
 from ..messages import DatabaseChanged
 from ..selection import ListSelection
+from ..widgets.filter_choice import FilterChoice
 from ..widgets.session_table import SessionTable, SessionTableHeader
 from .bulk_end import BulkEndScreen
 from .row_menu import RowMenuScreen
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from textual.app import App, ComposeResult
     from textual.worker import Worker
 
-    from ...services.views import BulkReport, PageCursor
+    from ...services.views import BulkReport, Page, PageCursor
     from ..backend import ConsoleBackend
 
 PAGE = 200
@@ -78,7 +79,7 @@ NEWEST_FIRST = {"created", "last_message"}
 
 
 def default_sort(key: str) -> Sort:
-    sort_key: SortKey = key if key in SORT_LABELS else "created"  # type: ignore[assignment]
+    sort_key: SortKey = key if key in SORT_LABELS else "created"
     return Sort(sort_key, descending=sort_key in NEWEST_FIRST)
 
 
@@ -107,7 +108,10 @@ def build_filter(status: str, channel: str, owner: str, age: str, me: str) -> Se
         flt = replace(flt, owner=owner.removeprefix("agent:"))
     if age != ALL:
         bound, _, span = age.partition(":")
-        flt = replace(flt, **{f"{bound}_age": AGES[span]})
+        if bound == "max":
+            flt = replace(flt, max_age=AGES[span])
+        else:
+            flt = replace(flt, min_age=AGES[span])
     return flt
 
 
@@ -192,7 +196,7 @@ class SessionsListScreen(Screen[None]):
         "row's menu (End Session exists for standard channels only)."
     )
     AUTO_FOCUS = "#session-table"
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (30, "-tall")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]  # noqa: RUF012 (Textual's type)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "e",
@@ -279,25 +283,38 @@ class SessionsListScreen(Screen[None]):
         self.total: int | None = None
         self.next_cursor: PageCursor | None = None
         self._generation = 0
+        #: The query (filter and sort) whose rows are on screen, counted like ``reload`` calls.
+        self.shown_generation = 0
         self._loaded = False
         self._live_wanted = False
         self._live: Worker[None] | None = None
         self._more: Worker[None] | None = None
+        # Page one and the count start now, while the screen is still being built.
+        self._prefetch: asyncio.Task[tuple[Page, int]] | None = None
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            self._prefetch = loop.create_task(self._first_page(self.flt, self.sort))
+
+    async def _first_page(self, flt: SessionFilter, sort: Sort) -> tuple[Page, int]:
+        page, total = await asyncio.gather(
+            self.backend.list_page(flt, sort, limit=PAGE), self.backend.count_sessions(flt)
+        )
+        return page, total
 
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
         yield Static(Content("Messaging Sessions"), id="list-title")
         with Horizontal(id="list-filters"):
-            yield self._select("filter-status", STATUS_CHOICES, self._choices["status"], "Status")
-            yield self._select(
-                "filter-channel", CHANNEL_CHOICES, self._choices["channel"], "Channel"
-            )
-            yield self._select(
-                "filter-owner", self._owner_choices(), self._choices["owner"], "Owner"
-            )
-            yield self._select("filter-age", AGE_CHOICES, self._choices["age"], "Age")
-            yield self._select("filter-sort", SORT_CHOICES, self.sort.key, "Sort by")
+            c = self._choices
+            yield FilterChoice("Status", STATUS_CHOICES, c["status"], id="filter-status")
+            yield FilterChoice("Channel", CHANNEL_CHOICES, c["channel"], id="filter-channel")
+            yield FilterChoice("Owner", self._owner_choices(), c["owner"], id="filter-owner")
+            yield FilterChoice("Age", AGE_CHOICES, c["age"], id="filter-age")
+            yield FilterChoice("Sort by", SORT_CHOICES, self.sort.key, id="filter-sort")
         with Horizontal(id="list-actions"):
             yield Button("End Sessions", id="end-sessions", variant="error", compact=True)
             yield Button("Select screen", id="select-screen", compact=True)
@@ -306,20 +323,6 @@ class SessionsListScreen(Screen[None]):
         yield SessionTableHeader(id="session-table-header", gutter=2)
         yield SessionTable(self.selection, now=self.backend.now, id="session-table")
         yield Footer()
-
-    @staticmethod
-    def _select(
-        widget_id: str, choices: Iterable[tuple[str, str]], value: str, tooltip: str
-    ) -> Select[str]:
-        select: Select[str] = Select(
-            [(Content(label), key) for label, key in choices],
-            value=value,
-            allow_blank=False,
-            compact=True,
-            id=widget_id,
-        )
-        select.tooltip = tooltip
-        return select
 
     def _owner_choices(self) -> list[tuple[str, str]]:
         me = self.backend.agent
@@ -360,11 +363,12 @@ class SessionsListScreen(Screen[None]):
 
     @work(exclusive=True, group="list-page")
     async def _reload(self, generation: int) -> None:
-        flt, sort = self.flt, self.sort
+        prefetched, self._prefetch = self._prefetch, None
         try:
-            page, total = await asyncio.gather(
-                self.backend.list_page(flt, sort, limit=PAGE), self.backend.count_sessions(flt)
-            )
+            if prefetched is not None and generation == 1:
+                page, total = await prefetched
+            else:
+                page, total = await self._first_page(self.flt, self.sort)
         except ConsoleError as exc:
             self._show_error(str(exc))
             return
@@ -376,6 +380,7 @@ class SessionsListScreen(Screen[None]):
         table.show(page.rows, page.next_cursor is not None)
         self.total = total
         self._loaded = True
+        self.shown_generation = generation
         self._show_counts()
 
     @work(group="list-agents")
@@ -385,10 +390,7 @@ class SessionsListScreen(Screen[None]):
         except ConsoleError:
             return
         self._agents = sorted(set(names) | set(self._agents))
-        owner = self.query_one("#filter-owner", Select)
-        with owner.prevent(Select.Changed):
-            owner.set_options([(Content(label), key) for label, key in self._owner_choices()])
-            owner.value = self._choices["owner"]
+        self.query_one("#filter-owner", FilterChoice).set_choices(self._owner_choices())
 
     def on_session_table_near_end(self, message: SessionTable.NearEnd) -> None:
         message.stop()
@@ -472,11 +474,10 @@ class SessionsListScreen(Screen[None]):
 
     # ------------------------------------------------------------------ filters and sorting
 
-    @on(Select.Changed)
-    def _filter_changed(self, event: Select.Changed) -> None:
+    def on_filter_choice_changed(self, event: FilterChoice.Changed) -> None:
         event.stop()
-        widget_id = event.select.id or ""
-        value = str(event.value)
+        widget_id = event.filter_choice.id or ""
+        value = event.value
         if widget_id == "filter-sort":
             if value != self.sort.key:
                 self.set_sort(default_sort(value))
@@ -501,20 +502,16 @@ class SessionsListScreen(Screen[None]):
     def set_owner(self, name: str | None) -> None:
         """Show the sessions ``name`` owns (None: anyone's)."""
         value = owner_value(name) if name else ALL
+        owner = self.query_one("#filter-owner", FilterChoice)
         if name and name not in self._agents:
             self._agents = sorted({*self._agents, name})
-            owner = self.query_one("#filter-owner", Select)
-            with owner.prevent(Select.Changed):
-                owner.set_options([(Content(label), key) for label, key in self._owner_choices()])
-        self.query_one("#filter-owner", Select).value = value
+            owner.set_choices(self._owner_choices())
+        owner.value = value
 
     def set_sort(self, sort: Sort) -> None:
         self.sort = sort
         self.query_one(SessionTableHeader).show_sort(sort.key, sort.descending)
-        select = self.query_one("#filter-sort", Select)
-        if select.value != sort.key:
-            with select.prevent(Select.Changed):
-                select.value = sort.key
+        self.query_one("#filter-sort", FilterChoice).value = sort.key  # no-op when unchanged
         self.reload()
 
     def on_session_table_header_sort_clicked(self, message: SessionTableHeader.SortClicked) -> None:
@@ -527,7 +524,7 @@ class SessionsListScreen(Screen[None]):
         self.set_sort(Sort(self.sort.key, not self.sort.descending))
 
     def action_focus_filters(self) -> None:
-        self.query_one("#filter-status", Select).focus()
+        self.query_one("#filter-status", FilterChoice).focus()
 
     def action_refresh(self) -> None:
         self.request_live_refresh()
