@@ -214,6 +214,24 @@ async def test_r3_mouse_clicks_select_rows_and_press_buttons(
         assert [await status_of(ctx, i) for i in (world.cara, world.dov)] == ["Waiting"] * 2
         assert bulk.report is None
 
+        # A filter by mouse: click the drop-down, click "Waiting" (the 4th choice).
+        await pilot.click("#filter-status")
+        await until(pilot, lambda: app.screen.id == "filter-status-menu", what="the choices")
+        await pilot.pause()
+        await pilot.click("#choice-options", offset=(3, 4))
+        await until(
+            pilot,
+            lambda: set(row_ids(screen)) == {world.cara, world.dov},
+            what="the Waiting filter chosen by mouse",
+        )
+        assert screen.query_one("#filter-status", FilterChoice).has_class("-active")
+        # A click on a column title sorts by it; a second click reverses.
+        await pilot.click("#session-table-header", offset=(16, 0))  # "Customer"
+        await until(pilot, lambda: screen.sort.key == "customer", what="sort by a click")
+        assert row_ids(screen) == [world.cara, world.dov]
+        await pilot.click("#session-table-header", offset=(16, 0))
+        await until(pilot, lambda: row_ids(screen) == [world.dov, world.cara], what="reversed")
+
 
 # End Sessions: preview, run, results --------------------------------------------------------------
 
@@ -469,3 +487,13 @@ async def test_usable_at_80_by_24(world: World, app_factory: Any) -> None:
         confirm = bulk.query_one("#bulk-confirm").region
         assert confirm.bottom <= 24 and confirm.right <= 80
         assert isinstance(bulk, BulkEndScreen)
+
+
+def test_every_list_binding_has_an_id_and_a_description() -> None:
+    from agent_console.tui.widgets.session_table import SessionTable
+
+    for screen in (SessionsListScreen, BulkEndScreen, RowMenuScreen, SessionTable):
+        for binding in screen.BINDINGS:
+            assert binding.description, binding  # type: ignore[union-attr]
+            if binding.show:  # type: ignore[union-attr]
+                assert binding.id, binding  # type: ignore[union-attr]

@@ -310,11 +310,14 @@ class SessionsListScreen(Screen[None]):
         yield Static(Content("Messaging Sessions"), id="list-title")
         with Horizontal(id="list-filters"):
             c = self._choices
-            yield FilterChoice("Status", STATUS_CHOICES, c["status"], id="filter-status")
-            yield FilterChoice("Channel", CHANNEL_CHOICES, c["channel"], id="filter-channel")
-            yield FilterChoice("Owner", self._owner_choices(), c["owner"], id="filter-owner")
-            yield FilterChoice("Age", AGE_CHOICES, c["age"], id="filter-age")
-            yield FilterChoice("Sort by", SORT_CHOICES, self.sort.key, id="filter-sort")
+            for name, title, choices in (
+                ("status", "Status", STATUS_CHOICES),
+                ("channel", "Channel", CHANNEL_CHOICES),
+                ("owner", "Owner", self._owner_choices()),
+                ("age", "Age", AGE_CHOICES),
+            ):
+                yield FilterChoice(title, choices, c[name], default=ALL, id=f"filter-{name}")
+            yield FilterChoice("Sort", SORT_CHOICES, self.sort.key, id="filter-sort")
         with Horizontal(id="list-actions"):
             yield Button("End Sessions", id="end-sessions", variant="error", compact=True)
             yield Button("Select screen", id="select-screen", compact=True)

@@ -83,7 +83,8 @@ class ChoiceMenu(ModalScreen["str | None"]):
 
 
 class FilterChoice(Button):
-    """Shows ``Title: choice ▾``; ``value`` is the chosen choice's value."""
+    """Shows the chosen choice (or only the title while the ``default`` choice is chosen, so
+    the filters in use stand out, with the ``-active`` class); ``value`` is its value."""
 
     class Changed(Message):
         def __init__(self, control: FilterChoice, value: str) -> None:
@@ -95,10 +96,13 @@ class FilterChoice(Button):
         def control(self) -> FilterChoice:
             return self.filter_choice
 
-    def __init__(self, title: str, choices: Choices, value: str, *, id: str) -> None:
+    def __init__(
+        self, title: str, choices: Choices, value: str, *, default: str | None = None, id: str
+    ) -> None:
         super().__init__(compact=True, id=id)
         self.title = title
         self.choices = list(choices)
+        self.default = default
         self._value = value
         self._show()
 
@@ -126,8 +130,17 @@ class FilterChoice(Button):
         return next((label for label, value in self.choices if value == self._value), "")
 
     def _show(self) -> None:
-        self.label = Content(f"{self.choice_label} ▾")
+        if self.default is None:
+            shown = f"{self.title}: {self.choice_label}"
+        elif self._value == self.default:
+            shown = self.title
+        else:
+            shown = self.choice_label
+        self.label = Content(f"{shown} ▾")
         self.tooltip = f"{self.title}: {self.choice_label}"
+        self.set_class(self.default is not None and self._value != self.default, "-active")
+        if self.is_mounted:
+            self.refresh(layout=True)  # the width follows the label
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
