@@ -459,6 +459,28 @@ async def test_outside_changes_appear_keeping_selection_and_cursor(
         assert screen.table.cursor_row is not None and screen.table.cursor_row.id == world.dov
 
 
+async def test_a_live_refresh_keeps_the_scroll_position_deep_in_the_list(
+    ctx: Ctx, seeded: Seeded, app_factory: Any
+) -> None:
+    for i in range(90):
+        await conversations.inbound(ctx, f"Customer {i:02d}", "byoc", "hello")
+    app = app_factory(seeded.url, poll_interval=0.3)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_list(pilot)
+        table = screen.table
+        await pilot.press("pagedown", "pagedown", "space")
+        top, picked = table.first_visible, table.cursor_row
+        assert top > 0 and picked is not None
+        await conversations.inbound(ctx, "Newcomer", "byoc", "hi")
+        await until(
+            pilot, lambda: "93 matching" in title_text(screen), within=5, what="the refresh"
+        )
+        assert table.first_visible == top
+        assert table.cursor_row is not None and table.cursor_row.id == picked.id
+        assert screen.selection.picked == {picked.id}
+        assert table.rows[0].customer == "Newcomer"
+
+
 async def test_customer_names_are_literal_text(ctx: Ctx, seeded: Seeded, app_factory: Any) -> None:
     hostile = "[@click=app.quit]x[/] [/bold] \x1b[31mred"
     await conversations.inbound(ctx, hostile, "standard_sms", "hi")

@@ -60,6 +60,7 @@ def counts_content(counts: list[OutcomeCount]) -> Content:
 
 class BulkEndScreen(ModalScreen["BulkReport | None"]):
     CSS_PATH = "bulk_end.tcss"
+    HELP_TITLE = "End Sessions (preview, progress, results)"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "confirm", "End them", id="bulk-confirm-key", tooltip="End the sessions"),
         Binding("n,escape", "cancel", "Cancel / Close", id="bulk-cancel-key"),

@@ -60,6 +60,7 @@ def menu_options(menu: RowMenu, selected: bool) -> list[Option]:
 
 class RowMenuScreen(ModalScreen["str | None"]):
     CSS_PATH = "row_menu.tcss"
+    HELP_TITLE = "Row menu of the Messaging Sessions list"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Close", id="row-menu-close"),
     ]

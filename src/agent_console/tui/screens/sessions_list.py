@@ -187,6 +187,7 @@ class SessionsListScreen(Screen[None]):
     """Every session the agent may see, with filters, multi-select and End Sessions."""
 
     CSS_PATH = "sessions_list.tcss"
+    HELP_TITLE = "Messaging Sessions"
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {SessionsListProvider}
     HELP = (
         "Messaging Sessions: every session, filtered by status, channel, owner and age, "
