@@ -279,6 +279,16 @@ def bulk(url: str) -> None:
     from agent_console.tui.screens.console import ConsoleScreen
     from agent_console.tui.screens.sessions_list import SessionsListScreen
     from agent_console.tui.widgets.filter_choice import FilterChoice
+    from agent_console.tui.widgets.outcome_lines import OutcomeLines
+
+    results_shown = [0.0]
+    show_lines = OutcomeLines.show
+
+    def showing(widget: Any, *args: Any, **kw: Any) -> None:
+        show_lines(widget, *args, **kw)
+        results_shown[0] = time.perf_counter()
+
+    OutcomeLines.show = showing  # type: ignore[method-assign]
 
     async def run() -> dict[str, object]:
         app, _, frames = await start_console(url)
@@ -327,7 +337,8 @@ def bulk(url: str) -> None:
                 lambda: bulk_screen.phase == "results" and bool(bulk_screen.lines_text),
                 within=120,
             )
-            finished = await frame_after(pilot, frames, time.perf_counter())
+            # The frame that shows the per-row results (their rows are set just before it).
+            finished = await frame_after(pilot, frames, results_shown[0])
             report = bulk_screen.report
             assert report is not None
             rss, peak = rss_mb()

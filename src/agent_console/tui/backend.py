@@ -55,8 +55,9 @@ from ..services.views import (
 #: How many ended sessions whose tab is still open the console shows at most.
 ENDED_TABS_WINDOW = 200
 LIVE_WINDOW = 500
-#: Rows per transaction of a bulk end from the list (the progress bar moves once per chunk).
-BULK_CHUNK = 1000
+#: Rows per transaction of a bulk end from the list (the progress bar moves once per chunk;
+#: each chunk costs a commit, so smaller chunks make a smoother bar but a slower end).
+BULK_CHUNK = 2000
 
 
 @dataclass(frozen=True)

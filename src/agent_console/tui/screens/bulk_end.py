@@ -104,8 +104,6 @@ class BulkEndScreen(ModalScreen["BulkReport | None"]):
 
     @work(exclusive=True, group="bulk-preview")
     async def _preview(self) -> None:
-        box = self.query_one("#bulk-box")
-        box.loading = True
         try:
             summary = await self.backend.bulk_preview(self.selection)
             page = await self.backend.bulk_preview_lines(
@@ -114,8 +112,6 @@ class BulkEndScreen(ModalScreen["BulkReport | None"]):
         except ConsoleError as exc:
             self._title(f"Cannot preview: {exc}")
             return
-        finally:
-            box.loading = False
         self.summary = summary
         self._title(
             f"End Sessions: {summary.total:,} selected: {summary.will_end:,} will end, "
