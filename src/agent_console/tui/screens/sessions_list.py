@@ -31,6 +31,7 @@ from ...domain.errors import ConsoleError
 from ...domain.text import escape_log, one_line
 from ...domain.vocab import LIVE_STATUSES, SessionStatus, session_label
 from ...services.listing import SORT_LABELS, SessionFilter, Sort, SortKey, cursor_after
+from ...services.views import Page
 from ..commands import literal_highlight
 from ..messages import DatabaseChanged
 from ..selection import ListSelection
@@ -43,10 +44,11 @@ if TYPE_CHECKING:
     from textual.app import App, ComposeResult
     from textual.worker import Worker
 
-    from ...services.views import BulkReport, Page, PageCursor
+    from ...services.views import BulkReport, PageCursor
     from ..backend import ConsoleBackend
 
 PAGE = 200
+Queries = tuple["asyncio.Future[Page]", "asyncio.Future[int]"]
 #: Live refreshes reload from the top while the view is within this many rows of it; further
 #: down they reload the rows around the view only.
 FULL_REFRESH_WITHIN = 1000
@@ -291,19 +293,21 @@ class SessionsListScreen(Screen[None]):
         self._live: Worker[None] | None = None
         self._more: Worker[None] | None = None
         # Page one and the count start now, while the screen is still being built.
-        self._prefetch: asyncio.Task[tuple[Page, int]] | None = None
+        self._prefetch: Queries | None = None
         try:
-            loop = asyncio.get_running_loop()
+            asyncio.get_running_loop()
         except RuntimeError:
             pass
         else:
-            self._prefetch = loop.create_task(self._first_page(self.flt, self.sort))
+            self._prefetch = self._start_queries()
 
-    async def _first_page(self, flt: SessionFilter, sort: Sort) -> tuple[Page, int]:
-        page, total = await asyncio.gather(
-            self.backend.list_page(flt, sort, limit=PAGE), self.backend.count_sessions(flt)
+    def _start_queries(self) -> Queries:
+        """Page one and the count of the current filter and sort, running side by side."""
+        flt, sort = self.flt, self.sort
+        return (
+            asyncio.ensure_future(self.backend.list_page(flt, sort, limit=PAGE)),
+            asyncio.ensure_future(self.backend.count_sessions(flt)),
         )
-        return page, total
 
     # ------------------------------------------------------------------ layout
 
@@ -367,25 +371,33 @@ class SessionsListScreen(Screen[None]):
 
     @work(exclusive=True, group="list-page")
     async def _reload(self, generation: int) -> None:
-        prefetched, self._prefetch = self._prefetch, None
+        """Rows first (they are what the agent waits for), then the count."""
+        queries, self._prefetch = self._prefetch, None
+        if queries is None or generation != 1:
+            queries = self._start_queries()
+        page_query, count_query = queries
         try:
-            if prefetched is not None and generation == 1:
-                page, total = await prefetched
-            else:
-                page, total = await self._first_page(self.flt, self.sort)
+            page = await page_query
+            if generation != self._generation:
+                return
+            table = self.table
+            table.reset("No sessions match these filters.")
+            self.next_cursor = page.next_cursor
+            table.show(page.rows, page.next_cursor is not None)
+            self._loaded = True
+            self.shown_generation = generation
+            self._show_counts()
+            total = await count_query
         except ConsoleError as exc:
             self._show_error(str(exc))
             return
-        if generation != self._generation:
-            return
-        table = self.table
-        table.reset("No sessions match these filters." if total == 0 else "Loading…")
-        self.next_cursor = page.next_cursor
-        table.show(page.rows, page.next_cursor is not None)
-        self.total = total
-        self._loaded = True
-        self.shown_generation = generation
-        self._show_counts()
+        finally:
+            for query in queries:
+                if not query.done():
+                    query.cancel()
+        if generation == self._generation:
+            self.total = total
+            self._show_counts()
 
     @work(group="list-agents")
     async def _load_agents(self) -> None:
@@ -463,7 +475,7 @@ class SessionsListScreen(Screen[None]):
 
     def _show_counts(self) -> None:
         total = self.total
-        matching = "…" if total is None else f"{total:,} matching"
+        matching = "counting…" if total is None else f"{total:,} matching"
         title = Content.assemble(
             ("Messaging Sessions", "bold"),
             "  ",
