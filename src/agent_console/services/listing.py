@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, not_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.channels import channel as channel_of
@@ -14,7 +14,8 @@ from ..domain.ending import Actor, csat_decision, may_close_tab, may_end
 from ..domain.errors import NotFound
 from ..domain.vocab import SessionStatus, Surface, session_label
 from ..store import queries as q
-from ..store.models import Agent, CsatRequest, EndRecord, Message, Session
+from ..store.models import Agent, CsatRequest, Customer, EndRecord, Message, Session
+from ..store.types import UTCDateTime
 from .context import Ctx
 from .views import (
     ActionView,
@@ -22,11 +23,43 @@ from .views import (
     EndView,
     MessageView,
     Page,
+    PageCursor,
+    RowMenu,
     SessionDetail,
     SessionRow,
 )
 
 Order = Literal["newest", "oldest"]
+SortKey = Literal["created", "last_message", "status", "channel", "owner", "customer"]
+#: Every sort the list offers, with the label a person reads.
+SORT_LABELS: dict[SortKey, str] = {
+    "created": "Created",
+    "last_message": "Last message",
+    "status": "Status",
+    "channel": "Channel",
+    "owner": "Owner",
+    "customer": "Customer",
+}
+
+
+@dataclass(frozen=True)
+class Sort:
+    """A list order. Ties (and ``created``, since ids are given in creation order) are broken
+    by the session id in the same direction, so every sort is a total order and keyset pages
+    on ``(sort value, id)`` never skip or repeat a row."""
+
+    key: SortKey = "created"
+    descending: bool = True
+
+    @classmethod
+    def of_order(cls, order: Order) -> Sort:
+        return cls("created", descending=order == "newest")
+
+    @property
+    def label(self) -> str:
+        if self.key == "created":
+            return "Newest first" if self.descending else "Oldest first"
+        return f"{SORT_LABELS[self.key]} {'Z-A' if self.descending else 'A-Z'}"
 
 
 @dataclass(frozen=True)
@@ -41,12 +74,35 @@ class SessionFilter:
     max_age: timedelta | None = None
     customer: str | None = None
     ids: tuple[int, ...] = field(default=())
+    #: Only sessions whose tab is open (True) or closed (False) in the owner's console.
+    tab_open: bool | None = None
+    #: Sessions to leave out ("all matching, except these").
+    exclude_ids: tuple[int, ...] = field(default=())
+    #: Only ids up to this one: a previewed "all matching" leaves later sessions alone.
+    upto_id: int | None = None
+    #: Absolute bounds on ``created_at`` (a preview turns the ages above into these).
+    created_after: datetime | None = None
+    created_before: datetime | None = None
 
     def validate(self) -> None:
         for s in self.statuses:
             SessionStatus(s)  # raises ValueError with the bad value
         for c in self.channels:
             channel_of(c)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What End Sessions acts on: sessions picked one by one (``ids``), or every session a
+    filter matches (``flt``, expanded by the service: the UI never holds those ids)."""
+
+    ids: tuple[int, ...] | None = None
+    flt: SessionFilter | None = None
+
+    def as_filter(self) -> SessionFilter:
+        if self.flt is not None:
+            return self.flt
+        return SessionFilter(ids=self.ids or (-1,))
 
 
 def parse_status(text: str) -> str:
@@ -81,7 +137,8 @@ def row_view(row: Any) -> SessionRow:
     )
 
 
-async def _where(conn: AsyncConnection, flt: SessionFilter, now: datetime) -> list[Any]:
+async def filter_clauses(conn: AsyncConnection, flt: SessionFilter, now: datetime) -> list[Any]:
+    """The WHERE clauses of ``flt`` on the sessions table (at ``now``, for its ages)."""
     flt.validate()
     clauses: list[Any] = []
     if flt.statuses:
@@ -100,20 +157,111 @@ async def _where(conn: AsyncConnection, flt: SessionFilter, now: datetime) -> li
     if flt.max_age is not None:
         clauses.append(Session.created_at >= now - flt.max_age)
     if flt.customer is not None:
-        from ..store.models import Customer
-
         clauses.append(
             Session.customer_id.in_(select(Customer.id).where(Customer.name == flt.customer))
         )
     if flt.ids:
-        clauses.append(Session.id.in_(flt.ids))
+        clauses.append(q.in_ids(conn, Session.id, flt.ids))
+    if flt.tab_open is not None:
+        clauses.append(Session.tab_open.is_(flt.tab_open))
+    if flt.exclude_ids:
+        clauses.append(not_(q.in_ids(conn, Session.id, flt.exclude_ids)))
+    if flt.upto_id is not None:
+        clauses.append(Session.id <= flt.upto_id)
+    if flt.created_after is not None:
+        clauses.append(Session.created_at >= flt.created_after)
+    if flt.created_before is not None:
+        clauses.append(Session.created_at <= flt.created_before)
     return clauses
+
+
+def frozen_filter(flt: SessionFilter, now: datetime, upto_id: int) -> SessionFilter:
+    """``flt`` as it matched at ``now``: ages become absolute times and later ids are left out,
+    so confirming a preview acts on what the preview counted (not on sessions created since)."""
+    after, before = flt.created_after, flt.created_before
+    if flt.max_age is not None:
+        bound = now - flt.max_age
+        after = bound if after is None else max(after, bound)
+    if flt.min_age is not None:
+        bound = now - flt.min_age
+        before = bound if before is None else min(before, bound)
+    upto = upto_id if flt.upto_id is None else min(upto_id, flt.upto_id)
+    return replace(
+        flt, min_age=None, max_age=None, created_after=after, created_before=before, upto_id=upto
+    )
 
 
 async def matching_ids(conn: AsyncConnection, flt: SessionFilter, now: datetime) -> list[int]:
     """Every id the filter matches, oldest first (bulk end expands "all matching" with it)."""
-    clauses = await _where(conn, flt, now)
+    clauses = await filter_clauses(conn, flt, now)
     return list((await conn.scalars(select(Session.id).where(*clauses).order_by(Session.id))).all())
+
+
+def cursor_after(sort: Sort, row: SessionRow) -> PageCursor:
+    """The cursor of the page that continues after ``row`` in the order ``sort``."""
+    return PageCursor(_sort_value(sort, row), row.id)
+
+
+def _sort_value(sort: Sort, row: SessionRow) -> Any:
+    """The value ``row`` sorts by (what a cursor after it holds)."""
+    if sort.key == "created":
+        return row.id
+    if sort.key == "last_message":
+        return row.last_message_at or row.created_at
+    if sort.key == "status":
+        return row.status
+    if sort.key == "channel":
+        return row.channel
+    if sort.key == "owner":
+        return row.owner or ""
+    return row.customer
+
+
+def _sort_expr(sort: Sort) -> tuple[Any, bool, bool]:
+    """(sort expression, needs the owner join, needs the customer join)."""
+    if sort.key == "created":
+        return Session.id, False, False
+    if sort.key == "last_message":
+        # Sessions always have a first message; the creation time stands in if one has none.
+        expr = func.coalesce(Session.last_message_at, Session.created_at, type_=UTCDateTime())
+        return expr, False, False
+    if sort.key == "status":
+        return Session.status, False, False
+    if sort.key == "channel":
+        return Session.channel, False, False
+    if sort.key == "owner":
+        return func.coalesce(_OWNER.c.name, ""), True, False
+    return Customer.name, False, True
+
+
+_OWNER = Agent.__table__.alias("sort_owner")
+
+
+def _ids_page(clauses: list[Any], sort: Sort, cursor: PageCursor | None, limit: int) -> Any:
+    """The ids of one page only: sorting narrow rows (the id and the sort key) is several
+    times faster than sorting whole joined rows, which are then fetched by id."""
+    expr, owner_join, customer_join = _sort_expr(sort)
+    stmt = select(Session.id).select_from(Session.__table__)
+    if owner_join:
+        stmt = stmt.outerjoin(_OWNER, _OWNER.c.id == Session.owner_id)
+    if customer_join:
+        stmt = stmt.join(Customer.__table__, Customer.id == Session.customer_id)
+    stmt = stmt.where(*clauses)
+    if cursor is not None:
+        if sort.key == "created":
+            stmt = stmt.where(Session.id < cursor.id if sort.descending else Session.id > cursor.id)
+        else:
+            value = cursor.value
+            if isinstance(value, datetime):
+                value = bindparam(None, value, type_=UTCDateTime())
+            after = tuple_(expr, Session.id)
+            mark = tuple_(value, cursor.id)
+            stmt = stmt.where(after < mark if sort.descending else after > mark)
+    if sort.descending:
+        order = (Session.id.desc(),) if sort.key == "created" else (expr.desc(), Session.id.desc())
+    else:
+        order = (Session.id.asc(),) if sort.key == "created" else (expr.asc(), Session.id.asc())
+    return stmt.order_by(*order).limit(limit + 1)
 
 
 async def list_sessions(
@@ -124,38 +272,44 @@ async def list_sessions(
     after: int | None = None,
     order: Order = "newest",
     with_total: bool = False,
+    sort: Sort | None = None,
+    cursor: PageCursor | None = None,
 ) -> Page:
-    """One keyset page: rows after the id ``after`` in the chosen order."""
+    """One keyset page in the order ``sort`` (or ``order``: by creation), continuing after
+    ``cursor`` (a page's ``next_cursor``) or, for the creation order, after the id ``after``."""
     limit = max(1, min(limit, 1000))
+    sort = sort or Sort.of_order(order)
+    if cursor is None and after is not None:
+        if sort.key != "created":
+            raise ValueError("after= is an id: use cursor= to page in another order")
+        cursor = PageCursor(after, after)
     async with ctx.db.read() as conn:
-        clauses = await _where(conn, flt, ctx.now())
-        stmt = q.session_select().where(*clauses)
-        if order == "newest":
-            if after is not None:
-                stmt = stmt.where(Session.id < after)
-            stmt = stmt.order_by(Session.id.desc())
-        else:
-            if after is not None:
-                stmt = stmt.where(Session.id > after)
-            stmt = stmt.order_by(Session.id.asc())
-        rows = (await conn.execute(stmt.limit(limit + 1))).all()
+        clauses = await filter_clauses(conn, flt, ctx.now())
+        ids = list((await conn.scalars(_ids_page(clauses, sort, cursor, limit))).all())
+        more = len(ids) > limit
+        ids = ids[:limit]
+        by_id = {}
+        if ids:
+            stmt = q.session_select().where(q.in_ids(conn, Session.id, ids))
+            by_id = {r.id: r for r in (await conn.execute(stmt)).all()}
         total = None
         if with_total:
             total = int(
                 await conn.scalar(select(func.count()).select_from(Session).where(*clauses)) or 0
             )
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows = [row_view(by_id[i]) for i in ids if i in by_id]
+    last = rows[-1] if more and rows else None
     return Page(
-        rows=[row_view(r) for r in rows],
-        next_after=rows[-1].id if more and rows else None,
+        rows=rows,
+        next_after=last.id if last is not None else None,
         total=total,
+        next_cursor=cursor_after(sort, last) if last is not None else None,
     )
 
 
 async def count_sessions(ctx: Ctx, flt: SessionFilter = SessionFilter()) -> int:
     async with ctx.db.read() as conn:
-        clauses = await _where(conn, flt, ctx.now())
+        clauses = await filter_clauses(conn, flt, ctx.now())
         return int(
             await conn.scalar(select(func.count()).select_from(Session).where(*clauses)) or 0
         )
@@ -223,4 +377,24 @@ async def show_session(
         actions=actions,
         escalated_to=row.escalated_to,
         messages_total=total,
+    )
+
+
+ROW_END_ACTION = "End Session (row menu)"
+ROW_END_ABSENT = "End Session is on the row menu of standard-channel sessions only"
+
+
+async def row_menu(ctx: Ctx, session_id: int, *, as_agent: str) -> RowMenu:
+    """The list row's action menu for ``as_agent`` (R3: End Session exists only for standard
+    channels; R4 and the rest: present but unavailable, with the domain's reason)."""
+    detail = await show_session(ctx, session_id, as_agent=as_agent, message_limit=0)
+    end: ActionView | None = None
+    if channel_of(detail.session.channel).is_standard:
+        found = next(a for a in detail.actions if a.name == ROW_END_ACTION)
+        end = ActionView("End Session", found.allowed, found.reason)
+    return RowMenu(
+        session=detail.session,
+        end_session=end,
+        absent_reason="" if end is not None else ROW_END_ABSENT,
+        end=detail.end,
     )

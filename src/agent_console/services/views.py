@@ -108,10 +108,19 @@ class EndResult:
 
 
 @dataclass(frozen=True)
+class PageCursor:
+    """Where a list page ends: its last row's sort value and id (keyset paging)."""
+
+    value: Any
+    id: int
+
+
+@dataclass(frozen=True)
 class Page:
     rows: list[SessionRow]
     next_after: int | None
     total: int | None = None
+    next_cursor: PageCursor | None = None
 
 
 @dataclass(frozen=True)
@@ -248,3 +257,61 @@ class ChangeView:
     kind: str
     session_id: int | None
     agent_id: int | None
+
+
+# -- the Messaging Sessions list: row menu, bulk preview and results windows -------------------
+
+
+@dataclass(frozen=True)
+class RowMenu:
+    """A list row's action menu (R3, R4). ``end_session`` is None when the item does not
+    exist for this row (it exists only on standard channels; ``absent_reason`` says so)."""
+
+    session: SessionRow
+    end_session: ActionView | None
+    absent_reason: str
+    end: EndView | None
+
+
+@dataclass(frozen=True)
+class OutcomeCount:
+    """How many rows share one outcome: ``will`` is end/skip (preview) or ended/skipped."""
+
+    will: str
+    reason: str
+    count: int
+    #: What the count's line says ("will end", "will skip: already ended", ...).
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class BulkPreviewSummary:
+    """A bulk preview in counts; ``selection`` is what confirming it acts on (frozen)."""
+
+    total: int
+    will_end: int
+    will_skip: int
+    counts: list[OutcomeCount]
+    selection: Any
+
+
+@dataclass(frozen=True)
+class OutcomeLine:
+    """One row of a preview or results window, with the text to show ("will end",
+    "will skip: reason", "ended", "skipped: reason")."""
+
+    session_id: int
+    label: str
+    customer: str
+    channel_name: str
+    status: str
+    owner: str | None
+    outcome: str
+    reason: str
+    text: str
+
+
+@dataclass(frozen=True)
+class OutcomePage:
+    lines: list[OutcomeLine]
+    next_cursor: PageCursor | None

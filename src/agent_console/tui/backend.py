@@ -18,10 +18,12 @@ from ..domain.vocab import ActorKind, Presence, SessionStatus, Surface
 from ..services import (
     agents,
     automation,
+    bulk,
     capacity,
     conversations,
     drafts,
     ending,
+    list_bulk,
     listing,
     presence,
     settings,
@@ -31,21 +33,31 @@ from ..services.context import Ctx, system_clock
 from ..services.runtime import open_ctx
 from ..services.views import (
     AgentView,
+    BulkPreviewSummary,
+    BulkReport,
     CloseTabResult,
     EndResult,
     Ledger,
     LogoutPreview,
     LogoutResult,
     MacroResult,
+    OutcomeCount,
+    OutcomePage,
+    Page,
+    PageCursor,
     PresenceResult,
+    RowMenu,
     SessionDetail,
     SessionRow,
     SettingView,
 )
 
-#: How many of the agent's ended sessions to look through for tabs still open.
+#: How many ended sessions whose tab is still open the console shows at most.
 ENDED_TABS_WINDOW = 200
 LIVE_WINDOW = 500
+#: Rows per transaction of a bulk end from the list (the progress bar moves once per chunk;
+#: each chunk costs a commit, so smaller chunks make a smoother bar but a slower end).
+BULK_CHUNK = 2000
 
 
 @dataclass(frozen=True)
@@ -112,11 +124,13 @@ class ConsoleBackend:
         )
         ended = await listing.list_sessions(
             self.ctx,
-            listing.SessionFilter(owner=self.agent, statuses=(SessionStatus.ENDED.value,)),
+            listing.SessionFilter(
+                owner=self.agent, statuses=(SessionStatus.ENDED.value,), tab_open=True
+            ),
             limit=ENDED_TABS_WINDOW,
             order="newest",
         )
-        tabs = live.rows + [row for row in ended.rows if row.tab_open]
+        tabs = live.rows + ended.rows
         return sorted(tabs, key=lambda row: row.id)
 
     async def session(self, session_id: int) -> SessionDetail:
@@ -196,3 +210,66 @@ class ConsoleBackend:
     async def set_presence(self, target: Presence) -> PresenceResult:
         async with self._writes:
             return await presence.set_presence(self.ctx, self.agent, target)
+
+    # ------------------------------------------------------------------ Messaging Sessions list
+
+    def now(self) -> datetime:
+        """The services' clock (injected in tests), for ages shown on screen."""
+        return self.ctx.now()
+
+    async def list_page(
+        self,
+        flt: listing.SessionFilter,
+        sort: listing.Sort,
+        cursor: PageCursor | None = None,
+        limit: int = 200,
+    ) -> Page:
+        return await listing.list_sessions(self.ctx, flt, sort=sort, cursor=cursor, limit=limit)
+
+    async def count_sessions(self, flt: listing.SessionFilter) -> int:
+        return await listing.count_sessions(self.ctx, flt)
+
+    async def agent_names(self) -> list[str]:
+        return [agent.name for agent in await agents.list_agents(self.ctx)]
+
+    async def row_menu(self, session_id: int) -> RowMenu:
+        return await listing.row_menu(self.ctx, session_id, as_agent=self.agent)
+
+    async def end_row(self, session_id: int) -> EndResult:
+        """End Session from a list row's menu (R3, R4)."""
+        async with self._writes:
+            return await ending.end_session(self.ctx, self.agent, session_id, Surface.ROW)
+
+    async def bulk_preview(self, selection: listing.Selection) -> BulkPreviewSummary:
+        return await list_bulk.preview_selection(self.ctx, self.agent, selection)
+
+    async def bulk_preview_lines(
+        self,
+        selection: listing.Selection,
+        sort: listing.Sort,
+        cursor: PageCursor | None = None,
+        limit: int = 100,
+    ) -> OutcomePage:
+        return await list_bulk.preview_lines(
+            self.ctx, self.agent, selection, sort=sort, cursor=cursor, limit=limit
+        )
+
+    async def bulk_run(
+        self,
+        selection: listing.Selection,
+        progress: Callable[[int, int], None],
+        chunk: int = BULK_CHUNK,
+    ) -> BulkReport:
+        """Persist the bulk end of a (previewed, frozen) selection and run it chunk by chunk,
+        each chunk its own transaction: a crash leaves every row untouched or fully ended."""
+        async with self._writes:
+            bulk_id = await list_bulk.start_selection(self.ctx, self.agent, selection)
+            return await bulk.run_bulk(self.ctx, bulk_id, chunk=chunk, progress=progress)
+
+    async def bulk_result_counts(self, bulk_id: int) -> list[OutcomeCount]:
+        return await list_bulk.result_counts(self.ctx, bulk_id)
+
+    async def bulk_result_lines(
+        self, bulk_id: int, cursor: PageCursor | None = None, limit: int = 100
+    ) -> OutcomePage:
+        return await list_bulk.result_lines(self.ctx, bulk_id, cursor=cursor, limit=limit)

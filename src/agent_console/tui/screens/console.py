@@ -53,6 +53,7 @@ from .logout import LogoutScreen
 from .macro_picker import MacroPickerScreen
 from .offline_preview import OfflinePreviewScreen
 from .presence_menu import LOG_OUT, PresenceMenu
+from .sessions_list import SessionsListProvider, open_sessions_list
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -78,7 +79,10 @@ class ConsoleScreen(Screen[None]):
         "left, the open conversation on the right (transcript, End Chat or Close tab, and the "
         "composer, whose draft is kept across crashes and failed sends)."
     )
-    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {OpenSessionProvider}
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {
+        OpenSessionProvider,
+        SessionsListProvider,
+    }
     AUTO_FOCUS = "#sessions"
     BINDINGS: ClassVar[list[BindingType]] = [
         # Priority: it must work while the composer (whose ctrl+e is "go to end") has focus.
@@ -142,6 +146,13 @@ class ConsoleScreen(Screen[None]):
         ),
         Binding(
             "f5", "refresh", "Refresh", id="refresh", show=False, tooltip="Reload from the database"
+        ),
+        Binding(
+            "f3",
+            "sessions_list",
+            "Sessions",
+            id="sessions-list",
+            tooltip="The Messaging Sessions list: filters, multi-select, End Sessions",
         ),
     ]
 
@@ -323,6 +334,9 @@ class ConsoleScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         self.request_refresh()
+
+    def action_sessions_list(self) -> None:
+        open_sessions_list(self.app, self.backend, tz=self._tz)
 
     # ------------------------------------------------------------------ what may run now
 

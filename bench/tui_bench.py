@@ -1,0 +1,342 @@
+"""The console's own numbers, measured side by side in one run on a 100,000-session database.
+
+    .venv/bin/python bench/tui_bench.py [--sessions 100000] [--repeats 5] [--bulk 10000]
+                                        [--bulk-repeats 3] [--out results.json]
+
+Every in-app figure is measured in a fresh process (``bench/tui_child.py``) running the real
+app headless (``App.run_test``), from an event to the first *frame* that shows its result (the
+moment Textual hands the rendered update to its driver):
+
+* cold start: process start to the first frame, the console (its loading screen, then the
+  console with the agent's sessions) vs a bare Textual app with a Header, a Footer and one
+  Label; each ``--repeats`` times, alternating, the median counts (target: <= 2x the bare app);
+* opening the Messaging Sessions list (f3 on the console) on 100,000 sessions: key press to
+  the frame with the first page (target: <= 0.5 s);
+* a filter change or a sort: the choice to the frame with the new rows; a page move: the key to
+  the frame (within the loaded rows, and into the next keyset page) (target: <= 100 ms);
+* select all matching (``A``) + End Sessions (``e``) + confirm (``y``) of ``--bulk`` sessions:
+  from the first key to the frame with the per-row results, through the preview and the
+  progress bar, on a fresh copy each time (target: <= 3 s);
+* resident memory of the process with the list open, after paging through 1,000 rows
+  (target: <= 150 MB).
+
+It prints a table and the details, the machine load (``uptime``) before and after, and with
+``--out`` writes the results as JSON. The exit status is 0 only when every target passed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from run import T0, FixedClock, Result, calibrate, copy_db, print_table
+
+from agent_console.services.runtime import open_ctx
+from agent_console.services.seed import seed
+
+HERE = Path(__file__).resolve().parent
+CHILD = HERE / "tui_child.py"
+
+
+def uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return f"load average {os.getloadavg()}"
+
+
+def child(*args: str, timeout: float = 300) -> tuple[dict[str, Any], float]:
+    """Run one measurement; returns its JSON and the wall-clock time it was started at."""
+    env = dict(os.environ)
+    src = str(HERE.parent / "src")
+    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    started = time.time()
+    proc = subprocess.run(
+        [sys.executable, str(CHILD), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(args[:1])} failed: {proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1]), started
+
+
+def url_of(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+async def make_database(path: Path, sessions: int) -> float:
+    ctx = await open_ctx(url_of(path), clock=FixedClock(T0))
+    try:
+        started = time.perf_counter()
+        await seed(ctx, sessions=sessions)
+        return time.perf_counter() - started
+    finally:
+        await ctx.db.dispose()
+
+
+def keep_waiting(path: Path, count: int) -> int:
+    """Leave exactly ``count`` sessions Waiting (the rest of the queue becomes New, which is
+    just as consistent), so "status Waiting" matches the bulk end's size."""
+    con = sqlite3.connect(path)
+    try:
+        with con:
+            con.execute(
+                "UPDATE sessions SET status = 'New' WHERE status = 'Waiting' AND id NOT IN "
+                "(SELECT id FROM sessions WHERE status = 'Waiting' ORDER BY id LIMIT ?)",
+                (count,),
+            )
+        (waiting,) = con.execute(
+            "SELECT count(*) FROM sessions WHERE status = 'Waiting'"
+        ).fetchone()
+    finally:
+        con.close()
+    return int(waiting)
+
+
+def ms(values: list[float]) -> list[float]:
+    return [round(v * 1000, 1) for v in values]
+
+
+def cold_start(db: Path, repeats: int) -> list[Result]:
+    bare: list[float] = []
+    first: list[float] = []
+    ready: list[float] = []
+    for _ in range(repeats):
+        out, started = child("bare")
+        bare.append(out["first_frame"] - started)
+        out, started = child("console", url_of(db))
+        first.append(out["first_frame"] - started)
+        ready.append(out["console_ready"] - started)
+    b, f, r = statistics.median(bare), statistics.median(first), statistics.median(ready)
+    return [
+        Result(
+            f"cold start, bare Textual app (median of {repeats})",
+            b,
+            "s",
+            "(reference)",
+            True,
+            {"runs_s": [round(v, 3) for v in bare]},
+        ),
+        Result(
+            "cold start, console: first frame (loading screen)",
+            f,
+            "s",
+            "<= 2x bare",
+            f <= 2 * b,
+            {"runs_s": [round(v, 3) for v in first], "ratio_to_bare": round(f / b, 2)},
+        ),
+        Result(
+            "  ratio first frame / bare",
+            f / b,
+            "x",
+            "<= 2x",
+            f / b <= 2.0,
+        ),
+        Result(
+            "cold start, console: sessions on screen (100k db)",
+            r,
+            "s",
+            "(reference)",
+            True,
+            {
+                "runs_s": [round(v, 3) for v in ready],
+                "ratio_to_bare": round(r / b, 2),
+                "note": "imports the services (SQLAlchemy) on a thread, opens and checks the "
+                "database, loads the agent's sessions",
+            },
+        ),
+    ]
+
+
+def in_app(db: Path, repeats: int) -> list[Result]:
+    out, _ = child("inapp", url_of(db), str(repeats))
+    opens = out["open_s"]
+    filters = [(name, seconds, total) for name, seconds, total in out["filters"]]
+    filter_times = [seconds for _, seconds, _ in filters]
+    pages = out["page_move_s"][1:]  # the first includes the focus change's own repaint
+    fetches = out["next_page_s"]
+    open_median = statistics.median(opens)
+    worst_filter = max(filters, key=lambda f: f[1])
+    within = [f for f in filters if f[1] <= 0.1]
+    return [
+        Result(
+            f"open the list on 100k sessions (median of {repeats})",
+            open_median,
+            "s",
+            "<= 0.5 s",
+            open_median <= 0.5,
+            {
+                "runs_s": [round(v, 3) for v in opens],
+                "rows_loaded": out["rows_loaded"],
+                "rows_on_screen": out["rows_on_screen"],
+                "noop_key_ms": ms(out["noop_key_s"]),
+            },
+        ),
+        Result(
+            f"filter change or sort (median of {len(filters)})",
+            statistics.median(filter_times) * 1000,
+            "ms",
+            "<= 100 ms",
+            statistics.median(filter_times) <= 0.1,
+            {
+                "each_ms": {name: (round(s * 1000, 1), total) for name, s, total in filters},
+                "within_100_ms": f"{len(within)} of {len(filters)}",
+            },
+        ),
+        Result(
+            "  slowest filter change or sort",
+            worst_filter[1] * 1000,
+            "ms",
+            "<= 100 ms",
+            worst_filter[1] <= 0.1,
+            {"which": worst_filter[0], "matching": worst_filter[2]},
+        ),
+        Result(
+            f"page move within loaded rows (median of {len(pages)})",
+            statistics.median(pages) * 1000,
+            "ms",
+            "<= 100 ms",
+            statistics.median(pages) <= 0.1,
+            {"each_ms": ms(out["page_move_s"])},
+        ),
+        Result(
+            f"page move into the next keyset page (median of {len(fetches)})",
+            statistics.median(fetches) * 1000,
+            "ms",
+            "<= 100 ms",
+            statistics.median(fetches) <= 0.1,
+            {"each_ms": ms(fetches), "rows_loaded_after": out["rows_loaded_after_paging"]},
+        ),
+        Result(
+            "resident memory with the list open",
+            round(out["rss_mb"], 1),
+            "MB",
+            "<= 150 MB",
+            out["rss_mb"] <= 150,
+            {"peak_rss_mb": round(out["peak_rss_mb"], 1)},
+        ),
+    ]
+
+
+def bulk_end(prepared: Path, work: Path, count: int, repeats: int) -> list[Result]:
+    runs: list[dict[str, Any]] = []
+    for i in range(repeats):
+        db = work / f"bulk-{i}.db"
+        copy_db(prepared, db)
+        out, _ = child("bulk", url_of(db), timeout=600)
+        runs.append(out)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+    totals = [r["total_s"] for r in runs]
+    median = statistics.median(totals)
+    ok = all(r["ended"] == count and r["matching"] == count for r in runs)
+    return [
+        Result(
+            f"select all matching + End Sessions of {count:,} (median of {repeats})",
+            median,
+            "s",
+            "<= 3 s",
+            median <= 3.0 and ok,
+            {
+                "runs_s": [round(t, 3) for t in totals],
+                "preview_s": [round(r["preview_s"], 3) for r in runs],
+                "run_and_results_s": [round(r["run_and_results_s"], 3) for r in runs],
+                "ended": [r["ended"] for r in runs],
+                "skipped": [r["skipped"] for r in runs],
+                "progress_updates": runs[0]["progress_updates"],
+                "rss_after_mb": [round(r["rss_mb"], 1) for r in runs],
+            },
+        )
+    ]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sessions", type=int, default=100_000)
+    ap.add_argument("--repeats", type=int, default=5, help="cold starts and in-app repeats")
+    ap.add_argument("--bulk", type=int, default=10_000, help="sessions to end from the list")
+    ap.add_argument("--bulk-repeats", type=int, default=3)
+    ap.add_argument("--out", type=Path, default=None, help="also write the results as JSON")
+    args = ap.parse_args()
+
+    load_before = uptime()
+    speed_before = calibrate()
+    print(
+        f"agent-console TUI bench: Python {platform.python_version()} on {os.cpu_count()} CPUs; "
+        f"calibration loop {speed_before * 1000:.0f} ms (0.12 s on a quiet machine)\n"
+        f"  {load_before}",
+        flush=True,
+    )
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="agent-console-tui-bench-") as tmp:
+        work = Path(tmp)
+        db = work / "sessions.db"
+        print(f"seeding {args.sessions:,} sessions ...", flush=True)
+        seeded_in = asyncio.run(make_database(db, args.sessions))
+        print(f"  {seeded_in:.1f} s", flush=True)
+        prepared = work / "bulk.db"
+        copy_db(db, prepared)
+        waiting = keep_waiting(prepared, args.bulk)
+        if waiting != args.bulk:
+            raise SystemExit(f"only {waiting} Waiting sessions to end; seed more")
+
+        print(f"cold starts x{args.repeats} ...", flush=True)
+        results.extend(cold_start(db, args.repeats))
+        print("the list in the app ...", flush=True)
+        results.extend(in_app(db, args.repeats))
+        print(f"bulk end of {args.bulk:,} from the list x{args.bulk_repeats} ...", flush=True)
+        results.extend(bulk_end(prepared, work, args.bulk, args.bulk_repeats))
+
+    load_after = uptime()
+    speed_after = calibrate()
+    print_table(results)
+    for r in results:
+        if r.detail:
+            print(f"\n{r.name.strip()}:")
+            for k, v in r.detail.items():
+                print(f"  {k}: {v}")
+    print(
+        f"\nmachine load before: {load_before}\nmachine load after:  {load_after}\n"
+        f"calibration loop before {speed_before * 1000:.0f} ms, after {speed_after * 1000:.0f} ms"
+    )
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(
+            json.dumps(
+                {
+                    "when": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "python": platform.python_version(),
+                    "cpus": os.cpu_count(),
+                    "uptime": {"before": load_before, "after": load_after},
+                    "calibration_s": {"before": speed_before, "after": speed_after},
+                    "args": {k: str(v) for k, v in vars(args).items()},
+                    "results": [asdict(r) for r in results],
+                    "all_passed": all(r.passed for r in results),
+                },
+                indent=2,
+                default=str,
+            )
+            + "\n"
+        )
+        print(f"results written to {args.out}")
+    return 0 if all(r.passed for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

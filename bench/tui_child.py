@@ -1,0 +1,375 @@
+"""One measurement of bench/tui_bench.py, in a fresh process (started by it, not by hand).
+
+    tui_child.py bare                 first frame of a bare Textual app (Header, Label, Footer)
+    tui_child.py console URL          first frame, then the console ready, on the database URL
+    tui_child.py inapp URL REPEATS    the list on the database: open, filters, pages, RSS
+    tui_child.py bulk URL             select all matching + bulk end from the list
+
+Every mode prints one JSON line. A *frame* is the moment Textual hands a rendered screen
+update to its driver (``App._display``; headless, the driver then writes nothing): every time
+here runs from an event (process start, key press, filter chosen) to the first frame that
+shows its result. Cold starts report wall-clock ``time.time()`` so the parent can measure from
+the moment it started the process. Imports are deferred: a cold start imports what its app
+imports, nothing more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+
+def emit(**values: object) -> None:
+    print(json.dumps(values), flush=True)
+
+
+def rss_mb() -> tuple[float, float]:
+    """(resident now, peak resident) of this process in MB, from /proc."""
+    fields: dict[str, float] = {}
+    with open("/proc/self/status") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                fields[key] = int(value.split()[0]) / 1024
+    return fields.get("VmRSS", 0.0), fields.get("VmHWM", 0.0)
+
+
+class Frames:
+    """Records when the app produces each frame (perf_counter and wall clock)."""
+
+    def __init__(self, app: Any) -> None:
+        self.perf: list[float] = []
+        self.wall: list[float] = []
+        display = app._display
+
+        def recording(screen: Any, renderable: Any) -> None:
+            display(screen, renderable)
+            if renderable is not None:
+                self.perf.append(time.perf_counter())
+                self.wall.append(time.time())
+
+        app._display = recording
+
+    def after(self, moment: float) -> float | None:
+        """The first frame at or after ``moment`` (perf_counter)."""
+        return next((f for f in self.perf if f >= moment), None)
+
+
+async def wait_for(
+    pilot: Any, predicate: Callable[[], bool], *, within: float = 60.0, step: float = 0.001
+) -> None:
+    deadline = time.perf_counter() + within
+    while not predicate():
+        if time.perf_counter() > deadline:
+            raise SystemExit("timed out")
+        await asyncio.sleep(step)
+
+
+async def frame_after(pilot: Any, frames: Frames, moment: float) -> float:
+    """Wait for the first frame at or after ``moment`` and return its time."""
+    await wait_for(pilot, lambda: frames.after(moment) is not None)
+    found = frames.after(moment)
+    assert found is not None
+    return found
+
+
+# -- cold starts -------------------------------------------------------------------------------
+
+
+def bare() -> None:
+    from textual.app import App, ComposeResult
+    from textual.widgets import Footer, Header, Label
+
+    class Bare(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Header()
+            yield Label("Hello")
+            yield Footer()
+
+    async def run() -> None:
+        app = Bare()
+        frames = Frames(app)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: bool(frames.wall))
+        emit(first_frame=frames.wall[0])
+
+    asyncio.run(run())
+
+
+def console(url: str) -> None:
+    from agent_console.tui.app import make_app
+
+    async def run() -> None:
+        app = make_app(url, "dana")
+        frames = Frames(app)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: bool(frames.wall))
+            # By class name: importing the console screen here would load the services early.
+            await wait_for(
+                pilot,
+                lambda: (
+                    type(app.screen).__name__ == "ConsoleScreen"
+                    and getattr(app.screen, "loaded", False)
+                ),
+            )
+            ready = time.perf_counter()
+            await frame_after(pilot, frames, ready)
+            index = frames.perf.index(frames.after(ready) or 0.0)
+            ready_wall = frames.wall[index]
+        emit(first_frame=frames.wall[0], console_ready=ready_wall)
+
+    asyncio.run(run())
+
+
+# -- in the app ----------------------------------------------------------------------------------
+
+
+class Shown:
+    """When the list's table last received rows (page one, a filter's rows, a next page)."""
+
+    def __init__(self) -> None:
+        from agent_console.tui.widgets.session_table import SessionTable
+
+        self.at = 0.0
+        show, append = SessionTable.show, SessionTable.append
+
+        def shown(table: Any, *args: Any, **kw: Any) -> None:
+            show(table, *args, **kw)
+            self.at = time.perf_counter()
+
+        def appended(table: Any, *args: Any, **kw: Any) -> None:
+            append(table, *args, **kw)
+            self.at = time.perf_counter()
+
+        SessionTable.show = shown  # type: ignore[method-assign]
+        SessionTable.append = appended  # type: ignore[method-assign]
+
+
+def list_shown(app: Any, list_screen: type, shown: Shown, since: float) -> bool:
+    screen = app.screen
+    return isinstance(screen, list_screen) and bool(screen.loaded) and shown.at > since
+
+
+def console_loaded(app: Any, console_screen: type) -> bool:
+    return isinstance(app.screen, console_screen) and bool(app.screen.loaded)
+
+
+async def start_console(url: str) -> tuple[Any, Any, Frames]:
+    from datetime import UTC, datetime
+
+    from agent_console.tui.app import make_app
+
+    now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    app = make_app(url, "dana", clock=lambda: now, poll_interval=3600)
+    return app, now, Frames(app)
+
+
+def inapp(url: str, repeats: int) -> None:
+    from agent_console.tui.screens.console import ConsoleScreen
+    from agent_console.tui.screens.sessions_list import SessionsListScreen
+
+    shown = Shown()
+
+    async def run() -> dict[str, object]:
+        app, _, frames = await start_console(url)
+        out: dict[str, object] = {}
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(
+                pilot, lambda: isinstance(app.screen, ConsoleScreen) and app.screen.loaded
+            )
+            await pilot.pause(0.2)
+
+            # A key that does nothing: what the pilot and one frame cost by themselves.
+            noop = []
+            for _ in range(repeats):
+                started = time.perf_counter()
+                await pilot.press("f12")
+                noop.append(time.perf_counter() - started)
+            out["noop_key_s"] = noop
+
+            # Open the list: from the key press to the frame with the first page.
+            opens = []
+            for i in range(repeats):
+                started = time.perf_counter()
+                await pilot.press("f3")
+                await wait_for(pilot, partial(list_shown, app, SessionsListScreen, shown, started))
+                opens.append(await frame_after(pilot, frames, shown.at) - started)
+                if i < repeats - 1:
+                    await pilot.press("escape")
+                    await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+                    await pilot.pause(0.2)
+            screen = app.screen
+            assert isinstance(screen, SessionsListScreen)
+            await pilot.pause(0.3)
+            out["open_s"] = opens
+            out["rows_loaded"] = len(screen.table.rows)
+            out["rows_on_screen"] = len(screen.table.visible_rows())
+
+            # Filter changes and sorts: from the choice to the frame with the new rows.
+            from agent_console.tui.widgets.filter_choice import FilterChoice
+
+            changes = [
+                ("#filter-status", "Waiting"),
+                ("#filter-channel", "standard"),
+                ("#filter-owner", "none"),
+                ("#filter-status", "Ended"),
+                ("#filter-age", "min:24h"),
+                ("#filter-channel", "all"),
+                ("#filter-owner", "all"),
+                ("#filter-age", "all"),
+                ("#filter-status", "all"),
+                ("#filter-sort", "customer"),
+                ("#filter-sort", "status"),
+                ("#filter-sort", "channel"),
+                ("#filter-sort", "owner"),
+                ("#filter-sort", "last_message"),
+                ("#filter-sort", "created"),
+            ]
+            filter_times: list[tuple[str, float, int]] = []
+            for select_id, value in changes:
+                generation = screen._generation
+                started = time.perf_counter()
+                screen.query_one(select_id, FilterChoice).value = value
+                await wait_for(
+                    pilot,
+                    lambda g=generation: (
+                        screen.shown_generation > g  # type: ignore[misc]
+                        and screen.shown_generation == screen._generation
+                    ),
+                )
+                elapsed = await frame_after(pilot, frames, shown.at) - started
+                filter_times.append((f"{select_id[1:]}={value}", elapsed, screen.total or 0))
+                await pilot.pause(0.1)
+            out["filters"] = filter_times
+
+            # Page moves within the loaded rows, and into the next keyset page.
+            screen.table.focus()
+            await pilot.pause(0.1)
+            pages = []
+            for _ in range(repeats * 2):
+                started = time.perf_counter()
+                await pilot.press("pagedown")
+                pages.append(await frame_after(pilot, frames, started) - started)
+            fetches = []
+            for _ in range(repeats):
+                loaded = len(screen.table.rows)
+                started = time.perf_counter()
+                await pilot.press("end")
+                await wait_for(pilot, lambda n=loaded: len(screen.table.rows) > n)  # type: ignore[misc]
+                fetches.append(await frame_after(pilot, frames, shown.at) - started)
+                await pilot.pause(0.1)
+            out["page_move_s"] = pages
+            out["next_page_s"] = fetches
+            out["rows_loaded_after_paging"] = len(screen.table.rows)
+            rss, peak = rss_mb()
+            out["rss_mb"] = rss
+            out["peak_rss_mb"] = peak
+        return out
+
+    emit(**asyncio.run(run()))
+
+
+def bulk(url: str) -> None:
+    from agent_console.tui.screens.bulk_end import BulkEndScreen
+    from agent_console.tui.screens.console import ConsoleScreen
+    from agent_console.tui.screens.sessions_list import SessionsListScreen
+    from agent_console.tui.widgets.filter_choice import FilterChoice
+    from agent_console.tui.widgets.outcome_lines import OutcomeLines
+
+    results_shown = [0.0]
+    show_lines = OutcomeLines.show
+
+    def showing(widget: Any, *args: Any, **kw: Any) -> None:
+        show_lines(widget, *args, **kw)
+        results_shown[0] = time.perf_counter()
+
+    OutcomeLines.show = showing  # type: ignore[method-assign]
+
+    async def run() -> dict[str, object]:
+        app, _, frames = await start_console(url)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(
+                pilot, lambda: isinstance(app.screen, ConsoleScreen) and app.screen.loaded
+            )
+            await pilot.press("f3")
+            await wait_for(
+                pilot, lambda: isinstance(app.screen, SessionsListScreen) and app.screen.loaded
+            )
+            screen = app.screen
+            assert isinstance(screen, SessionsListScreen)
+            generation = screen._generation
+            screen.query_one("#filter-status", FilterChoice).value = "Waiting"
+            await wait_for(
+                pilot,
+                lambda: (
+                    screen.shown_generation > generation
+                    and screen.shown_generation == screen._generation
+                ),
+            )
+            await pilot.pause(0.2)
+            matching = screen.total
+            progress: list[int] = []
+
+            started = time.perf_counter()
+            await pilot.press("A", "e")
+            await wait_for(
+                pilot,
+                lambda: isinstance(app.screen, BulkEndScreen) and app.screen.summary is not None,
+            )
+            bulk_screen = app.screen
+            assert isinstance(bulk_screen, BulkEndScreen)
+            previewed = time.perf_counter()
+            report_progress = bulk_screen._progress
+
+            def counting(done: int, total: int) -> None:
+                progress.append(done)
+                report_progress(done, total)
+
+            bulk_screen._progress = counting  # type: ignore[method-assign]
+            await pilot.press("y")
+            await wait_for(
+                pilot,
+                lambda: bulk_screen.phase == "results" and bool(bulk_screen.lines_text),
+                within=120,
+            )
+            # The frame that shows the per-row results (their rows are set just before it).
+            finished = await frame_after(pilot, frames, results_shown[0])
+            report = bulk_screen.report
+            assert report is not None
+            rss, peak = rss_mb()
+        return {
+            "matching": matching,
+            "ended": report.ended,
+            "skipped": report.skipped,
+            "total_s": finished - started,
+            "preview_s": previewed - started,
+            "run_and_results_s": finished - previewed,
+            "progress_updates": progress,
+            "rss_mb": rss,
+            "peak_rss_mb": peak,
+        }
+
+    emit(**asyncio.run(run()))
+
+
+def main() -> None:
+    mode, *args = sys.argv[1:]
+    if mode == "bare":
+        bare()
+    elif mode == "console":
+        console(args[0])
+    elif mode == "inapp":
+        inapp(args[0], int(args[1]))
+    elif mode == "bulk":
+        bulk(args[0])
+    else:
+        raise SystemExit(f"unknown mode {mode!r}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""End Sessions from the list (R3, R11): preview, progress, per-row results, in one modal.
+
+1. Preview: counts of what will end and what will be skipped (by kind of reason), and a window
+   of rows, each "will end" or "will skip: reason", paged from the service.
+2. Confirm runs the persisted bulk operation chunk by chunk (each chunk one transaction, so
+   nothing is half-done) while a progress bar follows it; cancel changes nothing.
+3. Results: counts of ended / skipped and a window of rows, each "ended" or "skipped: reason".
+
+Dismisses with the :class:`BulkReport` when it ran, else None.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from textual import work
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, ProgressBar, Static
+
+from ...domain.errors import ConsoleError
+from ..widgets.outcome_lines import OutcomeLines
+
+if TYPE_CHECKING:
+    from textual.app import ComposeResult
+
+    from ...services.listing import Selection, Sort
+    from ...services.views import (
+        BulkPreviewSummary,
+        BulkReport,
+        OutcomeCount,
+        OutcomePage,
+        PageCursor,
+    )
+    from ..backend import ConsoleBackend
+
+Phase = Literal["preview", "running", "results"]
+LINES_PAGE = 100
+
+
+def counts_content(counts: list[OutcomeCount]) -> Content:
+    """One line per outcome: "  9,990  will end" / "     10  will skip: already ended"."""
+    if not counts:
+        return Content("Nothing selected.")
+    width = max(len(f"{c.count:,}") for c in counts)
+    lines = []
+    for c in counts:
+        good = c.will in ("end", "ended")
+        lines.append(
+            Content.assemble(
+                (f"{c.count:>{width},}", "bold"),
+                "  ",
+                (c.text, "$text-success" if good else "$text-warning"),
+            )
+        )
+    return Content("\n").join(lines)
+
+
+class BulkEndScreen(ModalScreen["BulkReport | None"]):
+    CSS_PATH = "bulk_end.tcss"
+    HELP_TITLE = "End Sessions (preview, progress, results)"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "confirm", "End them", id="bulk-confirm-key", tooltip="End the sessions"),
+        Binding("n,escape", "cancel", "Cancel / Close", id="bulk-cancel-key"),
+    ]
+
+    def __init__(
+        self, backend: ConsoleBackend, selection: Selection, sort: Sort, *, expected: int
+    ) -> None:
+        super().__init__(id="bulk-end-screen")
+        self.backend = backend
+        self.selection = selection
+        self.sort = sort
+        self.expected = expected
+        self.phase: Phase = "preview"
+        self.summary: BulkPreviewSummary | None = None
+        self.report: BulkReport | None = None
+        self.result_counts: list[OutcomeCount] = []
+        self._cursor: PageCursor | None = None
+        self._loading_lines = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="bulk-box"):
+            yield Label(
+                Content(f"End Sessions: checking {self.expected:,} selected…"), id="bulk-title"
+            )
+            yield Static("", id="bulk-counts")
+            yield ProgressBar(id="bulk-progress", show_eta=False)
+            yield OutcomeLines(id="bulk-lines")
+            with Horizontal(id="bulk-buttons"):
+                yield Button("End sessions", id="bulk-confirm", variant="error", disabled=True)
+                yield Button("Cancel", id="bulk-cancel")
+                yield Button("Close", id="bulk-close", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#bulk-progress").display = False
+        self.query_one("#bulk-close").display = False
+        self.query_one("#bulk-cancel", Button).focus()
+        self._preview()
+
+    # ------------------------------------------------------------------ preview
+
+    @work(exclusive=True, group="bulk-preview")
+    async def _preview(self) -> None:
+        try:
+            summary = await self.backend.bulk_preview(self.selection)
+            page = await self.backend.bulk_preview_lines(
+                summary.selection, self.sort, limit=LINES_PAGE
+            )
+        except ConsoleError as exc:
+            self._title(f"Cannot preview: {exc}")
+            return
+        self.summary = summary
+        self._title(
+            f"End Sessions: {summary.total:,} selected: {summary.will_end:,} will end, "
+            f"{summary.will_skip:,} will be skipped"
+        )
+        self.query_one("#bulk-counts", Static).update(counts_content(summary.counts))
+        self._show_page(page, first=True, empty="No session matches any more.")
+        confirm = self.query_one("#bulk-confirm", Button)
+        confirm.label = Content(f"End {summary.will_end:,} session(s)")
+        confirm.disabled = summary.will_end == 0
+        if not confirm.disabled:
+            confirm.focus()
+
+    def _show_page(self, page: OutcomePage, *, first: bool, empty: str = "") -> None:
+        lines = self.query_one(OutcomeLines)
+        self._cursor = page.next_cursor
+        if first:
+            lines.show(page.lines, page.next_cursor is not None, empty)
+        else:
+            lines.append(page.lines, page.next_cursor is not None)
+
+    def on_outcome_lines_near_end(self, message: OutcomeLines.NearEnd) -> None:
+        message.stop()
+        if self._cursor is not None and not self._loading_lines:
+            self._more_lines(self._cursor)
+
+    @work(group="bulk-lines")
+    async def _more_lines(self, cursor: PageCursor) -> None:
+        self._loading_lines = True
+        try:
+            if self.phase == "results" and self.report is not None:
+                page = await self.backend.bulk_result_lines(self.report.bulk_id, cursor, LINES_PAGE)
+            elif self.summary is not None:
+                page = await self.backend.bulk_preview_lines(
+                    self.summary.selection, self.sort, cursor, LINES_PAGE
+                )
+            else:
+                return
+        except ConsoleError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        finally:
+            self._loading_lines = False
+        if cursor == self._cursor:
+            self._show_page(page, first=False)
+
+    # ------------------------------------------------------------------ run
+
+    def action_confirm(self) -> None:
+        if self.phase == "preview" and not self.query_one("#bulk-confirm", Button).disabled:
+            self._run()
+
+    @work(exclusive=True, group="bulk-run")
+    async def _run(self) -> None:
+        assert self.summary is not None
+        self.phase = "running"
+        self.query_one("#bulk-confirm").display = False
+        self.query_one("#bulk-cancel").display = False
+        bar = self.query_one("#bulk-progress", ProgressBar)
+        bar.display = True
+        bar.update(total=max(1, self.summary.total), progress=0)
+        self._title(f"Ending {self.summary.will_end:,} session(s)…")
+        try:
+            report = await self.backend.bulk_run(self.summary.selection, self._progress)
+            counts = await self.backend.bulk_result_counts(report.bulk_id)
+            page = await self.backend.bulk_result_lines(report.bulk_id, limit=LINES_PAGE)
+        except ConsoleError as exc:
+            # Each chunk is its own transaction: what ended is ended, the rest untouched.
+            self.phase = "results"
+            self._title(f"Stopped: {exc}. Finished chunks are kept; nothing is half-ended.")
+            self._show_close()
+            return
+        self.report = report
+        self.result_counts = counts
+        self.phase = "results"
+        bar.update(total=max(1, report.total), progress=report.total)
+        self._title(f"Done: {report.ended:,} ended, {report.skipped:,} skipped")
+        self.query_one("#bulk-counts", Static).update(counts_content(counts))
+        self._show_page(page, first=True, empty="No rows.")
+        self._show_close()
+
+    def _progress(self, done: int, total: int) -> None:
+        self.query_one("#bulk-progress", ProgressBar).update(total=max(1, total), progress=done)
+        self._title(f"Ending… {done:,} of {total:,} done")
+
+    def _show_close(self) -> None:
+        close = self.query_one("#bulk-close", Button)
+        close.display = True
+        close.focus()
+
+    # ------------------------------------------------------------------ leaving
+
+    def action_cancel(self) -> None:
+        if self.phase == "preview":
+            self.dismiss(None)
+        elif self.phase == "results":
+            self.dismiss(self.report)
+        # While running there is no way out but the end: a chunk is never abandoned half-way.
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "bulk-confirm":
+            self.action_confirm()
+        elif event.button.id in ("bulk-cancel", "bulk-close"):
+            self.action_cancel()
+
+    def _title(self, text: str) -> None:
+        self.query_one("#bulk-title", Label).update(Content(text))
+
+    @property
+    def lines_text(self) -> list[str]:
+        return self.query_one(OutcomeLines).plain_lines
