@@ -319,22 +319,6 @@ def _logged_out(player: TourPlayer) -> bool:
 
 def default_tour() -> list[Step]:
     """Reply, End Chat, close the tab, bulk end from the list, go Offline, log out."""
-    offline_by_cycling = Step(
-        "offline",
-        "Presence (ctrl+o): Online, Busy, then Offline. Going Offline first shows what will "
-        "happen to each session (R5): tab-based ones go back to the queue.",
-        (
-            Press("ctrl+o"),
-            WaitUntil(_presence_is("Busy"), "presence did not change to Busy"),
-            Pause(1.5),
-            Press("ctrl+o"),
-            WaitScreen("ConfirmScreen", "OfflinePreviewScreen", within=5.0, optional=True),
-            Pause(3.5),
-            IfScreen(("ConfirmScreen", "OfflinePreviewScreen"), Press("y")),
-            WaitConsole(),
-            WaitUntil(_presence_is("Offline"), "presence did not change to Offline"),
-        ),
-    )
     return [
         Step(
             "welcome",
@@ -409,7 +393,6 @@ def default_tour() -> list[Step]:
                 WaitUntil(_presence_is("Offline"), "presence did not change to Offline"),
             ),
             needs=("presence_menu",),
-            instead=offline_by_cycling,
         ),
         Step(
             "logout",
