@@ -412,8 +412,7 @@ def default_tour() -> list[Step]:
         ),
         Step(
             "outro",
-            "That was the tour: reply, End Chat, bulk end, Offline, log out. "
-            "Run agent-console demo to try it yourself.",
+            "That was the tour. Run agent-console demo to try it all yourself.",
             (Pause(3.0),),
             hold=1.0,
         ),
