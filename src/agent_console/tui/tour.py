@@ -43,13 +43,10 @@ POLL = 0.05
 
 REPLY = "Thanks for waiting! I'm on it and will sort this out for you now."
 
-# The Messaging Sessions list is being built alongside the tour: these names are what the list
-# step expects; adjust them to the list screen once it lands (the step is skipped until then).
+# The Messaging Sessions list (f3 on the console): the screen, and its bulk End Sessions modal.
 LIST_ACTION = "sessions_list"
-LIST_SCREENS = ("SessionsListScreen", "#sessions-list")
-LIST_END_ACTION = "screen.end_selected"
-BULK_PREVIEW_SCREENS = ("BulkPreviewScreen", "#bulk-preview")
-BULK_RESULTS_SCREENS = ("BulkResultsScreen", "#bulk-results")
+LIST_SCREENS = ("SessionsListScreen", "#sessions-list-screen")
+BULK_SCREENS = ("BulkEndScreen", "#bulk-end-screen")
 
 
 class StepFailed(Exception):
@@ -311,6 +308,18 @@ def _presence_is(value: str) -> Callable[[TourPlayer], bool]:
     return check
 
 
+def _bulk_phase(phase: str, *, ready: bool = False) -> Callable[[TourPlayer], bool]:
+    """The bulk End Sessions modal is in ``phase`` (``ready``: its preview has loaded)."""
+
+    def check(player: TourPlayer) -> bool:
+        screen = player.app.screen
+        if not screen_is(screen, BULK_SCREENS) or getattr(screen, "phase", None) != phase:
+            return False
+        return not ready or getattr(screen, "summary", None) is not None
+
+    return check
+
+
 def _logged_out(player: TourPlayer) -> bool:
     console = player.console()
     agent = console.agent_view if console is not None else None
@@ -360,20 +369,26 @@ def default_tour() -> list[Step]:
         ),
         Step(
             "list-bulk-end",
-            "The Messaging Sessions list: select sessions, End Sessions previews what will end "
-            "or be skipped and why, then ends them together (R3, R11).",
+            "The Messaging Sessions list (f3): select sessions (space), End Sessions (e) "
+            "previews what will end or be skipped and why, then ends them together (R3, R11).",
             (
-                Run(f"screen.{LIST_ACTION}"),
+                Press("f3"),
                 WaitScreen(*LIST_SCREENS),
                 Pause(1.5),
                 Press("space", "down", "space"),
                 Pause(1.0),
-                Run(LIST_END_ACTION),
-                WaitScreen(*BULK_PREVIEW_SCREENS),
-                Pause(3.0),
+                Press("e"),
+                WaitScreen(*BULK_SCREENS),
+                WaitUntil(_bulk_phase("preview", ready=True), "the bulk preview did not load"),
+                Pause(3.5),
                 Press("y"),
-                WaitScreen(*BULK_RESULTS_SCREENS, optional=True),
+                WaitUntil(_bulk_phase("results"), "the bulk end did not finish"),
                 Pause(3.0),
+                Press("n"),  # Close (escape is the tour's own key while it plays)
+                WaitScreen(*LIST_SCREENS),
+                Pause(1.0),
+                Run("screen.close"),
+                WaitConsole(),
             ),
             needs=(LIST_ACTION,),
         ),
