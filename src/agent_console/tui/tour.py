@@ -308,6 +308,11 @@ def _presence_is(value: str) -> Callable[[TourPlayer], bool]:
     return check
 
 
+def _screen_loaded(player: TourPlayer) -> bool:
+    """The screen on top has shown its first data (screens that load say so in ``loaded``)."""
+    return bool(getattr(player.app.screen, "loaded", True))
+
+
 def _bulk_phase(phase: str, *, ready: bool = False) -> Callable[[TourPlayer], bool]:
     """The bulk End Sessions modal is in ``phase`` (``ready``: its preview has loaded)."""
 
@@ -374,6 +379,7 @@ def default_tour() -> list[Step]:
             (
                 Press("f3"),
                 WaitScreen(*LIST_SCREENS),
+                WaitUntil(_screen_loaded, "the list did not load"),
                 Pause(1.5),
                 Press("space", "down", "space"),
                 Pause(1.0),
