@@ -182,7 +182,13 @@ async def test_a_quiet_customer_goes_inactive_only_after_the_quiet_spell(
 ) -> None:
     """Status-based capacity: quiet sessions free their units, but not the moment they arrive."""
     await seed(ctx, agents=4, sessions=40, seed=1)
-    quiet = Pace(goes_quiet=1.0, customer_writes=0.0, new_customer=0.0, follow_up=0.0)
+    quiet = Pace(
+        goes_quiet=1.0,
+        customer_writes=0.0,
+        new_customer=0.0,
+        follow_up=0.0,
+        follow_up_at_start=False,
+    )
     world = DemoWorld(ctx, 1, pace=quiet)
     clock.advance(seconds=TICK)
     first = await world.tick(clock())

@@ -43,7 +43,13 @@ def _world_lines_in(text: str) -> int:
 async def test_the_demo_world_writes_into_the_open_conversation_without_a_key_press(
     seeded: Seeded, ctx: Ctx, app_factory: Any
 ) -> None:
-    chatty = Pace(goes_quiet=0.0, customer_writes=1.0, new_customer=0.0, follow_up=0.0)
+    chatty = Pace(
+        goes_quiet=0.0,
+        customer_writes=1.0,
+        new_customer=0.0,
+        follow_up=0.0,
+        follow_up_at_start=False,
+    )
     driver = DemoDriver(seed=3, interval=0.2, pace=chatty)
     app = app_factory(seeded.url, demo=driver)
     async with app.run_test(size=SIZE) as pilot:

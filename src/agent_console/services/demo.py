@@ -12,8 +12,9 @@ rule. Each :meth:`DemoWorld.tick` is one small step of life:
 3. now and then one chatty customer writes a line;
 4. a colleague finishes one of their chats (end, then close the tab), so the queue moves;
 5. now and then a new customer writes in on some channel;
-6. on the first tick, and now and then after, a follow-up the agent sent "yesterday" is planted,
-   unanswered, with its R7 timer a minute or two from running out, so a timer visibly fires;
+6. on the first tick (:attr:`Pace.follow_up_at_start`) and now and then after, a follow-up the
+   agent sent "yesterday" is planted, unanswered, with its R7 timer a minute or two from
+   running out, so a timer visibly fires;
 7. the router assigns queued work to whoever has room (the agent included).
 
 Deterministic: the only sources are ``random.Random(seed)``, the ``now`` passed to
@@ -112,6 +113,7 @@ class Pace:
     goes_quiet: float = 0.3  # share of customers who stop writing
     unanswered_stays_quiet: float = 0.7  # share of agent-initiated sessions never answered
     follow_up: float = 0.08  # a follow-up with a timer about to fire is planted
+    follow_up_at_start: bool = True  # plant one on the first tick, so a timer fires early
     chatty_lines: tuple[int, int] = (3, 8)  # lines a chatty customer writes, the last a goodbye
     quiet_after: timedelta = timedelta(seconds=45)
     timer_due_in: tuple[int, int] = (60, 180)  # seconds, for planted follow-ups
@@ -301,7 +303,8 @@ class DemoWorld:
     async def _plant_follow_up(self, facts: _Facts, now: datetime) -> list[str]:
         """A follow-up the agent sent yesterday, still unanswered: its R7 timer fires soon."""
         roll = self.rng.random()
-        if self.ticks > 1 and roll >= self.pace.follow_up:  # the first tick always tries
+        first = self.ticks == 1 and self.pace.follow_up_at_start
+        if not first and roll >= self.pace.follow_up:
             return []
         pending = any(row.id in self.planted for row in facts.mine)  # one countdown at a time
         if pending or not facts.online or not facts.has_room:
