@@ -29,10 +29,20 @@ DEMO_FILE = "demo.db"
 DEMO_AGENT = "dana"
 
 
-def _launch(url: str, agent: str | None, settings: Settings) -> None:
+def _launch(
+    url: str,
+    agent: str | None,
+    settings: Settings,
+    *,
+    demo_seed: int | None = None,
+    tour: bool = False,
+) -> None:
     from agent_console.tui.app import run_console  # Textual loads only when a console starts
 
-    run_console(url=url, agent=agent, settings=settings)
+    if demo_seed is None and not tour:
+        run_console(url=url, agent=agent, settings=settings)
+    else:
+        run_console(url=url, agent=agent, settings=settings, demo_seed=demo_seed, tour=tour)
 
 
 def start(state: State) -> None:
@@ -77,17 +87,39 @@ def _remove_demo(path: Path) -> None:
 )
 @click.option("--as", "as_agent", metavar="NAME", help=f"Who you are (default: {DEMO_AGENT}).")
 @click.option("--no-ui", is_flag=True, help="Only make the database and say what is in it.")
+@click.option(
+    "--tour",
+    is_flag=True,
+    help="Play a short guided tour (reply, End Chat, bulk end, Offline, log out), then quit. "
+    "Escape stops it and leaves the console to you.",
+)
+@click.option(
+    "--still",
+    is_flag=True,
+    help="No living world: customers do not write, no work arrives, timers stand still.",
+)
 @json_option
 @click.pass_obj
 def demo(
-    state: State, seed_value: int, agents: int, sessions: int, as_agent: str | None, no_ui: bool
+    state: State,
+    seed_value: int,
+    agents: int,
+    sessions: int,
+    as_agent: str | None,
+    no_ui: bool,
+    tour: bool,
+    still: bool,
 ) -> None:
-    """Start the console on a fresh, seeded demo database (DATA_DIR/demo.db).
+    """Start the console on a fresh, seeded, living demo deployment (DATA_DIR/demo.db).
 
-    The demo database is deleted and made again every time; --db is not used.
+    Customers write at a readable pace, some go quiet, new work arrives and is routed, and
+    R7 timers run out -- the same for the same --seed. The demo database is deleted and made
+    again every time; --db is not used.
     """
     if state.db_option is not None:
         raise click.UsageError("demo makes its own database in the data directory; drop --db")
+    if tour and no_ui:
+        raise click.UsageError("--tour plays in the console; drop --no-ui")
     path = _demo_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_demo(path)
@@ -134,7 +166,7 @@ def demo(
         again = shlex.join(["agent-console", "--db", str(path), "--as", agent])
         out.say(f"open it: {out.clean(again)}")
         return
-    _launch(url, agent, state.settings)
+    _launch(url, agent, state.settings, demo_seed=None if still else seed_value, tour=tour)
 
 
 COMMANDS = [demo]

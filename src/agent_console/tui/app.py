@@ -38,6 +38,8 @@ from .themes import (
 
 if TYPE_CHECKING:
     from .backend import ConsoleBackend
+    from .demo_driver import DemoDriver
+    from .tour import TourPlayer
 
 Clock = Callable[[], datetime]
 FALLBACK_THEME = "textual-dark"
@@ -76,6 +78,8 @@ class AgentConsoleApp(App[None]):
         busy_timeout_ms: int = 5000,
         timezone: tzinfo | None = None,
         on_theme_change: Callable[[str], None] | None = None,
+        demo: DemoDriver | None = None,
+        tour: TourPlayer | None = None,
     ) -> None:
         super().__init__()
         self.url = url
@@ -92,6 +96,8 @@ class AgentConsoleApp(App[None]):
         self._saved_theme: str | None = None
         self._poll_timer: Timer | None = None
         self._poll_worker: Worker[None] | None = None
+        self.demo = demo
+        self.tour = tour
 
     # ------------------------------------------------------------------ theme and keys
 
@@ -205,6 +211,7 @@ class AgentConsoleApp(App[None]):
         self.backend = backend
         await self.switch_screen(ConsoleScreen(backend, tz=self._tz))
         self._poll_timer = self.set_interval(self.poll_interval, self._poll_tick)
+        self._start_demo(backend)
 
     async def _fail(self, title: str, message: str, hint: str = "") -> None:
         self.notify(escape_log(message), title=title, severity="error", markup=False)
@@ -213,6 +220,8 @@ class AgentConsoleApp(App[None]):
     async def on_unmount(self) -> None:
         if self._poll_timer is not None:
             self._poll_timer.stop()
+        if self.demo is not None:
+            self.demo.stop()
         if self.backend is not None:
             backend, self.backend = self.backend, None
             await backend.close()
@@ -233,6 +242,20 @@ class AgentConsoleApp(App[None]):
             for screen in self.screen_stack:
                 screen.post_message(DatabaseChanged())
 
+    # ------------------------------------------------------------------ demo and tour
+
+    def _start_demo(self, backend: ConsoleBackend) -> None:
+        """The living demo's world and the guided tour, when asked for (``agent-console demo``)."""
+        if self.demo is not None:
+            self.demo.start(self, backend)
+        if self.tour is not None:
+            self.tour.start(self)
+
+    def action_skip_tour(self) -> None:
+        """Escape while the tour plays (the tour binds it only meanwhile)."""
+        if self.tour is not None:
+            self.tour.stop()
+
 
 def make_app(
     url: str,
@@ -246,6 +269,8 @@ def make_app(
     busy_timeout_ms: int = 5000,
     timezone: tzinfo | None = None,
     on_theme_change: Callable[[str], None] | None = None,
+    demo: DemoDriver | None = None,
+    tour: TourPlayer | None = None,
 ) -> AgentConsoleApp:
     """An app with everything injected. ``theme_dirs`` defaults to the shipped themes only,
     so a test never reads the user's theme folder."""
@@ -260,6 +285,8 @@ def make_app(
         busy_timeout_ms=busy_timeout_ms,
         timezone=timezone,
         on_theme_change=on_theme_change,
+        demo=demo,
+        tour=tour,
     )
 
 
@@ -272,12 +299,20 @@ def _theme_saver() -> Callable[[str], None] | None:
 
 
 def run_console(
-    url: str, agent: str | None, *, settings: object | None = None, clock: Clock | None = None
+    url: str,
+    agent: str | None,
+    *,
+    settings: object | None = None,
+    clock: Clock | None = None,
+    demo_seed: int | None = None,
+    tour: bool = False,
 ) -> None:
     """Run the console until the agent quits (the CLI's entry point).
 
     ``settings`` is a ``config.Settings`` (theme, keymap, refresh interval, busy timeout); the
     user's theme folder is added to the shipped one and a theme change is saved back.
+    ``demo_seed`` keeps the demo world living (seeded); ``tour`` plays the guided tour, and the
+    console closes by itself when it has played.
     """
     theme = getattr(settings, "theme", None) or DEFAULT_THEME
     keymap = getattr(settings, "keymap", None) or {}
@@ -293,5 +328,23 @@ def run_console(
         keymap=keymap,
         busy_timeout_ms=busy_timeout_ms,
         on_theme_change=_theme_saver(),
+        demo=_demo_driver(demo_seed),
+        tour=_tour_player(tour),
     )
     app.run()
+
+
+def _demo_driver(seed: int | None) -> DemoDriver | None:
+    if seed is None:
+        return None
+    from .demo_driver import DemoDriver
+
+    return DemoDriver(seed)
+
+
+def _tour_player(tour: bool) -> TourPlayer | None:
+    if not tour:
+        return None
+    from .tour import TourPlayer
+
+    return TourPlayer(exit_at_end=True)

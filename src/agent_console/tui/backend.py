@@ -130,8 +130,10 @@ class ConsoleBackend:
             limit=ENDED_TABS_WINDOW,
             order="newest",
         )
-        tabs = live.rows + ended.rows
-        return sorted(tabs, key=lambda row: row.id)
+        # Two reads, not one snapshot: a session that ended in between is in both (once only).
+        tabs = {row.id: row for row in live.rows}
+        tabs.update((row.id, row) for row in ended.rows)
+        return sorted(tabs.values(), key=lambda row: row.id)
 
     async def session(self, session_id: int) -> SessionDetail:
         return await listing.show_session(self.ctx, session_id, as_agent=self.agent)

@@ -213,6 +213,8 @@ class ConsoleScreen(Screen[None]):
                 self._report_once(str(exc))
                 return
             self._last_error = None
+            if not self.app.is_running:  # the app is closing: the widgets are going away
+                return
             self._apply(snapshot)
 
     def _report_once(self, message: str) -> None:
@@ -626,5 +628,7 @@ class ConsoleScreen(Screen[None]):
             self._report_once(f"draft of {session_label(session_id)} not loaded: {exc}")
             return
         # The screen may have gone (the console closing) while the database answered.
+        if not self.app.is_running:
+            return
         for pane in self.query(ConversationPane).results(ConversationPane):
             pane.restore_draft(session_id, text, save=False)

@@ -1,0 +1,233 @@
+"""The living demo in the console (the world ticks by itself) and the guided tour."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from agent_console.services import agents, check, listing
+from agent_console.services.context import Ctx
+from agent_console.services.demo import ANSWERS, CLOSINGS, FOLLOW_UPS, Pace
+from agent_console.tui import app as app_module
+from agent_console.tui.demo_driver import DemoDriver
+from agent_console.tui.tour import (
+    REPLY,
+    Pause,
+    Run,
+    Step,
+    TourCaption,
+    TourPlayer,
+    WaitScreen,
+    default_tour,
+)
+from agent_console.tui.widgets.transcript import Transcript
+
+from .conftest import AGENT, SIZE, Seeded, console_ready, until
+
+WORLD_LINES = {t.split("{")[0] for t in (*FOLLOW_UPS, *CLOSINGS, *ANSWERS)}
+#: Steps that need a screen still being built; skipped (with a caption) until it lands.
+GUARDED: set[str] = set()
+
+
+def _world_lines_in(text: str) -> int:
+    """How many lines of the transcript a demo customer wrote."""
+    return sum(
+        1 for row in text.splitlines() if any(f"  {line}" in row for line in WORLD_LINES if line)
+    )
+
+
+# ---------------------------------------------------------------------------- the driver
+
+
+async def test_the_demo_world_writes_into_the_open_conversation_without_a_key_press(
+    seeded: Seeded, ctx: Ctx, app_factory: Any
+) -> None:
+    chatty = Pace(
+        goes_quiet=0.0,
+        customer_writes=1.0,
+        new_customer=0.0,
+        follow_up=0.0,
+        follow_up_at_start=False,
+    )
+    driver = DemoDriver(seed=3, interval=0.2, pace=chatty)
+    app = app_factory(seeded.url, demo=driver)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await console_ready(pilot)
+        assert screen.detail is not None and screen.detail.session.id == seeded.alice
+        transcript = screen.query_one(Transcript)
+        # The world ticks at once and then every 0.2 s: count Alice's lines on screen now
+        # and wait for one more, with no key pressed.
+        shown = _world_lines_in(transcript.plain_text)
+        await until(
+            pilot,
+            lambda: _world_lines_in(transcript.plain_text) > shown,
+            within=30.0,
+            what="a customer line from the demo world in Alice's open conversation",
+        )
+        assert any(f"S-{seeded.alice}" in line for line in driver.lines)
+        assert driver.ticks >= 1
+    detail = await listing.show_session(ctx, seeded.alice)
+    assert detail.messages[-1].author_kind == "customer"
+    assert await check.check(ctx) == []
+
+
+async def test_without_a_driver_nothing_moves(seeded: Seeded, ctx: Ctx, app_factory: Any) -> None:
+    app = app_factory(seeded.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await console_ready(pilot)
+        await pilot.pause(1.0)
+        assert app.demo is None
+    assert (await listing.show_session(ctx, seeded.alice)).messages_total == 1
+
+
+# ---------------------------------------------------------------------------- the tour
+
+
+async def test_the_tour_plays_its_steps_and_leaves_the_database_as_shown(
+    seeded: Seeded, ctx: Ctx, app_factory: Any
+) -> None:
+    tour = TourPlayer(pace=0.0)
+    app = app_factory(seeded.url, tour=tour)
+    async with app.run_test(size=SIZE) as pilot:
+        await console_ready(pilot)
+        await until(
+            pilot, lambda: bool(tour.captions) and app.screen.query(TourCaption), what="caption"
+        )
+        await until(pilot, lambda: tour.finished, within=90.0, what="the tour to finish")
+        await until(pilot, lambda: not app.screen.query(TourCaption), what="the caption bar to go")
+        assert "escape" not in app._bindings.key_to_bindings  # and so does its escape key
+
+    names = [step.name for step in default_tour()]
+    skipped = {name for name, _ in tour.skipped}
+    assert set(tour.played) | skipped == set(names)
+    assert skipped <= GUARDED, tour.skipped
+    for name in skipped:  # a missing screen is a caption with "…", never a crash
+        assert any(c.endswith("…") or "… (" in c for c in tour.captions), name
+    for name in ("welcome", "reply", "end-chat", "close-tab", "offline", "logout", "outro"):
+        assert name in tour.played
+
+    # Reply, End Chat (R1, R12) and close the tab (R2), on the session the tour chose.
+    replied = tour.memo["session"]
+    detail = await listing.show_session(ctx, replied)
+    assert any(m.author == AGENT and m.text == REPLY for m in detail.messages)
+    assert detail.session.status == "Ended" and not detail.session.tab_open
+    assert detail.end is not None and (detail.end.actor, detail.end.surface) == (
+        AGENT,
+        "conversation",
+    )
+    other = seeded.bob if replied == seeded.alice else seeded.alice
+    shown = await listing.show_session(ctx, other)
+    if "list-bulk-end" in tour.played:
+        # Bulk end from the list (R3, R11): the first rows are dana's two sessions; the one
+        # already ended is skipped, the other ends from the list.
+        assert shown.end is not None and (shown.end.actor, shown.end.surface) == (AGENT, "list")
+    else:
+        # Offline (R5): dana's other, tab-based session went back to the queue.
+        assert (shown.session.status, shown.session.owner) == ("Waiting", None)
+    # Log out (R6).
+    dana = await agents.get_agent(ctx, AGENT)
+    assert (dana.presence, dana.logged_in, dana.used) == ("Offline", False, 0)
+    assert await check.check(ctx) == []
+
+
+async def test_escape_stops_the_tour_and_leaves_the_console(
+    seeded: Seeded, ctx: Ctx, app_factory: Any
+) -> None:
+    tour = TourPlayer(pace=1.0, exit_at_end=True)  # slow enough to be stopped in step one
+    app = app_factory(seeded.url, tour=tour)
+    async with app.run_test(size=SIZE) as pilot:
+        await console_ready(pilot)
+        await until(pilot, lambda: bool(app.screen.query(TourCaption)), what="the caption")
+        await pilot.press("escape")
+        await until(pilot, lambda: tour.stopped, what="the tour to stop")
+        await until(pilot, lambda: not app.screen.query(TourCaption), what="the caption bar to go")
+        await pilot.pause(0.3)
+        assert app.is_running  # stopped, not finished: the console stays
+        assert tour.played == ["welcome"] or tour.played == []
+    dana = await agents.get_agent(ctx, AGENT)
+    assert dana.presence == "Online"
+    assert (await listing.show_session(ctx, seeded.alice)).session.status == "Active"
+
+
+async def test_a_missing_screen_or_action_is_skipped_with_a_caption(
+    seeded: Seeded, app_factory: Any
+) -> None:
+    steps = [
+        Step("no-action", "A screen this build does not have", needs=("no_such_screen",)),
+        Step(
+            "never-opens",
+            "Waiting for a screen that never opens",
+            (Run("screen.refresh"), WaitScreen("NoSuchScreen", "#nowhere", within=0.5)),
+        ),
+        Step(
+            "old-way",
+            "A step with another way to do it",
+            needs=("no_such_screen",),
+            instead=Step("other-way", "The other way", (Pause(0.1),)),
+        ),
+        Step("after", "The tour goes on", (Pause(0.1),)),
+    ]
+    tour = TourPlayer(steps, pace=0.0)
+    app = app_factory(seeded.url, tour=tour)
+    async with app.run_test(size=SIZE) as pilot:
+        await console_ready(pilot)
+        await until(pilot, lambda: tour.finished, within=30.0, what="the tour to finish")
+        assert app.screen.id == "console-screen"
+    assert tour.played == ["other-way", "after"]
+    assert [name for name, _ in tour.skipped] == ["no-action", "never-opens"]
+    assert "A screen this build does not have …" in tour.captions
+    assert any(c.startswith("Waiting for a screen that never opens … (") for c in tour.captions)
+
+
+async def test_the_tour_can_quit_the_app_when_it_has_played(
+    seeded: Seeded, app_factory: Any
+) -> None:
+    tour = TourPlayer([Step("only", "Hello", (Pause(0.1),))], pace=0.0, exit_at_end=True)
+    app = app_factory(seeded.url, tour=tour)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: tour.finished, within=30.0, what="the tour to finish")
+        await until(pilot, lambda: not app.is_running, within=10.0, what="the app to exit")
+    assert tour.played == ["only"]
+
+
+def test_run_console_wires_the_living_demo_and_the_tour(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built: list[Any] = []
+    monkeypatch.setattr(app_module.AgentConsoleApp, "run", lambda self: built.append(self))
+    app_module.run_console("sqlite+aiosqlite:///x.db", "dana", demo_seed=7, tour=True)
+    app_module.run_console("sqlite+aiosqlite:///x.db", "dana")
+    living, plain = built
+    assert isinstance(living.demo, DemoDriver) and living.demo.seed == 7
+    assert isinstance(living.tour, TourPlayer) and living.tour.exit_at_end
+    assert plain.demo is None and plain.tour is None
+
+
+async def test_a_session_ending_between_the_two_reads_of_a_refresh_is_listed_once(
+    seeded: Seeded, ctx: Ctx, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tour (and any agent) can end a chat while the console refreshes: the tab list reads
+    live sessions, then ended ones with a tab open; a session must not be in it twice."""
+    from agent_console.services import ending
+    from agent_console.tui import backend as backend_module
+
+    backend = await backend_module.ConsoleBackend.open(seeded.url, AGENT, clock=ctx.clock)
+    real = listing.list_sessions
+    calls = 0
+
+    async def end_in_between(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        page = await real(*args, **kwargs)
+        if calls == 1:  # after the live read, before the ended one
+            await ending.end_session(ctx, AGENT, seeded.alice)
+        return page
+
+    monkeypatch.setattr(backend_module.listing, "list_sessions", end_in_between)
+    try:
+        rows = await backend.my_sessions()
+    finally:
+        await backend.close()
+    assert [row.id for row in rows] == [seeded.alice, seeded.bob]
+    assert rows[0].status == "Ended"
