@@ -55,7 +55,9 @@ from typing import Any, Protocol
 import pytest
 from textual.app import App
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import Input
+from textual.worker import Worker
 
 from agent_console.domain.vocab import Presence, Surface
 from agent_console.services import agents, conversations, ending, presence, routing, settings
@@ -72,6 +74,8 @@ from ..conftest import ADMIN, AGENT, ALL_PERMISSIONS, until
 SIZE = (120, 40)
 SMALL = (80, 24)
 DB_FILE = "console.db"
+#: The second agent of the list seeds.
+OTHER = "amir"
 DB_URL = f"sqlite+aiosqlite:///{DB_FILE}"
 #: Long enough that the live poll never fires while a snapshot is taken.
 NO_POLL = 3600.0
@@ -167,6 +171,45 @@ async def seed_agents_cannot_end(ctx: Ctx, clock: FakeClock) -> None:
     await settings.set_setting(ctx, "agents_can_end", "off", admin=ADMIN)
 
 
+async def seed_dana_admin(ctx: Ctx, clock: FakeClock) -> None:
+    """The busy shift, with dana an admin (the settings page is editable)."""
+    await seed_busy_shift(ctx, clock)
+    await agents.set_agent(ctx, AGENT, is_admin=True)
+
+
+async def seed_status_based(ctx: Ctx, clock: FakeClock) -> None:
+    """The busy shift under status-based capacity (sessions stay with dana when Offline)."""
+    await seed_busy_shift(ctx, clock)
+    await settings.set_setting(ctx, "capacity_model", "status-based", admin=ADMIN)
+
+
+async def seed_list_world(ctx: Ctx, clock: FakeClock) -> None:
+    """The busy shift (ids 1-5) plus, for the Messaging Sessions list: amir (Busy, so routing
+    gives him nothing), two Waiting sessions nobody owns (6 Cara, Bring Your Own Channel;
+    7 Dov, Standard Facebook Messenger) and 8 Eve, ended by amir from the list."""
+    await seed_busy_shift(ctx, clock)
+    await agents.add_agent(ctx, OTHER, capacity=1, permissions=ALL_PERMISSIONS)
+    await presence.set_presence(ctx, OTHER, Presence.BUSY)
+    clock.advance(minutes=1)
+    await conversations.inbound(ctx, "Cara", "byoc", "Hi, anyone?")
+    clock.advance(minutes=1)
+    await conversations.inbound(ctx, "Dov", "standard_facebook_messenger", "Hello")
+    clock.advance(minutes=1)
+    eve = await conversations.inbound(ctx, "Eve", "standard_sms", "Bye")
+    await ending.end_session(ctx, OTHER, eve.session_id, Surface.LIST)
+    clock.advance(minutes=1)
+
+
+async def seed_list_status_based(ctx: Ctx, clock: FakeClock) -> None:
+    """The list world under status-based capacity, plus 9 Gus: a standard SMS of dana's gone
+    Inactive (R4: it cannot be ended from the list)."""
+    await seed_list_world(ctx, clock)
+    await settings.set_setting(ctx, "capacity_model", "status-based", admin=ADMIN)
+    gus = await conversations.outbound(ctx, AGENT, "Gus", "standard_sms", "Still there?")
+    clock.advance(minutes=1)
+    await conversations.mark_inactive(ctx, AGENT, gus.session_id)
+
+
 # ---------------------------------------------------------------------------- readiness
 
 
@@ -190,11 +233,29 @@ def notified(app: App[Any], text: str) -> bool:
     return any(text in n.message for n in app._notifications)
 
 
+def on_top_screen(app: App[Any]) -> list[Worker[Any]]:
+    """The workers of the screen on top (and of the app itself).
+
+    A screen below may have a worker waiting for the modal on top to be dismissed
+    (``push_screen_wait``, e.g. the console's Offline preview): it never finishes while the
+    modal is shown, so waiting for it would hang the capture.
+    """
+    top = app.screen
+    workers: list[Worker[Any]] = []
+    for worker in app.workers:
+        node = worker.node
+        if node is app or node is top:
+            workers.append(worker)
+        elif isinstance(node, Widget) and node.is_attached and node.screen is top:
+            workers.append(worker)
+    return workers
+
+
 async def settle(pilot: Pilot[Any]) -> None:
     """Wait until no worker runs and the screen has repainted (no timing assumptions)."""
     app = pilot.app
     for _ in range(3):
-        await app.workers.wait_for_complete()
+        await app.workers.wait_for_complete(on_top_screen(app))
         await pilot.pause()
     for node in app.screen.query(Input):
         node.cursor_blink = False
