@@ -244,9 +244,8 @@ def on_top_screen(app: App[Any]) -> list[Worker[Any]]:
     workers: list[Worker[Any]] = []
     for worker in app.workers:
         node = worker.node
-        if node is app or node is top:
-            workers.append(worker)
-        elif isinstance(node, Widget) and node.is_attached and node.screen is top:
+        attached = isinstance(node, Widget) and node.is_attached
+        if node is app or node is top or (attached and node.screen is top):
             workers.append(worker)
     return workers
 

@@ -74,9 +74,11 @@ async def open_bulk_preview(pilot: Pilot[Any]) -> BulkEndScreen:
     app = pilot.app
     await until(
         pilot,
-        lambda: isinstance(app.screen, BulkEndScreen)
-        and app.screen.summary is not None
-        and bool(app.screen.lines_text),
+        lambda: (
+            isinstance(app.screen, BulkEndScreen)
+            and app.screen.summary is not None
+            and bool(app.screen.lines_text)
+        ),
         within=30,
         what="the bulk preview",
     )
@@ -103,9 +105,11 @@ def test_list_filtered_by_status_waiting(
         screen.query_one("#filter-status", FilterChoice).value = "Waiting"
         await until(
             pilot,
-            lambda: screen.loaded
-            and set(row_ids(screen)) == {CARA, DOV}
-            and "2 matching" in title_text(screen),
+            lambda: (
+                screen.loaded
+                and set(row_ids(screen)) == {CARA, DOV}
+                and "2 matching" in title_text(screen)
+            ),
             within=30,
             what="the list filtered to Waiting",
         )
@@ -118,9 +122,7 @@ def test_list_with_a_selection(console_snapshot: ConsoleSnapshot, size: tuple[in
     async def run_before(pilot: Pilot[Any]) -> None:
         screen = await open_list(pilot)
         await pilot.press("space", "down", "down", "space", "down", "space")
-        await until(
-            pilot, lambda: "3 selected" in title_text(screen), what="three rows selected"
-        )
+        await until(pilot, lambda: "3 selected" in title_text(screen), what="three rows selected")
 
     assert console_snapshot(seed_list_world, size=size, run_before=run_before)
 
@@ -141,9 +143,11 @@ def test_bulk_end_results(console_snapshot: ConsoleSnapshot, size: tuple[int, in
         await pilot.press("y")
         await until(
             pilot,
-            lambda: bulk.phase == "results"
-            and bulk.report is not None
-            and len(bulk.lines_text) == bulk.report.total,
+            lambda: (
+                bulk.phase == "results"
+                and bulk.report is not None
+                and len(bulk.lines_text) == bulk.report.total
+            ),
             within=30,
             what="the bulk results",
         )

@@ -52,8 +52,9 @@ def test_capacity_ledger(console_snapshot: ConsoleSnapshot, size: tuple[int, int
         await pilot.press("ctrl+l")
         await until(
             pilot,
-            lambda: isinstance(pilot.app.screen, LedgerScreen)
-            and len(pilot.app.screen.item_texts) > 0,
+            lambda: (
+                isinstance(pilot.app.screen, LedgerScreen) and len(pilot.app.screen.item_texts) > 0
+            ),
             within=30,
             what="the capacity ledger",
         )
@@ -72,9 +73,7 @@ async def admin_settings(pilot: Pilot[Any]) -> None:
 
 
 @BOTH_SIZES
-def test_admin_settings_as_admin(
-    console_snapshot: ConsoleSnapshot, size: tuple[int, int]
-) -> None:
+def test_admin_settings_as_admin(console_snapshot: ConsoleSnapshot, size: tuple[int, int]) -> None:
     assert console_snapshot(seed_dana_admin, size=size, run_before=admin_settings)
 
 
