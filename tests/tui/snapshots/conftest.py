@@ -254,7 +254,9 @@ async def settle(pilot: Pilot[Any]) -> None:
     """Wait until no worker runs and the screen has repainted (no timing assumptions)."""
     app = pilot.app
     for _ in range(3):
-        await app.workers.wait_for_complete(on_top_screen(app))
+        workers = on_top_screen(app)
+        if workers:  # (an empty list would mean "every worker")
+            await app.workers.wait_for_complete(workers)
         await pilot.pause()
     for node in app.screen.query(Input):
         node.cursor_blink = False
