@@ -131,7 +131,7 @@ def test_list_with_a_selection(console_snapshot: ConsoleSnapshot, size: tuple[in
 def test_bulk_end_preview(console_snapshot: ConsoleSnapshot, size: tuple[int, int]) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         bulk = await open_bulk_preview(pilot)
-        assert bulk.summary is not None and bulk.summary.will_skip == 2
+        assert bulk.summary is not None and bulk.summary.will_skip == 3
 
     assert console_snapshot(seed_list_status_based, size=size, run_before=run_before)
 

@@ -16,7 +16,9 @@ from textual.widgets import OptionList
 from agent_console.tui.screens.admin_settings import AdminSettingsScreen
 from agent_console.tui.screens.help import HelpScreen
 from agent_console.tui.screens.ledger import LedgerScreen
+from agent_console.tui.screens.logout import LogoutScreen
 from agent_console.tui.screens.macro_picker import MacroPickerScreen
+from agent_console.tui.screens.offline_preview import OfflinePreviewScreen
 from agent_console.tui.screens.presence_menu import PresenceMenu
 
 from ..conftest import until
@@ -26,6 +28,7 @@ from .conftest import (
     ConsoleSnapshot,
     seed_busy_shift,
     seed_dana_admin,
+    seed_status_based,
 )
 
 BOTH_SIZES = pytest.mark.parametrize("size", [SIZE, SMALL], ids=["120x40", "80x24"])
@@ -106,6 +109,52 @@ def test_help(console_snapshot: ConsoleSnapshot, size: tuple[int, int]) -> None:
             lambda: isinstance(pilot.app.screen, HelpScreen) and pilot.app.screen.is_mounted,
             within=30,
             what="help",
+        )
+
+    assert console_snapshot(seed_busy_shift, size=size, run_before=run_before)
+
+
+async def offline_preview(pilot: Pilot[Any]) -> None:
+    await presence_menu(pilot)
+    await pilot.press("f")
+    await until(
+        pilot,
+        lambda: (
+            isinstance(pilot.app.screen, OfflinePreviewScreen)
+            and len(pilot.app.screen.effect_texts) > 0
+        ),
+        within=30,
+        what="the Offline preview",
+    )
+
+
+@BOTH_SIZES
+def test_offline_preview_tab_based(
+    console_snapshot: ConsoleSnapshot, size: tuple[int, int]
+) -> None:
+    assert console_snapshot(seed_busy_shift, size=size, run_before=offline_preview)
+
+
+@BOTH_SIZES
+def test_offline_preview_status_based(
+    console_snapshot: ConsoleSnapshot, size: tuple[int, int]
+) -> None:
+    assert console_snapshot(seed_status_based, size=size, run_before=offline_preview)
+
+
+@BOTH_SIZES
+def test_logout_warning(console_snapshot: ConsoleSnapshot, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await presence_menu(pilot)
+        await pilot.press("l")
+        await until(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, LogoutScreen)
+                and len(pilot.app.screen.session_texts) > 0
+            ),
+            within=30,
+            what="the logout warning",
         )
 
     assert console_snapshot(seed_busy_shift, size=size, run_before=run_before)
