@@ -48,6 +48,23 @@ async def test_an_answer_for_a_screen_no_longer_in_the_dom_is_dropped() -> None:
     assert await quiet_when_gone(_late_answer)(gone) is None
 
 
+async def test_an_answer_while_the_app_shuts_down_is_dropped() -> None:
+    # run_test's teardown (like the app's) stops the app running, then removes the screens:
+    # a worker answering in between finds widgets going while its screen is still attached.
+    app = Host()
+    async with app.run_test() as pilot:
+        screen = Slow(asyncio.Event())
+        await app.push_screen(screen)
+        await pilot.pause()
+        await screen.query_one("#status").remove()
+        app._running = False  # what App._shutdown does first
+        try:
+            assert screen.is_attached
+            assert await quiet_when_gone(_late_answer)(screen) is None
+        finally:
+            app._running = True
+
+
 async def test_an_answer_for_a_screen_still_up_raises_as_before() -> None:
     app = Host()
     async with app.run_test() as pilot:

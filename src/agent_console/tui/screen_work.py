@@ -3,7 +3,7 @@
 A worker that waits on the database can answer after its screen was closed, or while the app
 exits; updating widgets then raises (``NoMatches``, ``NoScreen``...). Nobody is there to see
 that answer, and the services' writes are whole transactions either way, so the worker stops
-quietly. While the screen is still attached, every error is raised as usual.
+quietly. While the screen is up in a running app, every error is raised as usual.
 """
 
 from __future__ import annotations
@@ -27,11 +27,20 @@ def quiet_when_gone(method: Method[R]) -> Method[R | None]:
         try:
             return await method(self, *args, **kwargs)
         except Exception:
-            if self.is_attached:
+            if _still_shown(self):
                 raise
             return None
 
     return guarded
+
+
+def _still_shown(node: DOMNode) -> bool:
+    """In the DOM of an app that is still running (shutting down clears ``is_running`` before
+    it removes the screens, while ``is_attached`` still holds)."""
+    try:
+        return node.is_attached and node.app.is_running
+    except Exception:  # no active app any more
+        return False
 
 
 def screen_work(**options: Any) -> Callable[[Method[R]], Callable[..., Any]]:
