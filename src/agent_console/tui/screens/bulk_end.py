@@ -87,7 +87,6 @@ class BulkEndScreen(ModalScreen["BulkReport | None"]):
                 Content(f"End Sessions: checking {self.expected:,} selected…"), id="bulk-title"
             )
             yield Static("", id="bulk-counts")
-            yield ProgressBar(id="bulk-progress", show_eta=False)
             yield OutcomeLines(id="bulk-lines")
             with Horizontal(id="bulk-buttons"):
                 yield Button("End sessions", id="bulk-confirm", variant="error", disabled=True)
@@ -95,7 +94,6 @@ class BulkEndScreen(ModalScreen["BulkReport | None"]):
                 yield Button("Close", id="bulk-close", variant="primary")
 
     def on_mount(self) -> None:
-        self.query_one("#bulk-progress").display = False
         self.query_one("#bulk-close").display = False
         self.query_one("#bulk-cancel", Button).focus()
         self._preview()
@@ -170,8 +168,9 @@ class BulkEndScreen(ModalScreen["BulkReport | None"]):
         self.phase = "running"
         self.query_one("#bulk-confirm").display = False
         self.query_one("#bulk-cancel").display = False
-        bar = self.query_one("#bulk-progress", ProgressBar)
-        bar.display = True
+        # Mounted only now: the preview opens faster without it.
+        bar = ProgressBar(id="bulk-progress", show_eta=False)
+        await self.query_one("#bulk-box").mount(bar, before="#bulk-lines")
         bar.update(total=max(1, self.summary.total), progress=0)
         self._title(f"Ending {self.summary.will_end:,} session(s)…")
         try:
