@@ -344,7 +344,6 @@ class SessionsListScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(SessionTableHeader).show_sort(self.sort.key, self.sort.descending)
         self.reload()
-        self._load_agents()
 
     @property
     def loaded(self) -> bool:
@@ -384,6 +383,8 @@ class SessionsListScreen(Screen[None]):
             table.reset("No sessions match these filters.")
             self.next_cursor = page.next_cursor
             table.show(page.rows, page.next_cursor is not None)
+            if not self._loaded:
+                self._load_agents()  # for the owner choices; after the rows, not before
             self._loaded = True
             self.shown_generation = generation
             self._show_counts()
