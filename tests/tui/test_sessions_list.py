@@ -227,8 +227,11 @@ async def test_r3_mouse_clicks_select_rows_and_press_buttons(
         assert screen.query_one("#filter-status", FilterChoice).has_class("-active")
         # A click on a column title sorts by it; a second click reverses.
         await pilot.click("#session-table-header", offset=(16, 0))  # "Customer"
-        await until(pilot, lambda: screen.sort.key == "customer", what="sort by a click")
-        assert row_ids(screen) == [world.cara, world.dov]
+        await until(
+            pilot,
+            lambda: screen.sort.key == "customer" and row_ids(screen) == [world.cara, world.dov],
+            what="sort by a click",
+        )
         await pilot.click("#session-table-header", offset=(16, 0))
         await until(pilot, lambda: row_ids(screen) == [world.dov, world.cara], what="reversed")
 
@@ -574,3 +577,15 @@ async def test_a_session_ended_between_the_two_reads_of_my_tabs_is_one_tab(
         (seeded.alice, "Ended"),
         (seeded.bob, "Active"),
     ]
+
+
+def test_all_matching_is_a_selection_before_the_count_is_known() -> None:
+    from agent_console.tui.selection import ListSelection
+
+    selection = ListSelection()
+    assert selection.is_empty(None)
+    selection.select_all_matching()
+    assert not selection.is_empty(None)  # End Sessions may run; the preview counts
+    assert selection.is_empty(0)
+    selection.set(7, False)
+    assert selection.is_empty(1) and not selection.is_empty(2)

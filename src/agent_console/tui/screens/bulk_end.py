@@ -67,7 +67,12 @@ class BulkEndScreen(ModalScreen["BulkReport | None"]):
     ]
 
     def __init__(
-        self, backend: ConsoleBackend, selection: Selection, sort: Sort, *, expected: int
+        self,
+        backend: ConsoleBackend,
+        selection: Selection,
+        sort: Sort,
+        *,
+        expected: int | None = None,
     ) -> None:
         super().__init__(id="bulk-end-screen")
         self.backend = backend
@@ -83,9 +88,8 @@ class BulkEndScreen(ModalScreen["BulkReport | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="bulk-box"):
-            yield Label(
-                Content(f"End Sessions: checking {self.expected:,} selected…"), id="bulk-title"
-            )
+            selected = "the selection" if self.expected is None else f"{self.expected:,} selected"
+            yield Label(Content(f"End Sessions: checking {selected}…"), id="bulk-title")
             yield Static("", id="bulk-counts")
             yield OutcomeLines(id="bulk-lines")
             with Horizontal(id="bulk-buttons"):

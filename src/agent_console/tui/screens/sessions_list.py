@@ -593,7 +593,9 @@ class SessionsListScreen(Screen[None]):
                 self.backend,
                 self.selection.for_service(self.flt),
                 self.sort,
-                expected=self.selection.count(self.total),
+                expected=None
+                if self.selection.all_matching and self.total is None
+                else self.selection.count(self.total),
             ),
             callback=self._bulk_done,
         )
