@@ -589,3 +589,19 @@ def test_all_matching_is_a_selection_before_the_count_is_known() -> None:
     assert selection.is_empty(0)
     selection.set(7, False)
     assert selection.is_empty(1) and not selection.is_empty(2)
+
+
+async def test_closing_the_list_and_its_modals_at_once_is_quiet(
+    world: World, app_factory: Any
+) -> None:
+    app = app_factory(world.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await console_ready(pilot)
+        await pilot.press("f3", "escape")  # closed before its first page arrives
+        await pilot.press("f3")
+        screen = await list_ready(pilot)
+        await pilot.press("A", "e", "escape", "enter", "escape")
+        await pilot.pause(0.5)
+        assert app.screen is screen
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, ConsoleScreen), what="the console")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, Literal
 
-from textual import work
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -21,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, ProgressBar, Static
 
 from ...domain.errors import ConsoleError
+from ..screen_work import screen_work
 from ..widgets.outcome_lines import OutcomeLines
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ class BulkEndScreen(ModalScreen["BulkReport | None"]):
 
     # ------------------------------------------------------------------ preview
 
-    @work(exclusive=True, group="bulk-preview")
+    @screen_work(exclusive=True, group="bulk-preview")
     async def _preview(self) -> None:
         try:
             summary = await self.backend.bulk_preview(self.selection)
@@ -140,7 +140,7 @@ class BulkEndScreen(ModalScreen["BulkReport | None"]):
         if self._cursor is not None and not self._loading_lines:
             self._more_lines(self._cursor)
 
-    @work(group="bulk-lines")
+    @screen_work(group="bulk-lines")
     async def _more_lines(self, cursor: PageCursor) -> None:
         self._loading_lines = True
         try:
@@ -166,7 +166,7 @@ class BulkEndScreen(ModalScreen["BulkReport | None"]):
         if self.phase == "preview" and not self.query_one("#bulk-confirm", Button).disabled:
             self._run()
 
-    @work(exclusive=True, group="bulk-run")
+    @screen_work(exclusive=True, group="bulk-run")
     async def _run(self) -> None:
         assert self.summary is not None
         self.phase = "running"
