@@ -243,6 +243,7 @@ def inapp(url: str, repeats: int) -> None:
                     ),
                 )
                 elapsed = await frame_after(pilot, frames, shown.at) - started
+                await wait_for(pilot, lambda: screen.total is not None)  # the count follows
                 filter_times.append((f"{select_id[1:]}={value}", elapsed, screen.total or 0))
                 await pilot.pause(0.1)
             out["filters"] = filter_times

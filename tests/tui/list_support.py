@@ -67,8 +67,12 @@ async def list_ready(pilot: Pilot[Any]) -> SessionsListScreen:
     app = pilot.app
     await until(
         pilot,
-        lambda: isinstance(app.screen, SessionsListScreen) and app.screen.loaded,
-        what="the sessions list to load",
+        lambda: (
+            isinstance(app.screen, SessionsListScreen)
+            and app.screen.loaded
+            and app.screen.total is not None
+        ),
+        what="the sessions list to load (rows, then the count)",
     )
     screen = app.screen
     assert isinstance(screen, SessionsListScreen)

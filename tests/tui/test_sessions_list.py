@@ -227,8 +227,11 @@ async def test_r3_mouse_clicks_select_rows_and_press_buttons(
         assert screen.query_one("#filter-status", FilterChoice).has_class("-active")
         # A click on a column title sorts by it; a second click reverses.
         await pilot.click("#session-table-header", offset=(16, 0))  # "Customer"
-        await until(pilot, lambda: screen.sort.key == "customer", what="sort by a click")
-        assert row_ids(screen) == [world.cara, world.dov]
+        await until(
+            pilot,
+            lambda: screen.sort.key == "customer" and row_ids(screen) == [world.cara, world.dov],
+            what="sort by a click",
+        )
         await pilot.click("#session-table-header", offset=(16, 0))
         await until(pilot, lambda: row_ids(screen) == [world.dov, world.cara], what="reversed")
 
@@ -287,6 +290,36 @@ async def test_r11_preview_lists_will_end_and_will_skip_with_reasons_then_ends_e
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen, what="back to the list")
         assert screen.selection.is_empty(screen.total)
+
+
+async def test_r11_the_progress_bar_follows_the_chunks(
+    ctx: Ctx, world: World, app_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.widgets import ProgressBar
+
+    from agent_console.tui import backend
+
+    monkeypatch.setattr(backend, "BULK_CHUNK", 1)  # one row per transaction
+    app = app_factory(world.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_list(pilot)
+        await pilot.press("A", "e")
+        bulk = await bulk_ready(pilot)
+        seen: list[tuple[int, int]] = []
+        shown = bulk._progress
+
+        def recording(done: int, total: int) -> None:
+            seen.append((done, total))
+            shown(done, total)
+
+        bulk._progress = recording  # type: ignore[method-assign]
+        await pilot.press("y")
+        await until(pilot, lambda: bulk.phase == "results", within=20, what="the bulk end")
+        assert seen == [(n, 5) for n in range(1, 6)]
+        bar = bulk.query_one("#bulk-progress", ProgressBar)
+        assert (bar.progress, bar.total) == (5, 5)
+        assert "Done: 4 ended, 1 skipped" in str(bulk.query_one("#bulk-title").render())
+    assert await listing.count_sessions(ctx, SessionFilter(statuses=("Ended",))) == 5
 
 
 async def test_r11_cancel_in_the_preview_changes_nothing(
@@ -519,3 +552,56 @@ def test_every_list_binding_has_an_id_and_a_description() -> None:
             assert binding.description, binding  # type: ignore[union-attr]
             if binding.show:  # type: ignore[union-attr]
                 assert binding.id, binding  # type: ignore[union-attr]
+
+
+async def test_a_session_ended_between_the_two_reads_of_my_tabs_is_one_tab(
+    ctx: Ctx, seeded: Seeded, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent_console.tui.backend import ConsoleBackend
+
+    backend = await ConsoleBackend.open(seeded.url, AGENT, clock=clock)
+    real = listing.list_sessions
+
+    async def racing(ctx_: Ctx, flt: SessionFilter, **kw: Any) -> Any:
+        page = await real(ctx_, flt, **kw)
+        if "Ended" not in flt.statuses:  # right after the live read, the chat ends
+            await ending.end_session(ctx, AGENT, seeded.alice, Surface.CONVERSATION)
+        return page
+
+    monkeypatch.setattr(listing, "list_sessions", racing)
+    try:
+        rows = await backend.my_sessions()
+    finally:
+        await backend.close()
+    assert [(row.id, row.status) for row in rows] == [
+        (seeded.alice, "Ended"),
+        (seeded.bob, "Active"),
+    ]
+
+
+def test_all_matching_is_a_selection_before_the_count_is_known() -> None:
+    from agent_console.tui.selection import ListSelection
+
+    selection = ListSelection()
+    assert selection.is_empty(None)
+    selection.select_all_matching()
+    assert not selection.is_empty(None)  # End Sessions may run; the preview counts
+    assert selection.is_empty(0)
+    selection.set(7, False)
+    assert selection.is_empty(1) and not selection.is_empty(2)
+
+
+async def test_closing_the_list_and_its_modals_at_once_is_quiet(
+    world: World, app_factory: Any
+) -> None:
+    app = app_factory(world.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await console_ready(pilot)
+        await pilot.press("f3", "escape")  # closed before its first page arrives
+        await pilot.press("f3")
+        screen = await list_ready(pilot)
+        await pilot.press("A", "e", "escape", "enter", "escape")
+        await pilot.pause(0.5)
+        assert app.screen is screen
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, ConsoleScreen), what="the console")

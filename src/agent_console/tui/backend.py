@@ -130,9 +130,8 @@ class ConsoleBackend:
             limit=ENDED_TABS_WINDOW,
             order="newest",
         )
-        # Two reads, not one snapshot: a session that ended in between is in both (once only).
-        tabs = {row.id: row for row in live.rows}
-        tabs.update((row.id, row) for row in ended.rows)
+        # Two reads: a session ended between them is in both; the later (ended) row wins.
+        tabs = {row.id: row for row in [*live.rows, *ended.rows]}
         return sorted(tabs.values(), key=lambda row: row.id)
 
     async def session(self, session_id: int) -> SessionDetail:
@@ -260,13 +259,15 @@ class ConsoleBackend:
         self,
         selection: listing.Selection,
         progress: Callable[[int, int], None],
-        chunk: int = BULK_CHUNK,
+        chunk: int | None = None,
     ) -> BulkReport:
         """Persist the bulk end of a (previewed, frozen) selection and run it chunk by chunk,
         each chunk its own transaction: a crash leaves every row untouched or fully ended."""
         async with self._writes:
             bulk_id = await list_bulk.start_selection(self.ctx, self.agent, selection)
-            return await bulk.run_bulk(self.ctx, bulk_id, chunk=chunk, progress=progress)
+            return await bulk.run_bulk(
+                self.ctx, bulk_id, chunk=chunk or BULK_CHUNK, progress=progress
+            )
 
     async def bulk_result_counts(self, bulk_id: int) -> list[OutcomeCount]:
         return await list_bulk.result_counts(self.ctx, bulk_id)

@@ -37,6 +37,9 @@ class ListSelection:
         return len(self.picked)
 
     def is_empty(self, matching: int | None) -> bool:
+        """Nothing selected; "all matching" while the count is still unknown is not empty."""
+        if self.all_matching and matching is None:
+            return False
         return self.count(matching) == 0
 
     def for_service(self, flt: SessionFilter) -> Selection:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, Literal
 
-from textual import work
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -21,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, ProgressBar, Static
 
 from ...domain.errors import ConsoleError
+from ..screen_work import screen_work
 from ..widgets.outcome_lines import OutcomeLines
 
 if TYPE_CHECKING:
@@ -67,7 +67,12 @@ class BulkEndScreen(ModalScreen["BulkReport | None"]):
     ]
 
     def __init__(
-        self, backend: ConsoleBackend, selection: Selection, sort: Sort, *, expected: int
+        self,
+        backend: ConsoleBackend,
+        selection: Selection,
+        sort: Sort,
+        *,
+        expected: int | None = None,
     ) -> None:
         super().__init__(id="bulk-end-screen")
         self.backend = backend
@@ -83,11 +88,9 @@ class BulkEndScreen(ModalScreen["BulkReport | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="bulk-box"):
-            yield Label(
-                Content(f"End Sessions: checking {self.expected:,} selected…"), id="bulk-title"
-            )
+            selected = "the selection" if self.expected is None else f"{self.expected:,} selected"
+            yield Label(Content(f"End Sessions: checking {selected}…"), id="bulk-title")
             yield Static("", id="bulk-counts")
-            yield ProgressBar(id="bulk-progress", show_eta=False)
             yield OutcomeLines(id="bulk-lines")
             with Horizontal(id="bulk-buttons"):
                 yield Button("End sessions", id="bulk-confirm", variant="error", disabled=True)
@@ -95,14 +98,13 @@ class BulkEndScreen(ModalScreen["BulkReport | None"]):
                 yield Button("Close", id="bulk-close", variant="primary")
 
     def on_mount(self) -> None:
-        self.query_one("#bulk-progress").display = False
         self.query_one("#bulk-close").display = False
         self.query_one("#bulk-cancel", Button).focus()
         self._preview()
 
     # ------------------------------------------------------------------ preview
 
-    @work(exclusive=True, group="bulk-preview")
+    @screen_work(exclusive=True, group="bulk-preview")
     async def _preview(self) -> None:
         try:
             summary = await self.backend.bulk_preview(self.selection)
@@ -138,7 +140,7 @@ class BulkEndScreen(ModalScreen["BulkReport | None"]):
         if self._cursor is not None and not self._loading_lines:
             self._more_lines(self._cursor)
 
-    @work(group="bulk-lines")
+    @screen_work(group="bulk-lines")
     async def _more_lines(self, cursor: PageCursor) -> None:
         self._loading_lines = True
         try:
@@ -164,14 +166,15 @@ class BulkEndScreen(ModalScreen["BulkReport | None"]):
         if self.phase == "preview" and not self.query_one("#bulk-confirm", Button).disabled:
             self._run()
 
-    @work(exclusive=True, group="bulk-run")
+    @screen_work(exclusive=True, group="bulk-run")
     async def _run(self) -> None:
         assert self.summary is not None
         self.phase = "running"
         self.query_one("#bulk-confirm").display = False
         self.query_one("#bulk-cancel").display = False
-        bar = self.query_one("#bulk-progress", ProgressBar)
-        bar.display = True
+        # Mounted only now: the preview opens faster without it.
+        bar = ProgressBar(id="bulk-progress", show_eta=False)
+        await self.query_one("#bulk-box").mount(bar, before="#bulk-lines")
         bar.update(total=max(1, self.summary.total), progress=0)
         self._title(f"Ending {self.summary.will_end:,} session(s)…")
         try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
@@ -22,6 +21,7 @@ from textual.widgets.option_list import Option
 from ...domain.errors import ConsoleError
 from ...domain.text import one_line
 from ...domain.vocab import session_label
+from ..screen_work import screen_work
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -91,7 +91,7 @@ class RowMenuScreen(ModalScreen["str | None"]):
         self.query_one("#row-menu-box").loading = True
         self._load()
 
-    @work(exclusive=True, group="row-menu")
+    @screen_work(exclusive=True, group="row-menu")
     async def _load(self) -> None:
         try:
             menu = await self.backend.row_menu(self.session_id)

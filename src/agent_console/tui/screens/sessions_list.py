@@ -17,7 +17,6 @@ from datetime import timedelta, tzinfo
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -34,6 +33,7 @@ from ...services.listing import SORT_LABELS, SessionFilter, Sort, SortKey, curso
 from ...services.views import Page
 from ..commands import literal_highlight
 from ..messages import DatabaseChanged
+from ..screen_work import screen_work
 from ..selection import ListSelection
 from ..widgets.filter_choice import FilterChoice
 from ..widgets.session_table import SessionTable, SessionTableHeader
@@ -344,7 +344,6 @@ class SessionsListScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(SessionTableHeader).show_sort(self.sort.key, self.sort.descending)
         self.reload()
-        self._load_agents()
 
     @property
     def loaded(self) -> bool:
@@ -369,7 +368,7 @@ class SessionsListScreen(Screen[None]):
             self._more.cancel()
         self._reload(self._generation)
 
-    @work(exclusive=True, group="list-page")
+    @screen_work(exclusive=True, group="list-page")
     async def _reload(self, generation: int) -> None:
         """Rows first (they are what the agent waits for), then the count."""
         queries, self._prefetch = self._prefetch, None
@@ -384,6 +383,8 @@ class SessionsListScreen(Screen[None]):
             table.reset("No sessions match these filters.")
             self.next_cursor = page.next_cursor
             table.show(page.rows, page.next_cursor is not None)
+            if not self._loaded:
+                self._load_agents()  # for the owner choices; after the rows, not before
             self._loaded = True
             self.shown_generation = generation
             self._show_counts()
@@ -399,7 +400,7 @@ class SessionsListScreen(Screen[None]):
             self.total = total
             self._show_counts()
 
-    @work(group="list-agents")
+    @screen_work(group="list-agents")
     async def _load_agents(self) -> None:
         try:
             names = await self.backend.agent_names()
@@ -413,7 +414,7 @@ class SessionsListScreen(Screen[None]):
         if self.next_cursor is not None and (self._more is None or self._more.is_finished):
             self._more = self._load_more(self._generation, self.next_cursor)
 
-    @work(group="list-more")
+    @screen_work(group="list-more")
     async def _load_more(self, generation: int, cursor: PageCursor) -> None:
         try:
             page = await self.backend.list_page(self.flt, self.sort, cursor, PAGE)
@@ -439,7 +440,7 @@ class SessionsListScreen(Screen[None]):
         if self._live is None or self._live.is_finished:
             self._live = self._live_refresh()
 
-    @work(group="list-live")
+    @screen_work(group="list-live")
     async def _live_refresh(self) -> None:
         """Reload the rows in view (and above, near the top) and the count; the selection,
         the cursor's session and the scroll position stay."""
@@ -592,7 +593,9 @@ class SessionsListScreen(Screen[None]):
                 self.backend,
                 self.selection.for_service(self.flt),
                 self.sort,
-                expected=self.selection.count(self.total),
+                expected=None
+                if self.selection.all_matching and self.total is None
+                else self.selection.count(self.total),
             ),
             callback=self._bulk_done,
         )
@@ -634,7 +637,7 @@ class SessionsListScreen(Screen[None]):
         elif choice is not None and choice.startswith("owner:"):
             self.set_owner(choice.removeprefix("owner:"))
 
-    @work(group="list-end-row")
+    @screen_work(group="list-end-row")
     async def _end_row(self, session_id: int) -> None:
         label = session_label(session_id)
         try:
