@@ -149,6 +149,8 @@ def test_hostile_customer_text_is_inert(console_snapshot: ConsoleSnapshot) -> No
         await pilot.click("#transcript", offset=(18, 3))
         await pilot.pause()
         assert pilot.app.is_running
+        exported = pilot.app.export_screenshot()
+        assert not any(c in exported for c in "\x1b\x07\u202e\u2066"), "a control got through"
 
     assert console_snapshot(seed_hostile, run_before=click_around)
 
