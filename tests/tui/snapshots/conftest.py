@@ -14,7 +14,8 @@ screen looks exactly as an agent would see it. What keeps a capture the same on 
   poll runs once an hour (so nothing refreshes behind the capture), and notifications stay up
   for an hour (a toast is part of the state under test, never half-gone).
 - **No sleeps.** The capture waits for a *predicate* (by default: the console loaded its first
-  snapshot), then for every worker to finish, then for the screen to settle.
+  snapshot), then for the workers of the app and of the top screen to finish, then for the
+  screen to repaint.
 
 Writing a snapshot test for a new screen::
 
@@ -54,6 +55,7 @@ from typing import Any, Protocol
 
 import pytest
 from textual.app import App
+from textual.dom import DOMNode, NoScreen
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Input
@@ -233,30 +235,31 @@ def notified(app: App[Any], text: str) -> bool:
     return any(text in n.message for n in app._notifications)
 
 
-def on_top_screen(app: App[Any]) -> list[Worker[Any]]:
-    """The workers of the screen on top (and of the app itself).
+def busy_workers(app: App[Any]) -> list[Worker[Any]]:
+    """Unfinished workers of the app itself or of the screen on top.
 
-    A screen below may have a worker waiting for the modal on top to be dismissed
-    (``push_screen_wait``, e.g. the console's Offline preview): it never finishes while the
-    modal is shown, so waiting for it would hang the capture.
+    A worker of a screen *below* the top one is left out: it may be waiting for the top
+    screen's answer (``push_screen_wait``, e.g. going Offline waits for the preview modal).
     """
     top = app.screen
-    workers: list[Worker[Any]] = []
-    for worker in app.workers:
-        node = worker.node
-        attached = isinstance(node, Widget) and node.is_attached
-        if node is app or node is top or (attached and node.screen is top):
-            workers.append(worker)
-    return workers
+
+    def on_top(node: DOMNode) -> bool:
+        if node is app or node is top:
+            return True
+        try:
+            return isinstance(node, Widget) and node.screen is top
+        except NoScreen:
+            return False
+
+    return [w for w in app.workers if not w.is_finished and on_top(w.node)]
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    """Wait until no worker runs and the screen has repainted (no timing assumptions)."""
+    """Wait until no worker of the visible screen runs and the screen has repainted (a
+    predicate, not a sleep: it holds however slow the machine is)."""
     app = pilot.app
     for _ in range(3):
-        workers = on_top_screen(app)
-        if workers:  # (an empty list would mean "every worker")
-            await app.workers.wait_for_complete(workers)
+        await until(pilot, lambda: not busy_workers(app), within=60, what="workers to finish")
         await pilot.pause()
     for node in app.screen.query(Input):
         node.cursor_blink = False

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.screen import ModalScreen
 
 from agent_console.services import conversations, routing, settings
 from agent_console.services.context import Ctx
@@ -148,8 +149,31 @@ def test_hostile_customer_text_is_inert(console_snapshot: ConsoleSnapshot) -> No
         await pilot.click("#transcript", offset=(18, 3))
         await pilot.pause()
         assert pilot.app.is_running
+        exported = pilot.app.export_screenshot()
+        assert not any(c in exported for c in "\x1b\x07\u202e\u2066"), "a control got through"
 
     assert console_snapshot(seed_hostile, run_before=click_around)
+
+
+@BOTH_SIZES
+def test_going_offline_preview(console_snapshot: ConsoleSnapshot, size: tuple[int, int]) -> None:
+    """R5: before going Offline, what happens to each active session (tab-based: requeued)."""
+
+    async def offline(pilot: Pilot[Any]) -> None:
+        screen = console_screen(pilot)
+        await pilot.press("ctrl+o")  # Online -> Busy
+        await until(
+            pilot,
+            lambda: screen.agent_view is not None and screen.agent_view.presence == "Busy",
+            within=30,
+            what="Busy",
+        )
+        await pilot.press("ctrl+o")  # Busy -> Offline: asks first
+        await until(
+            pilot, lambda: isinstance(pilot.app.screen, ModalScreen), within=30, what="the preview"
+        )
+
+    assert console_snapshot(seed_busy_shift, size=size, run_before=offline)
 
 
 def test_readme_screenshot_is_the_current_snapshot() -> None:
