@@ -124,6 +124,7 @@ async def fire_trigger(ctx: Ctx, event: str, session_id: int) -> list[EndResult]
     if event not in EVENTS:
         raise ValueError(f"unknown event {event!r}; events are: {', '.join(EVENTS)}")
     async with ctx.db.write() as conn:
+        await q.lock_sessions(conn, [session_id])
         await require_session(conn, session_id)
         return await _fire(conn, event, session_id, ctx.now())
 
@@ -132,7 +133,6 @@ async def run_macro(
     ctx: Ctx, macro_name: str, session_id: int, *, as_agent: str | None
 ) -> MacroResult:
     """Run a macro's steps in one transaction; each step reports done or skipped with why."""
-    now = ctx.now()
     async with ctx.db.write() as conn:
         macro = (await conn.execute(select(Macro).where(Macro.name == macro_name))).first()
         if macro is None:
@@ -140,6 +140,7 @@ async def run_macro(
             raise NotFound(f"unknown macro {macro_name!r}; macros are: {names}")
         agent = q.agent_facts(await q.agent_row(conn, as_agent)) if as_agent else None
         await q.lock_sessions(conn, [session_id])
+        now = ctx.now()  # once the session is ours: see end_core
         facts, row = await require_session(conn, session_id)
         if agent is not None and facts.owner_id != agent.id and not agent.is_admin:
             raise Refused(

@@ -85,8 +85,8 @@ async def inbound(ctx: Ctx, customer: str, channel_id: str, text: str) -> Inboun
     _check_text(text)
     if not customer.strip():
         raise ValueError("a customer needs a name")
-    now = ctx.now()
     async with ctx.db.write() as conn:
+        now = ctx.now()  # inside the transaction: after the write lock (SQLite)
         cid = await q.customer_id(conn, customer, now, create=True)
         live = await _live_session(conn, cid, ch.id)
         if live is None:
@@ -153,9 +153,11 @@ async def outbound(
     """An agent-initiated session (R7 starts counting from this first message)."""
     ch = channel_of(channel_id)
     _check_text(text)
-    now = ctx.now()
     async with ctx.db.write() as conn:
-        agent = await q.agent_row(conn, agent_name, lock=True)
+        now = ctx.now()  # inside the transaction: after the write lock (SQLite)
+        # Not locked: the conditional UPDATE below is what reserves the capacity, and the
+        # customer's live session must be locked before the agent (see close_tab).
+        agent = await q.agent_row(conn, agent_name)
         facts = q.agent_facts(agent)
         for perm in conversation_permissions(ch):
             if perm not in facts.permissions:
@@ -216,8 +218,8 @@ async def outbound(
 async def send(ctx: Ctx, agent_name: str, session_id: int, text: str) -> int:
     """The owner replies; returns the message id."""
     _check_text(text)
-    now = ctx.now()
     async with ctx.db.write() as conn:
+        now = ctx.now()  # inside the transaction: after the write lock (SQLite)
         agent = await q.agent_row(conn, agent_name)
         await q.lock_sessions(conn, [session_id])
         facts, row = await require_session(conn, session_id)
@@ -262,10 +264,12 @@ async def _give_back(conn: AsyncConnection, agent_id: int, units: int) -> None:
 
 async def close_tab(ctx: Ctx, agent_name: str, session_id: int) -> CloseTabResult:
     """R2: closing an ended session's tab gives its units back (tab-based capacity)."""
-    now = ctx.now()
     async with ctx.db.write() as conn:
-        agent = await q.agent_row(conn, agent_name, lock=True)
+        now = ctx.now()  # inside the transaction: after the write lock (SQLite)
+        # The session before the agent: the order every writer takes them in (end_core,
+        # routing, inbound), so two writers never wait on each other in a cycle.
         await q.lock_sessions(conn, [session_id])
+        agent = await q.agent_row(conn, agent_name)
         facts, row = await require_session(conn, session_id)
         decision = may_close_tab(q.agent_facts(agent), facts, bool(row.tab_open), row.units_held)
         if not decision.allowed:
@@ -283,10 +287,10 @@ async def close_tab(ctx: Ctx, agent_name: str, session_id: int) -> CloseTabResul
 
 async def mark_inactive(ctx: Ctx, agent_name: str, session_id: int) -> InboundResult:
     """Status-based capacity: the customer went quiet; the session stays yours, units freed."""
-    now = ctx.now()
     async with ctx.db.write() as conn:
-        agent = await q.agent_row(conn, agent_name, lock=True)
-        await q.lock_sessions(conn, [session_id])
+        now = ctx.now()  # inside the transaction: after the write lock (SQLite)
+        await q.lock_sessions(conn, [session_id])  # the session before the agent
+        agent = await q.agent_row(conn, agent_name)
         facts, row = await require_session(conn, session_id)
         if row.owner_id != agent.id:
             raise Refused(
