@@ -11,6 +11,7 @@ Commands:
   sweep       URL --hours H                            the R7 sweep, pretending it is now + H hours
   inbound     URL --customers-file F --channel C       each customer writes once
   hold-lock   PATH --seconds S                         SQLite: hold the write lock for S seconds
+  zygote                                               fork one of the above per stdin line
 
 With ``--ready R --go G`` the worker opens the database, creates file R, and waits for file G
 before it starts, so a test can release several workers at the same moment. The last stdout
@@ -30,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from agent_console.domain.errors import ConsoleError, StoreError
 from agent_console.domain.vocab import Presence, Surface
@@ -46,7 +47,7 @@ from agent_console.services import (
 from agent_console.services.context import Ctx
 from agent_console.services.runtime import open_ctx
 from agent_console.services.views import EndResult, to_json
-from agent_console.store.models import Agent, Session
+from agent_console.store.models import Agent, EndRecord, Session
 
 CHANNELS = ("standard_sms", "enhanced_whatsapp", "enhanced_web_chat_v2", "standard_facebook_messenger")
 CUSTOMERS = 48
@@ -265,6 +266,14 @@ async def cmd_run_bulk(ctx: Ctx, args: argparse.Namespace) -> Any:
 
 
 async def cmd_logout(ctx: Ctx, args: argparse.Namespace) -> Any:
+    """Log out; with ``--wait-ends N`` only once N sessions have ended (mid-race)."""
+    deadline = time.monotonic() + 60
+    while args.wait_ends and time.monotonic() < deadline:
+        async with ctx.db.read() as conn:
+            ended = await conn.scalar(select(func.count()).select_from(EndRecord))
+        if (ended or 0) >= args.wait_ends:
+            break
+        await asyncio.sleep(0.005)
     return await presence.logout(ctx, args.agent, confirmed=True)
 
 
@@ -313,10 +322,41 @@ def hold_lock(path: str, seconds: float, ready: str | None) -> None:
     conn.close()
 
 
+def zygote() -> None:
+    """Fork a worker per stdin line (its argv as a JSON list); print each child's pid.
+
+    The services are imported once, here, so a test that starts and kills many workers does
+    not pay the import for each. Children run with stdout on /dev/null and are reaped by the
+    kernel (SIGCHLD ignored); they exit 0 when done, and a test may SIGKILL them any time.
+    """
+    import os
+    import signal
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    for line in sys.stdin:
+        argv = json.loads(line)
+        sys.stdout.flush()
+        pid = os.fork()
+        if pid == 0:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            code = 0
+            try:
+                asyncio.run(main(parse(argv)))
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()
+                code = 1
+            finally:
+                os._exit(code)
+        print(json.dumps({"pid": pid}), flush=True)
+
+
 def parse(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="worker.py")
-    p.add_argument("command", choices=[*sorted(COMMANDS), "hold-lock"])
-    p.add_argument("url")
+    p.add_argument("command", choices=[*sorted(COMMANDS), "hold-lock", "zygote"])
+    p.add_argument("url", nargs="?", default="")
     p.add_argument("--agent")
     p.add_argument("--ids-file")
     p.add_argument("--customers-file")
@@ -330,6 +370,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--history")
     p.add_argument("--hours", type=float, default=25)
     p.add_argument("--seconds", type=float, default=10)
+    p.add_argument("--wait-ends", type=int, default=0)
     p.add_argument("--ready")
     p.add_argument("--go")
     return p.parse_args(argv)
@@ -337,7 +378,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 if __name__ == "__main__":
     parsed = parse(sys.argv[1:])
-    if parsed.command == "hold-lock":
+    if parsed.command == "zygote":
+        zygote()
+    elif parsed.command == "hold-lock":
         hold_lock(parsed.url, parsed.seconds, parsed.ready)
     else:
         asyncio.run(main(parsed))
