@@ -9,6 +9,7 @@ writer got there first, while an immediate one waits ``busy_timeout`` for the lo
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -74,6 +75,15 @@ def _mount_type(path: Path) -> str | None:
     return best_type
 
 
+#: SQLite files this process has an open engine on (resolved path -> how many engines).
+#: POSIX advisory locks belong to the process, and closing ANY descriptor of a file drops
+#: all of them: reading the header of a database this process already uses would silently
+#: release its SQLite locks, and another process could then checkpoint and delete the WAL
+#: index under it ("disk I/O error", see sqlite.org/howtocorrupt.html, 2.2). Such a file
+#: was checked when its first engine opened it, so it is not opened again.
+_OPEN_SQLITE_FILES: Counter[str] = Counter()
+
+
 def check_sqlite_file(path: Path, *, create_dir: bool = False) -> None:
     """Refuse a file SQLite must not be used on, without touching it."""
     directory = path.parent
@@ -90,8 +100,10 @@ def check_sqlite_file(path: Path, *, create_dir: bool = False) -> None:
     if path.exists():
         if not path.is_file():
             raise StoreError(f"cannot open database {path}: not a regular file")
-        with path.open("rb") as fh:
-            header = fh.read(len(SQLITE_HEADER))
+        header = b""
+        if str(path.resolve()) not in _OPEN_SQLITE_FILES:
+            with path.open("rb") as fh:
+                header = fh.read(len(SQLITE_HEADER))
         if header and header != SQLITE_HEADER:
             raise StoreError(
                 f"cannot open database {path}: not an SQLite database (left untouched)"
@@ -112,6 +124,7 @@ class Database:
     engine: AsyncEngine
     url: URL
     busy_timeout_ms: int
+    sqlite_file: str | None = None  # the resolved path, while this engine is open
 
     @property
     def dialect(self) -> str:
@@ -199,6 +212,11 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.sqlite_file is not None:
+            _OPEN_SQLITE_FILES[self.sqlite_file] -= 1
+            if _OPEN_SQLITE_FILES[self.sqlite_file] <= 0:
+                del _OPEN_SQLITE_FILES[self.sqlite_file]
+            self.sqlite_file = None
 
 
 def _first_line(text: str, url: URL) -> str:
@@ -246,12 +264,14 @@ def open_database(
     except Exception:
         raise StoreError(f"malformed database URL: {redact(str(url))}") from None
     backend = parsed.get_backend_name()
+    sqlite_file = None
     if backend == "sqlite":
         parsed = parsed.set(drivername="sqlite+aiosqlite")
         path = sqlite_path(parsed)
         if path is not None:
             check_sqlite_file(path, create_dir=create_dir)
             parsed = parsed.set(database=str(path))
+            sqlite_file = str(path.resolve())
         engine = (
             create_async_engine(
                 parsed, connect_args={"timeout": busy_timeout_ms / 1000}, poolclass=NullPool
@@ -274,4 +294,8 @@ def open_database(
             f"unsupported database URL {redact(parsed)}: use sqlite+aiosqlite:///PATH "
             "or postgresql+asyncpg://USER:PASSWORD@HOST/DB"
         )
-    return Database(engine=engine, url=parsed, busy_timeout_ms=busy_timeout_ms)
+    if sqlite_file is not None:
+        _OPEN_SQLITE_FILES[sqlite_file] += 1
+    return Database(
+        engine=engine, url=parsed, busy_timeout_ms=busy_timeout_ms, sqlite_file=sqlite_file
+    )
