@@ -48,6 +48,17 @@ NETWORK_FILESYSTEMS = frozenset(
 )
 
 
+#: A connection that worked and went away (a killed backend, a reaped idle connection, a
+#: restart): the unit of work did not complete; trying again is safe (ends are re-checked).
+LOST_CONNECTION = (
+    "connection was closed",
+    "connection is closed",
+    "terminating connection",
+    "server closed the connection",
+    "connection reset",
+)
+
+
 def redact(url: str | URL) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
@@ -184,6 +195,11 @@ class Database:
             if "unable to open" in low:
                 return StoreError(f"cannot open the database file: {where}")
         else:
+            if any(s in low for s in LOST_CONNECTION):
+                return StoreError(
+                    f"lost the connection to PostgreSQL at {where}; try again: "
+                    f"{_first_line(text, self.url)}"
+                )
             if isinstance(exc, OSError | ConnectionError) or any(
                 s in low
                 for s in (
@@ -192,9 +208,6 @@ class Database:
                     "could not connect",
                     "name or service not known",
                     "timeout",
-                    "connection was closed",
-                    "connection is closed",
-                    "terminating connection",
                 )
             ):
                 return StoreError(
