@@ -282,3 +282,16 @@ class Zygote:
 
     def stderr(self) -> str:
         return self.stderr_path.read_text()
+
+
+def record_notifications(app: Any) -> list[tuple[str, str]]:
+    """Every ``notify`` of ``app`` as (severity, message), still shown as usual."""
+    notes: list[tuple[str, str]] = []
+    notify = app.notify
+
+    def record(message: str, **kw: Any) -> None:
+        notes.append((kw.get("severity", "information"), message))
+        notify(message, **kw)
+
+    app.notify = record
+    return notes

@@ -158,9 +158,20 @@ async def test_soak_four_processes_every_ok_is_visible(
     histories = [tmp_path / f"history-{name}.jsonl" for name in names]
     workers = [
         start_worker(
-            tmp_path, name, "soak", db_url, "--agent", name, "--seed", str(SEED + i),
-            "--ops", str(OPS), "--history", str(histories[i]), go=go,
-        )  # fmt: skip
+            tmp_path,
+            name,
+            "soak",
+            db_url,
+            "--agent",
+            name,
+            "--seed",
+            str(SEED + i),
+            "--ops",
+            str(OPS),
+            "--history",
+            str(histories[i]),
+            go=go,
+        )
         for i, name in enumerate(names)
     ]
     started = time.perf_counter()
@@ -175,12 +186,7 @@ async def test_soak_four_processes_every_ok_is_visible(
         _verify(line, facts)
 
     answers = Counter(f"{line['op']}:{line['answer']}" for line in lines)
-    ended = sum(
-        1
-        for line in lines
-        for r in line.get("results", [])
-        if r[1] == "ended"
-    )
+    ended = sum(1 for line in lines for r in line.get("results", []) if r[1] == "ended")
     assert ended > 0 and answers["reply:ok"] > 0 and answers["inbound:ok"] > 0, answers
     await finish_with_check(live, db_url)
     print(

@@ -79,7 +79,7 @@ async def every_statement_fails_once(
         before = await dump(ctx)
         with injector.failing_at(n):
             try:
-                result = await act(target)
+                await act(target)
             except StoreError as exc:
                 assert injector.fired, f"statement {n}: StoreError without the fault: {exc}"
                 message = str(exc)

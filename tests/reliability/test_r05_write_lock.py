@@ -27,7 +27,7 @@ from agent_console.tui.app import make_app
 from agent_console.tui.screens.console import ConsoleScreen
 from agent_console.tui.widgets.conversation import ConversationPane
 
-from .support import Worker, diff, dump, finish_with_check, start_worker
+from .support import Worker, diff, dump, finish_with_check, record_notifications, start_worker
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
@@ -109,14 +109,7 @@ async def test_console_keeps_the_draft_and_the_selection_while_locked(tmp_path: 
         await ctx.db.dispose()
 
     app = make_app(url, "dana", poll_interval=0.2, timezone=UTC, busy_timeout_ms=1000)
-    notes: list[tuple[str, str]] = []
-    notify = app.notify
-
-    def record(message: str, **kw: Any) -> None:
-        notes.append((kw.get("severity", "information"), message))
-        notify(message, **kw)
-
-    app.notify = record  # type: ignore[method-assign]
+    notes = record_notifications(app)
 
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, ConsoleScreen) and app.screen.loaded)
@@ -149,8 +142,10 @@ async def test_console_keeps_the_draft_and_the_selection_while_locked(tmp_path: 
         await until(pilot, lambda: composer.value == "", what="the reply to be sent")  # type: ignore[attr-defined]
         await until(
             pilot,
-            lambda: screen.detail is not None
-            and any(m.text == "half-written reply" for m in screen.detail.messages),
+            lambda: (
+                screen.detail is not None
+                and any(m.text == "half-written reply" for m in screen.detail.messages)
+            ),
             within=15,
             what="the reply in the transcript",
         )

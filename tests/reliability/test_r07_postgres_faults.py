@@ -39,7 +39,14 @@ from agent_console.tui.screens.error import ErrorScreen
 from agent_console.tui.widgets.transcript import Transcript
 from conftest import PG_URL, REQUIRE_PG, drop_pg_database, new_pg_database
 
-from .support import diff, dump, end_line_counts, end_record_counts, finish_with_check
+from .support import (
+    diff,
+    dump,
+    end_line_counts,
+    end_record_counts,
+    finish_with_check,
+    record_notifications,
+)
 
 pytestmark = [pytest.mark.reliability, pytest.mark.pg]
 
@@ -272,14 +279,7 @@ async def test_server_restart_the_console_reconnects_and_resyncs(
     try:
         ids = await seed(ctx, 2)
         app = make_app(url, "dana", poll_interval=0.2, timezone=UTC)
-        notes: list[str] = []
-        notify = app.notify
-
-        def record(message: str, **kw: Any) -> None:
-            notes.append(message)
-            notify(message, **kw)
-
-        app.notify = record  # type: ignore[method-assign]
+        recorded = record_notifications(app)
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen)
                            and app.screen.loaded)  # fmt: skip
@@ -293,24 +293,26 @@ async def test_server_restart_the_console_reconnects_and_resyncs(
             assert time.monotonic() - taken < 15
             message = str(down.value)
             assert message.startswith("cannot reach PostgreSQL at ") and secret not in message
-            await wait_for(pilot, lambda: any("PostgreSQL" in m for m in notes), within=15)
+            await wait_for(pilot, lambda: any("PostgreSQL" in m for _, m in recorded), within=15)
 
             await asyncio.to_thread(own_server.resume)
             sent = await conversations.send(ctx, "dana", ids[0], "back again")  # first try
             assert sent > 0
             await wait_for(
                 pilot,
-                lambda: screen.detail is not None
-                and any(m.text == "back again" for m in screen.detail.messages),
+                lambda: (
+                    screen.detail is not None
+                    and any(m.text == "back again" for m in screen.detail.messages)
+                ),
                 within=20,
             )
             assert "back again" in screen.query_one(Transcript).plain_text
             svg = app.export_screenshot()
             assert secret not in svg
-        assert all(secret not in m for m in notes), notes
+        assert all(secret not in m for _, m in recorded), recorded
         async with ctx.db.read() as conn:
-            sent_texts = (await conn.scalars(text("SELECT text FROM messages "
-                                                  "WHERE author_kind = 'agent'"))).all()  # fmt: skip
+            agent_lines = text("SELECT text FROM messages WHERE author_kind = 'agent'")
+            sent_texts = (await conn.scalars(agent_lines)).all()
         assert sent_texts == ["back again"]  # the refused one is not there, the other once
         await finish_with_check(ctx, url)
     finally:

@@ -29,7 +29,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import func, select
 
@@ -49,7 +49,12 @@ from agent_console.services.runtime import open_ctx
 from agent_console.services.views import EndResult, to_json
 from agent_console.store.models import Agent, EndRecord, Session
 
-CHANNELS = ("standard_sms", "enhanced_whatsapp", "enhanced_web_chat_v2", "standard_facebook_messenger")
+CHANNELS = (
+    "standard_sms",
+    "enhanced_whatsapp",
+    "enhanced_web_chat_v2",
+    "standard_facebook_messenger",
+)
 CUSTOMERS = 48
 
 
@@ -91,7 +96,9 @@ class Soak:
         self.k = 0
         self.me = 0
 
-    async def ids(self, *, mine: bool, statuses: tuple[str, ...], tab_open: bool = False) -> list[int]:
+    async def ids(
+        self, *, mine: bool, statuses: tuple[str, ...], tab_open: bool = False
+    ) -> list[int]:
         stmt = select(Session.id).where(Session.status.in_(statuses))
         if mine:
             stmt = stmt.where(Session.owner_id == self.me)
@@ -114,7 +121,12 @@ class Soak:
     async def op_inbound(self) -> dict[str, Any]:
         text, customer, ch = self.token(), self.customer(), self.rng.choice(CHANNELS)
         r = await conversations.inbound(self.ctx, customer, ch, text)
-        return {"session_id": r.session_id, "text": text, "customer": customer, "new": r.new_session}
+        return {
+            "session_id": r.session_id,
+            "text": text,
+            "customer": customer,
+            "new": r.new_session,
+        }
 
     async def op_outbound(self) -> dict[str, Any]:
         text, customer, ch = self.token(), self.customer(), self.rng.choice(CHANNELS)
@@ -198,7 +210,7 @@ class Soak:
             "steps": [[s.step, s.result, s.reason] for s in r.steps],
         }
 
-    WEIGHTS = {
+    WEIGHTS: ClassVar[dict[str, int]] = {
         "inbound": 24,
         "outbound": 4,
         "route": 10,
