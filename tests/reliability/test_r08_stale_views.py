@@ -231,4 +231,3 @@ async def until(pilot: Any, predicate: Any, *, within: float = 15.0) -> None:
     while not predicate():
         assert loop.time() < deadline, f"timed out waiting for {predicate}"
         await pilot.pause(0.02)
-

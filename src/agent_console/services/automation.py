@@ -9,12 +9,14 @@ an agent need not remember to. Every end goes through :func:`end_core` (R11 per-
 from __future__ import annotations
 
 import json
+import logging
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.ending import Actor
 from ..domain.errors import NotFound, Refused
+from ..domain.text import unstorable
 from ..domain.vocab import ActorKind, AuthorKind, SessionStatus, Surface, session_label
 from ..store import queries as q
 from ..store.models import Macro, Message, Session, Trigger
@@ -22,6 +24,7 @@ from .context import Ctx
 from .ending import end_core, require_session
 from .views import EndResult, MacroResult, StepResult
 
+log = logging.getLogger(__name__)
 ESCALATE = "Escalate to Tier 2"
 END_WHEN_ESCALATED = "End messaging session when escalated"
 STEPS = ("note", "transfer", "end")
@@ -134,7 +137,9 @@ async def run_macro(
 ) -> MacroResult:
     """Run a macro's steps in one transaction; each step reports done or skipped with why."""
     async with ctx.db.write() as conn:
-        macro = (await conn.execute(select(Macro).where(Macro.name == macro_name))).first()
+        macro = None
+        if unstorable(macro_name) is None:  # else no macro can have that name
+            macro = (await conn.execute(select(Macro).where(Macro.name == macro_name))).first()
         if macro is None:
             names = ", ".join((await conn.scalars(select(Macro.name))).all())
             raise NotFound(f"unknown macro {macro_name!r}; macros are: {names}")
@@ -205,4 +210,6 @@ async def run_macro(
         for event in events:
             fired.extend(await _fire(conn, event, session_id, now))
         await q.record_changes(conn, now, "macro", [(session_id, row.owner_id)])
+    log.info("macro %s run on %s by %s: %s", macro.name, session_label(session_id), who,
+             ", ".join(f"{s.step} {s.result}" for s in steps))  # fmt: skip
     return MacroResult(macro.name, session_id, steps, fired)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -11,6 +12,7 @@ from ..domain.capacity import Load
 from ..domain.channels import channel as channel_of
 from ..domain.ending import conversation_permissions, may_close_tab
 from ..domain.errors import Refused
+from ..domain.text import unstorable
 from ..domain.timers import auto_end_at
 from ..domain.transitions import Event, TransitionRefused, next_status
 from ..domain.vocab import (
@@ -28,6 +30,7 @@ from .ending import require_session
 from .views import CloseTabResult, InboundResult
 
 MAX_MESSAGE_CHARS = 2_000_000
+log = logging.getLogger(__name__)
 
 
 def _check_text(text: str) -> str:
@@ -35,7 +38,19 @@ def _check_text(text: str) -> str:
         raise ValueError("a message needs some text")
     if len(text) > MAX_MESSAGE_CHARS:
         raise ValueError(f"message too long: {len(text)} characters (limit {MAX_MESSAGE_CHARS})")
+    why = unstorable(text)
+    if why is not None:
+        raise ValueError(f"cannot store this message: {why}")
     return text
+
+
+def _check_customer(name: str) -> str:
+    if not name.strip():
+        raise ValueError("a customer needs a name")
+    why = unstorable(name)
+    if why is not None:
+        raise ValueError(f"cannot store this customer name: {why}")
+    return name
 
 
 async def _add_message(
@@ -83,8 +98,7 @@ async def inbound(ctx: Ctx, customer: str, channel_id: str, text: str) -> Inboun
     """
     ch = channel_of(channel_id)
     _check_text(text)
-    if not customer.strip():
-        raise ValueError("a customer needs a name")
+    _check_customer(customer)
     async with ctx.db.write() as conn:
         now = ctx.now()  # inside the transaction: after the write lock (SQLite)
         cid = await q.customer_id(conn, customer, now, create=True)
@@ -115,6 +129,8 @@ async def inbound(ctx: Ctx, customer: str, channel_id: str, text: str) -> Inboun
             )
             await _add_message(conn, sid, AuthorKind.CUSTOMER, customer, text, now)
             await q.record_changes(conn, now, "inbound", [(sid, None)])
+            log.debug("%s new session from %s on %s: %.200s", session_label(sid), customer,
+                      ch.id, text)  # fmt: skip
             return InboundResult(
                 sid, True, SessionStatus.WAITING.value, "new session, waiting for a rep"
             )
@@ -144,6 +160,7 @@ async def inbound(ctx: Ctx, customer: str, channel_id: str, text: str) -> Inboun
         )
         await _add_message(conn, live.id, AuthorKind.CUSTOMER, customer, text, now)
         await q.record_changes(conn, now, "message", [(live.id, live.owner_id)])
+        log.debug("%s message from %s: %.200s", session_label(live.id), customer, text)
         return InboundResult(live.id, False, new_status.value, note)
 
 
@@ -153,6 +170,7 @@ async def outbound(
     """An agent-initiated session (R7 starts counting from this first message)."""
     ch = channel_of(channel_id)
     _check_text(text)
+    _check_customer(customer)
     async with ctx.db.write() as conn:
         now = ctx.now()  # inside the transaction: after the write lock (SQLite)
         # Not locked: the conditional UPDATE below is what reserves the capacity, and the

@@ -9,6 +9,7 @@ the session gives back, and the change feed.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -35,6 +36,7 @@ from .context import Ctx
 from .views import EndResult
 
 TAB_NOTE = "close the tab to free capacity"
+log = logging.getLogger(__name__)
 
 
 def _ended_reason(row: Any) -> str:
@@ -91,6 +93,13 @@ async def end_core(
 
     if to_end:
         await _write_ends(conn, actor, surface, to_end, csat.allowed, now, bulk_id, reason)
+    if log.isEnabledFor(logging.INFO):  # a bulk end has thousands: build nothing otherwise
+        who = actor.describe()
+        for sid in ids:
+            r = results[sid]
+            level = logging.INFO if r.result == "ended" else logging.DEBUG
+            log.log(level, "%s %s by %s from %s: %s", session_label(sid), r.result, who,
+                    surface.label, r.reason)  # fmt: skip
     return [results[sid] for sid in ids]
 
 

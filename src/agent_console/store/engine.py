@@ -8,6 +8,7 @@ writer got there first, while an immediate one waits ``busy_timeout`` for the lo
 
 from __future__ import annotations
 
+import logging
 import os
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -23,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import NullPool
 
 from ..domain.errors import StoreError
+
+log = logging.getLogger(__name__)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 NETWORK_FILESYSTEMS = frozenset(
@@ -174,9 +177,17 @@ class Database:
             raise self.translate(exc) from exc
 
     def translate(self, exc: BaseException) -> BaseException:
-        """Turn a driver error into one line a person can act on (never a password)."""
+        """Turn a driver error into one line a person can act on (never a password); the
+        log gets that line and the driver's own first line."""
         if isinstance(exc, StoreError | IntegrityError):
             return exc  # a constraint says "already there": the caller knows what that means
+        out = self._translate(exc)
+        if isinstance(out, StoreError):
+            raw = _first_line(str(getattr(exc, "orig", None) or exc), self.url)
+            log.warning("%s [driver: %s: %s]", out, type(exc).__name__, raw)
+        return out
+
+    def _translate(self, exc: BaseException) -> BaseException:
         text = str(getattr(exc, "orig", None) or exc)
         low = text.lower()
         where = self.display_url

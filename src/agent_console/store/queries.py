@@ -28,6 +28,7 @@ from ..domain.ending import Agent as AgentFacts
 from ..domain.ending import EndFacts, SessionFacts
 from ..domain.errors import NotFound
 from ..domain.policy import Policy, policy_from_rows
+from ..domain.text import unstorable
 from ..domain.vocab import ActorKind, CapacityModel, Permission, SessionStatus, Surface
 from .models import Agent, Change, Customer, EndRecord, Session, Setting
 
@@ -51,6 +52,8 @@ async def agent_row(
     writer that only changes ``used_units`` wait: an end that frees units locks its sessions
     first and the agent after, so a holder may lock those sessions without a deadlock.
     """
+    if unstorable(name) is not None:  # no such name can have been stored
+        raise NotFound(f"unknown agent {name!r}")
     stmt = select(Agent).where(Agent.name == name)
     if hold and conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update(read=True, key_share=True)
@@ -242,6 +245,8 @@ async def notify(conn: AsyncConnection, kind: str) -> None:
 
 
 async def customer_id(conn: AsyncConnection, name: str, now: datetime, *, create: bool) -> int:
+    if unstorable(name) is not None and not create:
+        raise NotFound(f"unknown customer {name!r}")
     found = await conn.scalar(select(Customer.id).where(Customer.name == name))
     if found is not None:
         return int(found)
