@@ -37,7 +37,7 @@ from agent_console.services import (
 )
 from agent_console.services.context import Ctx
 from agent_console.services.listing import SessionFilter
-from agent_console.services.presence import REQUEUED, STAYS
+from agent_console.services.presence import REQUEUED, STAYS, STAYS_INACTIVE
 from conftest import FakeClock
 
 # R2 ------------------------------------------------------------------------------------------
@@ -201,7 +201,10 @@ async def test_r5_offline_status_based_stays_active_with_the_same_owner(ctx: Ctx
 
     res = await presence.set_presence(ctx, "dana", Presence.OFFLINE)
 
-    assert [(e.session_id, e.effect) for e in res.effects] == [(active, STAYS), (quiet, STAYS)]
+    assert [(e.session_id, e.effect) for e in res.effects] == [
+        (active, STAYS),
+        (quiet, STAYS_INACTIVE),
+    ]
     assert res.rerouted == []
     a, q = await show(ctx, active), await show(ctx, quiet)
     assert (a.session.status, a.session.owner, a.session.units_held) == ("Active", "dana", 1)

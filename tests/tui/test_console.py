@@ -9,7 +9,8 @@ from textual.widgets import Button, Input
 from agent_console.domain.vocab import Presence
 from agent_console.services import agents, listing, settings
 from agent_console.services.context import Ctx
-from agent_console.tui.screens.confirm import ConfirmScreen
+from agent_console.tui.screens.offline_preview import OfflinePreviewScreen
+from agent_console.tui.screens.presence_menu import PresenceMenu
 from agent_console.tui.widgets.conversation import ConversationPane, find_action
 from agent_console.tui.widgets.session_list import SessionList
 from agent_console.tui.widgets.status_bar import StatusBar
@@ -178,7 +179,9 @@ async def test_r5_going_offline_asks_first_and_cancel_changes_nothing(
     app = app_factory(seeded.url)
     async with app.run_test(size=SIZE) as pilot:
         screen = await console_ready(pilot)
-        await pilot.press("ctrl+o")  # Online -> Busy: no question
+        await pilot.press("ctrl+o")  # the presence menu; Busy asks nothing
+        await until(pilot, lambda: isinstance(app.screen, PresenceMenu), what="the menu")
+        await pilot.press("b")
 
         async def presence_is(value: str) -> bool:
             return (await agents.get_agent(ctx, AGENT)).presence == value
@@ -188,19 +191,19 @@ async def test_r5_going_offline_asks_first_and_cancel_changes_nothing(
             pilot, lambda: screen.agent_view is not None and screen.agent_view.presence == "Busy"
         )
 
-        await pilot.press("ctrl+o")  # Busy -> Offline: effects first
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirm")
+        await pilot.press("ctrl+o", "f")  # Offline: effects first
+        await until(pilot, lambda: isinstance(app.screen, OfflinePreviewScreen), what="the preview")
         question = app.screen
-        assert isinstance(question, ConfirmScreen)
-        shown = " ".join(str(line) for line in question.fact_lines)
+        assert isinstance(question, OfflinePreviewScreen)
+        shown = " ".join(question.effect_texts)
         assert f"S-{seeded.alice}" in shown and "back to Waiting" in shown
         await pilot.press("n")
-        await until(pilot, lambda: app.screen is screen, what="the confirm to close")
+        await until(pilot, lambda: app.screen is screen, what="the preview to close")
         await pilot.pause(0.3)
         assert await presence_is("Busy")
 
-        await pilot.press("ctrl+o")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirm")
+        await pilot.press("ctrl+o", "f")
+        await until(pilot, lambda: isinstance(app.screen, OfflinePreviewScreen), what="the preview")
         await pilot.press("y")
         await until_async(pilot, lambda: presence_is(Presence.OFFLINE.value), what="Offline")
         # Tab-based capacity: each Active session went back to Waiting (R5).

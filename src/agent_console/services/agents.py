@@ -89,8 +89,12 @@ async def set_agent(
     grant: Iterable[str] = (),
     revoke: Iterable[str] = (),
     is_admin: bool | None = None,
+    admin: str | None = None,
 ) -> AgentView:
+    """Change an agent; with ``admin`` (the console's settings screen) only an admin may."""
     async with ctx.db.write() as conn:
+        if admin is not None:
+            await require_admin(conn, admin)
         row = await q.agent_row(conn, name, lock=True)
         values: dict[str, object] = {}
         if capacity is not None:

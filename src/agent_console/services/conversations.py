@@ -25,6 +25,7 @@ from ..domain.vocab import (
 )
 from ..store import queries as q
 from ..store.models import Agent, Message, Session
+from . import drafts
 from .context import Ctx
 from .ending import require_session
 from .views import CloseTabResult, InboundResult
@@ -233,8 +234,14 @@ async def outbound(
     return InboundResult(sid, True, SessionStatus.ACTIVE.value, "agent-initiated session started")
 
 
-async def send(ctx: Ctx, agent_name: str, session_id: int, text: str) -> int:
-    """The owner replies; returns the message id."""
+async def send(
+    ctx: Ctx, agent_name: str, session_id: int, text: str, *, clear_draft: bool = False
+) -> int:
+    """The owner replies; returns the message id.
+
+    ``clear_draft`` removes the agent's composer draft in the same transaction, so the draft
+    goes exactly when the reply is stored and stays when the send fails.
+    """
     _check_text(text)
     async with ctx.db.write() as conn:
         now = ctx.now()  # inside the transaction: after the write lock (SQLite)
@@ -268,6 +275,8 @@ async def send(ctx: Ctx, agent_name: str, session_id: int, text: str) -> int:
                 )
             ).scalar_one()
         )
+        if clear_draft:
+            await drafts.clear_in(conn, agent.id, session_id)
         await q.record_changes(conn, now, "message", [(session_id, agent.id)])
     return mid
 

@@ -33,6 +33,7 @@ from .views import LogoutPreview, LogoutResult, PresenceEffect, PresenceResult
 
 REQUEUED = "back to Waiting and routed to another available rep (tab-based capacity)"
 STAYS = "stays Active with you (status-based capacity)"
+STAYS_INACTIVE = "stays Inactive with you (only Active tab-based sessions are rerouted)"
 
 
 def parse_presence(text: str) -> Presence:
@@ -68,6 +69,8 @@ def _effects(rows: list[Any], target: Presence) -> list[PresenceEffect]:
             and r.status == SessionStatus.ACTIVE.value
         ):
             out.append(PresenceEffect(r.id, REQUEUED))
+        elif r.status == SessionStatus.INACTIVE.value:
+            out.append(PresenceEffect(r.id, STAYS_INACTIVE))
         else:
             out.append(PresenceEffect(r.id, STAYS))
     return out

@@ -206,3 +206,17 @@ class Change(Base):
     kind: Mapped[str] = mapped_column(String(32))
     session_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
     agent_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+
+
+class Draft(Base):
+    """An agent's unsent reply in one session's composer, kept across crashes and failed sends.
+
+    Cleared in the same transaction as the send that commits it (services/conversations.py).
+    """
+
+    __tablename__ = "drafts"
+
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(Stamp)

@@ -12,10 +12,11 @@ import importlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.timer import Timer
@@ -47,6 +48,15 @@ class AgentConsoleApp(App[None]):
 
     TITLE = "agent-console"
     CSS_PATH = "app.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "f1,question_mark",
+            "help",
+            "Help",
+            id="help",
+            tooltip="Every key and what each screen does (? when not typing)",
+        ),
+    ]
 
     def __init__(
         self,
@@ -126,9 +136,16 @@ class AgentConsoleApp(App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        yield SystemCommand("Help", "Every key and what each screen does", self.action_help)
         commands = getattr(screen, "palette_commands", None)
         if callable(commands):
             yield from commands()
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
 
     # ------------------------------------------------------------------ start and stop
 

@@ -13,8 +13,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..domain.vocab import Presence, SessionStatus, Surface
-from ..services import agents, conversations, ending, listing, presence
+from ..domain.ending import Actor, end_line
+from ..domain.vocab import ActorKind, Presence, SessionStatus, Surface
+from ..services import (
+    agents,
+    automation,
+    capacity,
+    conversations,
+    drafts,
+    ending,
+    listing,
+    presence,
+    settings,
+)
 from ..services.changes import ChangeProbe
 from ..services.context import Ctx, system_clock
 from ..services.runtime import open_ctx
@@ -22,9 +33,14 @@ from ..services.views import (
     AgentView,
     CloseTabResult,
     EndResult,
+    Ledger,
+    LogoutPreview,
+    LogoutResult,
+    MacroResult,
     PresenceResult,
     SessionDetail,
     SessionRow,
+    SettingView,
 )
 
 #: How many of the agent's ended sessions to look through for tabs still open.
@@ -115,11 +131,59 @@ class ConsoleBackend:
     async def presence_preview(self, target: Presence) -> PresenceResult:
         return await presence.set_presence(self.ctx, self.agent, target, dry_run=True)
 
+    async def logout_preview(self) -> LogoutPreview:
+        return await presence.logout_preview(self.ctx, self.agent)
+
+    async def ledger(self) -> Ledger:
+        return await capacity.ledger(self.ctx, self.agent)
+
+    async def load_draft(self, session_id: int) -> str:
+        return await drafts.load_draft(self.ctx, self.agent, session_id)
+
+    async def list_macros(self) -> list[tuple[str, str]]:
+        return await automation.list_macros(self.ctx)
+
+    async def list_settings(self) -> list[SettingView]:
+        return await settings.list_settings(self.ctx)
+
+    async def list_agents(self) -> list[AgentView]:
+        return await agents.list_agents(self.ctx)
+
+    def end_line_now(self, *, logout: bool = False) -> str:
+        """The transcript line the customer would see if this agent ended a chat now, or
+        logged out now (R12)."""
+        kind = ActorKind.LOGOUT if logout else ActorKind.AGENT
+        return end_line(Actor(kind, self.agent), self.ctx.now())
+
     # ------------------------------------------------------------------ writes
+
+    async def save_draft(self, session_id: int, text: str) -> None:
+        async with self._writes:
+            await drafts.save_draft(self.ctx, self.agent, session_id, text)
+
+    async def logout(self) -> LogoutResult:
+        async with self._writes:
+            return await presence.logout(self.ctx, self.agent, confirmed=True)
+
+    async def run_macro(self, macro: str, session_id: int) -> MacroResult:
+        async with self._writes:
+            return await automation.run_macro(self.ctx, macro, session_id, as_agent=self.agent)
+
+    async def set_setting(self, key: str, value: str) -> SettingView:
+        """Refused by the service unless this agent is an admin."""
+        async with self._writes:
+            return await settings.set_setting(self.ctx, key, value, admin=self.agent)
+
+    async def set_agent_capacity(self, name: str, capacity: int) -> AgentView:
+        """Refused by the service unless this agent is an admin."""
+        async with self._writes:
+            return await agents.set_agent(self.ctx, name, capacity=capacity, admin=self.agent)
 
     async def send(self, session_id: int, text: str) -> int:
         async with self._writes:
-            return await conversations.send(self.ctx, self.agent, session_id, text)
+            return await conversations.send(
+                self.ctx, self.agent, session_id, text, clear_draft=True
+            )
 
     async def end_chat(self, session_id: int) -> EndResult:
         async with self._writes:

@@ -51,3 +51,22 @@ class CloseTabPressed(Message):
 
 class PresenceClicked(Message):
     """The presence indicator in the status bar was clicked."""
+
+
+class CapacityClicked(Message):
+    """The capacity meter in the status bar was clicked (opens the capacity ledger)."""
+
+
+@dataclass
+class DraftChanged(Message):
+    """The agent changed the composer's text: keep it as the session's draft (debounced)."""
+
+    session_id: int
+    text: str
+
+
+@dataclass
+class DraftWanted(Message):
+    """A session was opened with nothing in the composer: load its saved draft, if any."""
+
+    session_id: int

@@ -18,25 +18,41 @@ from textual.binding import Binding, BindingType
 from textual.command import Provider
 from textual.containers import Horizontal
 from textual.content import Content
+from textual.geometry import Offset
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.timer import Timer
+from textual.widgets import Footer, Static
 
 from ...domain.errors import ConsoleError
-from ...domain.text import escape_log, one_line
+from ...domain.text import escape_log
 from ...domain.vocab import Presence, session_label
 from ..commands import OpenSessionProvider
 from ..messages import (
+    CapacityClicked,
     CloseTabPressed,
     DatabaseChanged,
+    DraftChanged,
+    DraftWanted,
     EndChatPressed,
     PresenceClicked,
     ReplySubmitted,
     SessionPicked,
 )
-from ..widgets.conversation import CLOSE_TAB, END_CHAT, ConversationPane, find_action
+from ..widgets.conversation import (
+    CLOSE_TAB,
+    END_CHAT,
+    NO_SESSION,
+    ConversationPane,
+    find_action,
+)
 from ..widgets.session_list import SessionList
 from ..widgets.status_bar import StatusBar
-from .confirm import ConfirmScreen
+from .admin_settings import AdminSettingsScreen
+from .ledger import LedgerScreen
+from .logout import LogoutScreen
+from .macro_picker import MacroPickerScreen
+from .offline_preview import OfflinePreviewScreen
+from .presence_menu import LOG_OUT, PresenceMenu
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -46,10 +62,22 @@ if TYPE_CHECKING:
     from ..backend import ConsoleBackend, Snapshot
 
 PRESENCE_CYCLE = (Presence.ONLINE, Presence.BUSY, Presence.OFFLINE)
+LOGGED_OUT_PANE = "Logged out of Omni: no sessions."
+#: Seconds the composer must be still before its draft is written to the database.
+DRAFT_DEBOUNCE = 0.3
+LOGGED_OUT = (
+    "You are logged out of Omni: no work is routed to you. Press {key} and choose Online "
+    "to log back in."
+)
 
 
 class ConsoleScreen(Screen[None]):
     CSS_PATH = "console.tcss"
+    HELP = (
+        "The console: your presence and capacity on top, one entry per open session on the "
+        "left, the open conversation on the right (transcript, End Chat or Close tab, and the "
+        "composer, whose draft is kept across crashes and failed sends)."
+    )
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {OpenSessionProvider}
     AUTO_FOCUS = "#sessions"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -71,10 +99,32 @@ class ConsoleScreen(Screen[None]):
         ),
         Binding(
             "ctrl+o",
-            "cycle_presence",
+            "presence_menu",
             "Presence",
-            id="cycle-presence",
-            tooltip="Change presence: Online, Busy, Offline",
+            id="presence-menu",
+            tooltip="Change presence: Online, Busy, Offline (previewed) or Log out (warned)",
+        ),
+        Binding(
+            "ctrl+l",
+            "ledger",
+            "Ledger",
+            id="ledger",
+            tooltip="What uses your capacity, the rule that makes it count, and what frees it",
+        ),
+        Binding(
+            "ctrl+r",
+            "run_macro",
+            "Macros",
+            id="run-macro",
+            tooltip="Run a macro (e.g. Escalate to Tier 2) on the open session",
+        ),
+        Binding(
+            "f2",
+            "admin_settings",
+            "Settings",
+            id="admin-settings",
+            show=False,
+            tooltip="Admin settings: ending (R8), CSAT (R9), capacity models, units, capacity",
         ),
         Binding(
             "ctrl+down",
@@ -109,11 +159,14 @@ class ConsoleScreen(Screen[None]):
         self._refresher: Worker[None] | None = None
         self._focus_composer = False
         self._last_error: str | None = None
+        self._pending_drafts: dict[int, str] = {}
+        self._draft_timer: Timer | None = None
 
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status-bar")
+        yield Static("", id="logged-out-banner", markup=False)
         with Horizontal(id="body"):
             yield SessionList(id="sessions")
             yield ConversationPane(tz=self._tz, id="conversation")
@@ -121,6 +174,7 @@ class ConsoleScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#body").loading = True
+        self.query_one("#logged-out-banner").display = False
         self.request_refresh()
 
     @property
@@ -184,8 +238,13 @@ class ConsoleScreen(Screen[None]):
                 logged_in=agent.logged_in,
                 used=agent.used,
                 capacity=agent.capacity,
-                key=self.key_for("cycle_presence"),
+                key=self.key_for("presence_menu"),
+                ledger_key=self.key_for("ledger"),
             )
+            banner = self.query_one("#logged-out-banner", Static)
+            banner.display = not agent.logged_in
+            if not agent.logged_in:
+                banner.update(Content(LOGGED_OUT.format(key=self.key_for("presence_menu"))))
         sessions = self.query_one(SessionList)
         sessions.border_title = f"My sessions ({len(self.rows)})"
         sessions.show_rows(self.rows, self.selected_id)
@@ -197,6 +256,8 @@ class ConsoleScreen(Screen[None]):
                     "end_chat": self.key_for("end_chat"),
                     "close_tab": self.key_for("close_tab"),
                 },
+                end_line=self.backend.end_line_now(),
+                empty_text=NO_SESSION if agent is None or agent.logged_in else LOGGED_OUT_PANE,
             )
             composer = pane.query_one("#composer")
             wants_focus = self._focus_composer or self.focused is None
@@ -280,8 +341,10 @@ class ConsoleScreen(Screen[None]):
             return True if close is not None and close.allowed else None
         if action in ("next_session", "previous_session"):
             return len(self.rows) > 1
-        if action in ("cycle_presence", "set_presence"):
+        if action in ("presence_menu", "set_presence", "log_out", "ledger", "admin_settings"):
             return self.agent_view is not None
+        if action == "run_macro":
+            return detail is not None
         return True
 
     def palette_commands(self) -> Iterable[SystemCommand]:
@@ -299,6 +362,25 @@ class ConsoleScreen(Screen[None]):
                         f"Set your presence to {target.value}",
                         lambda target=target: self.action_set_presence(target.value),
                     )
+        if self.agent_view is not None:
+            yield SystemCommand(
+                "Presence…", "Online, Busy, Offline or Log out", self.action_presence_menu
+            )
+            yield SystemCommand(
+                "Log out",
+                "Log out of Omni (lists the sessions that will end first)",
+                self.action_log_out,
+            )
+            yield SystemCommand(
+                "Capacity ledger", "What uses your capacity and what frees it", self.action_ledger
+            )
+            yield SystemCommand(
+                "Admin settings",
+                "Ending (R8), CSAT (R9), capacity models, units, capacity per agent",
+                self.action_admin_settings,
+            )
+        if self.check_action("run_macro", ()):
+            yield SystemCommand("Run a macro…", f"Run a macro on {label}", self.action_run_macro)
         if self.check_action("next_session", ()):
             yield SystemCommand("Next session", "Open the next session", self.action_next_session)
             yield SystemCommand(
@@ -309,6 +391,9 @@ class ConsoleScreen(Screen[None]):
     # ------------------------------------------------------------------ replying
 
     def on_reply_submitted(self, message: ReplySubmitted) -> None:
+        # The send clears the saved draft when it commits: a debounced save of the old text
+        # must not bring it back afterwards.
+        self._pending_drafts.pop(message.session_id, None)
         self._send(message.session_id, message.text)
 
     @work(group="send")
@@ -371,16 +456,28 @@ class ConsoleScreen(Screen[None]):
 
     # ------------------------------------------------------------------ presence
 
-    def action_cycle_presence(self) -> None:
+    def action_presence_menu(self) -> None:
         if self.agent_view is None:
             return
-        current = self.agent_view.presence
-        values = [p.value for p in PRESENCE_CYCLE]
-        index = values.index(current) if current in values else -1
-        self.action_set_presence(values[(index + 1) % len(values)])
+        label = self.query_one("#presence")
+        anchor = Offset(label.region.x, label.region.y) if label.region.width else None
+        self.app.push_screen(
+            PresenceMenu(
+                self.agent_view.presence, logged_in=self.agent_view.logged_in, anchor=anchor
+            ),
+            self._presence_chosen,
+        )
+
+    def _presence_chosen(self, choice: str | None) -> None:
+        if choice is None:
+            return
+        if choice == LOG_OUT:
+            self.action_log_out()
+        else:
+            self.action_set_presence(choice)
 
     def on_presence_clicked(self, message: PresenceClicked) -> None:
-        self.action_cycle_presence()
+        self.action_presence_menu()
 
     def action_set_presence(self, presence: str) -> None:
         self._change_presence(Presence(presence))
@@ -389,25 +486,12 @@ class ConsoleScreen(Screen[None]):
     async def _change_presence(self, target: Presence) -> None:
         try:
             if target is Presence.OFFLINE:
+                # R5: the service's dry run says what happens to each session; ask first.
                 preview = await self.backend.presence_preview(target)
                 if preview.effects:
-                    customers = {row.id: row.customer for row in self.rows}
-                    lines = [
-                        Content.assemble(
-                            (session_label(effect.session_id), "bold"),
-                            " ",
-                            one_line(customers.get(effect.session_id, ""), 30),
-                            ": ",
-                            effect.effect,
-                        )
-                        for effect in preview.effects
-                    ]
+                    rows = {row.id: row for row in self.rows}
                     confirmed = await self.app.push_screen_wait(
-                        ConfirmScreen(
-                            f"Go Offline? {len(lines)} session(s) are affected:",
-                            lines,
-                            confirm="Go Offline",
-                        )
+                        OfflinePreviewScreen(preview.effects, rows)
                     )
                     if not confirmed:
                         self.notify("Presence unchanged")
@@ -420,3 +504,113 @@ class ConsoleScreen(Screen[None]):
             self.request_refresh()
         affected = f" ({len(result.effects)} session(s) affected)" if result.effects else ""
         self.notify(f"You are {result.after}{affected}", markup=False)
+
+    # ------------------------------------------------------------------ logout (R6)
+
+    def action_log_out(self) -> None:
+        self._log_out()
+
+    @work(group="presence", exclusive=True)
+    async def _log_out(self) -> None:
+        try:
+            preview = await self.backend.logout_preview()
+            confirmed = await self.app.push_screen_wait(
+                LogoutScreen(preview, end_line=self.backend.end_line_now(logout=True))
+            )
+            if not confirmed:
+                self.notify("Still logged in; nothing changed")
+                return
+            result = await self.backend.logout()
+        except ConsoleError as exc:
+            self.notify(escape_log(str(exc)), severity="error", markup=False)
+            return
+        finally:
+            self.request_refresh()
+        ended = sum(1 for r in result.results if r.result == "ended")
+        skipped = [r for r in result.results if r.result != "ended"]
+        summary = (
+            f"Logged out: {ended} session(s) ended, {result.tabs_closed} tab(s) closed, "
+            f"{result.units_freed} unit(s) freed"
+        )
+        self.notify(summary, markup=False)
+        for r in skipped:
+            self.notify(
+                f"{session_label(r.session_id)} not ended: {escape_log(r.reason)}",
+                severity="warning",
+                markup=False,
+            )
+
+    # ------------------------------------------------------------------ ledger, macros, settings
+
+    def action_ledger(self) -> None:
+        self._open_ledger()
+
+    def on_capacity_clicked(self, message: CapacityClicked) -> None:
+        self.action_ledger()
+
+    @work(group="ledger", exclusive=True)
+    async def _open_ledger(self) -> None:
+        try:
+            ledger = await self.backend.ledger()
+        except ConsoleError as exc:
+            self.notify(escape_log(str(exc)), severity="error", markup=False)
+            return
+        keys = {"end_chat": self.key_for("end_chat"), "close_tab": self.key_for("close_tab")}
+        chosen = await self.app.push_screen_wait(
+            LedgerScreen(ledger, {row.id: row for row in self.rows}, keys=keys)
+        )
+        if chosen is not None:
+            self.open_session(chosen)
+
+    def action_run_macro(self) -> None:
+        if self.detail is None:
+            return
+        row = self.detail.session
+        self.app.push_screen(
+            MacroPickerScreen(self.backend, row.id, row.customer),
+            lambda result: self.request_refresh(),
+        )
+
+    def action_admin_settings(self) -> None:
+        self.app.push_screen(AdminSettingsScreen(self.backend))
+
+    # ------------------------------------------------------------------ drafts
+
+    def on_draft_changed(self, message: DraftChanged) -> None:
+        # Debounced: written once the composer has been still for DRAFT_DEBOUNCE seconds.
+        self._pending_drafts[message.session_id] = message.text
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_DEBOUNCE, self._flush_drafts)
+
+    def _flush_drafts(self) -> None:
+        pending, self._pending_drafts = self._pending_drafts, {}
+        if pending:
+            self._save_drafts(pending)
+
+    @work(group="drafts")
+    async def _save_drafts(self, pending: dict[int, str]) -> None:
+        for session_id, text in pending.items():
+            try:
+                await self.backend.save_draft(session_id, text)
+            except (ConsoleError, ValueError) as exc:
+                self._report_once(f"draft of {session_label(session_id)} not saved: {exc}")
+
+    def on_draft_wanted(self, message: DraftWanted) -> None:
+        pending = self._pending_drafts.get(message.session_id)
+        if pending is not None:
+            for pane in self.query(ConversationPane).results(ConversationPane):
+                pane.restore_draft(message.session_id, pending, save=False)
+            return
+        self._load_draft(message.session_id)
+
+    @work(group="drafts-load")
+    async def _load_draft(self, session_id: int) -> None:
+        try:
+            text = await self.backend.load_draft(session_id)
+        except ConsoleError as exc:
+            self._report_once(f"draft of {session_label(session_id)} not loaded: {exc}")
+            return
+        # The screen may have gone (the console closing) while the database answered.
+        for pane in self.query(ConversationPane).results(ConversationPane):
+            pane.restore_draft(session_id, text, save=False)

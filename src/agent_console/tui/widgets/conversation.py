@@ -13,8 +13,16 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Input, Label, Static
 
+from ...domain.capacity import consumes
 from ...domain.text import one_line
-from ..messages import CloseTabPressed, EndChatPressed, ReplySubmitted
+from ...domain.vocab import CapacityModel, SessionStatus
+from ..messages import (
+    CloseTabPressed,
+    DraftChanged,
+    DraftWanted,
+    EndChatPressed,
+    ReplySubmitted,
+)
 from .session_list import STATUS_STYLES
 from .transcript import Transcript
 
@@ -25,6 +33,9 @@ if TYPE_CHECKING:
 
 END_CHAT = "End Chat"
 CLOSE_TAB = "Close tab"
+CSAT_ON_END = "CSAT on end"
+#: Below this pane width the "what will happen" line takes its short form.
+COMPACT_WIDTH = 70
 NO_SESSION = "No session open. Choose one on the left."
 
 
@@ -67,6 +78,58 @@ def tab_note(detail: SessionDetail, close: ActionView | None, key: str) -> Conte
     return Content.assemble(("Session ended.", "bold"), f" Its capacity is free.{press}")
 
 
+def units_text(units: int) -> str:
+    return f"{units} unit{'s' if units != 1 else ''}"
+
+
+def end_outlook(detail: SessionDetail, end_line: str, *, compact: bool = False) -> Content:
+    """What ending now does: the line the customer sees, CSAT (R9) and capacity (R2).
+
+    The CSAT answer is the service's (the session's "CSAT on end" action); whether the units
+    stay held after the end is the domain's capacity rule. ``compact`` is the short form for a
+    narrow pane (the full one is the label's tooltip).
+    """
+    row = detail.session
+    csat = find_action(detail, CSAT_ON_END)
+    held = units_text(row.units_held)
+    model = CapacityModel(row.capacity_model)
+    stays = consumes(model, SessionStatus.ENDED, tab_open=True, owned=True)
+    if compact:
+        parts: list[str | tuple[str, str] | Content] = [("Ending: ", "bold")]
+        if end_line:
+            parts += [(f"“{end_line}”", "italic"), " · "]
+        if csat is not None:
+            parts.append("CSAT survey" if csat.allowed else "no CSAT survey")
+        if row.units_held:
+            parts.append(f" · {held} held until tab closed" if stays else f" · {held} freed")
+        return Content.assemble(*parts)
+    parts = [("If you end it now: ", "bold")]
+    if end_line:
+        parts += ["the customer sees ", (f"“{end_line}”", "italic")]
+    if csat is not None and csat.reason:
+        parts += ["; " if end_line else "", one_line(csat.reason, 120)]
+    if row.units_held:
+        if stays:
+            parts.append(f"; its {held} stay held until you close the tab ({model.value})")
+        else:
+            parts.append(f"; its {held} are freed at once ({model.value})")
+    parts.append(".")
+    return Content.assemble(*parts)
+
+
+def end_summary(detail: SessionDetail, tz: tzinfo | None) -> Content:
+    """Who ended an ended session, when, from where, and whether a CSAT survey went out."""
+    end = detail.end
+    if end is None:
+        return Content("")
+    who = end.actor if end.actor_kind == "agent" else f"{end.actor_kind} {end.actor}"
+    at = end.at.astimezone(tz).strftime("%H:%M")
+    csat = "a CSAT survey was sent" if detail.csat_requests else "no CSAT survey was sent"
+    return Content.assemble(
+        "Ended by ", (one_line(who, 60), "bold"), f" at {at} from {end.surface}; {csat}."
+    )
+
+
 class ConversationPane(Vertical):
     """Set with :meth:`show`; posts ReplySubmitted / EndChatPressed / CloseTabPressed."""
 
@@ -75,6 +138,8 @@ class ConversationPane(Vertical):
         self._tz = tz
         self.session_id: int | None = None
         self._drafts: dict[int, str] = {}
+        self._outlook: tuple[SessionDetail, str] | None = None
+        self._ended = False
 
     def compose(self) -> ComposeResult:
         yield Static(NO_SESSION, id="conversation-header", markup=False)
@@ -82,41 +147,61 @@ class ConversationPane(Vertical):
         with Horizontal(id="end-bar"):
             yield Button(END_CHAT, id="end-chat", variant="error")
             yield Label("", id="end-reason", markup=False)
+        yield Label("", id="end-outlook", markup=False)
         with Horizontal(id="tab-bar"):
             yield Button(CLOSE_TAB, id="close-tab", variant="primary")
             yield Label("", id="tab-note", markup=False)
-        yield Input(placeholder="Write a reply, enter sends", id="composer")
+        yield Label("", id="end-summary", markup=False)
+        # No select-on-focus: coming back to a draft must not let the next key replace it.
+        yield Input(placeholder="Write a reply, enter sends", id="composer", select_on_focus=False)
 
     def on_mount(self) -> None:
         self.query_one("#tab-bar").display = False
         self.query_one("#end-bar").display = False
+        self.query_one("#end-outlook").display = False
+        self.query_one("#end-summary").display = False
         self.query_one("#composer", Input).disabled = True
         self.query_one("#transcript").display = False
         self.query_one("#composer").display = False
 
-    def show(self, detail: SessionDetail | None, *, keys: dict[str, str]) -> None:
-        """Render ``detail`` (None: no session open). ``keys`` maps action -> key shown."""
+    def show(
+        self,
+        detail: SessionDetail | None,
+        *,
+        keys: dict[str, str],
+        end_line: str = "",
+        empty_text: str = NO_SESSION,
+    ) -> None:
+        """Render ``detail`` (None: no session open). ``keys`` maps action -> key shown;
+        ``end_line`` is the line the customer would see if the agent ended the chat now."""
         header = self.query_one("#conversation-header", Static)
         transcript = self.query_one("#transcript", Transcript)
         end_bar = self.query_one("#end-bar")
         tab_bar = self.query_one("#tab-bar")
+        outlook = self.query_one("#end-outlook", Label)
+        summary = self.query_one("#end-summary", Label)
         composer = self.query_one("#composer", Input)
         if detail is None:
             if self.session_id is not None and composer.value:
                 self._drafts[self.session_id] = composer.value
-            composer.value = ""
+            with self.prevent(Input.Changed):
+                composer.value = ""
             self.session_id = None
-            header.update(NO_SESSION)
-            for part in (transcript, end_bar, tab_bar, composer):
+            header.update(empty_text)
+            for part in (transcript, end_bar, tab_bar, composer, outlook, summary):
                 part.display = False
             composer.disabled = True
             return
         composer.display = True
         if detail.session.id != self.session_id:
-            # Each session keeps its own unsent draft while the agent looks elsewhere.
+            # Each session keeps its own unsent draft while the agent looks elsewhere; one not
+            # in memory (a restart, a crash) is loaded from the database by the screen.
             if self.session_id is not None and composer.value:
                 self._drafts[self.session_id] = composer.value
-            composer.value = self._drafts.pop(detail.session.id, "")
+            kept = self._drafts.pop(detail.session.id, "")
+            self._set_composer(kept, announce=False)
+            if not kept:
+                self.post_message(DraftWanted(detail.session.id))
         self.session_id = detail.session.id
         header.update(header_content(detail))
         transcript.display = True
@@ -125,7 +210,10 @@ class ConversationPane(Vertical):
         ended = detail.session.status == "Ended"
         end_bar.display = not ended
         tab_bar.display = ended
+        self._ended = ended
+        summary.display = ended and not self._narrow
         if ended:
+            summary.update(end_summary(detail, self._tz))
             close = find_action(detail, CLOSE_TAB)
             self.query_one("#close-tab", Button).disabled = close is None or not close.allowed
             self.query_one("#tab-note", Label).update(
@@ -137,12 +225,17 @@ class ConversationPane(Vertical):
             self.query_one("#end-chat", Button).disabled = not allowed
             reason = self.query_one("#end-reason", Label)
             reason.set_class(not allowed, "-refused")
+            outlook.display = allowed
             if allowed:
                 key = keys.get("end_chat", "")
                 reason.update(Content(f"{key} ends the chat" if key else ""))
+                self._outlook = (detail, end_line)
+                self._show_outlook()
             else:
                 why = end.reason if end is not None else "not available"
                 reason.update(Content.assemble("Cannot end: ", one_line(why, 200)))
+        if ended:
+            outlook.display = False
         composer.disabled = ended
         composer.placeholder = "This session has ended" if ended else "Write a reply, enter sends"
 
@@ -153,6 +246,35 @@ class ConversationPane(Vertical):
     @property
     def tab_note_text(self) -> str:
         return str(self.query_one("#tab-note", Label).content)
+
+    @property
+    def _narrow(self) -> bool:
+        return 0 < self.size.width < COMPACT_WIDTH
+
+    def _show_outlook(self) -> None:
+        if self._outlook is None:
+            return
+        detail, end_line = self._outlook
+        outlook = self.query_one("#end-outlook", Label)
+        full = end_outlook(detail, end_line)
+        compact = self._narrow
+        outlook.update(end_outlook(detail, end_line, compact=True) if compact else full)
+        outlook.tooltip = full if compact else None
+
+    def on_resize(self) -> None:
+        # A narrow pane keeps its rows for the transcript: the short "what will happen" line,
+        # and no end summary (the transcript's system line says who ended it).
+        self._show_outlook()
+        if self.session_id is not None:
+            self.query_one("#end-summary").display = self._ended and not self._narrow
+
+    @property
+    def end_outlook_text(self) -> str:
+        return str(self.query_one("#end-outlook", Label).content)
+
+    @property
+    def end_summary_text(self) -> str:
+        return str(self.query_one("#end-summary", Label).content)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -168,11 +290,33 @@ class ConversationPane(Vertical):
         text = event.value
         if self.session_id is None or not text.strip():
             return
-        event.input.value = ""
+        # The send clears the saved draft when it commits; clearing the composer must not.
+        with self.prevent(Input.Changed):
+            event.input.value = ""
         self.post_message(ReplySubmitted(self.session_id, text))
 
-    def restore_draft(self, session_id: int, text: str) -> None:
-        """Put back a reply the service refused, so the agent does not lose it."""
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        # A change queued before the pane switched sessions belongs to the old one: skip it.
+        if self.session_id is None or event.value != event.input.value:
+            return
+        self.post_message(DraftChanged(self.session_id, event.value))
+
+    def restore_draft(self, session_id: int, text: str, *, save: bool = True) -> None:
+        """Put back a reply the service refused (``save``: keep it as the draft again), or a
+        draft loaded from the database (not saved again), unless the agent typed meanwhile."""
         composer = self.query_one("#composer", Input)
-        if self.session_id == session_id and not composer.value:
+        if self.session_id != session_id or composer.value or not text:
+            return
+        self._set_composer(text, announce=save)
+
+    def _set_composer(self, text: str, *, announce: bool) -> None:
+        """Set the composer's text with the cursor at its end; ``announce`` posts the change
+        (so it is saved as the draft), otherwise the change is silent."""
+        composer = self.query_one("#composer", Input)
+        if announce:
             composer.value = text
+        else:
+            with self.prevent(Input.Changed):
+                composer.value = text
+        composer.cursor_position = len(text)

@@ -9,7 +9,7 @@ from textual.events import Click
 from textual.widgets import Label
 
 from ...domain.text import one_line
-from ..messages import PresenceClicked
+from ..messages import CapacityClicked, PresenceClicked
 
 #: The meter draws one block per unit up to this capacity, and only numbers beyond it.
 METER_MAX_BLOCKS = 20
@@ -24,16 +24,32 @@ class PresenceLabel(Label):
         self.post_message(PresenceClicked())
 
 
+class CapacityLabel(Label):
+    """The capacity meter; clicking it opens the capacity ledger."""
+
+    def on_click(self, event: Click) -> None:
+        event.stop()
+        self.post_message(CapacityClicked())
+
+
 class StatusBar(Horizontal):
     """Agent name, presence (Online/Busy/Offline) and the capacity meter."""
 
     def compose(self) -> ComposeResult:
         yield Label(id="agent-name")
         yield PresenceLabel(id="presence")
-        yield Label(id="capacity")
+        yield CapacityLabel(id="capacity")
 
     def show(
-        self, *, name: str, presence: str, logged_in: bool, used: int, capacity: int, key: str
+        self,
+        *,
+        name: str,
+        presence: str,
+        logged_in: bool,
+        used: int,
+        capacity: int,
+        key: str,
+        ledger_key: str = "",
     ) -> None:
         self.query_one("#agent-name", Label).update(
             Content.from_markup("[b]$name[/b]", name=one_line(name, 40))
@@ -48,8 +64,10 @@ class StatusBar(Horizontal):
                 key=f"  {key} to change" if key else "",
             )
         )
-        label.tooltip = "Change presence: Online → Busy → Offline"
-        meter = self.query_one("#capacity", Label)
+        label.tooltip = "Change presence: Online, Busy, Offline or Log out"
+        meter = self.query_one("#capacity", CapacityLabel)
+        press = f", or press {ledger_key}" if ledger_key else ""
+        meter.tooltip = f"See what uses your capacity: click{press}"
         meter.set_class(used >= capacity, "-full")
         meter.update(capacity_content(used, capacity))
 
