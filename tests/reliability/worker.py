@@ -290,7 +290,8 @@ async def cmd_logout(ctx: Ctx, args: argparse.Namespace) -> Any:
 
 
 async def cmd_sweep(ctx: Ctx, args: argparse.Namespace) -> Any:
-    return await timers.sweep(ctx, now=datetime.now(UTC) + timedelta(hours=args.hours))
+    at = datetime.now(UTC) + timedelta(hours=args.hours)
+    return await timers.sweep(ctx, now=at, batch=args.chunk)
 
 
 async def cmd_inbound(ctx: Ctx, args: argparse.Namespace) -> Any:
