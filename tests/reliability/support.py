@@ -12,13 +12,14 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
-from sqlalchemy import insert, select, text
+from sqlalchemy import event, insert, select, text
 
 from agent_console.cli.main import cli
 from agent_console.services import check
@@ -295,3 +296,29 @@ def record_notifications(app: Any) -> list[tuple[str, str]]:
 
     app.notify = record
     return notes
+
+
+class Injector:
+    """Counts the statements the engine runs and fails the ``fail_at``-th one."""
+
+    def __init__(self, ctx: Ctx) -> None:
+        self.engine = ctx.db.engine.sync_engine
+        self.error = ctx.db.engine.dialect.loaded_dbapi.OperationalError
+        self.fail_at = 0
+        self.count = 0
+        self.fired = False
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.count += 1
+        if self.count == self.fail_at:
+            self.fired = True
+            raise self.error(f"injected fault at statement {self.count}: {statement[:40]}")
+
+    @contextmanager
+    def failing_at(self, n: int) -> Iterator[None]:
+        self.fail_at, self.count, self.fired = n, 0, False
+        event.listen(self.engine, "before_cursor_execute", self)
+        try:
+            yield
+        finally:
+            event.remove(self.engine, "before_cursor_execute", self)

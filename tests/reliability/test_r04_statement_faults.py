@@ -13,12 +13,10 @@ without the fault, succeeds.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from agent_console.domain.errors import StoreError
 from agent_console.domain.vocab import Presence, Surface
@@ -34,38 +32,12 @@ from agent_console.services import (
 )
 from agent_console.services.context import Ctx
 
-from .support import diff, dump, finish_with_check, invariants_hold
+from .support import Injector, diff, dump, finish_with_check, invariants_hold
 
 pytestmark = pytest.mark.reliability
 
 ALL = ("enhanced_chat_user", "enhanced_chat_rep", "messaging_agent", "end_messaging_session")
 MAX_STATEMENTS = 60
-
-
-class Injector:
-    """Counts the statements the engine runs and fails the ``fail_at``-th one."""
-
-    def __init__(self, ctx: Ctx) -> None:
-        self.engine = ctx.db.engine.sync_engine
-        self.error = ctx.db.engine.dialect.loaded_dbapi.OperationalError
-        self.fail_at = 0
-        self.count = 0
-        self.fired = False
-
-    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        self.count += 1
-        if self.count == self.fail_at:
-            self.fired = True
-            raise self.error(f"injected fault at statement {self.count}: {statement[:40]}")
-
-    @contextmanager
-    def failing_at(self, n: int) -> Iterator[None]:
-        self.fail_at, self.count, self.fired = n, 0, False
-        event.listen(self.engine, "before_cursor_execute", self)
-        try:
-            yield
-        finally:
-            event.remove(self.engine, "before_cursor_execute", self)
 
 
 async def every_statement_fails_once(
