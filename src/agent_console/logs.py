@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from pathlib import Path
+from typing import Any
 
 from .domain.text import escape_log
 
@@ -38,11 +39,16 @@ class QuietFileHandler(logging.FileHandler):
     def handleError(self, record: logging.LogRecord) -> None:
         pass
 
+    def _open(self) -> Any:
+        # The directory is made with the first record, not when the console starts.
+        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        return super()._open()
+
 
 def setup_logging(level: str, path: Path) -> logging.Handler | None:
     """Send the console's records at ``level`` and above to ``path`` -- one log file per
-    process: a handler to another file is replaced. Returns the handler, or None when the
-    file cannot be made (then nothing is logged)."""
+    process: a handler to another file is replaced. The file (and its directory) is made with
+    the first record; a file that cannot be written drops records silently."""
     logger = logging.getLogger(ROOT)
     logger.setLevel(level.upper())
     logger.propagate = False
@@ -51,7 +57,6 @@ def setup_logging(level: str, path: Path) -> logging.Handler | None:
             return handler
     stop_logging()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         handler = QuietFileHandler(path, encoding="utf-8", delay=True)
     except OSError:
         return None

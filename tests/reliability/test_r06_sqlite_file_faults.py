@@ -48,7 +48,8 @@ def fingerprint(path: Path) -> tuple[str, int, int, int]:
 
 
 def names(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir())
+    """The files beside the database (the test's AGENT_CONSOLE_HOME lives here too)."""
+    return sorted(p.name for p in directory.iterdir() if p.name != "home")
 
 
 async def cli_error(*argv: str) -> str:

@@ -52,7 +52,7 @@ from .support import finish_with_check
 pytestmark = pytest.mark.reliability
 
 ALL = ("enhanced_chat_user", "enhanced_chat_rep", "messaging_agent", "end_messaging_session")
-EXAMPLES = 40
+EXAMPLES = 25
 RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ agent_console[\w.]*: ")
 
 
@@ -68,8 +68,14 @@ def rendered(detail: Any) -> Iterator[tuple[str, Any]]:
 
 @pytest.fixture
 def runner() -> Iterator[asyncio.Runner]:
+    """An event loop the (sync) Hypothesis test runs each example on; the database opened
+    on it is closed before it is."""
     with asyncio.Runner() as r:
-        yield r
+        try:
+            yield r
+        finally:
+            while _ctx:
+                r.run(_ctx.popitem()[1].db.dispose())
 
 
 @pytest.fixture
@@ -119,10 +125,12 @@ _ctx: dict[str, Ctx] = {}
 
 async def _context(db_url: str) -> Ctx:
     if db_url not in _ctx:
+        for stale in list(_ctx.values()):
+            await stale.db.dispose()
+        _ctx.clear()
         ctx = await open_ctx(db_url)
         await agents.add_agent(ctx, "dana", capacity=1000, permissions=ALL)
         await presence.set_presence(ctx, "dana", Presence.ONLINE)
-        _ctx.clear()
         _ctx[db_url] = ctx
     return _ctx[db_url]
 
@@ -178,7 +186,8 @@ def cli_example(db_url: str, customer: str, message: str) -> None:
     human = CliRunner().invoke(cli, ["--db", db_url, "sessions", "show", str(sid)])
     assert human.exit_code == 0
     for line in human.stdout.splitlines():
-        assert not bad_characters(line), (bad_characters(line), line[:80])
+        plain = line.replace("\t", " ")  # a tab in a shell's output is only blank space
+        assert not bad_characters(plain), (bad_characters(plain), line[:80])
 
 
 # ------------------------------------------------------------------------------ the console
@@ -190,31 +199,38 @@ async def test_console_shows_the_corpus_inert(ctx: Ctx, db_url: str, tmp_path: P
     clicks and keys run nothing the text asked for."""
     await agents.add_agent(ctx, "dana", capacity=50, permissions=ALL)
     await presence.set_presence(ctx, "dana", Presence.ONLINE)
+    # One session per corpus entry (the list shows every name), one of them holding every
+    # entry as a message (its transcript shows them all), one ended by a hostile macro.
     sessions = []
     for i, text in enumerate(CORPUS):
         r = await conversations.inbound(ctx, f"{text} #{i}", "enhanced_whatsapp", text)
         sessions.append(r.session_id)
+    for text in CORPUS:
+        await conversations.inbound(ctx, f"{CORPUS[0]} #0", "enhanced_whatsapp", text)
     await routing.route(ctx)
     evil_macro = CORPUS[0] + " [@click=app.quit]macro[/]"
     async with ctx.db.write() as conn:
         await conn.execute(
             insert(Macro).values(name=evil_macro, description=CORPUS[4], steps='[{"step": "end"}]')
         )
-    ran = await automation.run_macro(ctx, evil_macro, sessions[0], as_agent="dana")
+    ran = await automation.run_macro(ctx, evil_macro, sessions[1], as_agent="dana")
     assert ran.steps[0].result == "done"
 
     app = make_app(db_url, "dana", clock=ctx.clock, timezone=UTC, poll_interval=0.2)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(120, 60)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, ConsoleScreen) and app.screen.loaded)
         screen = app.screen
         assert isinstance(screen, ConsoleScreen)
         total = 0
-        for sid in sessions:
+        for sid in (sessions[0], sessions[1], sessions[-1]):
             screen.open_session(sid)
             await until(pilot, lambda sid=sid: screen.detail is not None
                         and screen.detail.session.id == sid)  # fmt: skip
             await pilot.pause(0.05)
             await pilot.click(Transcript, offset=(10, 1))
+            if sid == sessions[0]:  # every corpus entry is in this transcript, made visible
+                shown = screen.query_one(Transcript).plain_text
+                assert "␛]52;c;" in shown and "[@click=app.quit]quit[/]" in shown
             for strip in app.screen._compositor.render_strips():
                 total += check_segments(strip, f"screen for S-{sid}")
             assert app.is_running
@@ -332,7 +348,7 @@ def test_hostile_config_values_give_one_clean_line(
     if key == "agent" and loaded.agent:
         db = folder / "console.db"
         result = CliRunner().invoke(
-            cli, ["--config", str(path), "--db", str(db), "presence", "online"]
+            cli, ["--config", str(path), "--db", str(db), "sessions", "end", "1"]
         )
         assert result.exit_code == 1, (result.exit_code, result.stderr)
         check_line(result.stderr.rstrip("\n"), "unknown agent")
