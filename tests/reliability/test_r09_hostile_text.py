@@ -79,8 +79,11 @@ def runner() -> Iterator[asyncio.Runner]:
 
 
 @pytest.fixture
-def log_file(tmp_path: Path) -> Iterator[Path]:
-    path = tmp_path / LOG_FILE
+def log_file(home: Path) -> Iterator[Path]:
+    """The console's log at debug level: the CLI runs of the test write to the same file."""
+    path = home / "data" / LOG_FILE
+    (home / "config").mkdir(parents=True, exist_ok=True)
+    (home / "config" / "config.toml").write_text('log_level = "debug"\n', encoding="utf-8")
     setup_logging("debug", path)
     try:
         yield path
