@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
 
-from textual import work
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -26,6 +25,7 @@ from ...domain.errors import ConsoleError
 from ...domain.policy import AGENTS_CAN_END, CAPACITY_MODEL, CSAT_ON_AGENT_END, SettingError
 from ...domain.text import escape_log, one_line
 from ...domain.vocab import CapacityModel
+from ..screen_work import screen_work
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -103,7 +103,7 @@ class AdminSettingsScreen(Screen[None]):
 
     # ------------------------------------------------------------------ loading
 
-    @work(exclusive=True, group="settings-load")
+    @screen_work(exclusive=True, group="settings-load")
     async def _load(self) -> None:
         form = self.query_one("#settings-form", VerticalScroll)
         access = self.query_one("#settings-access", Label)
@@ -256,7 +256,7 @@ class AdminSettingsScreen(Screen[None]):
         if self.loaded:
             self._save()
 
-    @work(exclusive=True, group="settings-save")
+    @screen_work(exclusive=True, group="settings-save")
     async def _save(self) -> None:
         pending = self.changed()
         changing = {field.widget_id for field, _ in pending}

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import tzinfo
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import Provider
@@ -38,6 +37,7 @@ from ..messages import (
     ReplySubmitted,
     SessionPicked,
 )
+from ..screen_work import screen_work
 from ..widgets.conversation import (
     CLOSE_TAB,
     END_CHAT,
@@ -192,7 +192,7 @@ class ConsoleScreen(Screen[None]):
 
     # Not exclusive: cancelling a query half-way on every poll could starve the refresh on a
     # busy database; instead one worker loops while refreshes keep being asked for.
-    @work(group="refresh")
+    @screen_work(group="refresh")
     async def _refresh(self) -> None:
         while self._refresh_wanted:
             self._refresh_wanted = False
@@ -396,7 +396,7 @@ class ConsoleScreen(Screen[None]):
         self._pending_drafts.pop(message.session_id, None)
         self._send(message.session_id, message.text)
 
-    @work(group="send")
+    @screen_work(group="send")
     async def _send(self, session_id: int, text: str) -> None:
         try:
             await self.backend.send(session_id, text)
@@ -414,7 +414,7 @@ class ConsoleScreen(Screen[None]):
     def on_end_chat_pressed(self, message: EndChatPressed) -> None:
         self._end_chat(message.session_id)
 
-    @work(group="end-chat")
+    @screen_work(group="end-chat")
     async def _end_chat(self, session_id: int) -> None:
         try:
             result = await self.backend.end_chat(session_id)
@@ -439,7 +439,7 @@ class ConsoleScreen(Screen[None]):
     def on_close_tab_pressed(self, message: CloseTabPressed) -> None:
         self._close_tab(message.session_id)
 
-    @work(group="close-tab")
+    @screen_work(group="close-tab")
     async def _close_tab(self, session_id: int) -> None:
         try:
             result = await self.backend.close_tab(session_id)
@@ -482,7 +482,7 @@ class ConsoleScreen(Screen[None]):
     def action_set_presence(self, presence: str) -> None:
         self._change_presence(Presence(presence))
 
-    @work(group="presence", exclusive=True)
+    @screen_work(group="presence", exclusive=True)
     async def _change_presence(self, target: Presence) -> None:
         try:
             if target is Presence.OFFLINE:
@@ -510,7 +510,7 @@ class ConsoleScreen(Screen[None]):
     def action_log_out(self) -> None:
         self._log_out()
 
-    @work(group="presence", exclusive=True)
+    @screen_work(group="presence", exclusive=True)
     async def _log_out(self) -> None:
         try:
             preview = await self.backend.logout_preview()
@@ -548,7 +548,7 @@ class ConsoleScreen(Screen[None]):
     def on_capacity_clicked(self, message: CapacityClicked) -> None:
         self.action_ledger()
 
-    @work(group="ledger", exclusive=True)
+    @screen_work(group="ledger", exclusive=True)
     async def _open_ledger(self) -> None:
         try:
             ledger = await self.backend.ledger()
@@ -588,7 +588,7 @@ class ConsoleScreen(Screen[None]):
         if pending:
             self._save_drafts(pending)
 
-    @work(group="drafts")
+    @screen_work(group="drafts")
     async def _save_drafts(self, pending: dict[int, str]) -> None:
         for session_id, text in pending.items():
             try:
@@ -604,7 +604,7 @@ class ConsoleScreen(Screen[None]):
             return
         self._load_draft(message.session_id)
 
-    @work(group="drafts-load")
+    @screen_work(group="drafts-load")
     async def _load_draft(self, session_id: int) -> None:
         try:
             text = await self.backend.load_draft(session_id)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
@@ -20,6 +19,7 @@ from textual.widgets.option_list import Option
 from ...domain.errors import ConsoleError
 from ...domain.text import escape_log, one_line
 from ...domain.vocab import session_label
+from ..screen_work import screen_work
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -105,7 +105,7 @@ class MacroPickerScreen(ModalScreen["MacroResult | None"]):
         options.focus()
         self._load()
 
-    @work(exclusive=True, group="macros")
+    @screen_work(exclusive=True, group="macros")
     async def _load(self) -> None:
         options = self.query_one("#macro-options", OptionList)
         try:
@@ -127,7 +127,7 @@ class MacroPickerScreen(ModalScreen["MacroResult | None"]):
         if event.option.id is not None and self.result is None:
             self._run(event.option.id)
 
-    @work(exclusive=True, group="macros")
+    @screen_work(exclusive=True, group="macros")
     async def _run(self, macro: str) -> None:
         options = self.query_one("#macro-options", OptionList)
         options.disabled = True

@@ -1,0 +1,52 @@
+"""``screen_work``: Textual's ``@work`` for a screen's async methods, quiet once the screen is gone.
+
+A worker that waits on the database can answer after its screen was closed, or while the app
+exits; updating widgets then raises (``NoMatches``, ``NoScreen``...). Nobody is there to see
+that answer, and the services' writes are whole transactions either way, so the worker stops
+quietly. While the screen is up in a running app, every error is raised as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from functools import wraps
+from typing import Any, TypeVar
+
+from textual import work
+from textual.dom import DOMNode
+
+R = TypeVar("R")
+Method = Callable[..., Coroutine[Any, Any, R]]
+
+
+def quiet_when_gone(method: Method[R]) -> Method[R | None]:
+    """The coroutine method, with its errors dropped when ``self`` is no longer in the DOM."""
+
+    @wraps(method)
+    async def guarded(self: DOMNode, *args: Any, **kwargs: Any) -> R | None:
+        try:
+            return await method(self, *args, **kwargs)
+        except Exception:
+            if _still_shown(self):
+                raise
+            return None
+
+    return guarded
+
+
+def _still_shown(node: DOMNode) -> bool:
+    """In the DOM of an app that is still running (shutting down clears ``is_running`` before
+    it removes the screens, while ``is_attached`` still holds)."""
+    try:
+        return node.is_attached and node.app.is_running
+    except Exception:  # no active app any more
+        return False
+
+
+def screen_work(**options: Any) -> Callable[[Method[R]], Callable[..., Any]]:
+    """``@work(**options)`` over :func:`quiet_when_gone`."""
+
+    def decorate(method: Method[R]) -> Callable[..., Any]:
+        return work(**options)(quiet_when_gone(method))  # type: ignore[no-any-return]
+
+    return decorate
