@@ -9,6 +9,7 @@ to see one for an unexpected error).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -19,9 +20,10 @@ from typing import Any, NoReturn, TypeVar
 import click
 from sqlalchemy.engine import make_url
 
-from ..config import ConfigError, Settings, load_settings, resolve_database_url
+from ..config import ConfigError, Settings, data_dir, load_settings, resolve_database_url
 from ..domain.errors import ConsoleError
 from ..domain.text import escape_log
+from ..logs import LOG_FILE, setup_logging
 from ..services.context import Ctx
 from ..services.runtime import open_ctx
 from . import admin, agents, console, ops, presence, sessions, talk
@@ -30,6 +32,7 @@ from .params import JSON_KEY
 PROG = "agent-console"
 DEBUG_ENV = "AGENT_CONSOLE_DEBUG"
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -80,6 +83,7 @@ class State:
         ``open_for_upgrade``. Only the default database may have its directory created.
         """
         target, is_default = (url, False) if url is not None else self.database()
+        self.start_log()
 
         async def go() -> T:
             ctx = await opener(
@@ -93,6 +97,10 @@ class State:
                 await ctx.db.dispose()
 
         return asyncio.run(go())
+
+    def start_log(self) -> None:
+        """The log file (``log_level`` from the settings), once per process."""
+        setup_logging(self.settings.log_level, data_dir() / LOG_FILE)
 
     def secrets(self) -> list[str]:
         """Passwords that must never be printed (from whichever URL we were given)."""
@@ -112,6 +120,7 @@ def _fail(message: str, code: int, state: State | None) -> NoReturn:
     line = escape_log(" ".join(str(message).split()))
     for secret in state.secrets() if state is not None else ():
         line = line.replace(secret, "***")
+    log.error("%s (exit %d)", line, code)
     click.echo(f"{PROG}: error: {line}", err=True)
     sys.exit(code)
 

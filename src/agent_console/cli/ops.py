@@ -18,6 +18,7 @@ from ..config import (
     user_themes_dir,
 )
 from ..domain.errors import Refused
+from ..logs import LOG_FILE
 from ..services.changes import changes_since
 from ..services.check import INVARIANTS, check
 from ..services.context import Ctx
@@ -118,6 +119,7 @@ def locate(state: State) -> None:
         "config_file": str(config_file),
         "data_dir": str(data_dir()),
         "themes_dir": str(user_themes_dir()),
+        "log_file": str(data_dir() / LOG_FILE),
         "database_url": redact_url(state.url),
     }
     if wants_json():

@@ -32,6 +32,9 @@ The rules here:
   C-level ``str`` methods: about 5-10 ms per megabyte).
 * Which characters are "assigned" follows the Unicode database of the running Python
   (:data:`unicodedata.unidata_version`).
+* :func:`unstorable` says why a text cannot be stored exactly as received (a NUL, which
+  PostgreSQL refuses, or a lone surrogate, which is not Unicode text at all): the services
+  refuse such text with that reason instead of storing something else.
 * These functions do **not** escape markup. The TUI must still render the result as plain
   ``Content``/``Text`` and never parse it as Textual/Rich markup; that escaping is the UI's
   job, not this module's.
@@ -47,7 +50,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import NamedTuple
 
-__all__ = ["escape_log", "one_line", "safe_text", "truncate_for_display"]
+__all__ = ["escape_log", "one_line", "safe_text", "truncate_for_display", "unstorable"]
 
 #: Characters that are always shown as markers, whatever their category in the running
 #: Unicode database. Most are ``Cf`` anyway; ``U+034F`` (combining grapheme joiner) is
@@ -242,3 +245,22 @@ def one_line(text: str, limit: int = 80) -> str:
         return line
     head = _PARTIAL_MARKER.sub("", line[: limit - 1])
     return head + _ELLIPSIS
+
+
+def unstorable(text: str) -> str | None:
+    """Why ``text`` cannot be stored byte-identical on every backend; None when it can.
+
+    Two things cannot: ``U+0000`` (PostgreSQL text refuses it, SQLite would keep it: the same
+    message must not be storable on one and not the other) and lone surrogates
+    (``U+D800``-``U+DFFF`` alone are not Unicode text and have no UTF-8 form). The reason
+    names the code point and its position, never the text itself.
+    """
+    nul = text.find("\x00")
+    if nul >= 0:
+        return f"it contains a NUL character (U+0000) at position {nul}"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        cp = ord(text[exc.start])
+        return f"it contains a lone surrogate U+{cp:04X} at position {exc.start} (not Unicode text)"
+    return None

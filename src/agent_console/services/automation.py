@@ -9,12 +9,14 @@ an agent need not remember to. Every end goes through :func:`end_core` (R11 per-
 from __future__ import annotations
 
 import json
+import logging
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.ending import Actor
 from ..domain.errors import NotFound, Refused
+from ..domain.text import unstorable
 from ..domain.vocab import ActorKind, AuthorKind, SessionStatus, Surface, session_label
 from ..store import queries as q
 from ..store.models import Macro, Message, Session, Trigger
@@ -22,6 +24,7 @@ from .context import Ctx
 from .ending import end_core, require_session
 from .views import EndResult, MacroResult, StepResult
 
+log = logging.getLogger(__name__)
 ESCALATE = "Escalate to Tier 2"
 END_WHEN_ESCALATED = "End messaging session when escalated"
 STEPS = ("note", "transfer", "end")
@@ -124,6 +127,7 @@ async def fire_trigger(ctx: Ctx, event: str, session_id: int) -> list[EndResult]
     if event not in EVENTS:
         raise ValueError(f"unknown event {event!r}; events are: {', '.join(EVENTS)}")
     async with ctx.db.write() as conn:
+        await q.lock_sessions(conn, [session_id])
         await require_session(conn, session_id)
         return await _fire(conn, event, session_id, ctx.now())
 
@@ -132,14 +136,16 @@ async def run_macro(
     ctx: Ctx, macro_name: str, session_id: int, *, as_agent: str | None
 ) -> MacroResult:
     """Run a macro's steps in one transaction; each step reports done or skipped with why."""
-    now = ctx.now()
     async with ctx.db.write() as conn:
-        macro = (await conn.execute(select(Macro).where(Macro.name == macro_name))).first()
+        macro = None
+        if unstorable(macro_name) is None:  # else no macro can have that name
+            macro = (await conn.execute(select(Macro).where(Macro.name == macro_name))).first()
         if macro is None:
             names = ", ".join((await conn.scalars(select(Macro.name))).all())
             raise NotFound(f"unknown macro {macro_name!r}; macros are: {names}")
         agent = q.agent_facts(await q.agent_row(conn, as_agent)) if as_agent else None
         await q.lock_sessions(conn, [session_id])
+        now = ctx.now()  # once the session is ours: see end_core
         facts, row = await require_session(conn, session_id)
         if agent is not None and facts.owner_id != agent.id and not agent.is_admin:
             raise Refused(
@@ -204,4 +210,6 @@ async def run_macro(
         for event in events:
             fired.extend(await _fire(conn, event, session_id, now))
         await q.record_changes(conn, now, "macro", [(session_id, row.owner_id)])
+    log.info("macro %s run on %s by %s: %s", macro.name, session_label(session_id), who,
+             ", ".join(f"{s.step} {s.result}" for s in steps))  # fmt: skip
     return MacroResult(macro.name, session_id, steps, fired)

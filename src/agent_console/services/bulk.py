@@ -70,8 +70,8 @@ async def start_bulk(
     ctx: Ctx, agent_name: str, *, ids: Sequence[int] | None = None, flt: SessionFilter | None = None
 ) -> int:
     """Persist the operation and its frozen selection; returns the operation id."""
-    now = ctx.now()
     async with ctx.db.write() as conn:
+        now = ctx.now()
         agent = q.agent_facts(await q.agent_row(conn, agent_name))
         selected = await _selection(conn, ctx, ids, flt)
         description = {"ids": list(ids)} if ids is not None else {"filter": _filter_json(flt)}
@@ -121,8 +121,8 @@ async def run_bulk(
     mine: list[EndResult] = []
     total = -1
     while True:
-        now = ctx.now()
         async with ctx.db.write() as conn:
+            now = ctx.now()
             op = (
                 await conn.execute(select(BulkOperation).where(BulkOperation.id == bulk_id))
             ).first()
@@ -155,7 +155,7 @@ async def run_bulk(
                 Surface.LIST,
                 [p.session_id for p in pending],
                 policy,
-                now,
+                ctx.now,
                 bulk_id=bulk_id,
             )
             # One UPDATE per distinct outcome (most rows share one) rather than one per row.

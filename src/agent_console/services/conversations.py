@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -11,6 +12,7 @@ from ..domain.capacity import Load
 from ..domain.channels import channel as channel_of
 from ..domain.ending import conversation_permissions, may_close_tab
 from ..domain.errors import Refused
+from ..domain.text import unstorable
 from ..domain.timers import auto_end_at
 from ..domain.transitions import Event, TransitionRefused, next_status
 from ..domain.vocab import (
@@ -29,6 +31,7 @@ from .ending import require_session
 from .views import CloseTabResult, InboundResult
 
 MAX_MESSAGE_CHARS = 2_000_000
+log = logging.getLogger(__name__)
 
 
 def _check_text(text: str) -> str:
@@ -36,7 +39,19 @@ def _check_text(text: str) -> str:
         raise ValueError("a message needs some text")
     if len(text) > MAX_MESSAGE_CHARS:
         raise ValueError(f"message too long: {len(text)} characters (limit {MAX_MESSAGE_CHARS})")
+    why = unstorable(text)
+    if why is not None:
+        raise ValueError(f"cannot store this message: {why}")
     return text
+
+
+def _check_customer(name: str) -> str:
+    if not name.strip():
+        raise ValueError("a customer needs a name")
+    why = unstorable(name)
+    if why is not None:
+        raise ValueError(f"cannot store this customer name: {why}")
+    return name
 
 
 async def _add_message(
@@ -84,10 +99,9 @@ async def inbound(ctx: Ctx, customer: str, channel_id: str, text: str) -> Inboun
     """
     ch = channel_of(channel_id)
     _check_text(text)
-    if not customer.strip():
-        raise ValueError("a customer needs a name")
-    now = ctx.now()
+    _check_customer(customer)
     async with ctx.db.write() as conn:
+        now = ctx.now()  # inside the transaction: after the write lock (SQLite)
         cid = await q.customer_id(conn, customer, now, create=True)
         live = await _live_session(conn, cid, ch.id)
         if live is None:
@@ -116,6 +130,8 @@ async def inbound(ctx: Ctx, customer: str, channel_id: str, text: str) -> Inboun
             )
             await _add_message(conn, sid, AuthorKind.CUSTOMER, customer, text, now)
             await q.record_changes(conn, now, "inbound", [(sid, None)])
+            log.debug("%s new session from %s on %s: %.200s", session_label(sid), customer,
+                      ch.id, text)  # fmt: skip
             return InboundResult(
                 sid, True, SessionStatus.WAITING.value, "new session, waiting for a rep"
             )
@@ -145,6 +161,7 @@ async def inbound(ctx: Ctx, customer: str, channel_id: str, text: str) -> Inboun
         )
         await _add_message(conn, live.id, AuthorKind.CUSTOMER, customer, text, now)
         await q.record_changes(conn, now, "message", [(live.id, live.owner_id)])
+        log.debug("%s message from %s: %.200s", session_label(live.id), customer, text)
         return InboundResult(live.id, False, new_status.value, note)
 
 
@@ -154,9 +171,12 @@ async def outbound(
     """An agent-initiated session (R7 starts counting from this first message)."""
     ch = channel_of(channel_id)
     _check_text(text)
-    now = ctx.now()
+    _check_customer(customer)
     async with ctx.db.write() as conn:
-        agent = await q.agent_row(conn, agent_name, lock=True)
+        now = ctx.now()  # inside the transaction: after the write lock (SQLite)
+        # Not locked: the conditional UPDATE below is what reserves the capacity, and the
+        # customer's live session must be locked before the agent (see close_tab).
+        agent = await q.agent_row(conn, agent_name)
         facts = q.agent_facts(agent)
         for perm in conversation_permissions(ch):
             if perm not in facts.permissions:
@@ -223,8 +243,8 @@ async def send(
     goes exactly when the reply is stored and stays when the send fails.
     """
     _check_text(text)
-    now = ctx.now()
     async with ctx.db.write() as conn:
+        now = ctx.now()  # inside the transaction: after the write lock (SQLite)
         agent = await q.agent_row(conn, agent_name)
         await q.lock_sessions(conn, [session_id])
         facts, row = await require_session(conn, session_id)
@@ -271,10 +291,12 @@ async def _give_back(conn: AsyncConnection, agent_id: int, units: int) -> None:
 
 async def close_tab(ctx: Ctx, agent_name: str, session_id: int) -> CloseTabResult:
     """R2: closing an ended session's tab gives its units back (tab-based capacity)."""
-    now = ctx.now()
     async with ctx.db.write() as conn:
-        agent = await q.agent_row(conn, agent_name, lock=True)
+        now = ctx.now()  # inside the transaction: after the write lock (SQLite)
+        # The session before the agent: the order every writer takes them in (end_core,
+        # routing, inbound), so two writers never wait on each other in a cycle.
         await q.lock_sessions(conn, [session_id])
+        agent = await q.agent_row(conn, agent_name)
         facts, row = await require_session(conn, session_id)
         decision = may_close_tab(q.agent_facts(agent), facts, bool(row.tab_open), row.units_held)
         if not decision.allowed:
@@ -292,10 +314,10 @@ async def close_tab(ctx: Ctx, agent_name: str, session_id: int) -> CloseTabResul
 
 async def mark_inactive(ctx: Ctx, agent_name: str, session_id: int) -> InboundResult:
     """Status-based capacity: the customer went quiet; the session stays yours, units freed."""
-    now = ctx.now()
     async with ctx.db.write() as conn:
-        agent = await q.agent_row(conn, agent_name, lock=True)
-        await q.lock_sessions(conn, [session_id])
+        now = ctx.now()  # inside the transaction: after the write lock (SQLite)
+        await q.lock_sessions(conn, [session_id])  # the session before the agent
+        agent = await q.agent_row(conn, agent_name)
         facts, row = await require_session(conn, session_id)
         if row.owner_id != agent.id:
             raise Refused(

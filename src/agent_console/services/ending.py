@@ -9,8 +9,9 @@ the session gives back, and the change feed.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -35,6 +36,7 @@ from .context import Ctx
 from .views import EndResult
 
 TAB_NOTE = "close the tab to free capacity"
+log = logging.getLogger(__name__)
 
 
 def _ended_reason(row: Any) -> str:
@@ -57,14 +59,20 @@ async def end_core(
     surface: Surface,
     session_ids: Sequence[int],
     policy: Policy,
-    now: datetime,
+    now: datetime | Callable[[], datetime],
     *,
     bulk_id: int | None = None,
     reason: str = "",
 ) -> list[EndResult]:
-    """End what may be ended among ``session_ids``; one result per id, in the given order."""
+    """End what may be ended among ``session_ids``; one result per id, in the given order.
+
+    ``now`` is the moment of the end, or a clock read once the sessions are locked: an end
+    stamped before it held its rows could precede a message another writer committed first.
+    """
     ids = list(dict.fromkeys(session_ids))
     await q.lock_sessions(conn, ids)
+    if callable(now):
+        now = now()
     facts = await q.end_facts(conn, ids)
     csat = csat_decision(actor, policy)
 
@@ -85,6 +93,13 @@ async def end_core(
 
     if to_end:
         await _write_ends(conn, actor, surface, to_end, csat.allowed, now, bulk_id, reason)
+    if log.isEnabledFor(logging.INFO):  # a bulk end has thousands: build nothing otherwise
+        who = actor.describe()
+        for sid in ids:
+            r = results[sid]
+            level = logging.INFO if r.result == "ended" else logging.DEBUG
+            log.log(level, "%s %s by %s from %s: %s", session_label(sid), r.result, who,
+                    surface.label, r.reason)  # fmt: skip
     return [results[sid] for sid in ids]
 
 
@@ -210,11 +225,10 @@ async def end_sessions(
     ctx: Ctx, agent_name: str, session_ids: Sequence[int], surface: Surface
 ) -> list[EndResult]:
     """An agent ends the given sessions in one transaction (small selections; see bulk.py)."""
-    now = ctx.now()
     async with ctx.db.write() as conn:
         actor = await actor_for_agent(conn, agent_name)
         policy = await q.load_policy(conn)
-        return await end_core(conn, actor, surface, session_ids, policy, now)
+        return await end_core(conn, actor, surface, session_ids, policy, ctx.now)
 
 
 async def preview_end(

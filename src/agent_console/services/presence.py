@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.ending import Actor, csat_decision
@@ -43,12 +43,19 @@ def parse_presence(text: str) -> Presence:
     raise ValueError(f"unknown presence {text!r}; use online, busy or offline")
 
 
-async def _owned_live(conn: AsyncConnection, agent_id: int) -> list[Any]:
+async def _owned_live(conn: AsyncConnection, agent_id: int, *, lock: bool = False) -> list[Any]:
+    """The agent's Active and Inactive sessions; with ``lock``, locked (PostgreSQL) first.
+
+    A writer must lock before it reads: a session another console ends in the meantime would
+    otherwise be requeued from a stale row (a line after its end, units given back twice).
+    """
     stmt = (
         q.session_select()
         .where(Session.owner_id == agent_id, Session.status.in_([s.value for s in OWNED_STATUSES]))
         .order_by(Session.id)
     )
+    if lock and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=Session.__table__)
     return list((await conn.execute(stmt)).all())
 
 
@@ -69,21 +76,45 @@ def _effects(rows: list[Any], target: Presence) -> list[PresenceEffect]:
     return out
 
 
+async def _hold_agent_and_sessions(
+    conn: AsyncConnection, agent_name: str, *, with_open_tabs: bool = False
+) -> tuple[Any, list[Any]]:
+    """The agent held and its live sessions locked (PostgreSQL), without a deadlock.
+
+    The agent is held FOR KEY SHARE: no router can give it more work meanwhile, yet an end
+    that frees its units (sessions locked first, the agent after) never waits for us. Then
+    its sessions are locked, in id order like every other writer; ``with_open_tabs`` also
+    locks its ended sessions whose tab is still open (logout closes them).
+    """
+    agent = await q.agent_row(conn, agent_name, hold=True)
+    if with_open_tabs and conn.dialect.name == "postgresql":
+        live = Session.status.in_([s.value for s in OWNED_STATUSES])
+        await conn.execute(  # one statement, so all of them in id order
+            select(Session.id)
+            .where(Session.owner_id == agent.id, or_(live, Session.tab_open.is_(True)))
+            .order_by(Session.id)
+            .with_for_update()
+        )
+    return agent, await _owned_live(conn, agent.id, lock=True)
+
+
 async def set_presence(
     ctx: Ctx, agent_name: str, presence: Presence, *, dry_run: bool = False
 ) -> PresenceResult:
-    now = ctx.now()
     async with ctx.db.write() if not dry_run else ctx.db.read() as conn:
-        agent = await q.agent_row(conn, agent_name, lock=True)
-        rows = await _owned_live(conn, agent.id)
+        if dry_run:
+            agent = await q.agent_row(conn, agent_name)
+            rows = await _owned_live(conn, agent.id)
+        else:
+            agent, rows = await _hold_agent_and_sessions(conn, agent_name)
+        now = ctx.now()  # once the rows are ours: see end_core
         effects = _effects(rows, presence)
         if dry_run:
             return PresenceResult(agent.name, agent.presence, presence.value, True, effects)
         requeue = [e.session_id for e in effects if e.effect == REQUEUED]
         if requeue:
-            await q.lock_sessions(conn, requeue)
             held = {r.id: r.units_held for r in rows}
-            await conn.execute(
+            result = await conn.execute(
                 update(Session)
                 .where(
                     Session.id.in_(requeue),
@@ -98,6 +129,10 @@ async def set_presence(
                     version=Session.version + 1,
                 )
             )
+            if result.rowcount != len(requeue):  # the rows are locked: only a bug gets here
+                raise RuntimeError(
+                    f"expected to requeue {len(requeue)} sessions, requeued {result.rowcount}"
+                )
             await conn.execute(
                 update(Agent)
                 .where(Agent.id == agent.id)
@@ -154,11 +189,10 @@ async def logout(ctx: Ctx, agent_name: str, *, confirmed: bool) -> LogoutResult:
         raise Refused(
             "logout ends every ongoing session: confirm it (--yes) or preview it (--dry-run)"
         )
-    now = ctx.now()
     async with ctx.db.write() as conn:
-        agent = await q.agent_row(conn, agent_name, lock=True)
+        agent, rows = await _hold_agent_and_sessions(conn, agent_name, with_open_tabs=True)
         facts = q.agent_facts(agent)
-        rows = await _owned_live(conn, agent.id)
+        now = ctx.now()
         policy = await q.load_policy(conn)
         actor = Actor(ActorKind.LOGOUT, agent.name, facts)
         results = await end_core(conn, actor, Surface.LOGOUT, [r.id for r in rows], policy, now)

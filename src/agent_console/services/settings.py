@@ -87,8 +87,8 @@ async def list_settings(ctx: Ctx) -> list[SettingView]:
 
 async def set_setting(ctx: Ctx, key: str, value: str, *, admin: str) -> SettingView:
     """An admin changes one setting; ``value`` "default" removes the explicit value."""
-    now = ctx.now()
     async with ctx.db.write() as conn:
+        now = ctx.now()  # inside the transaction: after the write lock (SQLite)
         await require_admin(conn, admin)
         if value.strip().lower() == "default":
             normalize_setting(

@@ -8,7 +8,9 @@ writer got there first, while an immediate one waits ``busy_timeout`` for the lo
 
 from __future__ import annotations
 
+import logging
 import os
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import NullPool
 
 from ..domain.errors import StoreError
+
+log = logging.getLogger(__name__)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 NETWORK_FILESYSTEMS = frozenset(
@@ -44,6 +48,17 @@ NETWORK_FILESYSTEMS = frozenset(
         "davfs",
         "fuse.davfs2",
     }
+)
+
+
+#: A connection that worked and went away (a killed backend, a reaped idle connection, a
+#: restart): the unit of work did not complete; trying again is safe (ends are re-checked).
+LOST_CONNECTION = (
+    "connection was closed",
+    "connection is closed",
+    "terminating connection",
+    "server closed the connection",
+    "connection reset",
 )
 
 
@@ -74,6 +89,15 @@ def _mount_type(path: Path) -> str | None:
     return best_type
 
 
+#: SQLite files this process has an open engine on (resolved path -> how many engines).
+#: POSIX advisory locks belong to the process, and closing ANY descriptor of a file drops
+#: all of them: reading the header of a database this process already uses would silently
+#: release its SQLite locks, and another process could then checkpoint and delete the WAL
+#: index under it ("disk I/O error", see sqlite.org/howtocorrupt.html, 2.2). Such a file
+#: was checked when its first engine opened it, so it is not opened again.
+_OPEN_SQLITE_FILES: Counter[str] = Counter()
+
+
 def check_sqlite_file(path: Path, *, create_dir: bool = False) -> None:
     """Refuse a file SQLite must not be used on, without touching it."""
     directory = path.parent
@@ -90,8 +114,10 @@ def check_sqlite_file(path: Path, *, create_dir: bool = False) -> None:
     if path.exists():
         if not path.is_file():
             raise StoreError(f"cannot open database {path}: not a regular file")
-        with path.open("rb") as fh:
-            header = fh.read(len(SQLITE_HEADER))
+        header = b""
+        if str(path.resolve()) not in _OPEN_SQLITE_FILES:
+            with path.open("rb") as fh:
+                header = fh.read(len(SQLITE_HEADER))
         if header and header != SQLITE_HEADER:
             raise StoreError(
                 f"cannot open database {path}: not an SQLite database (left untouched)"
@@ -112,6 +138,7 @@ class Database:
     engine: AsyncEngine
     url: URL
     busy_timeout_ms: int
+    sqlite_file: str | None = None  # the resolved path, while this engine is open
 
     @property
     def dialect(self) -> str:
@@ -150,9 +177,17 @@ class Database:
             raise self.translate(exc) from exc
 
     def translate(self, exc: BaseException) -> BaseException:
-        """Turn a driver error into one line a person can act on (never a password)."""
+        """Turn a driver error into one line a person can act on (never a password); the
+        log gets that line and the driver's own first line."""
         if isinstance(exc, StoreError | IntegrityError):
             return exc  # a constraint says "already there": the caller knows what that means
+        out = self._translate(exc)
+        if isinstance(out, StoreError):
+            raw = _first_line(str(getattr(exc, "orig", None) or exc), self.url)
+            log.warning("%s [driver: %s: %s]", out, type(exc).__name__, raw)
+        return out
+
+    def _translate(self, exc: BaseException) -> BaseException:
         text = str(getattr(exc, "orig", None) or exc)
         low = text.lower()
         where = self.display_url
@@ -171,6 +206,11 @@ class Database:
             if "unable to open" in low:
                 return StoreError(f"cannot open the database file: {where}")
         else:
+            if any(s in low for s in LOST_CONNECTION):
+                return StoreError(
+                    f"lost the connection to PostgreSQL at {where}; try again: "
+                    f"{_first_line(text, self.url)}"
+                )
             if isinstance(exc, OSError | ConnectionError) or any(
                 s in low
                 for s in (
@@ -179,9 +219,6 @@ class Database:
                     "could not connect",
                     "name or service not known",
                     "timeout",
-                    "connection was closed",
-                    "connection is closed",
-                    "terminating connection",
                 )
             ):
                 return StoreError(
@@ -199,6 +236,11 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.sqlite_file is not None:
+            _OPEN_SQLITE_FILES[self.sqlite_file] -= 1
+            if _OPEN_SQLITE_FILES[self.sqlite_file] <= 0:
+                del _OPEN_SQLITE_FILES[self.sqlite_file]
+            self.sqlite_file = None
 
 
 def _first_line(text: str, url: URL) -> str:
@@ -246,12 +288,14 @@ def open_database(
     except Exception:
         raise StoreError(f"malformed database URL: {redact(str(url))}") from None
     backend = parsed.get_backend_name()
+    sqlite_file = None
     if backend == "sqlite":
         parsed = parsed.set(drivername="sqlite+aiosqlite")
         path = sqlite_path(parsed)
         if path is not None:
             check_sqlite_file(path, create_dir=create_dir)
             parsed = parsed.set(database=str(path))
+            sqlite_file = str(path.resolve())
         engine = (
             create_async_engine(
                 parsed, connect_args={"timeout": busy_timeout_ms / 1000}, poolclass=NullPool
@@ -274,4 +318,8 @@ def open_database(
             f"unsupported database URL {redact(parsed)}: use sqlite+aiosqlite:///PATH "
             "or postgresql+asyncpg://USER:PASSWORD@HOST/DB"
         )
-    return Database(engine=engine, url=parsed, busy_timeout_ms=busy_timeout_ms)
+    if sqlite_file is not None:
+        _OPEN_SQLITE_FILES[sqlite_file] += 1
+    return Database(
+        engine=engine, url=parsed, busy_timeout_ms=busy_timeout_ms, sqlite_file=sqlite_file
+    )

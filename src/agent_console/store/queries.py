@@ -19,6 +19,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.channels import CHANNELS_BY_ID, channel
@@ -26,6 +28,7 @@ from ..domain.ending import Agent as AgentFacts
 from ..domain.ending import EndFacts, SessionFacts
 from ..domain.errors import NotFound
 from ..domain.policy import Policy, policy_from_rows
+from ..domain.text import unstorable
 from ..domain.vocab import ActorKind, CapacityModel, Permission, SessionStatus, Surface
 from .models import Agent, Change, Customer, EndRecord, Session, Setting
 
@@ -40,9 +43,21 @@ def format_permissions(perms: Iterable[Permission | str]) -> str:
     return " ".join(sorted({str(Permission(p)) for p in perms}))
 
 
-async def agent_row(conn: AsyncConnection, name: str, *, lock: bool = False) -> Any:
+async def agent_row(
+    conn: AsyncConnection, name: str, *, lock: bool = False, hold: bool = False
+) -> Any:
+    """The agent's row; PostgreSQL: ``lock`` takes it FOR UPDATE, ``hold`` FOR KEY SHARE.
+
+    ``hold`` keeps routers away (they take agents FOR UPDATE SKIP LOCKED) without making a
+    writer that only changes ``used_units`` wait: an end that frees units locks its sessions
+    first and the agent after, so a holder may lock those sessions without a deadlock.
+    """
+    if unstorable(name) is not None:  # no such name can have been stored
+        raise NotFound(f"unknown agent {name!r}")
     stmt = select(Agent).where(Agent.name == name)
-    if lock and conn.dialect.name == "postgresql":
+    if hold and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(read=True, key_share=True)
+    elif lock and conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     row = (await conn.execute(stmt)).first()
     if row is None:
@@ -230,18 +245,22 @@ async def notify(conn: AsyncConnection, kind: str) -> None:
 
 
 async def customer_id(conn: AsyncConnection, name: str, now: datetime, *, create: bool) -> int:
+    if unstorable(name) is not None and not create:
+        raise NotFound(f"unknown customer {name!r}")
     found = await conn.scalar(select(Customer.id).where(Customer.name == name))
     if found is not None:
         return int(found)
     if not create:
         raise NotFound(f"unknown customer {name!r}")
-    return int(
-        (
-            await conn.execute(
-                insert(Customer).values(name=name, created_at=now).returning(Customer.id)
-            )
-        ).scalar_one()
+    # Two first messages from a new customer may arrive at once: the second insert does
+    # nothing and both read the one row (the name is unique).
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    await conn.execute(
+        dialect_insert(Customer)
+        .values(name=name, created_at=now)
+        .on_conflict_do_nothing(index_elements=[Customer.name])
     )
+    return int(await conn.scalar(select(Customer.id).where(Customer.name == name)) or 0)
 
 
 async def max_change_seq(conn: AsyncConnection) -> int:

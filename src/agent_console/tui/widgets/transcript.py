@@ -1,19 +1,26 @@
 """The conversation so far: customer, agent and system lines with HH:MM times.
 
 Every message is customer-controlled text: it is made safe with ``safe_text`` and put into
-:class:`Content` as plain text, never parsed as markup. Very long messages are cut for display
-(the stored text is untouched) so one huge message cannot stall the screen.
+:class:`Content` as plain text, never parsed as markup.
+
+What is rendered is bounded, whatever the conversation holds: one message shows at most
+:data:`DISPLAY_LIMIT` characters and :data:`LINE_LIMIT` lines ("… N more characters"), and the
+transcript renders the newest messages up to :data:`BUDGET` characters ("… N earlier messages
+not shown"). **Show more** multiplies both bounds (up to :data:`MAX_FACTOR` times), so a 1 MB
+message, a 200,000-character line or a 50,000-line conversation costs a screenful of work,
+not a megabyte of wrapping on every refresh. The stored text is never changed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import tzinfo
 from typing import TYPE_CHECKING
 
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Static
+from textual.widgets import Button, Static
 
 from ...domain.text import safe_text, truncate_for_display
 
@@ -24,6 +31,13 @@ if TYPE_CHECKING:
 
 #: Characters of one message shown before "… N more characters".
 DISPLAY_LIMIT = 4000
+#: Lines of one message shown before "… N more characters".
+LINE_LIMIT = 200
+#: Characters of the whole transcript rendered (the newest messages first).
+BUDGET = 40_000
+#: How far "Show more" may raise the bounds (each press multiplies them by SHOW_MORE_STEP).
+SHOW_MORE_STEP = 4
+MAX_FACTOR = 64
 AUTHOR_WIDTH = 24
 MUTED = "$foreground-muted"
 _AUTHOR_STYLES = {
@@ -37,23 +51,31 @@ _AUTHOR_STYLES = {
 HANGING_INDENT = " " * 7
 
 
-def message_text(text: str) -> str:
-    head, left_out = truncate_for_display(text, DISPLAY_LIMIT)
+def message_text(text: str, limit: int = DISPLAY_LIMIT, max_lines: int = LINE_LIMIT) -> str:
+    """The shown part of one message: at most ``limit`` characters and ``max_lines`` lines."""
+    head, _ = truncate_for_display(text, limit)
+    parts = head.split("\n", max_lines)
+    if len(parts) > max_lines:
+        head = "\n".join(parts[:max_lines])
     shown = safe_text(head).expandtabs(4).replace("\n", "\n" + HANGING_INDENT)
+    left_out = len(text) - len(head)
     if left_out:
         shown += f" … ({left_out:,} more characters)"
     return shown
 
 
-def message_line(message: MessageView, tz: tzinfo | None) -> Content:
+def message_line(
+    message: MessageView, tz: tzinfo | None, limit: int = DISPLAY_LIMIT, max_lines: int = LINE_LIMIT
+) -> Content:
     """One transcript entry: ``09:02  author  text`` (system lines in their own style)."""
     at = message.at.astimezone(tz)
     stamp = (at.strftime("%H:%M"), MUTED)
-    body = message_text(message.text)
+    body = message_text(message.text, limit, max_lines)
     if message.author_kind == "system":
         note = "" if message.visible_to_customer else " (internal)"
         return Content.assemble(stamp, "  ", ("── " + body + note, _AUTHOR_STYLES["system"]))
-    author = safe_text(message.author).replace("\n", " ")[:AUTHOR_WIDTH]
+    author = safe_text(message.author[: AUTHOR_WIDTH * 4])
+    author = author.replace("\n", " ").replace("\t", " ")[:AUTHOR_WIDTH]
     return Content.assemble(
         stamp,
         "  ",
@@ -63,36 +85,80 @@ def message_line(message: MessageView, tz: tzinfo | None) -> Content:
     )
 
 
+@dataclass(frozen=True)
+class Window:
+    """Which of the loaded messages are rendered, and how much of each."""
+
+    start: int  # index of the oldest message rendered
+    limit: int  # characters per message
+    max_lines: int  # lines per message
+    cut: bool  # some message shows less than all of its text
+
+
+def window(messages: Sequence[MessageView], factor: int = 1) -> Window:
+    """The newest messages whose shown text fits ``BUDGET * factor`` characters (at least one)."""
+    limit, max_lines, budget = DISPLAY_LIMIT * factor, LINE_LIMIT * factor, BUDGET * factor
+    used, start, cut = 0, len(messages), False
+    for i in range(len(messages) - 1, -1, -1):
+        text = messages[i].text
+        cost = min(len(text), limit)
+        if used + cost > budget and start < len(messages):
+            break
+        used += cost
+        start = i
+        cut = cut or len(text) > limit or text.count("\n", 0, limit) >= max_lines
+    return Window(start, limit, max_lines, cut)
+
+
 def transcript_content(
-    messages: Sequence[MessageView], *, total: int, tz: tzinfo | None
+    messages: Sequence[MessageView], *, total: int, tz: tzinfo | None, factor: int = 1
 ) -> Content:
+    """The rendered transcript (bounded: see :func:`window`)."""
+    shown = window(messages, factor)
+    visible = messages[shown.start :]
     lines: list[Content] = []
-    if total > len(messages):
-        lines.append(
-            Content.styled(f"… {total - len(messages):,} earlier messages not shown", MUTED)
-        )
+    if total > len(visible):
+        earlier = total - len(visible)
+        lines.append(Content.styled(f"… {earlier:,} earlier messages not shown", MUTED))
     day = None
-    for message in messages:
+    for message in visible:
         local_day = message.at.astimezone(tz).date()
         if local_day != day:
             day = local_day
             lines.append(Content.styled(local_day.strftime("── %a %d %b %Y ──"), MUTED))
-        lines.append(message_line(message, tz))
+        lines.append(message_line(message, tz, shown.limit, shown.max_lines))
     if not messages:
         lines.append(Content.styled("No messages yet.", MUTED))
     return Content("\n").join(lines)
 
 
 class Transcript(VerticalScroll):
-    """Scrolls to the newest line when new messages arrive, unless the agent scrolled up."""
+    """Scrolls to the newest line when new messages arrive, unless the agent scrolled up.
+
+    A **Show more** button above the text appears when something is not rendered; each press
+    renders more of the loaded messages (older ones, and more of each long one).
+    """
+
+    DEFAULT_CSS = """
+    Transcript > #transcript-more {
+        width: 100%;
+    }
+    """
 
     def __init__(self, *, tz: tzinfo | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
         self._tz = tz
         self._shown: tuple[object, ...] | None = None
+        self._messages: Sequence[MessageView] = ()
+        self._total = 0
+        self._factor = 1
 
     def compose(self) -> ComposeResult:
+        yield Button("Show more", id="transcript-more", compact=True)
         yield Static(id="transcript-text", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#transcript-more", Button).display = False
 
     def show(self, session_id: int, messages: Sequence[MessageView], total: int) -> None:
         key = (session_id, total, messages[-1].id if messages else None)
@@ -100,12 +166,43 @@ class Transcript(VerticalScroll):
             return
         same_session = self._shown is not None and self._shown[0] == session_id
         follow = not same_session or self.is_vertical_scroll_end or self.max_scroll_y == 0
+        if not same_session:
+            self._factor = 1
         self._shown = key
-        self.query_one("#transcript-text", Static).update(
-            transcript_content(messages, total=total, tz=self._tz)
-        )
+        self._messages, self._total = messages, total
+        self._render_text()
         if follow:
             self.call_after_refresh(self.scroll_end, animate=False)
+
+    def _render_text(self) -> None:
+        shown = window(self._messages, self._factor)
+        self.query_one("#transcript-text", Static).update(
+            transcript_content(self._messages, total=self._total, tz=self._tz, factor=self._factor)
+        )
+        more = self.query_one("#transcript-more", Button)
+        hidden = shown.start
+        can_grow = self._factor < MAX_FACTOR and (hidden > 0 or shown.cut)
+        more.display = can_grow
+        if can_grow:
+            what = f"{hidden:,} earlier message{'s' if hidden != 1 else ''}" if hidden else ""
+            more.label = f"Show more ({what or 'longer messages'})"
+
+    def show_more(self) -> None:
+        """Render more of the loaded messages (older ones, and more of each long one)."""
+        if self._factor < MAX_FACTOR:
+            self._factor = min(MAX_FACTOR, self._factor * SHOW_MORE_STEP)
+            self._render_text()
+            self.call_after_refresh(self.scroll_home, animate=False)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "transcript-more":
+            event.stop()
+            self.show_more()
+
+    @property
+    def shown_factor(self) -> int:
+        """How many times the bounds were raised by Show more (1: not yet)."""
+        return self._factor
 
     @property
     def plain_text(self) -> str:

@@ -1,0 +1,126 @@
+"""Row 3 -- a bulk end killed with SIGKILL at 10 random moments, resumed each time.
+
+Invariant: after every kill each selected session is either untouched (Active, no end record,
+no end line, its bulk row pending) or fully ended by this operation (Ended, one end record
+naming the operation, one end line, its bulk row ``ended``) -- never half-ended; the operation
+shows ``interrupted`` once its heartbeat is stale and is listed as unfinished; resuming ends
+the rest and nothing ends twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from agent_console.domain.vocab import Permission
+from agent_console.services import agents, bulk
+from agent_console.services.context import Ctx
+
+from .support import (
+    SEED,
+    Zygote,
+    end_record_counts,
+    finish_with_check,
+    invariants_hold,
+    seed_active,
+)
+
+pytestmark = [pytest.mark.reliability, pytest.mark.slow]
+
+N = 1500
+KILLS = 10
+CHUNK = 20
+P = Permission
+
+ROW_STATES = text(
+    """
+    SELECT s.status,
+           (SELECT COUNT(*) FROM end_records e WHERE e.session_id = s.id) AS records,
+           (SELECT COUNT(*) FROM end_records e WHERE e.session_id = s.id AND e.bulk_id = :b)
+               AS by_bulk,
+           (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id
+               AND m.author_kind = 'system' AND m.text LIKE 'Session ended by %') AS lines,
+           b.result
+    FROM bulk_items b JOIN sessions s ON s.id = b.session_id
+    WHERE b.bulk_id = :b"""
+)
+UNTOUCHED = ("Active", 0, 0, 0, None)
+ENDED = ("Ended", 1, 1, 1, "ended")
+
+
+async def row_states(ctx: Ctx, bulk_id: int) -> Counter[tuple[object, ...]]:
+    async with ctx.db.read() as conn:
+        rows = (await conn.execute(ROW_STATES, {"b": bulk_id})).all()
+    return Counter(tuple(r) for r in rows)
+
+
+def later(ctx: Ctx) -> Ctx:
+    """The same database seen 31 s from now: past the bulk heartbeat's staleness limit."""
+    return Ctx(db=ctx.db, clock=lambda: datetime.now(UTC) + bulk.STALE_AFTER * 1.05)
+
+
+async def test_bulk_end_killed_ten_times_resumes_nothing_twice(
+    live: Ctx, db_url: str, tmp_path: Path
+) -> None:
+    """Invariant: untouched or fully ended after each kill; interrupted; resumed exactly once."""
+    rng = random.Random(SEED)
+    owners = [
+        await agents.add_agent(live, f"rep{i}", capacity=1000, permissions=[P.MESSAGING_AGENT])
+        for i in range(3)
+    ]
+    await agents.add_agent(live, "sup", permissions=[P.END_MESSAGING_SESSION])
+    ids = await seed_active(live, N, owners)
+    bulk_id = await bulk.start_bulk(live, "sup", ids=ids)
+
+    kills: list[int] = []
+    zygote = Zygote(tmp_path)
+    started = time.perf_counter()
+    for _attempt in range(KILLS):
+        before = (await bulk.bulk_report(live, bulk_id, with_results=False)).ended
+        pid = zygote.spawn("run-bulk", db_url, "--bulk-id", str(bulk_id), "--chunk", str(CHUNK))
+        # Wait until this run has ended something, then kill it a random moment later.
+        deadline = time.monotonic() + 60
+        while (await bulk.bulk_report(live, bulk_id, with_results=False)).ended == before:
+            assert zygote.alive(pid), zygote.stderr()
+            assert time.monotonic() < deadline, "the resumed bulk end made no progress"
+            await asyncio.sleep(0.002)
+        await asyncio.sleep(rng.uniform(0, 0.08))
+        os.kill(pid, signal.SIGKILL)
+        while True:  # the kernel reaps it
+            if not zygote.alive(pid):
+                break
+            await asyncio.sleep(0.005)
+
+        states = await row_states(live, bulk_id)
+        assert set(states) <= {UNTOUCHED, ENDED}, states
+        report = await bulk.bulk_report(live, bulk_id, with_results=False)
+        assert report.ended == states[ENDED] and report.pending == states[UNTOUCHED]
+        assert report.status == "running"  # its heartbeat is still fresh...
+        stale = await bulk.bulk_report(later(live), bulk_id, with_results=False)
+        assert stale.status == "interrupted"  # ...and stale a little later: nobody runs it
+        assert [b.bulk_id for b in await bulk.unfinished_bulks(later(live))] == [bulk_id]
+        assert report.pending > 0, "the bulk end finished before it was killed"
+        await invariants_hold(live)
+        kills.append(report.ended)
+
+    zygote.close()
+    assert "Traceback" not in zygote.stderr(), zygote.stderr()
+    final = await bulk.run_bulk(live, bulk_id, chunk=CHUNK)
+    elapsed = time.perf_counter() - started
+    assert final.status == "completed" and final.pending == 0
+    assert final.ended == final.total == N and final.skipped == 0
+    assert Counter(r.session_id for r in final.results) == Counter(ids)
+    assert await row_states(live, bulk_id) == Counter({ENDED: N})
+    assert await end_record_counts(live) == dict.fromkeys(ids, 1)
+    assert await bulk.unfinished_bulks(later(live)) == []
+    await finish_with_check(live, db_url)
+    print(f"\nkilled {KILLS} times at {kills} of {N} ended; {elapsed:.1f} s")
