@@ -82,7 +82,7 @@ async def test_admin_turns_r9_on_and_the_pane_says_a_survey_will_be_sent(
             "“", '"'
         ).replace("”", '"')
         assert "no CSAT survey: the CSAT-on-agent-end setting is off" in outlook
-        assert "its 1 unit stay held until you close the tab (tab-based)" in outlook
+        assert "its 1 unit stays held until you close the tab (tab-based)" in outlook
 
         page = await _open(pilot)
         switch = page.query_one("#setting-csat_on_agent_end", Switch)

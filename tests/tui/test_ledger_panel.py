@@ -89,7 +89,7 @@ async def test_status_based_sessions_are_freed_by_end_chat_alone(
         screen = await console_ready(pilot)
         pane = screen.query_one(ConversationPane)
         outlook = pane.end_outlook_text
-        assert "its 1 unit are freed at once (status-based)" in outlook
+        assert "its 1 unit is freed at once (status-based)" in outlook
         panel = await _ledger(pilot)
         for text in panel.item_texts:
             assert "status-based: Active" in text

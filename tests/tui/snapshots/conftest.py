@@ -98,8 +98,12 @@ async def seed_empty(ctx: Ctx, clock: FakeClock) -> None:
     await presence.set_presence(ctx, AGENT, Presence.ONLINE)
 
 
-async def seed_busy_shift(ctx: Ctx, clock: FakeClock) -> None:
-    """A morning's work for dana on five channels (session ids 1-5).
+async def seed_busy_shift(
+    ctx: Ctx, clock: FakeClock, *, capacity_model: str | None = None
+) -> None:
+    """A morning's work for dana on five channels (session ids 1-5), under the deployment's
+    default capacity model (tab-based); with ``capacity_model``, sessions 2-5 are created under
+    that model instead.
 
     1. Alice, Enhanced WhatsApp -- first with sam, who went offline (a system line), then dana.
     2. Bob, Standard SMS -- one customer line, not answered yet.
@@ -121,6 +125,8 @@ async def seed_busy_shift(ctx: Ctx, clock: FakeClock) -> None:
     await conversations.send(ctx, "sam", alice, "Hi Alice, let me check that for you.")
     clock.advance(minutes=6)
     await presence.set_presence(ctx, "sam", Presence.OFFLINE)
+    if capacity_model is not None:  # sessions created from now on follow it
+        await settings.set_setting(ctx, "capacity_model", capacity_model, admin=ADMIN)
     clock.advance(minutes=1)
     await presence.set_presence(ctx, AGENT, Presence.ONLINE)
     await routing.route(ctx)
@@ -180,9 +186,9 @@ async def seed_dana_admin(ctx: Ctx, clock: FakeClock) -> None:
 
 
 async def seed_status_based(ctx: Ctx, clock: FakeClock) -> None:
-    """The busy shift under status-based capacity (sessions stay with dana when Offline)."""
-    await seed_busy_shift(ctx, clock)
-    await settings.set_setting(ctx, "capacity_model", "status-based", admin=ADMIN)
+    """The busy shift with sessions 2-5 under status-based capacity (they stay with dana when
+    she goes Offline; Alice's, tab-based, goes back to Waiting)."""
+    await seed_busy_shift(ctx, clock, capacity_model="status-based")
 
 
 async def seed_list_world(ctx: Ctx, clock: FakeClock) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.screen import ModalScreen
 
 from agent_console.services import conversations, routing, settings
 from agent_console.services.context import Ctx
@@ -36,7 +35,7 @@ HOSTILE = [
     "[b]bold?[/b] [link=https://evil.example]click[/link] $foreground",
     "\x1b[31mred\x1b[0m \x1b]0;title\x07 \x1b[2J cleared?",
     "bidi: \u202eevil\u202c and \u2066isolate\u2069 end",
-    "tab\there, NUL\x00, DEL\x7f, bell\x07",
+    "tab\there, DEL\x7f, bell\x07",
 ]
 BOTH_SIZES = pytest.mark.parametrize("size", [SIZE, SMALL], ids=["120x40", "80x24"])
 
@@ -153,27 +152,6 @@ def test_hostile_customer_text_is_inert(console_snapshot: ConsoleSnapshot) -> No
         assert not any(c in exported for c in "\x1b\x07\u202e\u2066"), "a control got through"
 
     assert console_snapshot(seed_hostile, run_before=click_around)
-
-
-@BOTH_SIZES
-def test_going_offline_preview(console_snapshot: ConsoleSnapshot, size: tuple[int, int]) -> None:
-    """R5: before going Offline, what happens to each active session (tab-based: requeued)."""
-
-    async def offline(pilot: Pilot[Any]) -> None:
-        screen = console_screen(pilot)
-        await pilot.press("ctrl+o")  # Online -> Busy
-        await until(
-            pilot,
-            lambda: screen.agent_view is not None and screen.agent_view.presence == "Busy",
-            within=30,
-            what="Busy",
-        )
-        await pilot.press("ctrl+o")  # Busy -> Offline: asks first
-        await until(
-            pilot, lambda: isinstance(pilot.app.screen, ModalScreen), within=30, what="the preview"
-        )
-
-    assert console_snapshot(seed_busy_shift, size=size, run_before=offline)
 
 
 def test_readme_screenshot_is_the_current_snapshot() -> None:

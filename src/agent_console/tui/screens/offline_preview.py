@@ -42,10 +42,11 @@ def session_line(session_id: int, row: SessionRow | None) -> Content:
 
 
 def effect_summary(effects: Sequence[PresenceEffect]) -> str:
+    """``5 sessions: 3 back to Waiting and routed …; 2 stay with you …`` (one part per effect)."""
     counts = Counter(effect.effect for effect in effects)
     n = len(effects)
-    head = f"{n} session{'s' if n != 1 else ''} affected"
-    return head + " — " + "; ".join(f"{what}: {count}" for what, count in counts.items())
+    head = f"{n} session{'s' if n != 1 else ''}"
+    return head + ": " + "; ".join(f"{count} {what}" for what, count in counts.items())
 
 
 class OfflinePreviewScreen(ModalScreen[bool]):

@@ -109,10 +109,13 @@ def end_outlook(detail: SessionDetail, end_line: str, *, compact: bool = False) 
     if csat is not None and csat.reason:
         parts += ["; " if end_line else "", one_line(csat.reason, 120)]
     if row.units_held:
+        one = row.units_held == 1
         if stays:
-            parts.append(f"; its {held} stay held until you close the tab ({model.value})")
+            verb = "stays" if one else "stay"
+            parts.append(f"; its {held} {verb} held until you close the tab ({model.value})")
         else:
-            parts.append(f"; its {held} are freed at once ({model.value})")
+            verb = "is" if one else "are"
+            parts.append(f"; its {held} {verb} freed at once ({model.value})")
     parts.append(".")
     return Content.assemble(*parts)
 

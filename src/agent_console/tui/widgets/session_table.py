@@ -304,9 +304,10 @@ class SessionTable(ScrollView, can_focus=True):
             cursor = "session-table--cursor" if self.has_focus else "session-table--cursor-blurred"
             style += self.get_component_rich_style(cursor)
         status_class = f"session-table--status-{row.status.lower()}"
+        # The cursor row keeps the cursor's colours: a status colour on it can be unreadable.
         status_style = (
             self.get_component_rich_style(status_class, partial=True)
-            if status_class in self.COMPONENT_CLASSES
+            if status_class in self.COMPONENT_CLASSES and index != self.cursor
             else Style()
         )
         now = self.now()
