@@ -98,9 +98,7 @@ async def seed_empty(ctx: Ctx, clock: FakeClock) -> None:
     await presence.set_presence(ctx, AGENT, Presence.ONLINE)
 
 
-async def seed_busy_shift(
-    ctx: Ctx, clock: FakeClock, *, capacity_model: str | None = None
-) -> None:
+async def seed_busy_shift(ctx: Ctx, clock: FakeClock, *, capacity_model: str | None = None) -> None:
     """A morning's work for dana on five channels (session ids 1-5), under the deployment's
     default capacity model (tab-based); with ``capacity_model``, sessions 2-5 are created under
     that model instead.
