@@ -9,9 +9,12 @@ variants are skipped -- unless ``AGENT_CONSOLE_REQUIRE_PG`` is set, as in CI, wh
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -96,6 +99,43 @@ def new_pg_database() -> tuple[str, str]:
 def drop_pg_database(name: str) -> None:
     assert PG_URL is not None
     asyncio.run(_pg_exec(PG_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@contextmanager
+def _the_machine(run: str, alone: bool) -> Iterator[None]:
+    """A share of the machine among the xdist workers of one run, or all of it (``alone``).
+
+    Two file locks: every test takes the machine lock shared; a test that measures time takes
+    it exclusively, so the other workers' tests finish first and no new one starts meanwhile.
+    The turnstile gives it priority: it holds the turnstile while waiting, and new tests pass
+    the turnstile before they take their share.
+    """
+    base = Path(tempfile.gettempdir()) / f"agent-console-tests-{run}"
+    with open(f"{base}.turnstile", "a") as turnstile, open(f"{base}.machine", "a") as machine:
+        fcntl.flock(turnstile, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(machine, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        finally:
+            if not alone:
+                fcntl.flock(turnstile, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(machine, fcntl.LOCK_UN)
+            if alone:
+                fcntl.flock(turnstile, fcntl.LOCK_UN)
+
+
+@pytest.fixture(autouse=True)
+def _share_the_machine(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests marked ``timing`` (they assert a wall-clock bound) run with the machine to
+    themselves under pytest-xdist; the bounds are the product's, not widened for load."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run is None:  # not under xdist: nothing else runs meanwhile
+        yield
+        return
+    with _the_machine(run, alone=request.node.get_closest_marker("timing") is not None):
+        yield
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -63,6 +63,7 @@ async def _seed(ctx: Ctx) -> int:
     return r.session_id
 
 
+@pytest.mark.timing
 async def test_locked_database_waits_then_says_so_and_writes_nothing(tmp_path: Path) -> None:
     """Invariant: wait busy_timeout, then a clear StoreError; no partial write; a writer with
     a longer timeout waits for the lock and succeeds."""

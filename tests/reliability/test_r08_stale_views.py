@@ -63,6 +63,7 @@ async def owned_by(ctx: Ctx, name: str) -> list[int]:
     return sorted(r.id for r in page.rows)
 
 
+@pytest.mark.timing
 async def test_the_probe_sees_another_console_within_a_second(live: Ctx, db_url: str) -> None:
     """Invariant: a commit by another console is seen within 1 s when polled every 0.5 s,
     and the change feed says what changed."""
@@ -155,6 +156,7 @@ async def test_acting_on_a_stale_row_reports_the_fact(live: Ctx, db_url: str) ->
     del ids
 
 
+@pytest.mark.timing
 async def test_console_refreshes_within_a_second_and_a_stale_end_says_why(
     live: Ctx, db_url: str
 ) -> None:

@@ -85,6 +85,7 @@ async def seed(ctx: Ctx) -> dict[str, int]:
     return ids
 
 
+@pytest.mark.timing
 async def test_huge_texts_render_bounded_and_the_console_stays_responsive(
     ctx: Ctx, db_url: str
 ) -> None:

@@ -224,6 +224,7 @@ async def test_local_filesystem_is_accepted(
 # Locked ------------------------------------------------------------------------------------
 
 
+@pytest.mark.timing
 async def test_locked_database_write_fails_fast_and_writes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "console.db"
     ctx = await open_ctx(_url(path), clock=FakeClock(), busy_timeout_ms=300)

@@ -65,6 +65,23 @@ async def test_an_answer_while_the_app_shuts_down_is_dropped() -> None:
             app._running = True
 
 
+async def test_an_answer_while_a_popped_screen_is_being_removed_is_dropped() -> None:
+    # Popping a screen takes it off the stack, then removes its children, then the screen:
+    # an answer in between finds its widgets gone while the screen is still attached.
+    app = Host()
+    async with app.run_test() as pilot:
+        screen = Slow(asyncio.Event())
+        await app.push_screen(screen)
+        await pilot.pause()
+        await screen.query_one("#status").remove()
+        app._screen_stack.remove(screen)  # the state of pop_screen before the removal
+        try:
+            assert screen.is_attached and app.is_running
+            assert await quiet_when_gone(_late_answer)(screen) is None
+        finally:
+            app._screen_stack.append(screen)
+
+
 async def test_an_answer_for_a_screen_still_up_raises_as_before() -> None:
     app = Host()
     async with app.run_test() as pilot:

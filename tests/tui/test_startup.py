@@ -17,13 +17,18 @@ def _error_text(screen: ErrorScreen) -> str:
     return " ".join(str(label.content) for label in screen.query(Label))
 
 
+def _error_shown(app: Any) -> bool:
+    """The error screen is on top and composed (it is pushed before its labels are mounted)."""
+    return isinstance(app.screen, ErrorScreen) and bool(app.screen.query(Label))
+
+
 async def test_a_database_that_cannot_be_opened_shows_the_store_error(
     tmp_path: Path, app_factory: Any
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'console.db'}"
     app = app_factory(url)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, ErrorScreen), what="the error screen")
+        await until(pilot, lambda: _error_shown(app), what="the error screen")
         screen = app.screen
         assert isinstance(screen, ErrorScreen)
         assert "Cannot open the database" in _error_text(screen)
@@ -36,14 +41,14 @@ async def test_a_database_that_cannot_be_opened_shows_the_store_error(
 async def test_an_unknown_agent_is_named(seeded: Seeded, app_factory: Any) -> None:
     app = app_factory(seeded.url, "nobody[/b]")
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, ErrorScreen), what="the error screen")
+        await until(pilot, lambda: _error_shown(app), what="the error screen")
         assert "nobody[/b]" in _error_text(app.screen)
 
 
 async def test_no_agent_says_how_to_choose_one(tmp_path: Path, app_factory: Any) -> None:
     app = app_factory(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", None)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, ErrorScreen), what="the error screen")
+        await until(pilot, lambda: _error_shown(app), what="the error screen")
         assert "--as NAME" in _error_text(app.screen)
     assert not (tmp_path / "x.db").exists()  # nothing was opened
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from textual import work
 from textual.dom import DOMNode
+from textual.screen import Screen
 
 R = TypeVar("R")
 Method = Callable[..., Coroutine[Any, Any, R]]
@@ -35,11 +36,17 @@ def quiet_when_gone(method: Method[R]) -> Method[R | None]:
 
 
 def _still_shown(node: DOMNode) -> bool:
-    """In the DOM of an app that is still running (shutting down clears ``is_running`` before
-    it removes the screens, while ``is_attached`` still holds)."""
+    """On a screen of the screen stack of an app that is still running.
+
+    Each part matters: shutting down clears ``is_running`` before it removes the screens
+    (``is_attached`` still holds), and a popped screen leaves the stack before its children
+    are removed (so a query can fail while the screen is still attached).
+    """
     try:
-        return node.is_attached and node.app.is_running
-    except Exception:  # no active app any more
+        app = node.app
+        screen = node if isinstance(node, Screen) else node.screen
+        return node.is_attached and app.is_running and screen in app.screen_stack
+    except Exception:  # no active app, or no screen any more
         return False
 
 
