@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from textual.widgets import Switch
+from textual.widgets import Button, Switch
 
 from agent_console.cli.main import cli
 from agent_console.domain.errors import Refused
-from agent_console.domain.vocab import Presence, Surface
+from agent_console.domain.vocab import Presence, Surface, session_label
 from agent_console.services import (
     agents,
     automation,
@@ -36,9 +36,14 @@ from agent_console.services import (
     settings,
 )
 from agent_console.services.context import Ctx
+from agent_console.services.listing import ROW_END_ABSENT
+from agent_console.store.models import Base
 from agent_console.tui.app import make_app
 from agent_console.tui.screens.admin_settings import AdminSettingsScreen
+from agent_console.tui.screens.bulk_end import BulkEndScreen
 from agent_console.tui.screens.console import ConsoleScreen
+from agent_console.tui.screens.row_menu import END, RowMenuScreen
+from agent_console.tui.screens.sessions_list import SessionsListScreen
 from agent_console.tui.widgets.conversation import ConversationPane
 
 from .support import diff, dump, finish_with_check
@@ -58,13 +63,17 @@ ROW_STANDARD = "row End Session is for standard channels only"
 NOT_ADMIN = "only admins can change settings"
 
 
+CHANNELS = ("enhanced_web_chat_v2", "standard_sms", "enhanced_whatsapp", "enhanced_sms")
+
+
 @dataclass
 class World:
     ctx: Ctx
     enhanced_chat: int  # owned by ann (enhanced web chat)
     standard: int  # owned by ann (standard SMS)
     enhanced_msg: int  # owned by ann (enhanced WhatsApp)
-    inactive: int  # owned by ann, Inactive, status-based (Enhanced Facebook... see setup)
+    inactive: int  # owned by ann, Inactive, status-based (Enhanced SMS)
+    inactive_standard: int  # owned by ann, Inactive, status-based (Standard Facebook Messenger)
 
 
 async def build(ctx: Ctx) -> World:
@@ -73,21 +82,22 @@ async def build(ctx: Ctx) -> World:
     await settings.set_setting(
         ctx, "channel.enhanced_sms.capacity_model", "status-based", admin="root"
     )
+    await settings.set_setting(
+        ctx, "channel.standard_facebook_messenger.capacity_model", "status-based", admin="root"
+    )
     await agents.add_agent(ctx, "ann", capacity=10, permissions=ALL)
     await presence.set_presence(ctx, "ann", Presence.ONLINE)
     ids = {}
-    for ch in ("enhanced_web_chat_v2", "standard_sms", "enhanced_whatsapp", "enhanced_sms"):
+    for ch in (*CHANNELS, "standard_facebook_messenger"):
         ids[ch] = (await conversations.inbound(ctx, f"cust-{ch}", ch, "hello")).session_id
-    assert len(await routing.route(ctx)) == 4
+    assert len(await routing.route(ctx)) == 5
     await conversations.mark_inactive(ctx, "ann", ids["enhanced_sms"])
+    await conversations.mark_inactive(ctx, "ann", ids["standard_facebook_messenger"])
     # Everyone else is Offline: routing never gives them work.
     await agents.add_agent(ctx, "bob", permissions=ALL)  # not the owner of anything
     for missing in ALL:
         await agents.add_agent(ctx, f"no-{missing}", permissions=[p for p in ALL if p != missing])
-    return World(
-        ctx, ids["enhanced_web_chat_v2"], ids["standard_sms"], ids["enhanced_whatsapp"],
-        ids["enhanced_sms"],
-    )  # fmt: skip
+    return World(ctx, *(ids[ch] for ch in CHANNELS), ids["standard_facebook_messenger"])
 
 
 async def revoke_from_ann(ctx: Ctx, perm: str) -> None:
@@ -158,6 +168,13 @@ CASES: list[tuple[str, Action, str]] = [
     ("row menu on enhanced", end_as("bob", "enhanced_msg", Surface.ROW), ROW_STANDARD),
     ("row menu on Inactive status-based", end_as("bob", "inactive", Surface.ROW), ROW_STANDARD),
     ("bulk on Inactive status-based", bulk_as("bob", "inactive"), INACTIVE),
+    # R4 on a standard session: even its owner, with every permission, is refused
+    ("row menu on Inactive standard status-based",
+     end_as("ann", "inactive_standard", Surface.ROW), INACTIVE),
+    ("list on Inactive standard status-based",
+     end_as("ann", "inactive_standard", Surface.LIST), INACTIVE),
+    ("bulk on Inactive standard status-based",
+     bulk_as("ann", "inactive_standard", "inactive"), INACTIVE),
     # non-admins
     ("settings, not admin",
      lambda w: settings.set_setting(w.ctx, "agents_can_end", "off", admin="ann"), NOT_ADMIN),
@@ -268,23 +285,195 @@ async def test_the_console_disables_and_refuses_with_the_reason(ctx: Ctx, db_url
     await finish_with_check(ctx, db_url)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the Messaging Sessions list screen (row menu, bulk End Sessions) is not merged "
-    "yet (h-list): the row-menu-on-enhanced and Inactive+status-based cases are covered "
-    "through the services and the CLI above; write their console half when it lands",
-)
 async def test_the_list_screen_refuses_row_end_on_enhanced_and_inactive(
     ctx: Ctx, db_url: str
 ) -> None:
-    """Invariant: the list's row menu has no End Session on an enhanced session or an
-    Inactive status-based one, and says why."""
-    await build(ctx)
-    app = make_app(db_url, "bob", clock=ctx.clock, timezone=UTC, poll_interval=0.2)
+    """Invariant: in the Messaging Sessions list, the row menu has no End Session on an
+    enhanced session (R3) and shows it unavailable on an Inactive status-based one (R4), each
+    with the reason on screen; End Sessions previews those rows as "will skip: reason" and
+    ending the selection leaves them alone. Even the owner, with every permission, is refused;
+    a forged menu choice is refused by the service with the same reason."""
+    w = await build(ctx)
+    app = make_app(db_url, "ann", clock=ctx.clock, timezone=UTC, poll_interval=0.2)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, ConsoleScreen) and app.screen.loaded)
-        titles = [c.title for c in app.get_system_commands(app.screen)]
-        assert "Messaging Sessions" in titles, titles
+        screen = await open_list(pilot)
+
+        # R3: no End Session on an enhanced row, and the menu says why.
+        for sid in (w.enhanced_msg, w.enhanced_chat, w.inactive):
+            before = await dump(ctx, GUARDED)
+            menu = await row_menu(pilot, screen, sid)
+            texts = [text for text, _ in menu.option_texts]
+            assert not any("End Session" in text for text in texts), (sid, texts)
+            assert note_text(menu) == ROW_END_ABSENT
+            await forge_end_choice(pilot, screen, menu, sid, ROW_STANDARD)
+            assert diff(before, await dump(ctx, GUARDED)) == [], sid
+
+        # R4: End Session shown unavailable with the reason on an Inactive status-based row.
+        before = await dump(ctx, GUARDED)
+        menu = await row_menu(pilot, screen, w.inactive_standard)
+        assert menu.option_texts[0] == (f"End Session — unavailable: {INACTIVE}", False)
+        assert note_text(menu) == f"End Session unavailable: {INACTIVE}"
+        await forge_end_choice(pilot, screen, menu, w.inactive_standard, INACTIVE)
+        assert diff(before, await dump(ctx, GUARDED)) == []
+
+        # End Sessions on the two Inactive rows: both will be skipped, nothing to confirm.
+        refused = (w.inactive_standard, w.inactive)
+        await select_rows(pilot, screen, refused)
+        bulk = await open_bulk(pilot)
+        assert bulk.summary is not None
+        assert (bulk.summary.will_end, bulk.summary.will_skip) == (0, 2)
+        assert preview_lines(bulk, refused) == {sid: f"will skip: {INACTIVE}" for sid in refused}
+        assert bulk.query_one("#bulk-confirm", Button).disabled
+        await pilot.press("y")
+        await pilot.click("#bulk-confirm")
+        await pilot.pause(0.5)
+        assert bulk.phase == "preview"
+        assert diff(before, await dump(ctx, GUARDED)) == []
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen)
+
+        # With an endable row beside them, confirming ends that one only.
+        await select_rows(pilot, screen, (w.standard,))
+        bulk = await open_bulk(pilot)
+        assert bulk.summary is not None
+        assert (bulk.summary.will_end, bulk.summary.will_skip) == (1, 2)
+        assert preview_lines(bulk, refused) == {sid: f"will skip: {INACTIVE}" for sid in refused}
+        await pilot.press("y")
+        await until(pilot, lambda: bulk.phase == "results", within=30)
+        assert bulk.report is not None and (bulk.report.ended, bulk.report.skipped) == (1, 2)
+        await until(pilot, lambda: len(bulk.lines_text) == 3)
+        assert preview_lines(bulk, refused) == {sid: f"skipped: {INACTIVE}" for sid in refused}
+        after = await dump(ctx, GUARDED)
+        assert diff(without(before, w.standard), without(after, w.standard)) == []
+        assert after != before  # the endable one did end
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen)
+    await finish_with_check(ctx, db_url)
+
+
+async def test_the_list_screen_refuses_without_the_permission_or_with_r8_off(
+    ctx: Ctx, db_url: str
+) -> None:
+    """Invariant: in the list, an agent without ``end_messaging_session`` -- or anyone while
+    R8 is off -- sees End Session unavailable with the reason and End Sessions skipping every
+    row with it; nothing changes."""
+    w = await build(ctx)
+    for agent, reason in ((f"no-{LIST}", f"missing permission {LIST}"), ("ann", SETTING_OFF)):
+        if reason == SETTING_OFF:
+            await settings.set_setting(ctx, "agents_can_end", "off", admin="root")
+        before = await dump(ctx, GUARDED)
+        app = make_app(db_url, agent, clock=ctx.clock, timezone=UTC, poll_interval=0.2)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await open_list(pilot)
+            menu = await row_menu(pilot, screen, w.standard)
+            assert menu.option_texts[0] == (f"End Session — unavailable: {reason}", False)
+            assert note_text(menu) == f"End Session unavailable: {reason}"
+            await forge_end_choice(pilot, screen, menu, w.standard, reason)
+
+            rows = (w.standard, w.enhanced_msg)
+            await select_rows(pilot, screen, rows)
+            bulk = await open_bulk(pilot)
+            assert bulk.summary is not None
+            assert (bulk.summary.will_end, bulk.summary.will_skip) == (0, 2)
+            assert preview_lines(bulk, rows) == {sid: f"will skip: {reason}" for sid in rows}
+            assert bulk.query_one("#bulk-confirm", Button).disabled
+            await pilot.press("y")
+            await pilot.pause(0.5)
+            assert bulk.phase == "preview"
+        assert diff(before, await dump(ctx, GUARDED)) == [], agent
+    await finish_with_check(ctx, db_url)
+
+
+# ------------------------------------------------------------------------------ list helpers
+
+
+async def open_list(pilot: Any) -> SessionsListScreen:
+    """From the console, f3 opens the list; wait for its rows and its count."""
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, ConsoleScreen) and app.screen.loaded)
+    await pilot.press("f3")
+    await until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, SessionsListScreen)
+            and app.screen.loaded
+            and app.screen.total is not None
+        ),
+    )
+    screen = app.screen
+    assert isinstance(screen, SessionsListScreen)
+    return screen
+
+
+async def row_menu(pilot: Any, screen: SessionsListScreen, sid: int) -> RowMenuScreen:
+    """Cursor on ``sid``'s row, enter: its menu, loaded."""
+    app = pilot.app
+    await until(pilot, lambda: app.screen is screen)
+    screen.table.move_cursor([row.id for row in screen.table.rows].index(sid))
+    await pilot.press("enter")
+    await until(
+        pilot, lambda: isinstance(app.screen, RowMenuScreen) and app.screen.menu is not None
+    )
+    menu = app.screen
+    assert isinstance(menu, RowMenuScreen)
+    await pilot.pause()
+    return menu
+
+
+def note_text(menu: RowMenuScreen) -> str:
+    return str(menu.query_one("#row-menu-note").render())
+
+
+async def forge_end_choice(
+    pilot: Any, screen: SessionsListScreen, menu: RowMenuScreen, sid: int, reason: str
+) -> None:
+    """Never trust the UI alone: the menu answering "end" anyway is refused by the service,
+    and the agent is told why."""
+    app = pilot.app
+    menu.dismiss(END)
+    want = f"{session_label(sid)} not ended: {reason}"
+    await until(pilot, lambda: any(want in n.message for n in app._notifications))
+    await until(pilot, lambda: app.screen is screen)
+
+
+async def select_rows(pilot: Any, screen: SessionsListScreen, ids: tuple[int, ...]) -> None:
+    """Space on each row (added to what is selected)."""
+    for sid in ids:
+        screen.table.move_cursor([row.id for row in screen.table.rows].index(sid))
+        await pilot.press("space")
+    await until(pilot, lambda: all(screen.selection.is_selected(sid) for sid in ids))
+
+
+async def open_bulk(pilot: Any) -> BulkEndScreen:
+    """``e``: the End Sessions preview, with its rows."""
+    app = pilot.app
+    await pilot.press("e")
+    await until(pilot, lambda: isinstance(app.screen, BulkEndScreen) and app.screen.summary)
+    bulk = app.screen
+    assert isinstance(bulk, BulkEndScreen)
+    await until(pilot, lambda: bool(bulk.lines_text))
+    return bulk
+
+
+def preview_lines(bulk: BulkEndScreen, ids: tuple[int, ...]) -> dict[int, str]:
+    """What the preview (or results) line of each of ``ids`` says after the customer."""
+    by_label = {line.split("  ")[0]: line for line in bulk.lines_text}
+    return {sid: by_label[session_label(sid)].split("  ", 2)[2] for sid in ids}
+
+
+def without(state: Any, sid: int) -> Any:
+    """``state`` without the rows of session ``sid``."""
+    out = {}
+    for name, rows in state.items():
+        table = Base.metadata.tables[name]
+        cols = [c.name for c in table.columns]
+        key = "id" if name == "sessions" else "session_id" if "session_id" in cols else None
+        if key is None:
+            out[name] = rows
+        else:
+            i = cols.index(key)
+            out[name] = [r for r in rows if r[i] != sid]
+    return out
 
 
 async def until(pilot: Any, predicate: Any, *, within: float = 15.0) -> None:
