@@ -182,6 +182,10 @@ def _print_detail(d: SessionDetail, viewer: str | None) -> None:
         out.say(head + lines[0])
         for line in lines[1:]:
             out.say(" " * out.width(head) + line)
+        if m.truncated:
+            left_out = m.full_length - len(m.text)
+            out.say(f"{' ' * out.width(head)}… ({left_out:,} of {m.full_length:,} characters "
+                    "not shown)")  # fmt: skip
     out.say()
     if d.end is not None:
         e = d.end

@@ -18,9 +18,15 @@ from ..store.models import Agent, CsatRequest, Customer, EndRecord, Message, Ses
 from ..store.types import UTCDateTime
 from .context import Ctx
 from .views import (
+    DETAIL_MESSAGES,
+    DETAIL_TEXT_CAP,
+    DETAIL_TEXT_WINDOW,
+    MESSAGE_TEXT_CAP,
+    MESSAGE_TEXT_WINDOW,
     ActionView,
     CsatView,
     EndView,
+    MessageSlice,
     MessageView,
     Page,
     PageCursor,
@@ -315,11 +321,105 @@ async def count_sessions(ctx: Ctx, flt: SessionFilter = SessionFilter()) -> int:
         )
 
 
+def _text_window(lengths: list[tuple[int, int]], per_message: int, budget: int) -> list[int]:
+    """The ids (newest first, as ``lengths`` is) whose first ``per_message`` characters are
+    loaded: the newest messages until ``budget`` characters (the one crossing it included)."""
+    chosen: list[int] = []
+    used = 0
+    for message_id, length in lengths:
+        if used >= budget:
+            break
+        chosen.append(message_id)
+        used += min(length, per_message)
+    return chosen
+
+
+async def _messages(
+    conn: AsyncConnection, session_id: int, limit: int, per_message: int, budget: int
+) -> list[MessageView]:
+    """The newest messages (oldest first), each cut to ``per_message`` characters in SQL, up
+    to ``budget`` characters in all: what a refresh loads is bounded whatever is stored."""
+    if limit <= 0:
+        return []
+    length = func.length(Message.text)
+    lengths = (
+        await conn.execute(
+            select(Message.id, length)
+            .where(Message.session_id == session_id)
+            .order_by(Message.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    ids = _text_window([(r[0], int(r[1] or 0)) for r in lengths], per_message, budget)
+    if not ids:
+        return []
+    rows = (
+        await conn.execute(
+            select(
+                Message.id,
+                Message.author_kind,
+                Message.author,
+                func.substr(Message.text, 1, per_message).label("head"),
+                length.label("length"),
+                Message.created_at,
+                Message.visible_to_customer,
+            )
+            .where(q.in_ids(conn, Message.id, ids))
+            .order_by(Message.id)
+        )
+    ).all()
+    return [
+        MessageView(
+            r.id,
+            r.author_kind,
+            r.author,
+            r.head or "",
+            r.created_at,
+            bool(r.visible_to_customer),
+            int(r.length or 0),
+        )
+        for r in rows
+    ]
+
+
+async def message_text(
+    ctx: Ctx, message_id: int, *, start: int = 0, limit: int = MESSAGE_TEXT_CAP
+) -> MessageSlice:
+    """At most ``limit`` characters (capped at ``MESSAGE_TEXT_CAP``) of one message's stored
+    text from character ``start``, and the text's full length: the rest of a long message,
+    a bounded piece at a time."""
+    if start < 0:
+        raise ValueError(f"start must be >= 0, got {start}")
+    limit = max(0, min(limit, MESSAGE_TEXT_CAP))
+    async with ctx.db.read() as conn:
+        row = (
+            await conn.execute(
+                select(
+                    func.substr(Message.text, start + 1, limit).label("part"),
+                    func.length(Message.text).label("length"),
+                ).where(Message.id == message_id)
+            )
+        ).first()
+    if row is None:
+        raise NotFound(f"no message {message_id}")
+    return MessageSlice(message_id, start, row.part or "", int(row.length or 0))
+
+
 async def show_session(
-    ctx: Ctx, session_id: int, *, as_agent: str | None = None, message_limit: int = 500
+    ctx: Ctx,
+    session_id: int,
+    *,
+    as_agent: str | None = None,
+    message_limit: int = DETAIL_MESSAGES,
+    text_limit: int = MESSAGE_TEXT_WINDOW,
+    text_budget: int = DETAIL_TEXT_WINDOW,
 ) -> SessionDetail:
-    """One session in full: transcript (the last ``message_limit`` lines), its end record,
-    CSAT requests, and every action with allowed/why for ``as_agent`` (or its owner)."""
+    """One session in full: transcript (the last ``message_limit`` messages, each cut to
+    ``text_limit`` characters, the newest up to ``text_budget`` characters; both capped, and a
+    cut message says its full length), its end record, CSAT requests, and every action with
+    allowed/why for ``as_agent`` (or its owner)."""
+    text_limit = max(1, min(text_limit, MESSAGE_TEXT_CAP))
+    text_budget = max(1, min(text_budget, DETAIL_TEXT_CAP))
     async with ctx.db.read() as conn:
         facts = await q.session_facts(conn, [session_id])
         if session_id not in facts:
@@ -331,14 +431,7 @@ async def show_session(
             )
             or 0
         )
-        msgs = (
-            await conn.execute(
-                select(Message)
-                .where(Message.session_id == session_id)
-                .order_by(Message.id.desc())
-                .limit(message_limit)
-            )
-        ).all()
+        messages = await _messages(conn, session_id, message_limit, text_limit, text_budget)
         end = (
             await conn.execute(select(EndRecord).where(EndRecord.session_id == session_id))
         ).first()
@@ -364,12 +457,7 @@ async def show_session(
             actions.append(ActionView("CSAT on end", c.allowed, c.reason))
     return SessionDetail(
         session=row_view(row),
-        messages=[
-            MessageView(
-                m.id, m.author_kind, m.author, m.text, m.created_at, bool(m.visible_to_customer)
-            )
-            for m in reversed(msgs)
-        ],
+        messages=messages,
         end=EndView(end.actor_kind, end.actor, end.surface, end.at, end.reason, end.bulk_id)
         if end
         else None,

@@ -8,6 +8,18 @@ from typing import Any, Literal
 
 EndOutcome = Literal["ended", "skipped"]
 
+#: Characters of each message a session detail loads unless asked for more (the transcript's
+#: first "Show more" still fits in it), and the characters loaded for the whole detail (the
+#: newest messages; the one that crosses it included).
+MESSAGE_TEXT_WINDOW = 16_000
+DETAIL_TEXT_WINDOW = 160_000
+#: Messages a session detail loads (the newest), unless asked for another number.
+DETAIL_MESSAGES = 500
+#: The most a caller may ask for: per message, and for a whole detail or one message slice.
+#: What a screen shows of a message must never need more (the transcript checks its bounds).
+MESSAGE_TEXT_CAP = 256_000
+DETAIL_TEXT_CAP = 2_560_000
+
 
 def to_json(value: Any) -> Any:
     """A JSON-ready copy of a view (datetimes as ISO 8601)."""
@@ -58,12 +70,43 @@ class SessionRow:
 
 @dataclass(frozen=True)
 class MessageView:
+    """One message. ``text`` may be only the start of what is stored (a session detail loads
+    a bounded window of each message): ``length`` is then the stored text's full length."""
+
     id: int
     author_kind: str
     author: str
     text: str
     at: datetime
     visible_to_customer: bool
+    #: Characters in the stored text (None: ``text`` is all of it).
+    length: int | None = None
+
+    @property
+    def full_length(self) -> int:
+        """Characters in the stored text, whether or not all of them were loaded."""
+        return len(self.text) if self.length is None else self.length
+
+    @property
+    def truncated(self) -> bool:
+        """Whether ``text`` is only the start of the stored text."""
+        return self.full_length > len(self.text)
+
+
+@dataclass(frozen=True)
+class MessageSlice:
+    """Part of one message's stored text: ``text`` starts at character ``start`` (0-based)
+    and the whole text has ``length`` characters."""
+
+    message_id: int
+    start: int
+    text: str
+    length: int
+
+    @property
+    def rest(self) -> int:
+        """Characters after this slice."""
+        return max(0, self.length - self.start - len(self.text))
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,9 @@ class ConsoleBackend:
         self.agent = agent
         self._probe = probe
         self._writes = asyncio.Lock()
+        #: A larger text window asked for one session by Show more: (session id, per message,
+        #: total characters). Opening another session forgets it.
+        self._text_window: tuple[int, int, int] | None = None
 
     @classmethod
     async def open(
@@ -135,7 +138,17 @@ class ConsoleBackend:
         return sorted(tabs.values(), key=lambda row: row.id)
 
     async def session(self, session_id: int) -> SessionDetail:
-        return await listing.show_session(self.ctx, session_id, as_agent=self.agent)
+        window = self._text_window
+        if window is None or window[0] != session_id:
+            self._text_window = None
+            return await listing.show_session(self.ctx, session_id, as_agent=self.agent)
+        return await listing.show_session(
+            self.ctx, session_id, as_agent=self.agent, text_limit=window[1], text_budget=window[2]
+        )
+
+    def want_text(self, session_id: int, per_message: int, total: int) -> None:
+        """Load up to this much text of ``session_id`` from now on (the services cap it)."""
+        self._text_window = (session_id, per_message, total)
 
     async def snapshot(self, session_id: int | None) -> Snapshot:
         agent = await self.my_agent()

@@ -47,6 +47,7 @@ from ..widgets.conversation import (
 )
 from ..widgets.session_list import SessionList
 from ..widgets.status_bar import StatusBar
+from ..widgets.transcript import Transcript
 from .admin_settings import AdminSettingsScreen
 from .ledger import LedgerScreen
 from .logout import LogoutScreen
@@ -283,6 +284,11 @@ class ConsoleScreen(Screen[None]):
         self.refresh_bindings()
 
     def on_database_changed(self, message: DatabaseChanged) -> None:
+        self.request_refresh()
+
+    def on_transcript_text_wanted(self, message: Transcript.TextWanted) -> None:
+        """Show more needs more of the open session's text than a refresh loads: load it."""
+        self.backend.want_text(message.session_id, message.per_message, message.total)
         self.request_refresh()
 
     def on_screen_resume(self) -> None:

@@ -9,6 +9,11 @@ transcript renders the newest messages up to :data:`BUDGET` characters ("… N e
 not shown"). **Show more** multiplies both bounds (up to :data:`MAX_FACTOR` times), so a 1 MB
 message, a 200,000-character line or a 50,000-line conversation costs a screenful of work,
 not a megabyte of wrapping on every refresh. The stored text is never changed.
+
+What is *loaded* is bounded too: a session detail holds only the start of each long message
+(``MessageView.length`` says how long it really is, and the cut says "… N of M characters not
+shown"). When Show more needs more than the console loaded, the transcript posts
+:class:`Transcript.TextWanted` and the console loads that larger (still capped) window.
 """
 
 from __future__ import annotations
@@ -20,9 +25,17 @@ from typing import TYPE_CHECKING
 
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Button, Static
 
 from ...domain.text import safe_text, truncate_for_display
+from ...services.views import (
+    DETAIL_MESSAGES,
+    DETAIL_TEXT_CAP,
+    DETAIL_TEXT_WINDOW,
+    MESSAGE_TEXT_CAP,
+    MESSAGE_TEXT_WINDOW,
+)
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -38,6 +51,9 @@ BUDGET = 40_000
 #: How far "Show more" may raise the bounds (each press multiplies them by SHOW_MORE_STEP).
 SHOW_MORE_STEP = 4
 MAX_FACTOR = 64
+# Show more never asks the services for more than they give (their caps bound every refresh).
+if DISPLAY_LIMIT * MAX_FACTOR > MESSAGE_TEXT_CAP or BUDGET * MAX_FACTOR > DETAIL_TEXT_CAP:
+    raise RuntimeError("the transcript's Show more bounds exceed the services' text caps")
 AUTHOR_WIDTH = 24
 MUTED = "$foreground-muted"
 _AUTHOR_STYLES = {
@@ -51,16 +67,22 @@ _AUTHOR_STYLES = {
 HANGING_INDENT = " " * 7
 
 
-def message_text(text: str, limit: int = DISPLAY_LIMIT, max_lines: int = LINE_LIMIT) -> str:
-    """The shown part of one message: at most ``limit`` characters and ``max_lines`` lines."""
+def message_text(
+    text: str, limit: int = DISPLAY_LIMIT, max_lines: int = LINE_LIMIT, length: int | None = None
+) -> str:
+    """The shown part of one message: at most ``limit`` characters and ``max_lines`` lines.
+
+    ``text`` may be only the start of the stored text, whose full ``length`` is then given: the
+    cut says how much of all of it is not shown."""
     head, _ = truncate_for_display(text, limit)
     parts = head.split("\n", max_lines)
     if len(parts) > max_lines:
         head = "\n".join(parts[:max_lines])
     shown = safe_text(head).expandtabs(4).replace("\n", "\n" + HANGING_INDENT)
-    left_out = len(text) - len(head)
+    full = len(text) if length is None else max(length, len(text))
+    left_out = full - len(head)
     if left_out:
-        shown += f" … ({left_out:,} more characters)"
+        shown += f" … ({left_out:,} of {full:,} characters not shown)"
     return shown
 
 
@@ -70,7 +92,7 @@ def message_line(
     """One transcript entry: ``09:02  author  text`` (system lines in their own style)."""
     at = message.at.astimezone(tz)
     stamp = (at.strftime("%H:%M"), MUTED)
-    body = message_text(message.text, limit, max_lines)
+    body = message_text(message.text, limit, max_lines, message.full_length)
     if message.author_kind == "system":
         note = "" if message.visible_to_customer else " (internal)"
         return Content.assemble(stamp, "  ", ("── " + body + note, _AUTHOR_STYLES["system"]))
@@ -106,7 +128,8 @@ def window(messages: Sequence[MessageView], factor: int = 1) -> Window:
             break
         used += cost
         start = i
-        cut = cut or len(text) > limit or text.count("\n", 0, limit) >= max_lines
+        too_long = messages[i].full_length > limit
+        cut = cut or too_long or text.count("\n", 0, limit) >= max_lines
     return Window(start, limit, max_lines, cut)
 
 
@@ -136,8 +159,19 @@ class Transcript(VerticalScroll):
     """Scrolls to the newest line when new messages arrive, unless the agent scrolled up.
 
     A **Show more** button above the text appears when something is not rendered; each press
-    renders more of the loaded messages (older ones, and more of each long one).
+    renders more of the loaded messages (older ones, and more of each long one), and asks for
+    a larger loaded window (:class:`TextWanted`) when it needs more than the default one.
     """
+
+    class TextWanted(Message):
+        """Show more needs up to ``per_message`` characters of each message of the session
+        and ``total`` characters in all (both within the services' caps)."""
+
+        def __init__(self, session_id: int, per_message: int, total: int) -> None:
+            super().__init__()
+            self.session_id = session_id
+            self.per_message = per_message
+            self.total = total
 
     DEFAULT_CSS = """
     Transcript > #transcript-more {
@@ -152,6 +186,7 @@ class Transcript(VerticalScroll):
         self._messages: Sequence[MessageView] = ()
         self._total = 0
         self._factor = 1
+        self._session_id: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Button("Show more", id="transcript-more", compact=True)
@@ -161,7 +196,9 @@ class Transcript(VerticalScroll):
         self.query_one("#transcript-more", Button).display = False
 
     def show(self, session_id: int, messages: Sequence[MessageView], total: int) -> None:
-        key = (session_id, total, messages[-1].id if messages else None)
+        # What was loaded counts too: Show more may bring a larger window of the same messages.
+        loaded = (len(messages), sum(len(m.text) for m in messages))
+        key = (session_id, total, messages[-1].id if messages else None, loaded)
         if key == self._shown:
             return
         same_session = self._shown is not None and self._shown[0] == session_id
@@ -169,6 +206,7 @@ class Transcript(VerticalScroll):
         if not same_session:
             self._factor = 1
         self._shown = key
+        self._session_id = session_id
         self._messages, self._total = messages, total
         self._render_text()
         if follow:
@@ -181,6 +219,8 @@ class Transcript(VerticalScroll):
         )
         more = self.query_one("#transcript-more", Button)
         hidden = shown.start
+        if len(self._messages) < DETAIL_MESSAGES:  # the text window, not the count, left them
+            hidden += max(0, self._total - len(self._messages))
         can_grow = self._factor < MAX_FACTOR and (hidden > 0 or shown.cut)
         more.display = can_grow
         if can_grow:
@@ -191,6 +231,10 @@ class Transcript(VerticalScroll):
         """Render more of the loaded messages (older ones, and more of each long one)."""
         if self._factor < MAX_FACTOR:
             self._factor = min(MAX_FACTOR, self._factor * SHOW_MORE_STEP)
+            per_message, total = DISPLAY_LIMIT * self._factor, BUDGET * self._factor
+            wider = per_message > MESSAGE_TEXT_WINDOW or total > DETAIL_TEXT_WINDOW
+            if self._session_id is not None and wider:
+                self.post_message(self.TextWanted(self._session_id, per_message, total))
             self._render_text()
             self.call_after_refresh(self.scroll_home, animate=False)
 
