@@ -70,6 +70,12 @@ class Session(Base):
         Index("ix_sessions_customer_status", "customer_id", "status"),
         Index("ix_sessions_created_id", "created_at", "id"),
         Index("ix_sessions_auto_end_at", "auto_end_at"),
+        # The list's "last message" order (keyset on this expression, then id; migration 0003).
+        Index(
+            "ix_sessions_last_activity_id",
+            text("coalesce(last_message_at, created_at)"),
+            "id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
