@@ -98,7 +98,7 @@ def test_defaults_without_a_file(home: Path) -> None:
     assert settings.theme == "agent-dark"
     assert settings.busy_timeout_ms == 5000
     assert settings.keymap == {}
-    assert settings.refresh_interval_ms == 500
+    assert settings.refresh_interval_ms == 250
     assert settings.log_level == "warning"
     assert not (home / "config").exists()  # loading never creates anything
 

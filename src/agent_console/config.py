@@ -201,7 +201,7 @@ class Settings(BaseModel):
     theme: str = "agent-dark"
     busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
     keymap: dict[str, str] = Field(default_factory=dict)
-    refresh_interval_ms: int = Field(default=500, ge=50, le=10_000)
+    refresh_interval_ms: int = Field(default=250, ge=50, le=10_000)
     log_level: Literal["debug", "info", "warning", "error"] = "warning"
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:

@@ -39,7 +39,7 @@ from .support import end_record_counts, finish_with_check, record_notifications
 pytestmark = pytest.mark.reliability
 
 ALL = ("enhanced_chat_user", "enhanced_chat_rep", "messaging_agent", "end_messaging_session")
-POLL_S = 0.5  # the console's default refresh interval
+POLL_S = 0.25  # the console's default refresh interval
 BOUND_S = 1.0
 
 
@@ -65,8 +65,8 @@ async def owned_by(ctx: Ctx, name: str) -> list[int]:
 
 @pytest.mark.timing
 async def test_the_probe_sees_another_console_within_a_second(live: Ctx, db_url: str) -> None:
-    """Invariant: a commit by another console is seen within 1 s when polled every 0.5 s,
-    and the change feed says what changed."""
+    """Invariant: a commit by another console is seen within 1 s when polled every 0.25 s
+    (the default), and the change feed says what changed."""
     await seed(live)
     other = await open_ctx(db_url)
     probe = ChangeProbe(live)

@@ -74,11 +74,11 @@ def test_run_console_applies_the_users_settings(
     monkeypatch.setenv("AGENT_CONSOLE_HOME", str(tmp_path / "home"))
     started: list[app_module.AgentConsoleApp] = []
     monkeypatch.setattr(app_module.AgentConsoleApp, "run", lambda self: started.append(self))
-    settings = Settings(theme="agent-light", keymap={"end-chat": "f8"}, refresh_interval_ms=250)
+    settings = Settings(theme="agent-light", keymap={"end-chat": "f8"}, refresh_interval_ms=400)
     app_module.run_console("sqlite+aiosqlite:///x.db", "dana", settings=settings)
     (app,) = started
     assert (app.url, app.agent_name) == ("sqlite+aiosqlite:///x.db", "dana")
-    assert app.poll_interval == 0.25
+    assert app.poll_interval == 0.4
     assert app._theme_name == "agent-light"
     assert app._user_keymap == {"end-chat": "f8"}
     assert tmp_path / "home" / "config" / "themes" in app._theme_dirs

@@ -71,7 +71,7 @@ class AgentConsoleApp(App[None]):
         agent: str | None,
         *,
         clock: Clock | None = None,
-        poll_interval: float = 0.5,
+        poll_interval: float = 0.25,
         theme: str = DEFAULT_THEME,
         theme_dirs: Sequence[Path | None] = (),
         keymap: Mapping[str, str] | None = None,
@@ -262,7 +262,7 @@ def make_app(
     agent: str | None,
     *,
     clock: Clock | None = None,
-    poll_interval: float = 0.5,
+    poll_interval: float = 0.25,
     theme: str = DEFAULT_THEME,
     theme_dirs: Sequence[Path | None] | None = None,
     keymap: Mapping[str, str] | None = None,
@@ -316,7 +316,7 @@ def run_console(
     """
     theme = getattr(settings, "theme", None) or DEFAULT_THEME
     keymap = getattr(settings, "keymap", None) or {}
-    interval_ms = getattr(settings, "refresh_interval_ms", 500)
+    interval_ms = getattr(settings, "refresh_interval_ms", 250)
     busy_timeout_ms = getattr(settings, "busy_timeout_ms", 5000)
     app = make_app(
         url,
