@@ -177,23 +177,23 @@ async def test_console_refreshes_within_a_second_and_a_stale_end_says_why(
         assert first in dana
 
         # 1. A customer writes into the open session.
-        committed = time.monotonic()
         await conversations.inbound(live, screen.detail.session.customer, "standard_sms",  # type: ignore[union-attr]
                                     "are you still there?")  # fmt: skip
+        committed = time.monotonic()  # the service returns once its transaction committed
         await until(
             pilot, lambda: "are you still there?" in screen.query_one(Transcript).plain_text
         )
         latencies.append(time.monotonic() - committed)
         # 2. Another console ends the open session.
-        committed = time.monotonic()
         await ending.end_session(live, "erin", first, Surface.ROW)
+        committed = time.monotonic()
         await until(pilot, lambda: screen.detail is not None
                     and screen.detail.session.status == "Ended")  # fmt: skip
         latencies.append(time.monotonic() - committed)
         # 3. A new session is routed to this agent.
-        committed = time.monotonic()
         new = await conversations.inbound(live, "newcomer", "standard_sms", "hi")
         await routing.route(live)
+        committed = time.monotonic()  # the assignment committed
         await until(pilot, lambda: new.session_id in [r.id for r in screen.rows])
         latencies.append(time.monotonic() - committed)
 
