@@ -28,6 +28,13 @@ async def _open(pilot: Any) -> AdminSettingsScreen:
     screen = pilot.app.screen
     assert isinstance(screen, AdminSettingsScreen)
     await until(pilot, lambda: screen.loaded, what="the settings to load")
+    # Mounted is not yet laid out: a click lands on a widget only once it has its place.
+    await until(
+        pilot,
+        lambda: all(w.region.area > 0 for w in screen.query("#settings-form Switch")),
+        what="the settings to be laid out",
+    )
+    await pilot.pause()
     return screen
 
 
