@@ -49,6 +49,8 @@ CHANNELS: tuple[Channel, ...] = (
 )
 
 CHANNELS_BY_ID: dict[str, Channel] = {c.id: c for c in CHANNELS}
+#: The channels whose customers write from a web page (the gateway serves one: /chat/{id}).
+WEB_CHAT_CHANNELS: frozenset[str] = frozenset({"enhanced_web_chat_v1", "enhanced_web_chat_v2"})
 
 
 class UnknownChannel(ValueError):

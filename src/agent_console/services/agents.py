@@ -123,7 +123,9 @@ async def list_agents(ctx: Ctx) -> list[AgentView]:
     return [_view(r) for r in rows]
 
 
-async def require_admin(conn: AsyncConnection, name: str) -> None:
+async def require_admin(
+    conn: AsyncConnection, name: str, *, doing: str = "change settings"
+) -> None:
     row = await q.agent_row(conn, name)
     if not row.is_admin:
-        raise Refused(f"only admins can change settings: {name} is not an admin")
+        raise Refused(f"only admins can {doing}: {name} is not an admin")

@@ -9,6 +9,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.capacity import Load
+from ..domain.channels import Channel
 from ..domain.channels import channel as channel_of
 from ..domain.ending import conversation_permissions, may_close_tab
 from ..domain.errors import Refused
@@ -25,7 +26,7 @@ from ..domain.vocab import (
 )
 from ..store import queries as q
 from ..store.models import Agent, Message, Session
-from . import drafts
+from . import drafts, outbox
 from .context import Ctx
 from .ending import require_session
 from .views import CloseTabResult, InboundResult
@@ -34,7 +35,7 @@ MAX_MESSAGE_CHARS = 2_000_000
 log = logging.getLogger(__name__)
 
 
-def _check_text(text: str) -> str:
+def check_text(text: str) -> str:
     if not text:
         raise ValueError("a message needs some text")
     if len(text) > MAX_MESSAGE_CHARS:
@@ -45,7 +46,7 @@ def _check_text(text: str) -> str:
     return text
 
 
-def _check_customer(name: str) -> str:
+def check_customer(name: str) -> str:
     if not name.strip():
         raise ValueError("a customer needs a name")
     why = unstorable(name)
@@ -63,16 +64,23 @@ async def _add_message(
     now: Any,
     *,
     visible: bool = True,
-) -> None:
-    await conn.execute(
-        insert(Message).values(
-            session_id=session_id,
-            author_kind=kind.value,
-            author=author,
-            text=text,
-            created_at=now,
-            visible_to_customer=visible,
-        )
+) -> int:
+    """Store one transcript line; returns its id."""
+    return int(
+        (
+            await conn.execute(
+                insert(Message)
+                .values(
+                    session_id=session_id,
+                    author_kind=kind.value,
+                    author=author,
+                    text=text,
+                    created_at=now,
+                    visible_to_customer=visible,
+                )
+                .returning(Message.id)
+            )
+        ).scalar_one()
     )
 
 
@@ -98,71 +106,79 @@ async def inbound(ctx: Ctx, customer: str, channel_id: str, text: str) -> Inboun
     An ended session is never reopened: a message after the end starts a new session.
     """
     ch = channel_of(channel_id)
-    _check_text(text)
-    _check_customer(customer)
+    check_text(text)
+    check_customer(customer)
     async with ctx.db.write() as conn:
         now = ctx.now()  # inside the transaction: after the write lock (SQLite)
         cid = await q.customer_id(conn, customer, now, create=True)
-        live = await _live_session(conn, cid, ch.id)
-        if live is None:
-            policy = await q.load_policy(conn)
-            sid = int(
-                (
-                    await conn.execute(
-                        insert(Session)
-                        .values(
-                            customer_id=cid,
-                            channel=ch.id,
-                            status=SessionStatus.WAITING.value,
-                            owner_id=None,
-                            initiated_by=Initiator.CUSTOMER.value,
-                            capacity_model=policy.model_for(ch).value,
-                            units=policy.units_for(ch),
-                            units_held=0,
-                            tab_open=False,
-                            created_at=now,
-                            last_message_at=now,
-                            customer_replied=True,
-                        )
-                        .returning(Session.id)
+        return await inbound_in(conn, now, cid, customer, ch, text)
+
+
+async def inbound_in(
+    conn: AsyncConnection, now: Any, cid: int, customer: str, ch: Channel, text: str
+) -> InboundResult:
+    """:func:`inbound` inside the caller's transaction, for customer ``cid`` (named
+    ``customer``); the text was checked by the caller (:func:`check_text`)."""
+    live = await _live_session(conn, cid, ch.id)
+    if live is None:
+        policy = await q.load_policy(conn)
+        sid = int(
+            (
+                await conn.execute(
+                    insert(Session)
+                    .values(
+                        customer_id=cid,
+                        channel=ch.id,
+                        status=SessionStatus.WAITING.value,
+                        owner_id=None,
+                        initiated_by=Initiator.CUSTOMER.value,
+                        capacity_model=policy.model_for(ch).value,
+                        units=policy.units_for(ch),
+                        units_held=0,
+                        tab_open=False,
+                        created_at=now,
+                        last_message_at=now,
+                        customer_replied=True,
                     )
-                ).scalar_one()
-            )
-            await _add_message(conn, sid, AuthorKind.CUSTOMER, customer, text, now)
-            await q.record_changes(conn, now, "inbound", [(sid, None)])
-            log.debug("%s new session from %s on %s: %.200s", session_label(sid), customer,
-                      ch.id, text)  # fmt: skip
-            return InboundResult(
-                sid, True, SessionStatus.WAITING.value, "new session, waiting for a rep"
-            )
-        status = SessionStatus(live.status)
-        new_status = next_status(status, Event.CUSTOMER_WRITES)
-        values: dict[str, Any] = {
-            "last_message_at": now,
-            "customer_replied": True,
-            "auto_end_at": None,
-            "status": new_status.value,
-            "version": Session.version + 1,
-        }
-        note = "added to the ongoing session"
-        if status is SessionStatus.INACTIVE and live.owner_id is not None:
-            # Status-based: the conversation is live again and takes its units back.
-            values["units_held"] = live.units
-            await conn.execute(
-                update(Agent)
-                .where(Agent.id == live.owner_id)
-                .values(used_units=Agent.used_units + live.units)
-            )
-            note = "the customer is back: the session is Active again"
-        await conn.execute(
-            update(Session)
-            .where(Session.id == live.id, Session.status == status.value)
-            .values(**values)
+                    .returning(Session.id)
+                )
+            ).scalar_one()
         )
-        await _add_message(conn, live.id, AuthorKind.CUSTOMER, customer, text, now)
-        await q.record_changes(conn, now, "message", [(live.id, live.owner_id)])
-        log.debug("%s message from %s: %.200s", session_label(live.id), customer, text)
-        return InboundResult(live.id, False, new_status.value, note)
+        await _add_message(conn, sid, AuthorKind.CUSTOMER, customer, text, now)
+        await q.record_changes(conn, now, "inbound", [(sid, None)])
+        log.debug("%s new session from %s on %s: %.200s", session_label(sid), customer,
+                  ch.id, text)  # fmt: skip
+        return InboundResult(
+            sid, True, SessionStatus.WAITING.value, "new session, waiting for a rep"
+        )
+    status = SessionStatus(live.status)
+    new_status = next_status(status, Event.CUSTOMER_WRITES)
+    values: dict[str, Any] = {
+        "last_message_at": now,
+        "customer_replied": True,
+        "auto_end_at": None,
+        "status": new_status.value,
+        "version": Session.version + 1,
+    }
+    note = "added to the ongoing session"
+    if status is SessionStatus.INACTIVE and live.owner_id is not None:
+        # Status-based: the conversation is live again and takes its units back.
+        values["units_held"] = live.units
+        await conn.execute(
+            update(Agent)
+            .where(Agent.id == live.owner_id)
+            .values(used_units=Agent.used_units + live.units)
+        )
+        note = "the customer is back: the session is Active again"
+    await conn.execute(
+        update(Session)
+        .where(Session.id == live.id, Session.status == status.value)
+        .values(**values)
+    )
+    await _add_message(conn, live.id, AuthorKind.CUSTOMER, customer, text, now)
+    await q.record_changes(conn, now, "message", [(live.id, live.owner_id)])
+    log.debug("%s message from %s: %.200s", session_label(live.id), customer, text)
+    return InboundResult(live.id, False, new_status.value, note)
 
 
 async def outbound(
@@ -170,8 +186,8 @@ async def outbound(
 ) -> InboundResult:
     """An agent-initiated session (R7 starts counting from this first message)."""
     ch = channel_of(channel_id)
-    _check_text(text)
-    _check_customer(customer)
+    check_text(text)
+    check_customer(customer)
     async with ctx.db.write() as conn:
         now = ctx.now()  # inside the transaction: after the write lock (SQLite)
         # Not locked: the conditional UPDATE below is what reserves the capacity, and the
@@ -229,7 +245,8 @@ async def outbound(
                 )
             ).scalar_one()
         )
-        await _add_message(conn, sid, AuthorKind.AGENT, agent.name, text, now)
+        mid = await _add_message(conn, sid, AuthorKind.AGENT, agent.name, text, now)
+        await outbox.enqueue_message(conn, sid, ch.id, mid, now)
         await q.record_changes(conn, now, "outbound", [(sid, agent.id)])
     return InboundResult(sid, True, SessionStatus.ACTIVE.value, "agent-initiated session started")
 
@@ -242,7 +259,7 @@ async def send(
     ``clear_draft`` removes the agent's composer draft in the same transaction, so the draft
     goes exactly when the reply is stored and stays when the send fails.
     """
-    _check_text(text)
+    check_text(text)
     async with ctx.db.write() as conn:
         now = ctx.now()  # inside the transaction: after the write lock (SQLite)
         agent = await q.agent_row(conn, agent_name)
@@ -275,6 +292,7 @@ async def send(
                 )
             ).scalar_one()
         )
+        await outbox.enqueue_message(conn, session_id, facts.channel.id, mid, now)
         if clear_draft:
             await drafts.clear_in(conn, agent.id, session_id)
         await q.record_changes(conn, now, "message", [(session_id, agent.id)])

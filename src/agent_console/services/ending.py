@@ -32,6 +32,7 @@ from ..domain.vocab import (
 )
 from ..store import queries as q
 from ..store.models import Agent, Change, CsatRequest, EndRecord, Message, Session
+from . import outbox
 from .context import Ctx
 from .views import EndResult
 
@@ -184,6 +185,10 @@ async def _write_ends(
             .order_by(Session.id),
         )
     )
+    # Events for the channels' webhooks, when any of these sessions' channels is connected.
+    to_channels = bool({r.channel for r in rows} & await outbox.connected_channels(conn))
+    if to_channels:
+        await outbox.enqueue_ends(conn, chosen, now)
     if send_csat:
         await conn.execute(
             insert(CsatRequest).from_select(
@@ -198,6 +203,8 @@ async def _write_ends(
                 .order_by(Session.id),
             )
         )
+        if to_channels:
+            await outbox.enqueue_csat(conn, chosen, now)
     await conn.execute(
         insert(Change).from_select(
             ["at", "kind", "session_id", "agent_id"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -12,11 +13,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..domain.channels import channel as channel_of
 from ..domain.ending import Actor, csat_decision, may_close_tab, may_end
 from ..domain.errors import NotFound
+from ..domain.outbox import DeliveryState, describe_failure
 from ..domain.vocab import SessionStatus, Surface, session_label
 from ..store import queries as q
-from ..store.models import Agent, CsatRequest, Customer, EndRecord, Message, Session
+from ..store.models import (
+    Agent,
+    CsatRequest,
+    Customer,
+    EndRecord,
+    Message,
+    OutboxEvent,
+    Session,
+)
 from ..store.types import UTCDateTime
 from .context import Ctx
+from .outbox import connected_channels, public_event_id
 from .views import (
     DETAIL_MESSAGES,
     DETAIL_TEXT_CAP,
@@ -25,6 +36,7 @@ from .views import (
     MESSAGE_TEXT_WINDOW,
     ActionView,
     CsatView,
+    DeliveryView,
     EndView,
     MessageSlice,
     MessageView,
@@ -368,6 +380,7 @@ async def _messages(
             .order_by(Message.id)
         )
     ).all()
+    deliveries = await delivery_views(conn, OutboxEvent.message_id, ids)
     return [
         MessageView(
             r.id,
@@ -377,9 +390,57 @@ async def _messages(
             r.created_at,
             bool(r.visible_to_customer),
             int(r.length or 0),
+            deliveries.get(r.id),
         )
         for r in rows
     ]
+
+
+async def delivery_views(
+    conn: AsyncConnection, key: Any, ids: Sequence[int]
+) -> dict[int, DeliveryView]:
+    """The outbox events whose ``key`` column (message_id or csat_id) is in ``ids``, as what
+    the agent sees of them, keyed by that column."""
+    if not ids:
+        return {}
+    rows = (
+        await conn.execute(
+            select(
+                key.label("key"),
+                OutboxEvent.id,
+                OutboxEvent.type,
+                OutboxEvent.state,
+                OutboxEvent.attempts,
+                OutboxEvent.next_attempt_at,
+                OutboxEvent.delivered_at,
+                OutboxEvent.last_status,
+                OutboxEvent.last_error,
+            ).where(q.in_ids(conn, key, ids))
+        )
+    ).all()
+    return {r.key: delivery_view(r) for r in rows}
+
+
+def delivery_view(r: Any) -> DeliveryView:
+    failure = describe_failure(r.last_status, r.last_error) if r.attempts else None
+    if r.state == "delivered":
+        state, at = DeliveryState.SENT, r.delivered_at
+    elif r.state == "failed":
+        state, at = DeliveryState.FAILED, None
+        failure = r.last_error if r.last_status is None else failure
+    elif r.attempts:
+        state, at = DeliveryState.RETRYING, None
+    else:
+        state, at = DeliveryState.PENDING, None
+    return DeliveryView(
+        event_id=public_event_id(r.id),
+        type=r.type,
+        state=state.value,
+        attempts=int(r.attempts),
+        next_attempt_at=r.next_attempt_at if state is DeliveryState.RETRYING else None,
+        at=at,
+        error=failure if state is not DeliveryState.SENT else None,
+    )
 
 
 async def message_text(
@@ -438,6 +499,8 @@ async def show_session(
         csat = (
             await conn.execute(select(CsatRequest).where(CsatRequest.session_id == session_id))
         ).all()
+        csat_deliveries = await delivery_views(conn, OutboxEvent.csat_id, [c.id for c in csat])
+        connected = session.channel.id in await connected_channels(conn)
         policy = await q.load_policy(conn)
         viewer = as_agent or row.owner_name
         actions: list[ActionView] = []
@@ -461,10 +524,16 @@ async def show_session(
         end=EndView(end.actor_kind, end.actor, end.surface, end.at, end.reason, end.bulk_id)
         if end
         else None,
-        csat_requests=[CsatView(c.requested_at, c.requested_by) for c in csat],
+        csat_requests=[
+            CsatView(
+                c.requested_at, c.requested_by, c.score, c.answered_at, csat_deliveries.get(c.id)
+            )
+            for c in csat
+        ],
         actions=actions,
         escalated_to=row.escalated_to,
         messages_total=total,
+        channel_connected=connected,
     )
 
 

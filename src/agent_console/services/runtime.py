@@ -18,9 +18,13 @@ async def open_ctx(
     busy_timeout_ms: int = 5000,
     create: bool = True,
     create_dir: bool = False,
+    pool_size: int = 5,
 ) -> Ctx:
-    """Open ``url``; on a new database create the schema and ship default macros/triggers."""
-    db = open_database(url, busy_timeout_ms=busy_timeout_ms, create_dir=create_dir)
+    """Open ``url``; on a new database create the schema and ship default macros/triggers.
+    ``pool_size``: PostgreSQL connections kept open (as many more may be opened at a peak)."""
+    db = open_database(
+        url, busy_timeout_ms=busy_timeout_ms, create_dir=create_dir, pool_size=pool_size
+    )
     ctx = Ctx(db=db, clock=clock)
     try:
         await ensure_schema(db, create=create, now=clock())

@@ -69,6 +69,23 @@ class SessionRow:
 
 
 @dataclass(frozen=True)
+class DeliveryView:
+    """Whether one outbound event reached its channel's webhook.
+
+    ``state``: pending (not tried yet), retrying (tried ``attempts`` times, next at
+    ``next_attempt_at``; ``error`` says what the last try got), sent (at ``at``) or failed
+    (gave up; ``error`` says why)."""
+
+    event_id: str
+    type: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime | None
+    at: datetime | None
+    error: str | None
+
+
+@dataclass(frozen=True)
 class MessageView:
     """One message. ``text`` may be only the start of what is stored (a session detail loads
     a bounded window of each message): ``length`` is then the stored text's full length."""
@@ -81,6 +98,8 @@ class MessageView:
     visible_to_customer: bool
     #: Characters in the stored text (None: ``text`` is all of it).
     length: int | None = None
+    #: Whether the line reached the channel (None: nothing was sent for it).
+    delivery: DeliveryView | None = None
 
     @property
     def full_length(self) -> int:
@@ -130,6 +149,9 @@ class ActionView:
 class CsatView:
     requested_at: datetime
     requested_by: str
+    score: int | None = None
+    answered_at: datetime | None = None
+    delivery: DeliveryView | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +163,8 @@ class SessionDetail:
     actions: list[ActionView]
     escalated_to: str | None
     messages_total: int
+    #: Whether the session's channel is connected (its agent lines go out to it).
+    channel_connected: bool = False
 
 
 @dataclass(frozen=True)
@@ -358,3 +382,48 @@ class OutcomeLine:
 class OutcomePage:
     lines: list[OutcomeLine]
     next_cursor: PageCursor | None
+
+
+# -- channels (the gateway) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChannelView:
+    """A channel and its connection (never its secret), with its outbox in counts."""
+
+    channel: str
+    name: str
+    connected: bool
+    webhook_url: str | None
+    connected_at: datetime | None
+    connected_by: str | None
+    pending: int
+    retrying: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class ConnectResult:
+    """A connection made or changed; ``secret`` is shown this once (None: it was given)."""
+
+    channel: ChannelView
+    secret: str | None
+
+
+@dataclass(frozen=True)
+class ReceiveResult:
+    """What an inbound channel message did; ``replayed``: this message id was seen before,
+    and this is the first answer again."""
+
+    session_id: int
+    status: str
+    new_session: bool
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class CsatAnswer:
+    session_id: int
+    score: int
+    answered_at: datetime
+    replayed: bool

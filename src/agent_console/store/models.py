@@ -158,7 +158,7 @@ class EndRecord(Base):
 
 
 class CsatRequest(Base):
-    """R9: at most one survey request per session."""
+    """R9: at most one survey request per session; the customer's answer once it comes."""
 
     __tablename__ = "csat_requests"
     __table_args__ = (UniqueConstraint("session_id"),)
@@ -168,6 +168,8 @@ class CsatRequest(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     requested_at: Mapped[datetime] = mapped_column(Stamp)
     requested_by: Mapped[str] = mapped_column(Text)
+    score: Mapped[int | None] = mapped_column(Integer)
+    answered_at: Mapped[datetime | None] = mapped_column(Stamp)
 
 
 class Setting(Base):
@@ -226,3 +228,98 @@ class Draft(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"), primary_key=True)
     text: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(Stamp)
+
+
+# -- channels: the gateway's way in and out (issue 10) ------------------------------------------
+
+
+class ChannelConnection(Base):
+    """Where a connected channel's outbound events go, and the secret both sides sign with."""
+
+    __tablename__ = "channel_connections"
+
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)
+    webhook_url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(Text)
+    connected_at: Mapped[datetime] = mapped_column(Stamp)
+    connected_by: Mapped[str] = mapped_column(Text)
+
+
+class CustomerHandle(Base):
+    """The id a channel knows a customer by (a phone number, a web chat visitor id...)."""
+
+    __tablename__ = "customer_handles"
+    __table_args__ = (Index("ix_customer_handles_customer_id", "customer_id", "channel"),)
+
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    created_at: Mapped[datetime] = mapped_column(Stamp)
+
+
+class InboundReceipt(Base):
+    """A channel's message id, stored once with the first answer: a provider's retry gets
+    that answer again instead of storing the message twice."""
+
+    __tablename__ = "inbound_receipts"
+
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    body_hash: Mapped[str] = mapped_column(String(64))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column(Stamp)
+
+
+class OutboxEvent(Base):
+    """One event for a channel's webhook, written in the transaction of what it reports.
+
+    ``message_id`` names the agent line a ``message.created`` event carries; ``text`` holds the
+    end line or the CSAT question of the other types. ``state`` is pending (not yet delivered:
+    ``attempts`` says whether it was tried), delivered or failed.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_state_id", "state", "id"),
+        Index("ix_outbox_session_id", "session_id", "id"),
+        Index("ix_outbox_message_id", "message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"))
+    type: Mapped[str] = mapped_column(String(32))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    csat_id: Mapped[int | None] = mapped_column(ForeignKey("csat_requests.id"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(Stamp)
+    state: Mapped[str] = mapped_column(String(16))
+    next_attempt_at: Mapped[datetime] = mapped_column(Stamp)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(Stamp)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(Stamp)
+
+
+class WebchatEvent(Base):
+    """The web chat page's mailbox: what its customers see (their own lines, and the events the
+    deployment delivered to the page's webhook), read by the page's live stream."""
+
+    __tablename__ = "webchat_events"
+    __table_args__ = (
+        Index("ix_webchat_events_customer", "channel", "customer_ref", "id"),
+        UniqueConstraint("event_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    customer_ref: Mapped[str] = mapped_column(String(200))
+    event_id: Mapped[str] = mapped_column(String(220))
+    type: Mapped[str] = mapped_column(String(32))
+    session_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+    author: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(Stamp)

@@ -1,0 +1,116 @@
+"""The gateway's ASGI app: its routes, and a lifespan that opens the services and runs the
+delivery workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..domain.outbox import DEFAULT_LEASE, DEFAULT_TIMEOUT
+from ..services.context import Ctx, system_clock
+from ..services.runtime import open_ctx
+from . import api, webchat
+from .access_log import AccessLog
+from .delivery import DeliveryWorker, worker_name
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GatewayOptions:
+    """How the gateway runs. ``workers`` delivery workers (0: this gateway only takes traffic
+    in; another one delivers)."""
+
+    workers: int = 1
+    timeout: timedelta = DEFAULT_TIMEOUT
+    lease: timedelta = DEFAULT_LEASE
+    batch: int = 200
+    concurrency: int = 64
+    busy_timeout_ms: int = 5000
+    pool_size: int = 10
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    return JSONResponse(
+        {"error": f"no such endpoint: {request.method} {request.url.path[:200]}"}, 404
+    )
+
+
+async def method_not_allowed(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"error": f"{request.method} is not allowed here"}, 405)
+
+
+def create_app(
+    url: str,
+    options: GatewayOptions | None = None,
+    *,
+    clock: Callable[[], datetime] = system_clock,
+) -> Starlette:
+    """The gateway on the database at ``url`` (opened when the app starts)."""
+    options = options or GatewayOptions()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        ctx: Ctx = await open_ctx(
+            url,
+            clock=clock,
+            busy_timeout_ms=options.busy_timeout_ms,
+            pool_size=options.pool_size,
+        )
+        app.state.ctx = ctx
+        workers = [
+            DeliveryWorker(
+                ctx,
+                name=worker_name(i),
+                batch=options.batch,
+                concurrency=options.concurrency,
+                timeout=options.timeout,
+                lease=options.lease,
+            )
+            for i in range(options.workers)
+        ]
+        app.state.workers = workers
+        tasks = [asyncio.create_task(w.run(), name=w.name) for w in workers]
+        log.info("gateway started on %s with %d delivery worker(s)", ctx.db.display_url, len(tasks))
+        try:
+            yield
+        finally:
+            for w in workers:
+                w.stop()
+            if tasks:
+                await asyncio.wait(tasks, timeout=options.timeout.total_seconds() + 5)
+            for t in tasks:
+                t.cancel()
+            await ctx.db.dispose()
+            log.info("gateway stopped")
+
+    routes = [
+        Route("/healthz", api.healthz, methods=["GET"]),
+        Route("/v1/channels/{channel}/messages", api.post_message, methods=["POST"]),
+        Route("/v1/channels/{channel}/csat", api.post_csat, methods=["POST"]),
+        Mount(
+            "/static", StaticFiles(packages=[("agent_console.gateway", "static")]), name="static"
+        ),
+        Route("/chat/{channel}", webchat.page, methods=["GET"]),
+        Route("/chat/{channel}/send", webchat.send, methods=["POST"]),
+        Route("/chat/{channel}/csat", webchat.csat, methods=["POST"]),
+        Route("/chat/{channel}/stream", webchat.stream, methods=["GET"]),
+        Route("/chat/{channel}/webhook", webchat.webhook, methods=["POST"]),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(AccessLog)],
+        lifespan=lifespan,
+        exception_handlers={404: not_found, 405: method_not_allowed},
+    )

@@ -1,0 +1,159 @@
+"""The delivery worker: claims outbox events, POSTs each to its channel's webhook, records it.
+
+It runs in the gateway process. One loop: claim a batch (``services.outbox.claim`` leases, per
+session, a run of its oldest undelivered events), deliver each session's run in order (the
+sessions side by side, up to ``concurrency`` at once), stop a session's run at its first
+failure (its later events are released untried, so order holds), then record every attempt in
+one transaction. The POST is signed like inbound traffic, with the event id as ``webhook-id``.
+
+It wakes when the database changed (the same cheap probe as the console's) or every
+``idle_wait`` seconds for retries that came due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from itertools import groupby
+
+import httpx
+
+from ..domain.outbox import DEFAULT_LEASE, DEFAULT_TIMEOUT
+from ..domain.webhooks import sign
+from ..services import outbox
+from ..services.changes import ChangeProbe
+from ..services.context import Ctx
+from ..services.outbox import Attempt, Delivery
+
+log = logging.getLogger(__name__)
+USER_AGENT = "agent-console-gateway"
+
+
+def worker_name(index: int = 0) -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{index}"
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        ctx: Ctx,
+        *,
+        name: str | None = None,
+        batch: int = 200,
+        concurrency: int = 64,
+        timeout: timedelta = DEFAULT_TIMEOUT,
+        lease: timedelta = DEFAULT_LEASE,
+        idle_wait: float = 0.5,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        if lease <= timeout:
+            raise ValueError("the lease must outlast the POST timeout")
+        self.ctx = ctx
+        self.name = name or worker_name()
+        self.batch = batch
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.lease = lease
+        self.idle_wait = idle_wait
+        self.wall_clock = wall_clock
+        self.delivered = 0
+        self.failed_attempts = 0
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        """Finish the batch in hand, record it, and return from :meth:`run`."""
+        self._stop.set()
+
+    async def run(self) -> None:
+        limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=32)
+        seconds = self.timeout.total_seconds()
+        async with httpx.AsyncClient(
+            timeout=httpx.Timeout(seconds),
+            limits=limits,
+            headers={"user-agent": USER_AGENT},
+            follow_redirects=False,
+            trust_env=False,
+        ) as client:
+            probe = ChangeProbe(self.ctx)
+            try:
+                while not self._stop.is_set():
+                    worked = await self._round(client)
+                    if not worked:
+                        await self._idle(probe)
+            finally:
+                await probe.close()
+
+    async def _idle(self, probe: ChangeProbe) -> None:
+        """Until the database changes, a retry may be due, or we are told to stop."""
+        waited = 0.0
+        step = 0.05
+        while waited < self.idle_wait and not self._stop.is_set():
+            if await probe.changed():
+                return
+            try:
+                await asyncio.wait_for(self._stop.wait(), step)
+            except TimeoutError:
+                waited += step
+
+    async def _round(self, client: httpx.AsyncClient) -> bool:
+        try:
+            batch = await outbox.claim(self.ctx, self.name, limit=self.batch, lease=self.lease)
+        except Exception as exc:  # the database is away: try again later, never crash
+            log.warning("delivery: cannot claim events: %s", exc)
+            await asyncio.sleep(1)
+            return False
+        if not batch:
+            return False
+        attempts: list[Attempt] = []
+        released: list[int] = []
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def run_session(events: list[Delivery]) -> None:
+            async with gate:
+                for i, event in enumerate(events):
+                    attempt = await self._post(client, event)
+                    attempts.append(attempt)
+                    if not attempt.ok:
+                        released.extend(e.outbox_id for e in events[i + 1 :])
+                        return
+
+        runs = [list(g) for _, g in groupby(sorted(batch, key=_order), key=lambda d: d.session_id)]
+        await asyncio.gather(*(run_session(r) for r in runs))
+        try:
+            await outbox.complete(self.ctx, self.name, attempts, released)
+        except Exception as exc:  # the leases run out and the events are tried again
+            log.warning("delivery: cannot record %d attempts: %s", len(attempts), exc)
+            return False
+        ok = sum(1 for a in attempts if a.ok)
+        self.delivered += ok
+        self.failed_attempts += len(attempts) - ok
+        return True
+
+    async def _post(self, client: httpx.AsyncClient, event: Delivery) -> Attempt:
+        body = json.dumps(event.payload(), ensure_ascii=False).encode("utf-8")
+        headers = sign(event.secret, event.event_id, body, self.wall_clock()).as_dict()
+        headers["content-type"] = "application/json"
+        try:
+            answer = await client.post(event.webhook_url, content=body, headers=headers)
+        except httpx.TimeoutException:
+            seconds = self.timeout.total_seconds()
+            return Attempt(event.outbox_id, False, None, f"timed out after {seconds:g} s")
+        except httpx.HTTPError as exc:
+            return Attempt(event.outbox_id, False, None, _one_line(exc))
+        if 200 <= answer.status_code < 300:
+            return Attempt(event.outbox_id, True, answer.status_code)
+        return Attempt(event.outbox_id, False, answer.status_code, None)
+
+
+def _order(d: Delivery) -> tuple[int, int]:
+    return (d.session_id, d.outbox_id)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
