@@ -39,6 +39,12 @@ if TYPE_CHECKING:
     show_default=True,
     help="Seconds a worker holds the events it claimed (a killed worker's are retried after).",
 )
+@click.option(
+    "--route/--no-route",
+    default=True,
+    show_default=True,
+    help="Assign queued work to Online agents as it comes in (as `agent-console route` does).",
+)
 @click.option("--log-level", default="info", show_default=True, help="Gateway log on stderr.")
 @click.pass_obj
 def gateway(
@@ -48,6 +54,7 @@ def gateway(
     workers: int,
     timeout_s: float,
     lease_s: float,
+    route: bool,
     log_level: str,
 ) -> None:
     """Serve the channel API, the web chat page and outbound delivery on HOST:PORT."""
@@ -68,6 +75,7 @@ def gateway(
         timeout=timedelta(seconds=timeout_s),
         lease=timedelta(seconds=lease_s),
         busy_timeout_ms=state.settings.busy_timeout_ms,
+        route=route,
     )
     run(url, host, port, options)
 

@@ -84,7 +84,9 @@ def check_signed(conn: Connection, headers: Mapping[str, str], raw: bytes) -> Si
     except BadSignature as exc:
         raise ApiError(401, f"bad signature: {exc}") from None
     try:
-        body = json.loads(raw)
+        body = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ApiError(400, "the body is not UTF-8 JSON") from None
     except (ValueError, RecursionError):
         raise ApiError(400, "the body is not JSON") from None
     if not isinstance(body, dict):

@@ -23,6 +23,7 @@ from ..services.runtime import open_ctx
 from . import api, webchat
 from .access_log import AccessLog
 from .delivery import DeliveryWorker, worker_name
+from .router import Router
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ class GatewayOptions:
     concurrency: int = 64
     busy_timeout_ms: int = 5000
     pool_size: int = 10
+    #: Assign queued work to agents (the gateway's own router; see router.py).
+    route: bool = True
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
@@ -81,12 +84,20 @@ def create_app(
             for i in range(options.workers)
         ]
         app.state.workers = workers
-        tasks = [asyncio.create_task(w.run(), name=w.name) for w in workers]
-        log.info("gateway started on %s with %d delivery worker(s)", ctx.db.display_url, len(tasks))
+        router = Router(ctx) if options.route else None
+        app.state.router = router
+        loops: list[DeliveryWorker | Router] = [*workers, *([router] if router else [])]
+        tasks = [asyncio.create_task(w.run()) for w in loops]
+        log.info(
+            "gateway started on %s with %d delivery worker(s)%s",
+            ctx.db.display_url,
+            len(workers),
+            " and a router" if router else "",
+        )
         try:
             yield
         finally:
-            for w in workers:
+            for w in loops:
                 w.stop()
             if tasks:
                 await asyncio.wait(tasks, timeout=options.timeout.total_seconds() + 5)

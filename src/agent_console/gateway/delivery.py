@@ -13,6 +13,7 @@ It wakes when the database changed (the same cheap probe as the console's) or ev
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -32,6 +33,8 @@ from ..services.outbox import Attempt, Delivery
 
 log = logging.getLogger(__name__)
 USER_AGENT = "agent-console-gateway"
+#: How often a worker records what it delivered while a batch is under way (seconds).
+RECORD_EVERY = 0.1
 
 
 def worker_name(index: int = 0) -> str:
@@ -112,6 +115,7 @@ class DeliveryWorker:
         attempts: list[Attempt] = []
         released: list[int] = []
         gate = asyncio.Semaphore(self.concurrency)
+        done = asyncio.Event()
 
         async def run_session(events: list[Delivery]) -> None:
             async with gate:
@@ -122,17 +126,40 @@ class DeliveryWorker:
                         released.extend(e.outbox_id for e in events[i + 1 :])
                         return
 
+        async def record_as_we_go() -> None:
+            # What was delivered is recorded every RECORD_EVERY seconds, not only when the
+            # whole batch is done: a worker killed mid-batch sends again only the last few.
+            while not done.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(done.wait(), RECORD_EVERY)
+                await self._record(attempts, released)
+            # The batch may have finished while the last record was being written.
+            await self._record(attempts, released)
+
         runs = [list(g) for _, g in groupby(sorted(batch, key=_order), key=lambda d: d.session_id)]
-        await asyncio.gather(*(run_session(r) for r in runs))
+        recorder = asyncio.create_task(record_as_we_go())
         try:
-            await outbox.complete(self.ctx, self.name, attempts, released)
-        except Exception as exc:  # the leases run out and the events are tried again
-            log.warning("delivery: cannot record %d attempts: %s", len(attempts), exc)
-            return False
-        ok = sum(1 for a in attempts if a.ok)
-        self.delivered += ok
-        self.failed_attempts += len(attempts) - ok
+            await asyncio.gather(*(run_session(r) for r in runs))
+        finally:
+            done.set()
+            await recorder
         return True
+
+    async def _record(self, attempts: list[Attempt], released: list[int]) -> None:
+        """Record (and take out of the lists) the attempts made so far."""
+        if not attempts and not released:
+            return
+        taken, freed = attempts[:], released[:]
+        del attempts[: len(taken)]
+        del released[: len(freed)]
+        try:
+            await outbox.complete(self.ctx, self.name, taken, freed)
+        except Exception as exc:  # the leases run out and the events are tried again
+            log.warning("delivery: cannot record %d attempts: %s", len(taken), exc)
+            return
+        ok = sum(1 for a in taken if a.ok)
+        self.delivered += ok
+        self.failed_attempts += len(taken) - ok
 
     async def _post(self, client: httpx.AsyncClient, event: Delivery) -> Attempt:
         body = json.dumps(event.payload(), ensure_ascii=False).encode("utf-8")
@@ -145,6 +172,9 @@ class DeliveryWorker:
             return Attempt(event.outbox_id, False, None, f"timed out after {seconds:g} s")
         except httpx.HTTPError as exc:
             return Attempt(event.outbox_id, False, None, _one_line(exc))
+        except Exception as exc:  # whatever else: a failed attempt, never a dead worker
+            log.exception("delivery: POST of %s failed unexpectedly", event.event_id)
+            return Attempt(event.outbox_id, False, None, f"{type(exc).__name__}: {_one_line(exc)}")
         if 200 <= answer.status_code < 300:
             return Attempt(event.outbox_id, True, answer.status_code)
         return Attempt(event.outbox_id, False, answer.status_code, None)

@@ -89,15 +89,33 @@ async def serving(
     """Serve the gateway as a task of the running loop until the block ends."""
     options = options or GatewayOptions()
     sock = bind(host, port)
-    server = uvicorn.Server(_config(url, options, host, sock.getsockname()[1]))
+    config = _config(url, options, host, sock.getsockname()[1])
+    async with serving_app(config, sock) as running:
+        yield running
+
+
+@contextlib.asynccontextmanager
+async def serving_app(config: uvicorn.Config, sock: socket.socket) -> AsyncIterator[Running]:
+    """Serve ``config``'s app on the bound ``sock`` as a task until the block ends."""
+    server = uvicorn.Server(config)
+    started = asyncio.Event()
+    startup = server.startup
+
+    async def startup_then_tell(sockets: list[socket.socket] | None = None) -> None:
+        await startup(sockets=sockets)
+        started.set()
+
+    server.startup = startup_then_tell  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
-        while not server.started:
-            if task.done():
-                task.result()  # raises what stopped it
-                raise RuntimeError("the gateway stopped before it started")
-            await asyncio.sleep(0.01)
-        yield Running(server, task, f"http://{host}:{sock.getsockname()[1]}")
+        done, _ = await asyncio.wait(
+            [task, asyncio.create_task(started.wait())], return_when=asyncio.FIRST_COMPLETED
+        )
+        if task in done or not server.started:
+            task.result()  # raises what stopped it
+            raise RuntimeError("the server stopped before it started")
+        host, port = sock.getsockname()[:2]
+        yield Running(server, task, f"http://{host}:{port}")
     finally:
         server.should_exit = True
         with contextlib.suppress(Exception):

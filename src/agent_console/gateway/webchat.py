@@ -42,10 +42,17 @@ from .api import ApiError, ctx_of
 COOKIE = "ac_chat"
 #: How often the live stream looks for new events (the page's own latency floor).
 POLL_SECONDS = 0.3
+#: How far back (in time) the stream keeps reading for events that committed late.
+SETTLE_SECONDS = 5.0
+#: Events read from the mailbox at once.
+BATCH = 200
 #: What a page may post: a customer line, not a document.
 MAX_TEXT = 10_000
 MAX_NAME = 80
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+#: Without the visitor cookie nothing the page does can be tied to its chat.
+NO_COOKIE = "open the chat page first (and let it keep its cookie)"
+_MAILBOX_ID = re.compile(r"[0-9]{1,18}")  # fits a BIGINT
 
 
 def _page() -> str:
@@ -74,12 +81,13 @@ def _visitor(request: Request, conn: Connection) -> str | None:
     return ref if hmac.compare_digest(sig, _cookie_sig(conn, ref)) else None
 
 
-def _with_cookie(response: Response, conn: Connection, ref: str) -> Response:
+def _with_cookie(response: Response, request: Request, conn: Connection, ref: str) -> Response:
     response.set_cookie(
         COOKIE,
         f"{ref}.{_cookie_sig(conn, ref)}",
         max_age=30 * 24 * 3600,
         path=f"/chat/{conn.channel}",
+        secure=request.url.scheme == "https",
         httponly=True,
         samesite="strict",
     )
@@ -102,7 +110,7 @@ async def page(request: Request) -> Response:
     )
     response = HTMLResponse(body, headers=_PAGE_HEADERS)
     if _visitor(request, conn) is None:
-        _with_cookie(response, conn, "wc_" + secrets.token_urlsafe(16))
+        _with_cookie(response, request, conn, "wc_" + secrets.token_urlsafe(16))
     return response
 
 
@@ -143,7 +151,13 @@ async def send(request: Request) -> Response:
     ctx = ctx_of(request)
     try:
         conn = await _web_chat(request)
+        ref = _visitor(request, conn)
+        if ref is None:
+            raise ApiError(401, NO_COOKIE)
         body = await _json_body(request)
+        for field in ("name", "text", "client_id"):
+            if not isinstance(body.get(field, ""), str):
+                raise ApiError(400, f"field {field} must be a string")
         name = str(body.get("name") or "").strip()
         text = str(body.get("text") or "")
         client_id = str(body.get("client_id") or "")
@@ -155,10 +169,6 @@ async def send(request: Request) -> Response:
             raise ApiError(400, f"a message is at most {MAX_TEXT:,} characters")
         if not _CLIENT_ID.fullmatch(client_id):
             raise ApiError(400, "client_id: 8 to 64 letters, digits, - or _")
-        ref = _visitor(request, conn)
-        fresh = ref is None
-        if ref is None:
-            ref = "wc_" + secrets.token_urlsafe(16)
         message_id = f"webchat-{ref}-{client_id}"
         payload = {"message_id": message_id, "customer": {"id": ref, "name": name}, "text": text}
         headers, raw = _signed(conn, f"msg_{client_id}", payload)
@@ -174,8 +184,7 @@ async def send(request: Request) -> Response:
             raise ApiError(400, str(exc)) from None
     except ApiError as exc:
         return exc.response()
-    response = JSONResponse(answer, status)
-    return _with_cookie(response, conn, ref) if fresh else response
+    return JSONResponse(answer, status)
 
 
 async def csat(request: Request) -> Response:
@@ -185,7 +194,7 @@ async def csat(request: Request) -> Response:
         conn = await _web_chat(request)
         ref = _visitor(request, conn)
         if ref is None:
-            raise ApiError(401, "open the chat page first")
+            raise ApiError(401, NO_COOKIE)
         body = await _json_body(request)
         payload = {
             "session_id": body.get("session_id"),
@@ -207,28 +216,43 @@ async def csat(request: Request) -> Response:
     return JSONResponse(answer, status)
 
 
+def _event_id(raw: str | None) -> int:
+    """A ``Last-Event-ID`` / ``after`` value: a mailbox id, or 0 (from the start) when it is
+    not one (``str.isdigit`` is not enough: "²" is a digit to it and no number to ``int``)."""
+    return int(raw) if raw is not None and _MAILBOX_ID.fullmatch(raw) else 0
+
+
 async def stream(request: Request) -> Response:
-    """The visitor's chat, live: every mailbox event after ``Last-Event-ID`` (or ``after``)."""
+    """The visitor's chat, live: every mailbox event after ``Last-Event-ID`` (or ``after``).
+
+    Mailbox ids are given out when an event is written, not when it commits: on PostgreSQL
+    a line filed by the page's ``send`` can commit just after a webhook event with a higher
+    id. So the stream does not move its floor to the newest id it sent, but keeps reading a
+    few seconds back (:data:`SETTLE_SECONDS`) and sends what it has not sent yet.
+    """
     ctx = ctx_of(request)
     try:
         conn = await _web_chat(request)
         ref = _visitor(request, conn)
         if ref is None:
-            raise ApiError(401, "open the chat page first")
+            raise ApiError(401, NO_COOKIE)
     except ApiError as exc:
         return exc.response()
-    raw_after = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
-    after = int(raw_after) if raw_after.isdigit() else 0
+    after = _event_id(request.headers.get("last-event-id") or request.query_params.get("after"))
+    loop = asyncio.get_running_loop()
 
     async def events() -> Any:
-        nonlocal after
+        floor = after  # every event up to here was sent, or is older than the stream
+        sent: dict[int, float] = {}  # ids sent above the floor -> when
         while True:
             try:
-                batch = await webchat.events_after(ctx, conn.channel, ref, after)
+                batch = await webchat.events_after(ctx, conn.channel, ref, floor, limit=BATCH)
             except StoreError:
                 batch = []
-            for e in batch:
-                after = e.id
+            now = loop.time()
+            fresh = [e for e in batch if e.id not in sent]
+            for e in fresh:
+                sent[e.id] = now
                 data = {
                     "type": e.type,
                     "session_id": e.session_id,
@@ -239,7 +263,15 @@ async def stream(request: Request) -> Response:
                 if e.type == "csat.requested":
                     data["question"] = CSAT_QUESTION
                 yield ServerSentEvent(data=json.dumps(data, ensure_ascii=False), id=str(e.id))
-            if not batch:
+            # Raise the floor past what was sent long enough ago that no lower id can still be
+            # on its way, or past a full batch of sent events (catching up a long history).
+            settled = [i for i, t in sent.items() if now - t >= SETTLE_SECONDS]
+            if len(batch) == BATCH and not fresh:
+                settled.append(batch[-1].id)
+            if settled:
+                floor = max(floor, *settled)
+                sent = {i: t for i, t in sent.items() if i > floor}
+            if not fresh:
                 await asyncio.sleep(POLL_SECONDS)
 
     return EventSourceResponse(events(), ping=15, headers={"cache-control": "no-store"})
@@ -266,7 +298,9 @@ async def webhook(request: Request) -> Response:
         except ValueError:
             raise ApiError(400, "field at must be an ISO 8601 time") from None
         at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-        author = body.get("author") if isinstance(body.get("author"), str) else "system"
+        author = body.get("author")
+        if not isinstance(author, str):
+            author = "system"
         try:
             filed = await webchat.file_event(
                 ctx, conn.channel, fields["customer_id"], fields["event_id"], fields["type"],

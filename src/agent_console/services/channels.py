@@ -178,20 +178,16 @@ async def _views(conn: AsyncConnection, ids: list[str]) -> list[ChannelView]:
         ).all()
     }
     counts: dict[tuple[str, str], int] = {}
+    tried = (OutboxEvent.attempts > 0).label("tried")
     for r in (
         await conn.execute(
-            select(
-                OutboxEvent.channel,
-                OutboxEvent.state,
-                (OutboxEvent.attempts > 0).label("tried"),
-                func.count(),
-            )
+            select(OutboxEvent.channel, OutboxEvent.state, tried, func.count().label("n"))
             .where(OutboxEvent.state.in_([PENDING, "failed"]))
-            .group_by(OutboxEvent.channel, OutboxEvent.state, OutboxEvent.attempts > 0)
+            .group_by(OutboxEvent.channel, OutboxEvent.state, tried)
         )
     ).all():
         key = "failed" if r.state == "failed" else ("retrying" if r.tried else "pending")
-        counts[(r.channel, key)] = counts.get((r.channel, key), 0) + int(r[3])
+        counts[(r.channel, key)] = counts.get((r.channel, key), 0) + int(r.n)
     out = []
     for cid in ids:
         ch = channel(cid)

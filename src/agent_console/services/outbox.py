@@ -363,6 +363,12 @@ async def complete(
                 )
             ).all()
         }
+        lost = [i for i in [*ids, *released] if i not in rows]
+        if lost:  # a lease ran out and another worker took these over
+            log.warning(
+                "%s: %d attempt(s) not recorded, their events are no longer leased to it: %s",
+                worker, len(lost), lost[:10],
+            )  # fmt: skip
         delivered = [a for a in attempts if a.ok and a.outbox_id in rows]
         if delivered:
             await conn.execute(
