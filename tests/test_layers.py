@@ -15,7 +15,7 @@ def test_import_linter_contracts_hold() -> None:
         [str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Contracts: 3 kept, 0 broken." in result.stdout
+    assert "Contracts: 4 kept, 0 broken." in result.stdout
 
 
 def test_services_do_not_import_textual() -> None:
@@ -32,6 +32,15 @@ def test_domain_imports_no_sqlalchemy() -> None:
     code = (
         "import sys, agent_console.domain.ending, agent_console.domain.policy; "
         "print(any(m in sys.modules for m in ('sqlalchemy', 'textual', 'rich')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_the_gateway_does_not_import_textual() -> None:
+    code = (
+        "import sys, agent_console.gateway.app, agent_console.gateway.server; "
+        "print('textual' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -202,3 +202,26 @@ async def test_a_quiet_customer_goes_inactive_only_after_the_quiet_spell(
     detail = await listing.show_session(ctx, session_id)
     assert (detail.session.status, detail.session.units_held) == ("Inactive", 0)
     assert await check.check(ctx) == []
+
+
+async def test_a_customer_writing_through_a_channel_is_never_spoken_for(
+    ctx: Ctx, clock: FakeClock
+) -> None:
+    """demo --gateway: a person plays a customer in the browser; the world never writes their
+    lines, never marks their chat Inactive, and colleagues never end it."""
+    from agent_console.services import channels, routing, settings
+
+    await seed(ctx, agents=6, sessions=60, seed=3)
+    await agents.set_agent(ctx, "dana", capacity=40)
+    await channels.connect(ctx, "enhanced_web_chat_v2", "http://127.0.0.1:9/x", admin="dana")
+    await settings.set_setting(ctx, "channel.enhanced_web_chat_v2.priority", "1", admin="dana")
+    real = await channels.receive(ctx, "enhanced_web_chat_v2", "m1", "wc_1", "Webby", "hello")
+    await routing.route(ctx)
+    assert (await listing.show_session(ctx, real.session_id)).session.owner == "dana"
+    world = DemoWorld(ctx, 3, pace=Pace(customer_writes=1.0, goes_quiet=0.0))
+    for _ in range(60):
+        clock.advance(seconds=TICK)
+        await world.tick(clock())
+    detail = await listing.show_session(ctx, real.session_id)
+    assert [m.text for m in detail.messages] == ["hello"]
+    assert detail.session.status == "Active"

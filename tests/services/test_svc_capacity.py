@@ -12,6 +12,7 @@ from svc_support import (
     LIST,
     MSG,
     STANDARD,
+    STANDARD_FB,
     action,
     add,
     admin,
@@ -25,6 +26,7 @@ from svc_support import (
 )
 
 from agent_console.domain.errors import Refused
+from agent_console.domain.policy import SettingError
 from agent_console.domain.vocab import Presence, Surface
 from agent_console.services import (
     agents,
@@ -345,6 +347,25 @@ async def test_routing_oldest_by_arrival_not_by_id(ctx: Ctx, clock: FakeClock) -
     assert [a.session_id for a in res.rerouted] == [earlier]
     assert await statuses(ctx, earlier, later) == ["Active", "Waiting"]
     await consistent(ctx)
+
+
+async def test_routing_priority_puts_a_channels_work_first(ctx: Ctx, clock: FakeClock) -> None:
+    """``channel.<id>.priority``: lower numbers are assigned first, oldest first within one."""
+    await admin(ctx)
+    await add(ctx, "dana", MSG, capacity_=2, online=False)
+    old_sms = (await conversations.inbound(ctx, "c1", STANDARD, "hi")).session_id
+    clock.advance(minutes=1)
+    old_fb = (await conversations.inbound(ctx, "c2", STANDARD_FB, "hi")).session_id
+    clock.advance(minutes=1)
+    new_wa = (await conversations.inbound(ctx, "c3", ENHANCED_MSG, "hi")).session_id
+    await setting(ctx, f"channel.{ENHANCED_MSG}.priority", "1")
+    await setting(ctx, f"channel.{STANDARD}.priority", "9")
+    res = await presence.set_presence(ctx, "dana", Presence.ONLINE)
+    assert [a.session_id for a in res.rerouted] == [new_wa, old_fb]
+    assert await statuses(ctx, old_sms) == ["Waiting"]
+    await consistent(ctx)
+    with pytest.raises(SettingError, match="from 1 \\(first\\) to 10"):
+        await setting(ctx, f"channel.{STANDARD}.priority", "0")
 
 
 # After the end / Inactive --------------------------------------------------------------------

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 DEMO_FILE = "demo.db"
 DEMO_AGENT = "dana"
+DEMO_GATEWAY_PORT = 8700
 
 
 def _launch(
@@ -36,13 +37,21 @@ def _launch(
     *,
     demo_seed: int | None = None,
     tour: bool = False,
+    notice: str | None = None,
 ) -> None:
     from agent_console.tui.app import run_console  # Textual loads only when a console starts
 
-    if demo_seed is None and not tour:
+    if demo_seed is None and not tour and notice is None:
         run_console(url=url, agent=agent, settings=settings)
     else:
-        run_console(url=url, agent=agent, settings=settings, demo_seed=demo_seed, tour=tour)
+        run_console(
+            url=url,
+            agent=agent,
+            settings=settings,
+            demo_seed=demo_seed,
+            tour=tour,
+            notice=notice,
+        )
 
 
 def start(state: State) -> None:
@@ -98,6 +107,20 @@ def _remove_demo(path: Path) -> None:
     is_flag=True,
     help="No living world: customers do not write, no work arrives, timers stand still.",
 )
+@click.option(
+    "--gateway",
+    "with_gateway",
+    is_flag=True,
+    help="Also start the channel gateway on 127.0.0.1 with the web chat channels connected to "
+    "it, and print the chat page's address: be the customer in a browser.",
+)
+@click.option(
+    "--gateway-port",
+    type=click.IntRange(0, 65535),
+    default=DEMO_GATEWAY_PORT,
+    show_default=True,
+    help="Port for --gateway (a free one when it is taken).",
+)
 @json_option
 @click.pass_obj
 def demo(
@@ -109,6 +132,8 @@ def demo(
     no_ui: bool,
     tour: bool,
     still: bool,
+    with_gateway: bool,
+    gateway_port: int,
 ) -> None:
     """Start the console on a fresh, seeded, living demo deployment (DATA_DIR/demo.db).
 
@@ -120,6 +145,11 @@ def demo(
         raise click.UsageError("demo makes its own database in the data directory; drop --db")
     if tour and no_ui:
         raise click.UsageError("--tour plays in the console; drop --no-ui")
+    if with_gateway and no_ui:
+        raise click.UsageError(
+            "--gateway runs next to the console; for the gateway alone: "
+            "agent-console --db PATH gateway"
+        )
     path = _demo_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_demo(path)
@@ -166,7 +196,23 @@ def demo(
         again = shlex.join(["agent-console", "--db", str(path), "--as", agent])
         out.say(f"open it: {out.clean(again)}")
         return
-    _launch(url, agent, state.settings, demo_seed=None if still else seed_value, tour=tour)
+    living = None if still else seed_value
+    if not with_gateway:
+        _launch(url, agent, state.settings, demo_seed=living, tour=tour)
+        return
+    from .demo_gateway import demo_gateway
+
+    with demo_gateway(state, url, gateway_port) as chat_url:
+        out.note(f"web chat for customers: {chat_url}")
+        _launch(
+            url,
+            agent,
+            state.settings,
+            demo_seed=living,
+            tour=tour,
+            notice=f"Be the customer: open {chat_url} in a browser. Web chat is routed "
+            "first: when you are full, end a chat to make room.",
+        )
 
 
 COMMANDS = [demo]

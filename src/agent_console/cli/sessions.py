@@ -20,6 +20,7 @@ from ..services.views import (
     BulkPreviewRow,
     BulkReport,
     CloseTabResult,
+    DeliveryView,
     EndResult,
     InboundResult,
     Page,
@@ -150,8 +151,23 @@ def _show_json(d: SessionDetail) -> dict[str, Any]:
         csat_requests=to_json(d.csat_requests),
         actions=to_json(d.actions),
         escalated_to=d.escalated_to,
+        channel_connected=d.channel_connected,
     )
     return data
+
+
+def _delivery_note(delivery: DeliveryView | None) -> str:
+    """Whether a line reached the channel, for the transcript ("" when nothing was sent)."""
+    if delivery is None:
+        return ""
+    if delivery.state == "sent":
+        return f"  [sent {out.when(delivery.at)}]"
+    if delivery.state == "retrying":
+        why = out.cell(delivery.error, 60)
+        return f"  [not delivered yet: {why}; next try {out.when(delivery.next_attempt_at)}]"
+    if delivery.state == "failed":
+        return f"  [NOT DELIVERED: {out.cell(delivery.error, 60)}]"
+    return "  [sending]"
 
 
 def _print_detail(d: SessionDetail, viewer: str | None) -> None:
@@ -174,11 +190,14 @@ def _print_detail(d: SessionDetail, viewer: str | None) -> None:
     out.say()
     shown = len(d.messages)
     out.say(f"transcript ({shown} of {out.plural(d.messages_total, 'message')}):")
+    if not d.channel_connected:
+        out.say(f"  ({s.channel_name} is not connected: nothing here is sent to the customer)")
     for m in d.messages:
         who = m.author_kind if m.author_kind == "system" else f"{m.author_kind} {m.author}"
         hidden = "" if m.visible_to_customer else " (internal)"
         head = f"  {out.when(m.at)}  {out.cell(who, 40)}{hidden}: "
         lines = out.clean(m.text).split("\n")
+        lines[-1] += _delivery_note(m.delivery)
         out.say(head + lines[0])
         for line in lines[1:]:
             out.say(" " * out.width(head) + line)
@@ -196,8 +215,10 @@ def _print_detail(d: SessionDetail, viewer: str | None) -> None:
             f"ended by {out.cell(by, 80)} from {e.surface} at {out.when(e.at)}{bulk_note}{reason}"
         )
     for c in d.csat_requests:
+        answer = f"; answered {c.score}/5" if c.score is not None else ""
         out.say(
             f"CSAT survey requested at {out.when(c.requested_at)} by {out.cell(c.requested_by)}"
+            f"{answer}{_delivery_note(c.delivery)}"
         )
     if d.actions:
         out.say(f"actions{f' for {out.cell(viewer, 40)}' if viewer else ''}:")

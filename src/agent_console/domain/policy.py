@@ -36,12 +36,22 @@ class Policy:
     agents_can_end_explicit: bool = False
     channel_models: Mapping[str, CapacityModel] = field(default_factory=dict)
     channel_units: Mapping[str, int] = field(default_factory=dict)
+    channel_priorities: Mapping[str, int] = field(default_factory=dict)
 
     def model_for(self, channel: Channel) -> CapacityModel:
         return self.channel_models.get(channel.id, self.capacity_model)
 
     def units_for(self, channel: Channel) -> int:
         return self.channel_units.get(channel.id, channel.default_units)
+
+    def priority_for(self, channel: Channel) -> int:
+        """Routing priority: queued work of a lower number is assigned first."""
+        return self.channel_priorities.get(channel.id, DEFAULT_PRIORITY)
+
+
+#: Routing priorities run from 1 (assigned first) to 10; a channel without one has 5.
+DEFAULT_PRIORITY = 5
+PRIORITIES = range(1, 11)
 
 
 def _parse_bool(key: str, raw: str) -> bool:
@@ -70,6 +80,16 @@ def _parse_units(key: str, raw: str) -> int:
     return units
 
 
+def _parse_priority(key: str, raw: str) -> int:
+    try:
+        priority = int(raw.strip())
+    except ValueError:
+        raise SettingError(f"{key}: expected a priority from 1 to 10, got {raw!r}") from None
+    if priority not in PRIORITIES:
+        raise SettingError(f"{key}: a priority is from 1 (first) to 10, got {priority}")
+    return priority
+
+
 def normalize_setting(key: str, raw: str) -> str:
     """Validate ``key = raw`` and return the canonical stored text; raise SettingError."""
     if key in (AGENTS_CAN_END, CSAT_ON_AGENT_END):
@@ -84,7 +104,11 @@ def normalize_setting(key: str, raw: str) -> str:
             return _parse_model(key, raw).value
         if parts[2] == "units":
             return str(_parse_units(key, raw))
-    known = ", ".join([*GLOBAL_KEYS, "channel.<id>.capacity_model", "channel.<id>.units"])
+        if parts[2] == "priority":
+            return str(_parse_priority(key, raw))
+    known = ", ".join(
+        [*GLOBAL_KEYS, "channel.<id>.capacity_model", "channel.<id>.units", "channel.<id>.priority"]
+    )
     raise SettingError(f"unknown setting {key!r}; settings are: {known}")
 
 
@@ -99,6 +123,7 @@ def policy_from_rows(rows: Mapping[str, str]) -> Policy:
     can_end = rows[AGENTS_CAN_END] == "on" if explicit else not legacy
     models: dict[str, CapacityModel] = {}
     units: dict[str, int] = {}
+    priorities: dict[str, int] = {}
     for key, value in rows.items():
         parts = key.split(".")
         if len(parts) == 3 and parts[0] == "channel":
@@ -106,6 +131,8 @@ def policy_from_rows(rows: Mapping[str, str]) -> Policy:
                 models[parts[1]] = CapacityModel(value)
             elif parts[2] == "units":
                 units[parts[1]] = int(value)
+            elif parts[2] == "priority":
+                priorities[parts[1]] = int(value)
     return Policy(
         agents_can_end=can_end,
         csat_on_agent_end=rows.get(CSAT_ON_AGENT_END, "off") == "on",
@@ -114,4 +141,5 @@ def policy_from_rows(rows: Mapping[str, str]) -> Policy:
         agents_can_end_explicit=explicit,
         channel_models=models,
         channel_units=units,
+        channel_priorities=priorities,
     )

@@ -348,6 +348,24 @@ async def _new_customer(conn: AsyncConnection, name: str, now: datetime) -> tupl
     raise Refused(f"too many customers named {name!r}")
 
 
+async def came_through_channels(ctx: Ctx, session_ids: list[int]) -> set[int]:
+    """Which of these sessions are with a customer who writes through a connected channel
+    (a real person on the other side: the living demo must not speak for them)."""
+    if not session_ids:
+        return set()
+    async with ctx.db.read() as conn:
+        rows = await conn.scalars(
+            select(Session.id)
+            .join(
+                CustomerHandle.__table__,
+                (CustomerHandle.customer_id == Session.customer_id)
+                & (CustomerHandle.channel == Session.channel),
+            )
+            .where(q.in_ids(conn, Session.id, session_ids))
+        )
+        return set(rows.all())
+
+
 async def answer_csat(
     ctx: Ctx, channel_id: str, customer_ref: str, session_id: int, score: int
 ) -> CsatAnswer:

@@ -36,7 +36,7 @@ from ..domain.errors import ConsoleError
 from ..domain.text import one_line
 from ..domain.timers import auto_end_at
 from ..domain.vocab import CapacityModel, Initiator, Presence, SessionStatus, Surface
-from . import agents, conversations, ending, listing, routing, timers
+from . import agents, channels, conversations, ending, listing, routing, timers
 from .context import Ctx
 from .seed import FIRST_NAMES, LAST_NAMES
 from .views import SessionRow
@@ -101,6 +101,7 @@ FOLLOW_UP_CHANNELS = ("standard_sms", "standard_facebook_messenger")
 class Fate(StrEnum):
     CHATTY = "chatty"  # keeps writing now and then
     QUIET = "quiet"  # never writes again
+    REAL = "real"  # a person writing through a channel (demo --gateway): left alone
 
 
 @dataclass(frozen=True)
@@ -168,8 +169,14 @@ class DemoWorld:
             limit=AGENT_WINDOW,
             order="oldest",
         )
+        real = await channels.came_through_channels(
+            self.ctx, [r.id for r in page.rows if r.id not in self.fates]
+        )
         for row in page.rows:  # oldest first: the draws happen in the same order every run
-            if row.id not in self.fates:
+            if row.id in real:
+                self.fates[row.id] = Fate.REAL
+                self.seen_at.setdefault(row.id, now)
+            elif row.id not in self.fates:
                 self.seen_at[row.id] = now
                 self.fates[row.id] = fate = self._draw_fate(row)
                 if fate is Fate.CHATTY:
@@ -269,6 +276,8 @@ class DemoWorld:
             order="oldest",
         )
         theirs = [r for r in page.rows if r.owner is not None and r.owner != self.agent]
+        real = await channels.came_through_channels(self.ctx, [r.id for r in theirs])
+        theirs = [r for r in theirs if r.id not in real]
         if not theirs:
             return []
         row = self.rng.choice(theirs)

@@ -1,5 +1,8 @@
 """Routing Waiting work to Online agents with free capacity: never over capacity, never two owners.
 
+Oldest first, unless an admin gave channels a routing priority (``channel.<id>.priority``):
+then the work of the lower number goes first, oldest first within a priority.
+
 Capacity is reserved with a conditional UPDATE (``used + units <= capacity``) and the session is
 taken with a conditional UPDATE (``status in (New, Waiting) and owner is null``): both are
 database facts, so routers in several processes cannot over-assign or double-assign. On
@@ -12,11 +15,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.channels import channel as channel_of
 from ..domain.ending import conversation_permissions
+from ..domain.policy import DEFAULT_PRIORITY
 from ..domain.vocab import Permission, Presence, SessionStatus
 from ..store import queries as q
 from ..store.models import Agent, Session
@@ -40,10 +44,16 @@ async def route_batch(conn: AsyncConnection, ctx: Ctx, limit: int = BATCH) -> li
     """
     now = ctx.now()
     pg = conn.dialect.name == "postgresql"
+    policy = await q.load_policy(conn)
+    order: list[Any] = [Session.created_at, Session.id]
+    if policy.channel_priorities:  # channels an admin put first (or last): their work first
+        order.insert(
+            0, case(dict(policy.channel_priorities), value=Session.channel, else_=DEFAULT_PRIORITY)
+        )
     stmt = (
         select(Session.id, Session.channel, Session.units)
         .where(Session.status.in_(QUEUED), Session.owner_id.is_(None))
-        .order_by(Session.created_at, Session.id)
+        .order_by(*order)
         .limit(limit)
     )
     if pg:

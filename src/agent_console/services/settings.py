@@ -9,6 +9,7 @@ from ..domain.policy import (
     AGENTS_CAN_END,
     CAPACITY_MODEL,
     CSAT_ON_AGENT_END,
+    DEFAULT_PRIORITY,
     Policy,
     SettingError,
     normalize_setting,
@@ -80,6 +81,16 @@ async def list_settings(ctx: Ctx) -> list[SettingView]:
                 str(ch.default_units),
                 key in rows,
                 f"Units a {ch.name} session consumes",
+            )
+        )
+        key = f"channel.{ch.id}.priority"
+        out.append(
+            SettingView(
+                key,
+                str(policy.priority_for(ch)),
+                str(DEFAULT_PRIORITY),
+                key in rows,
+                f"Routing priority of {ch.name} work (1 is assigned first)",
             )
         )
     return out

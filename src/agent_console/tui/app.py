@@ -80,8 +80,11 @@ class AgentConsoleApp(App[None]):
         on_theme_change: Callable[[str], None] | None = None,
         demo: DemoDriver | None = None,
         tour: TourPlayer | None = None,
+        notice: str | None = None,
     ) -> None:
         super().__init__()
+        #: A line shown once the console is up (the demo's web chat address).
+        self.notice = notice
         self.url = url
         self.agent_name = agent
         self.clock = clock
@@ -177,6 +180,8 @@ class AgentConsoleApp(App[None]):
             return
         self.push_screen(LoadingScreen(self.agent_name))
         self._open()
+        if self.notice:
+            self.notify(self.notice, title="Demo", timeout=30, markup=False)
 
     @work(exclusive=True, group="open")
     async def _open(self) -> None:
@@ -271,6 +276,7 @@ def make_app(
     on_theme_change: Callable[[str], None] | None = None,
     demo: DemoDriver | None = None,
     tour: TourPlayer | None = None,
+    notice: str | None = None,
 ) -> AgentConsoleApp:
     """An app with everything injected. ``theme_dirs`` defaults to the shipped themes only,
     so a test never reads the user's theme folder."""
@@ -287,6 +293,7 @@ def make_app(
         on_theme_change=on_theme_change,
         demo=demo,
         tour=tour,
+        notice=notice,
     )
 
 
@@ -306,6 +313,7 @@ def run_console(
     clock: Clock | None = None,
     demo_seed: int | None = None,
     tour: bool = False,
+    notice: str | None = None,
 ) -> None:
     """Run the console until the agent quits (the CLI's entry point).
 
@@ -330,6 +338,7 @@ def run_console(
         on_theme_change=_theme_saver(),
         demo=_demo_driver(demo_seed),
         tour=_tour_player(tour),
+        notice=notice,
     )
     app.run()
 
