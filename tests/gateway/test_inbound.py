@@ -253,3 +253,32 @@ async def test_a_channel_disconnected_meanwhile_refuses_new_messages(
     answer = await signed.post(SMS, signed.message("second"))
     assert answer.status_code == 404 and "not connected" in answer.json()["error"]
     assert (await counts(ctx))[1] == 1
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_locked_database_is_503_with_retry_after_and_the_retry_is_stored(
+    ctx: Ctx, gateway: Any, db_url: str
+) -> None:
+    import dataclasses
+    import sqlite3
+
+    from .conftest import FAST
+
+    await team(ctx)
+    secret = await connect(ctx, SMS, "http://127.0.0.1:9/unused")
+    options = dataclasses.replace(FAST, busy_timeout_ms=200, route=False)
+    async with gateway(options) as gw, httpx.AsyncClient(base_url=gw.base_url) as http:
+        signed = SignedClient(http, secret)
+        payload = signed.message("while the file is locked", mid="locked-1")
+        blocker = sqlite3.connect(db_url.split("///", 1)[1], timeout=5)
+        try:
+            blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+            answer = await signed.post(SMS, payload)
+        finally:
+            blocker.rollback()
+            blocker.close()
+        assert answer.status_code == 503 and answer.headers["retry-after"] == "5"
+        assert "try again" in answer.json()["error"]
+        assert await counts(ctx) == (0, 0, 0)
+        again = await signed.post(SMS, payload)
+        assert again.status_code == 202

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..domain.ending import Actor, end_line
@@ -21,6 +21,7 @@ from ..services import (
     bulk,
     capacity,
     conversations,
+    deliveries,
     drafts,
     ending,
     list_bulk,
@@ -30,6 +31,7 @@ from ..services import (
 )
 from ..services.changes import ChangeProbe
 from ..services.context import Ctx, system_clock
+from ..services.deliveries import SessionDeliveries
 from ..services.runtime import open_ctx
 from ..services.views import (
     AgentView,
@@ -67,6 +69,8 @@ class Snapshot:
     agent: AgentView
     sessions: list[SessionRow]
     detail: SessionDetail | None
+    #: The sessions (of ``sessions``) with a failed or retrying delivery, by id.
+    deliveries: dict[int, SessionDeliveries] = field(default_factory=dict)
 
 
 class ConsoleBackend:
@@ -154,7 +158,12 @@ class ConsoleBackend:
         agent = await self.my_agent()
         sessions = await self.my_sessions()
         detail = await self.session(session_id) if session_id is not None else None
-        return Snapshot(agent, sessions, detail)
+        problems = await self.delivery_problems([row.id for row in sessions])
+        return Snapshot(agent, sessions, detail, problems)
+
+    async def delivery_problems(self, session_ids: list[int]) -> dict[int, SessionDeliveries]:
+        """Which of these sessions have a delivery that failed or is being retried."""
+        return await deliveries.delivery_problems(self.ctx, session_ids)
 
     async def presence_preview(self, target: Presence) -> PresenceResult:
         return await presence.set_presence(self.ctx, self.agent, target, dry_run=True)

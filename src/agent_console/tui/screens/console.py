@@ -26,6 +26,7 @@ from ...domain.errors import ConsoleError
 from ...domain.text import escape_log
 from ...domain.vocab import Presence, session_label
 from ..commands import OpenSessionProvider
+from ..delivery_alerts import DeliveryAlerts
 from ..messages import (
     CapacityClicked,
     CloseTabPressed,
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
     from textual.app import ComposeResult
     from textual.worker import Worker
 
+    from ...services.deliveries import SessionDeliveries
     from ...services.views import AgentView, SessionDetail, SessionRow
     from ..backend import ConsoleBackend, Snapshot
 
@@ -164,6 +166,9 @@ class ConsoleScreen(Screen[None]):
         self.agent_view: AgentView | None = None
         self.rows: list[SessionRow] = []
         self.detail: SessionDetail | None = None
+        #: The agent's sessions with a line not delivered (failed or being retried), by id.
+        self.deliveries: dict[int, SessionDeliveries] = {}
+        self._delivery_alerts = DeliveryAlerts()
         self.selected_id: int | None = None
         self._selected_index = 0
         self._loaded = False
@@ -241,7 +246,22 @@ class ConsoleScreen(Screen[None]):
         self.detail = (
             detail if detail is not None and detail.session.id == self.selected_id else None
         )
+        self.deliveries = snapshot.deliveries
         self._show_snapshot()
+        self._tell_deliveries()
+
+    def _tell_deliveries(self) -> None:
+        """A line that failed or started being retried since the last refresh: said once."""
+        for alert in self._delivery_alerts.news(self.rows, self.deliveries, self._tz):
+            failed = alert.severity == "error"
+            self.notify(
+                alert.text,
+                title="Not delivered" if failed else "Delivery retrying",
+                severity=alert.severity,
+                # A failure stays up longer: the agent may be typing elsewhere meanwhile.
+                timeout=max(self.app.NOTIFICATION_TIMEOUT, 15.0) if failed else None,
+                markup=False,
+            )
 
     def _show_snapshot(self) -> None:
         agent = self.agent_view
@@ -261,7 +281,11 @@ class ConsoleScreen(Screen[None]):
                 banner.update(Content(LOGGED_OUT.format(key=self.key_for("presence_menu"))))
         sessions = self.query_one(SessionList)
         sessions.border_title = f"My sessions ({len(self.rows)})"
-        sessions.show_rows(self.rows, self.selected_id)
+        sessions.show_rows(
+            self.rows,
+            self.selected_id,
+            {session_id: problem.worst for session_id, problem in self.deliveries.items()},
+        )
         if self.detail is not None or self.selected_id is None:
             pane = self.query_one(ConversationPane)
             pane.show(

@@ -1,7 +1,9 @@
 """The conversation pane: header, transcript, End Chat (or close the tab), and the composer.
 
 Whether End Chat or Close tab may be used, and why not, comes from the session's ``actions``
-as the service answered them; this widget only shows the answer.
+as the service answered them; this widget only shows the answer. Whether the session's
+channel is connected comes from the session detail too: when it is not, the transcript's top
+border says so once (nothing the agent writes there reaches the customer).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from textual.content import Content
 from textual.widgets import Button, Input, Label, Static
 
 from ...domain.capacity import consumes
+from ...domain.outbox import DeliveryState
 from ...domain.text import one_line
 from ...domain.vocab import CapacityModel, SessionStatus
 from ..messages import (
@@ -24,7 +27,7 @@ from ..messages import (
     ReplySubmitted,
 )
 from .session_list import STATUS_STYLES
-from .transcript import Transcript
+from .transcript import Transcript, delivery_text
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -46,8 +49,20 @@ def find_action(detail: SessionDetail, name: str) -> ActionView | None:
     return None
 
 
+def csat_score(detail: SessionDetail) -> int | None:
+    """The customer's answer to the session's CSAT survey (R9), None when not answered."""
+    for csat in detail.csat_requests:
+        if csat.score is not None:
+            return csat.score
+    return None
+
+
 def header_content(detail: SessionDetail) -> Content:
     row = detail.session
+    score = csat_score(detail)
+    rated: tuple[tuple[str, str], ...] = ()
+    if score is not None:
+        rated = (("  ·  ", "$foreground-muted"), (f"CSAT {score}/5", "bold"))
     return Content.assemble(
         (row.label, "bold"),
         "  ",
@@ -56,9 +71,21 @@ def header_content(detail: SessionDetail) -> Content:
         one_line(row.channel_name, 40),
         ("  ·  ", "$foreground-muted"),
         (row.status, "bold " + STATUS_STYLES.get(row.status, "")),
+        *rated,
         ("  ·  ", "$foreground-muted"),
         (f"{row.capacity_model}, holds {row.units_held}/{row.units}", "$foreground-muted"),
     )
+
+
+def not_connected_note(detail: SessionDetail, *, compact: bool = False) -> Content:
+    """The transcript's one note for a session whose channel is not connected (empty when it
+    is); ``compact`` leaves out the channel's name (the header shows it)."""
+    if detail.channel_connected:
+        return Content("")
+    if compact:
+        return Content("Not connected: nothing reaches the customer")
+    name = one_line(detail.session.channel_name, 40)
+    return Content(f"{name} is not connected: nothing here reaches the customer")
 
 
 def tab_note(detail: SessionDetail, close: ActionView | None, key: str) -> Content:
@@ -127,10 +154,25 @@ def end_summary(detail: SessionDetail, tz: tzinfo | None) -> Content:
         return Content("")
     who = end.actor if end.actor_kind == "agent" else f"{end.actor_kind} {end.actor}"
     at = end.at.astimezone(tz).strftime("%H:%M")
-    csat = "a CSAT survey was sent" if detail.csat_requests else "no CSAT survey was sent"
     return Content.assemble(
-        "Ended by ", (one_line(who, 60), "bold"), f" at {at} from {end.surface}; {csat}."
+        "Ended by ",
+        (one_line(who, 60), "bold"),
+        f" at {at} from {end.surface}; {csat_summary(detail, tz)}.",
     )
+
+
+def csat_summary(detail: SessionDetail, tz: tzinfo | None) -> str:
+    """Whether a CSAT survey was sent (and, on a connected channel, whether it got there),
+    and the customer's answer."""
+    if not detail.csat_requests:
+        return "no CSAT survey was sent"
+    csat = detail.csat_requests[0]
+    if csat.score is not None:
+        return f"a CSAT survey was sent and the customer rated it {csat.score}/5"
+    if csat.delivery is None or csat.delivery.state == DeliveryState.SENT.value:
+        return "a CSAT survey was sent"
+    went = delivery_text(csat.delivery, tz, connected=detail.channel_connected)
+    return f"a CSAT survey was requested ({went})"
 
 
 class ConversationPane(Vertical):
@@ -208,7 +250,13 @@ class ConversationPane(Vertical):
         self.session_id = detail.session.id
         header.update(header_content(detail))
         transcript.display = True
-        transcript.show(detail.session.id, detail.messages, detail.messages_total)
+        transcript.show(
+            detail.session.id,
+            detail.messages,
+            detail.messages_total,
+            connected=detail.channel_connected,
+        )
+        transcript.set_note(not_connected_note(detail), not_connected_note(detail, compact=True))
 
         ended = detail.session.status == "Ended"
         end_bar.display = not ended
@@ -263,6 +311,11 @@ class ConversationPane(Vertical):
         compact = self._narrow
         outlook.update(end_outlook(detail, end_line, compact=True) if compact else full)
         outlook.tooltip = full if compact else None
+
+    @property
+    def channel_note_text(self) -> str:
+        """What the transcript says about its channel ("" when it is connected)."""
+        return self.query_one("#transcript", Transcript).note_text
 
     def on_resize(self) -> None:
         # A narrow pane keeps its rows for the transcript: the short "what will happen" line,

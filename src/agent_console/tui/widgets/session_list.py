@@ -1,14 +1,19 @@
-"""The agent's open sessions, one entry per tab; choosing one opens it."""
+"""The agent's open sessions, one entry per tab; choosing one opens it.
+
+An entry whose session has a line that did not reach the customer's channel says so after
+its status: "✗ not delivered" (a delivery gave up) or "⟳ retrying".
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from textual.content import Content
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
+from ...domain.outbox import DeliveryState
 from ...domain.text import one_line
 from ..messages import SessionPicked
 
@@ -22,30 +27,41 @@ STATUS_STYLES = {
     "Inactive": "$status-inactive",
     "Ended": "$status-ended",
 }
+#: What an entry says of its session's worst delivery (failed, or being retried).
+DELIVERY_MARKS = {
+    DeliveryState.FAILED: ("✗ not delivered", "bold $text-error"),
+    DeliveryState.RETRYING: ("⟳ retrying", "$text-warning"),
+}
 
 
-def session_prompt(row: SessionRow) -> Content:
+def session_prompt(row: SessionRow, delivery: str | None = None) -> Content:
     """Two lines: ``S-12  customer`` and ``status · channel`` (customer text kept literal).
 
-    The status comes first so that a narrow list (its lines end in "…") never hides it.
+    The status comes first so that a narrow list (its lines end in "…") never hides it; a
+    ``delivery`` problem (the session's worst: failed or retrying) comes right after it.
     """
     status = row.status
     if status == "Ended" and row.tab_open:
         status = "Ended · tab open"
     status_style = STATUS_STYLES.get(row.status, "$foreground-muted")
+    mark = DELIVERY_MARKS.get(DeliveryState(delivery)) if delivery is not None else None
+    problem: tuple[tuple[str, str], ...] = ()
+    if mark is not None:
+        problem = ((" · ", "$foreground-muted"), mark)
     return Content.assemble(
         (row.label, "bold"),
         "  ",
         one_line(row.customer, CUSTOMER_WIDTH),
         "\n",
         (status, status_style),
+        *problem,
         (" · ", "$foreground-muted"),
         (one_line(row.channel_name, 30), "$foreground-muted"),
     )
 
 
-def _shown_key(row: SessionRow) -> tuple[object, ...]:
-    return (row.id, row.status, row.customer, row.channel_name, row.tab_open)
+def _shown_key(row: SessionRow, delivery: str | None) -> tuple[object, ...]:
+    return (row.id, row.status, row.customer, row.channel_name, row.tab_open, delivery)
 
 
 class SessionList(OptionList):
@@ -55,13 +71,23 @@ class SessionList(OptionList):
         super().__init__(id=id)
         self._shown: tuple[tuple[object, ...], ...] | None = None
 
-    def show_rows(self, rows: Sequence[SessionRow], selected_id: int | None) -> None:
-        key = tuple(_shown_key(row) for row in rows)
+    def show_rows(
+        self,
+        rows: Sequence[SessionRow],
+        selected_id: int | None,
+        deliveries: Mapping[int, str] | None = None,
+    ) -> None:
+        """``deliveries``: the worst delivery state ("failed", "retrying") of the sessions
+        that have a line not delivered yet."""
+        worst = deliveries or {}
+        key = tuple(_shown_key(row, worst.get(row.id)) for row in rows)
         if key != self._shown:
             self._shown = key
             self.clear_options()
             if rows:
-                self.add_options([Option(session_prompt(row), id=str(row.id)) for row in rows])
+                self.add_options(
+                    [Option(session_prompt(row, worst.get(row.id)), id=str(row.id)) for row in rows]
+                )
             else:
                 self.add_option(Option(Content(EMPTY), id=None, disabled=True))
         self.mark_selected(selected_id)

@@ -14,6 +14,13 @@ What is *loaded* is bounded too: a session detail holds only the start of each l
 (``MessageView.length`` says how long it really is, and the cut says "… N of M characters not
 shown"). When Show more needs more than the console loaded, the transcript posts
 :class:`Transcript.TextWanted` and the console loads that larger (still capped) window.
+
+A line that went out to the customer's channel (an agent reply, the R12 end line) says what
+became of it, as the session detail says (``MessageView.delivery``): "✓ sent" or "sending…"
+at its end, and trouble (retrying at a time with the last error, not delivered) on a line of
+its own under it. A line with no delivery shows nothing more; a session whose channel is not
+connected says so once, on the transcript's border (the conversation pane does that), not on
+every line.
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Static
 
-from ...domain.text import safe_text, truncate_for_display
+from ...domain.outbox import DeliveryState
+from ...domain.text import one_line, safe_text, truncate_for_display
 from ...services.views import (
     DETAIL_MESSAGES,
     DETAIL_TEXT_CAP,
@@ -40,7 +48,7 @@ from ...services.views import (
 if TYPE_CHECKING:
     from textual.app import ComposeResult
 
-    from ...services.views import MessageView
+    from ...services.views import DeliveryView, MessageView
 
 #: Characters of one message shown before "… N more characters".
 DISPLAY_LIMIT = 4000
@@ -65,6 +73,55 @@ _AUTHOR_STYLES = {
 
 #: Continuation lines of a message start under its text column's left edge ("HH:MM  ").
 HANGING_INDENT = " " * 7
+#: Characters of a delivery's last error shown after a line ("HTTP 500", "timed out ...").
+ERROR_WIDTH = 80
+_DELIVERY_STYLES = {
+    DeliveryState.RETRYING: "$text-warning",
+    DeliveryState.FAILED: "bold $text-error",
+}
+
+
+def delivery_text(delivery: DeliveryView, tz: tzinfo | None, *, connected: bool = True) -> str:
+    """What became of one outgoing line: "✓ sent", "sending…", "⟳ retrying at 14:03:12
+    (HTTP 500)" (the next attempt in the console's time zone), "✗ not delivered: HTTP 500".
+    A line still waiting while its channel is not connected says that it waits for it."""
+    state = DeliveryState(delivery.state)
+    error = one_line(delivery.error or "", ERROR_WIDTH)
+    if state is DeliveryState.SENT:
+        return "✓ sent"
+    if state is DeliveryState.FAILED:
+        return f"✗ not delivered: {error or 'gave up'}"
+    if not connected:
+        return "… not sent yet: the channel is not connected"
+    if state is DeliveryState.RETRYING:
+        at = delivery.next_attempt_at
+        when = f" at {at.astimezone(tz).strftime('%H:%M:%S')}" if at is not None else ""
+        return f"⟳ retrying{when}" + (f" ({error})" if error else "")
+    return "sending…"
+
+
+def delivery_trouble(delivery: DeliveryView, *, connected: bool = True) -> bool:
+    """Whether the line has not reached the customer and is not simply on its way."""
+    state = DeliveryState(delivery.state)
+    if state is DeliveryState.SENT:
+        return False
+    return state is not DeliveryState.PENDING or not connected
+
+
+def delivery_mark(
+    delivery: DeliveryView | None, tz: tzinfo | None, *, connected: bool = True
+) -> tuple[str | Content, ...]:
+    """What follows a line that was sent to the channel (nothing when none was): a muted
+    "✓ sent" or "sending…" on the same line; trouble on a line of its own, under the text,
+    in its state's colour (a long error never leaves the mark split at the line's end)."""
+    if delivery is None:
+        return ()
+    text = delivery_text(delivery, tz, connected=connected)
+    if not delivery_trouble(delivery, connected=connected):
+        return ("  ", Content.styled(text, MUTED))
+    # Still pending here means waiting for a channel that is not connected: a warning too.
+    style = _DELIVERY_STYLES.get(DeliveryState(delivery.state), "$text-warning")
+    return ("\n" + HANGING_INDENT, Content.styled(text, style))
 
 
 def message_text(
@@ -87,15 +144,22 @@ def message_text(
 
 
 def message_line(
-    message: MessageView, tz: tzinfo | None, limit: int = DISPLAY_LIMIT, max_lines: int = LINE_LIMIT
+    message: MessageView,
+    tz: tzinfo | None,
+    limit: int = DISPLAY_LIMIT,
+    max_lines: int = LINE_LIMIT,
+    *,
+    connected: bool = True,
 ) -> Content:
-    """One transcript entry: ``09:02  author  text`` (system lines in their own style)."""
+    """One transcript entry: ``09:02  author  text`` (system lines in their own style), and
+    what became of it on the channel when it was sent there (see :func:`delivery_text`)."""
     at = message.at.astimezone(tz)
     stamp = (at.strftime("%H:%M"), MUTED)
     body = message_text(message.text, limit, max_lines, message.full_length)
+    tail = delivery_mark(message.delivery, tz, connected=connected)
     if message.author_kind == "system":
         note = "" if message.visible_to_customer else " (internal)"
-        return Content.assemble(stamp, "  ", ("── " + body + note, _AUTHOR_STYLES["system"]))
+        return Content.assemble(stamp, "  ", ("── " + body + note, _AUTHOR_STYLES["system"]), *tail)
     author = safe_text(message.author[: AUTHOR_WIDTH * 4])
     author = author.replace("\n", " ").replace("\t", " ")[:AUTHOR_WIDTH]
     return Content.assemble(
@@ -104,6 +168,7 @@ def message_line(
         (author, _AUTHOR_STYLES.get(message.author_kind, "bold")),
         "  ",
         body,
+        *tail,
     )
 
 
@@ -134,9 +199,15 @@ def window(messages: Sequence[MessageView], factor: int = 1) -> Window:
 
 
 def transcript_content(
-    messages: Sequence[MessageView], *, total: int, tz: tzinfo | None, factor: int = 1
+    messages: Sequence[MessageView],
+    *,
+    total: int,
+    tz: tzinfo | None,
+    factor: int = 1,
+    connected: bool = True,
 ) -> Content:
-    """The rendered transcript (bounded: see :func:`window`)."""
+    """The rendered transcript (bounded: see :func:`window`); ``connected``: whether the
+    session's channel is connected (lines still waiting for it say so when it is not)."""
     shown = window(messages, factor)
     visible = messages[shown.start :]
     lines: list[Content] = []
@@ -149,7 +220,7 @@ def transcript_content(
         if local_day != day:
             day = local_day
             lines.append(Content.styled(local_day.strftime("── %a %d %b %Y ──"), MUTED))
-        lines.append(message_line(message, tz, shown.limit, shown.max_lines))
+        lines.append(message_line(message, tz, shown.limit, shown.max_lines, connected=connected))
     if not messages:
         lines.append(Content.styled("No messages yet.", MUTED))
     return Content("\n").join(lines)
@@ -187,6 +258,9 @@ class Transcript(VerticalScroll):
         self._total = 0
         self._factor = 1
         self._session_id: int | None = None
+        self._connected = True
+        self._note = (Content(""), Content(""))
+        self._note_shown = ""
 
     def compose(self) -> ComposeResult:
         yield Button("Show more", id="transcript-more", compact=True)
@@ -195,10 +269,24 @@ class Transcript(VerticalScroll):
     def on_mount(self) -> None:
         self.query_one("#transcript-more", Button).display = False
 
-    def show(self, session_id: int, messages: Sequence[MessageView], total: int) -> None:
-        # What was loaded counts too: Show more may bring a larger window of the same messages.
+    def show(
+        self,
+        session_id: int,
+        messages: Sequence[MessageView],
+        total: int,
+        *,
+        connected: bool = True,
+    ) -> None:
+        # What was loaded counts too: Show more may bring a larger window of the same messages;
+        # and so does what became of each sent line (a refresh may bring only that).
         loaded = (len(messages), sum(len(m.text) for m in messages))
-        key = (session_id, total, messages[-1].id if messages else None, loaded)
+        sent = tuple(
+            (m.id, m.delivery.state, m.delivery.attempts, m.delivery.error)
+            for m in messages
+            if m.delivery is not None
+        )
+        last = messages[-1].id if messages else None
+        key = (session_id, total, last, loaded, sent, connected)
         if key == self._shown:
             return
         same_session = self._shown is not None and self._shown[0] == session_id
@@ -208,6 +296,7 @@ class Transcript(VerticalScroll):
         self._shown = key
         self._session_id = session_id
         self._messages, self._total = messages, total
+        self._connected = connected
         self._render_text()
         if follow:
             self.call_after_refresh(self.scroll_end, animate=False)
@@ -215,7 +304,13 @@ class Transcript(VerticalScroll):
     def _render_text(self) -> None:
         shown = window(self._messages, self._factor)
         self.query_one("#transcript-text", Static).update(
-            transcript_content(self._messages, total=self._total, tz=self._tz, factor=self._factor)
+            transcript_content(
+                self._messages,
+                total=self._total,
+                tz=self._tz,
+                factor=self._factor,
+                connected=self._connected,
+            )
         )
         more = self.query_one("#transcript-more", Button)
         hidden = shown.start
@@ -226,6 +321,27 @@ class Transcript(VerticalScroll):
         if can_grow:
             what = f"{hidden:,} earlier message{'s' if hidden != 1 else ''}" if hidden else ""
             more.label = f"Show more ({what or 'longer messages'})"
+
+    def set_note(self, note: Content, compact: Content) -> None:
+        """A note on the top border ("" for none): ``note`` when it fits, else ``compact``."""
+        self._note = (note, compact)
+        self._show_note()
+
+    def _show_note(self) -> None:
+        note, compact = self._note
+        # The border draws a title between its corners, with a space each side.
+        if note.cell_length + 6 > self.size.width:
+            note = compact
+        self._note_shown = str(note)
+        self.border_title = note if self._note_shown else None
+
+    def on_resize(self) -> None:
+        self._show_note()
+
+    @property
+    def note_text(self) -> str:
+        """The note on the top border, as shown ("" when there is none)."""
+        return self._note_shown
 
     def show_more(self) -> None:
         """Render more of the loaded messages (older ones, and more of each long one)."""
