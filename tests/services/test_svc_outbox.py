@@ -203,6 +203,21 @@ async def test_a_disconnected_channel_keeps_its_events_until_connected_again(ctx
     assert d.text == "held" and d.webhook_url == "http://127.0.0.1:9/new"
 
 
+async def test_a_day_old_event_of_a_disconnected_channel_is_marked_failed(
+    ctx: Ctx, clock: object
+) -> None:
+    await _ready(ctx, SMS)
+    sid = await _owned(ctx, SMS, "+1")
+    mid = await conversations.send(ctx, "erin", sid, "never sent")
+    await channels.disconnect(ctx, SMS, admin="root")
+    clock.advance(hours=23)
+    assert await outbox.give_up_stale(ctx) == 0  # it may still be connected again today
+    clock.advance(hours=2)
+    assert await outbox.give_up_stale(ctx) == 1
+    view = await _delivery(ctx, sid, mid)
+    assert view.state == "failed" and view.error == "the channel was disconnected"
+
+
 async def test_only_admins_connect_and_secrets_are_checked(ctx: Ctx) -> None:
     await _ready(ctx)
     with pytest.raises(Refused, match="only admins can connect channels"):

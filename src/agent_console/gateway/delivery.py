@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 USER_AGENT = "agent-console-gateway"
 #: How often a worker records what it delivered while a batch is under way (seconds).
 RECORD_EVERY = 0.1
+#: How often a worker marks failed the day-old events of channels no longer connected.
+SWEEP_EVERY = 60.0
 
 
 def worker_name(index: int = 0) -> str:
@@ -83,13 +85,27 @@ class DeliveryWorker:
             trust_env=False,
         ) as client:
             probe = ChangeProbe(self.ctx)
+            loop = asyncio.get_running_loop()
+            sweep_at = loop.time()
             try:
                 while not self._stop.is_set():
+                    if loop.time() >= sweep_at:
+                        sweep_at = loop.time() + SWEEP_EVERY
+                        await self._give_up_stale()
                     worked = await self._round(client)
                     if not worked:
                         await self._idle(probe)
             finally:
                 await probe.close()
+
+    async def _give_up_stale(self) -> None:
+        try:
+            gone = await outbox.give_up_stale(self.ctx)
+        except Exception as exc:
+            log.warning("delivery: cannot mark stale events: %s", exc)
+            return
+        if gone:
+            log.warning("delivery: %d event(s) of disconnected channels marked failed", gone)
 
     async def _idle(self, probe: ChangeProbe) -> None:
         """Until the database changes, a retry may be due, or we are told to stop."""

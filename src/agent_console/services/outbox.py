@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..domain.outbox import CSAT_QUESTION, EventType, after_failure
+from ..domain.outbox import CSAT_QUESTION, GIVE_UP_AFTER, EventType, after_failure
 from ..store import queries as q
 from ..store.models import (
     ChannelConnection,
@@ -42,6 +42,7 @@ from .context import Ctx
 log = logging.getLogger(__name__)
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+DISCONNECTED = "the channel was disconnected"
 EVENT_PREFIX = "evt_"
 
 
@@ -418,19 +419,28 @@ async def complete(
 
 
 async def give_up_stale(ctx: Ctx) -> int:
-    """Mark failed the undelivered events older than the retry window whose channel is no
-    longer connected (nobody will try them again); returns how many."""
-    from ..domain.outbox import GIVE_UP_AFTER
-
+    """Mark failed the undelivered events of disconnected channels that are older than the
+    retry window (nobody will try them again); returns how many. Their consoles are told."""
     async with ctx.db.write() as conn:
         now = ctx.now()
-        result = await conn.execute(
-            update(OutboxEvent)
-            .where(
-                OutboxEvent.state == PENDING,
-                OutboxEvent.created_at < now - GIVE_UP_AFTER,
-                OutboxEvent.channel.not_in(select(ChannelConnection.channel)),
+        stale = (
+            await conn.execute(
+                select(OutboxEvent.id, OutboxEvent.session_id, Session.owner_id)
+                .join(Session.__table__, Session.id == OutboxEvent.session_id)
+                .where(
+                    OutboxEvent.state == PENDING,
+                    OutboxEvent.created_at < now - GIVE_UP_AFTER,
+                    OutboxEvent.channel.not_in(select(ChannelConnection.channel)),
+                )
             )
-            .values(state=FAILED, last_error="the channel was disconnected")
+        ).all()
+        if not stale:
+            return 0
+        await conn.execute(
+            update(OutboxEvent)
+            .where(q.in_ids(conn, OutboxEvent.id, [r.id for r in stale]))
+            .values(state=FAILED, last_error=DISCONNECTED, lease_owner=None, lease_until=None)
         )
-        return int(result.rowcount or 0)
+        owners = {r.session_id: r.owner_id for r in stale}
+        await q.record_changes(conn, now, "delivery", sorted(owners.items()))
+        return len(stale)

@@ -80,7 +80,9 @@ class ConsoleScreen(Screen[None]):
     HELP = (
         "The console: your presence and capacity on top, one entry per open session on the "
         "left, the open conversation on the right (transcript, End Chat or Close tab, and the "
-        "composer, whose draft is kept across crashes and failed sends)."
+        "composer, whose draft is kept across crashes and failed sends). On a connected "
+        "channel each of your lines says whether it reached the customer: ✓ sent, sending…, "
+        "⟳ retrying at the next try's time, or ✗ not delivered with the reason."
     )
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {
         OpenSessionProvider,
