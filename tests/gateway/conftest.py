@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -61,6 +61,8 @@ class Receiver:
     script: list[int] = field(default_factory=list)
     delay: float = 0.0
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Awaited with each body before it is answered (a test holds an answer back with it).
+    hold: Callable[[bytes], Awaitable[None]] | None = None
 
     async def handle(self, request: Request) -> Response:
         arrived_at = asyncio.get_running_loop().time()
@@ -75,6 +77,8 @@ class Receiver:
                 ok = False
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.hold is not None:
+            await self.hold(body)
         status = self.script.pop(0) if self.script else 200
         self.got.append(Received(headers, body, json.loads(body), ok, status, arrived_at))
         self.arrived.set()

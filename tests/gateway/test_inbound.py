@@ -232,12 +232,31 @@ async def test_health_and_unknown_paths(ctx: Ctx, signed: SignedClient) -> None:
 
 
 async def test_the_access_log_has_one_line_per_request_without_text_or_secrets(
-    ctx: Ctx, signed: SignedClient, caplog: pytest.LogCaptureFixture
+    ctx: Ctx, signed: SignedClient
 ) -> None:
-    caplog.set_level("INFO", logger="agent_console.gateway.access")
-    await signed.post(SMS, signed.message("secret text 12345"))
-    await signed.http.get("/healthz?token=abc")
-    lines = [r.getMessage() for r in caplog.records if r.name == "agent_console.gateway.access"]
+    import logging
+
+    class Keep(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__(logging.INFO)
+            self.lines: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.lines.append(record.getMessage())
+
+    # On the logger itself: the CLI's logging setup (other tests in this process) stops
+    # records from reaching the root logger, where caplog listens.
+    access = logging.getLogger("agent_console.gateway.access")
+    keep, level = Keep(), access.level
+    access.addHandler(keep)
+    access.setLevel(logging.INFO)
+    try:
+        await signed.post(SMS, signed.message("secret text 12345"))
+        await signed.http.get("/healthz?token=abc")
+    finally:
+        access.removeHandler(keep)
+        access.setLevel(level)
+    lines = keep.lines
     assert len(lines) == 2
     assert lines[0].startswith(f"POST /v1/channels/{SMS}/messages 202")
     assert lines[1].startswith("GET /healthz 200")
@@ -266,7 +285,9 @@ async def test_a_locked_database_is_503_with_retry_after_and_the_retry_is_stored
 
     await team(ctx)
     secret = await connect(ctx, SMS, "http://127.0.0.1:9/unused")
-    options = dataclasses.replace(FAST, busy_timeout_ms=200, route=False)
+    # No delivery worker or router: nothing of the gateway writes while the test, which blocks
+    # the event loop on sqlite3 for a moment, takes the file's write lock.
+    options = dataclasses.replace(FAST, busy_timeout_ms=200, route=False, workers=0)
     async with gateway(options) as gw, httpx.AsyncClient(base_url=gw.base_url) as http:
         signed = SignedClient(http, secret)
         payload = signed.message("while the file is locked", mid="locked-1")

@@ -21,8 +21,10 @@ from ..domain.channels import CHANNELS_BY_ID
 from ..domain.errors import NotFound, Refused, StoreError
 from ..domain.webhooks import BadSignature, verify
 from ..services import channels
-from ..services.channels import Conflict, Connection
+from ..services.channels import ChannelMessage, Conflict, Connection
 from ..services.context import Ctx
+from ..services.inbound_batch import InboundBatcher
+from .connections import ConnectionCache
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +58,13 @@ class Signed:
     body: dict[str, Any]
 
 
-async def connected(ctx: Ctx, channel_id: str) -> Connection:
+async def connected(request: Request, channel_id: str) -> Connection:
+    """The connection of ``channel_id`` (``ApiError`` 404 when unknown or not connected)."""
     if channel_id not in CHANNELS_BY_ID:
         raise ApiError(404, f"unknown channel {channel_id[:64]!r}")
+    cache: ConnectionCache = request.app.state.connections
     try:
-        found = await channels.connection(ctx, channel_id)
+        found = await cache.get(channel_id)
     except StoreError as exc:
         raise unavailable(exc) from exc
     if found is None:
@@ -106,7 +110,7 @@ def _text_field(body: Mapping[str, Any], name: str, where: str = "") -> str:
 
 
 async def accept_message(
-    ctx: Ctx, conn: Connection, headers: Mapping[str, str], raw: bytes
+    batcher: InboundBatcher, conn: Connection, headers: Mapping[str, str], raw: bytes
 ) -> tuple[int, dict[str, Any]]:
     """A customer message signed for connection ``conn``: (HTTP status, JSON answer).
     Raises :class:`ApiError`."""
@@ -122,14 +126,20 @@ async def accept_message(
     ref = _text_field(customer, "id", "customer.")
     name = _text_field(customer, "name", "customer.")
     text = _text_field(body, "text")
+    message = ChannelMessage(channel_id, message_id, ref, name, text)
     try:
-        result = await channels.receive(ctx, channel_id, message_id, ref, name, text)
-    except Conflict as exc:
-        raise ApiError(409, str(exc)) from None
-    except (ValueError, NotFound, Refused) as exc:
+        message.checked()  # what is wrong with it is said before it is queued
+    except ValueError as exc:
         raise ApiError(400, str(exc)) from None
-    except StoreError as exc:
-        raise unavailable(exc) from exc
+    result = await batcher.submit(message)
+    if isinstance(result, Conflict):
+        raise ApiError(409, str(result))
+    if isinstance(result, NotFound):
+        raise ApiError(404, str(result))
+    if isinstance(result, StoreError):
+        raise unavailable(result)
+    if isinstance(result, Exception):
+        raise ApiError(400, str(result))
     answer = {"session_id": result.session_id, "status": result.status}
     return (200 if result.replayed else 202), answer
 
@@ -185,13 +195,18 @@ def ctx_of(request: Request) -> Ctx:
     return ctx
 
 
+def batcher_of(request: Request) -> InboundBatcher:
+    """This gateway's group-commit queue for inbound messages."""
+    batcher: InboundBatcher = request.app.state.batcher
+    return batcher
+
+
 async def post_message(request: Request) -> Response:
     channel_id = request.path_params["channel"]
-    ctx = ctx_of(request)
     try:
-        conn = await connected(ctx, channel_id)  # 404 before reading any body
+        conn = await connected(request, channel_id)  # 404 before reading any body
         raw = await read_body(request)
-        status, answer = await accept_message(ctx, conn, request.headers, raw)
+        status, answer = await accept_message(batcher_of(request), conn, request.headers, raw)
     except ApiError as exc:
         return exc.response()
     return JSONResponse(answer, status)
@@ -201,7 +216,7 @@ async def post_csat(request: Request) -> Response:
     channel_id = request.path_params["channel"]
     ctx = ctx_of(request)
     try:
-        conn = await connected(ctx, channel_id)
+        conn = await connected(request, channel_id)
         raw = await read_body(request)
         status, answer = await accept_csat(ctx, conn, request.headers, raw)
     except ApiError as exc:

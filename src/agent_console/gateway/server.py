@@ -41,6 +41,7 @@ def _config(url: str, options: GatewayOptions, host: str, port: int) -> uvicorn.
         lifespan="on",
         timeout_graceful_shutdown=5,
         server_header=False,
+        proxy_headers=False,  # it answers for itself; a proxy in front says nothing to it
     )
 
 

@@ -63,7 +63,7 @@ async def _web_chat(request: Request) -> Connection:
     channel_id = request.path_params["channel"]
     if channel_id not in WEB_CHAT_CHANNELS:
         raise ApiError(404, f"no web chat page for {channel_id[:64]!r}")
-    return await api.connected(ctx_of(request), channel_id)
+    return await api.connected(request, channel_id)
 
 
 def _cookie_sig(conn: Connection, ref: str) -> str:
@@ -172,7 +172,7 @@ async def send(request: Request) -> Response:
         message_id = f"webchat-{ref}-{client_id}"
         payload = {"message_id": message_id, "customer": {"id": ref, "name": name}, "text": text}
         headers, raw = _signed(conn, f"msg_{client_id}", payload)
-        status, answer = await api.accept_message(ctx, conn, headers, raw)
+        status, answer = await api.accept_message(api.batcher_of(request), conn, headers, raw)
         try:
             await webchat.file_event(
                 ctx, conn.channel, ref, f"in:{message_id}", "customer.message",

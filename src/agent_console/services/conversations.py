@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.capacity import Load
@@ -25,7 +28,7 @@ from ..domain.vocab import (
     session_label,
 )
 from ..store import queries as q
-from ..store.models import Agent, Message, Session
+from ..store.models import Agent, Message, Session, table_of
 from . import drafts, outbox
 from .context import Ctx
 from .ending import require_session
@@ -119,66 +122,177 @@ async def inbound_in(
 ) -> InboundResult:
     """:func:`inbound` inside the caller's transaction, for customer ``cid`` (named
     ``customer``); the text was checked by the caller (:func:`check_text`)."""
-    live = await _live_session(conn, cid, ch.id)
-    if live is None:
+    [result] = await inbound_many_in(conn, now, [Arrival(cid, customer, ch, text)])
+    return result
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A customer message to store (its text already checked)."""
+
+    customer_id: int
+    customer: str
+    channel: Channel
+    text: str
+
+
+@dataclass
+class _Live:
+    """A session as the messages of one batch leave it."""
+
+    id: int
+    status: SessionStatus
+    owner_id: int | None
+    units: int
+    units_held: int
+    new: bool = False
+    written: bool = False  # a message of this batch is in it already
+
+
+async def inbound_many_in(
+    conn: AsyncConnection, now: Any, arrivals: Sequence[Arrival]
+) -> list[InboundResult]:
+    """Customer messages, in order, inside the caller's transaction, set-wise (a few
+    statements for any number of messages): each joins its customer's live session on its
+    channel, or starts one that the customer's next messages of the batch join.
+
+    An ended session is never reopened: a message after the end starts a new session. A
+    status-based session gone Inactive is Active again and takes its units back.
+    """
+    if not arrivals:
+        return []
+    keys = list(dict.fromkeys((a.customer_id, a.channel.id) for a in arrivals))
+    sessions = await _live_sessions(conn, keys)
+    fresh = [k for k in keys if k not in sessions]
+    if fresh:
         policy = await q.load_policy(conn)
-        sid = int(
-            (
-                await conn.execute(
-                    insert(Session)
-                    .values(
-                        customer_id=cid,
-                        channel=ch.id,
-                        status=SessionStatus.WAITING.value,
-                        owner_id=None,
-                        initiated_by=Initiator.CUSTOMER.value,
-                        capacity_model=policy.model_for(ch).value,
-                        units=policy.units_for(ch),
-                        units_held=0,
-                        tab_open=False,
-                        created_at=now,
-                        last_message_at=now,
-                        customer_replied=True,
-                    )
-                    .returning(Session.id)
-                )
-            ).scalar_one()
+        channel_of_key = {(a.customer_id, a.channel.id): a.channel for a in arrivals}
+        rows = []
+        for cid, channel_id in fresh:
+            ch = channel_of_key[(cid, channel_id)]
+            rows.append(
+                {
+                    "customer_id": cid,
+                    "channel": channel_id,
+                    "status": SessionStatus.WAITING.value,
+                    "owner_id": None,
+                    "initiated_by": Initiator.CUSTOMER.value,
+                    "capacity_model": policy.model_for(ch).value,
+                    "units": policy.units_for(ch),
+                    "units_held": 0,
+                    "tab_open": False,
+                    "created_at": now,
+                    "last_message_at": now,
+                    "customer_replied": True,
+                }
+            )
+        # One multi-row INSERT (an executemany with RETURNING is one statement per row on
+        # SQLite); each new row is found again by its (customer, channel), unique here.
+        made = await conn.execute(
+            insert(table_of(Session))
+            .values(rows)
+            .returning(Session.id, Session.customer_id, Session.channel)
         )
-        await _add_message(conn, sid, AuthorKind.CUSTOMER, customer, text, now)
-        await q.record_changes(conn, now, "inbound", [(sid, None)])
-        log.debug("%s new session from %s on %s: %.200s", session_label(sid), customer,
-                  ch.id, text)  # fmt: skip
-        return InboundResult(
-            sid, True, SessionStatus.WAITING.value, "new session, waiting for a rep"
+        for sid, cid, channel_id in made.all():
+            sessions[(cid, channel_id)] = _Live(int(sid), SessionStatus.WAITING, None, 0, 0,
+                                                new=True)  # fmt: skip
+
+    results: list[InboundResult] = []
+    messages: list[dict[str, Any]] = []
+    given_back: dict[int, int] = defaultdict(int)
+    for a in arrivals:
+        live = sessions[(a.customer_id, a.channel.id)]
+        messages.append(
+            {
+                "session_id": live.id,
+                "author_kind": AuthorKind.CUSTOMER.value,
+                "author": a.customer,
+                "text": a.text,
+                "created_at": now,
+                "visible_to_customer": True,
+            }
         )
-    status = SessionStatus(live.status)
-    new_status = next_status(status, Event.CUSTOMER_WRITES)
-    values: dict[str, Any] = {
-        "last_message_at": now,
-        "customer_replied": True,
-        "auto_end_at": None,
-        "status": new_status.value,
-        "version": Session.version + 1,
-    }
-    note = "added to the ongoing session"
-    if status is SessionStatus.INACTIVE and live.owner_id is not None:
-        # Status-based: the conversation is live again and takes its units back.
-        values["units_held"] = live.units
+        if live.new and not live.written:
+            live.written = True
+            results.append(
+                InboundResult(live.id, True, live.status.value, "new session, waiting for a rep")
+            )
+            continue
+        live.written = True
+        note = "added to the ongoing session"
+        if live.status is SessionStatus.INACTIVE and live.owner_id is not None:
+            # Status-based: the conversation is live again and takes its units back.
+            given_back[live.owner_id] += live.units
+            live.units_held = live.units
+            note = "the customer is back: the session is Active again"
+        live.status = next_status(live.status, Event.CUSTOMER_WRITES)
+        results.append(InboundResult(live.id, False, live.status.value, note))
+
+    joined = [live for live in sessions.values() if not live.new]
+    if joined:
+        await conn.execute(
+            update(Session)
+            .where(Session.id == bindparam("sid"))
+            .values(
+                last_message_at=now,
+                customer_replied=True,
+                auto_end_at=None,
+                status=bindparam("new_status"),
+                units_held=bindparam("held"),
+                version=Session.version + 1,
+            ),
+            [{"sid": s.id, "new_status": s.status.value, "held": s.units_held} for s in joined],
+        )
+    if given_back:
         await conn.execute(
             update(Agent)
-            .where(Agent.id == live.owner_id)
-            .values(used_units=Agent.used_units + live.units)
+            .where(Agent.id == bindparam("aid"))
+            .values(used_units=Agent.used_units + bindparam("units")),
+            [{"aid": aid, "units": units} for aid, units in given_back.items()],
         )
-        note = "the customer is back: the session is Active again"
-    await conn.execute(
-        update(Session)
-        .where(Session.id == live.id, Session.status == status.value)
-        .values(**values)
+    await conn.execute(insert(table_of(Message)), messages)
+    started = [(s.id, None) for s in sessions.values() if s.new]
+    if started:
+        await q.record_changes(conn, now, "inbound", started)
+    if joined:
+        await q.record_changes(conn, now, "message", [(s.id, s.owner_id) for s in joined])
+    if log.isEnabledFor(logging.DEBUG):
+        for a, r in zip(arrivals, results, strict=True):
+            log.debug("%s message from %s on %s: %.200s", session_label(r.session_id),
+                      a.customer, a.channel.id, a.text)  # fmt: skip
+    return results
+
+
+async def _live_sessions(
+    conn: AsyncConnection, keys: Sequence[tuple[int, str]]
+) -> dict[tuple[int, str], _Live]:
+    """The newest live session of each (customer, channel); PostgreSQL: locked, in id order
+    (the order every writer locks sessions in)."""
+    stmt = (
+        select(
+            Session.id,
+            Session.customer_id,
+            Session.channel,
+            Session.status,
+            Session.owner_id,
+            Session.units,
+            Session.units_held,
+        )
+        .where(
+            q.in_ids(conn, Session.customer_id, sorted({cid for cid, _ in keys})),
+            Session.status.in_([s.value for s in LIVE_STATUSES]),
+        )
+        .order_by(Session.id)
     )
-    await _add_message(conn, live.id, AuthorKind.CUSTOMER, customer, text, now)
-    await q.record_changes(conn, now, "message", [(live.id, live.owner_id)])
-    log.debug("%s message from %s: %.200s", session_label(live.id), customer, text)
-    return InboundResult(live.id, False, new_status.value, note)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    wanted = set(keys)
+    found: dict[tuple[int, str], _Live] = {}
+    for r in (await conn.execute(stmt)).all():
+        key = (r.customer_id, r.channel)
+        if key in wanted:  # a later (newer) row replaces an older one
+            found[key] = _Live(r.id, SessionStatus(r.status), r.owner_id, r.units, r.units_held)
+    return found
 
 
 async def outbound(

@@ -8,12 +8,13 @@ writer got there first, while an immediate one waits ``busy_timeout`` for the lo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +140,10 @@ class Database:
     url: URL
     busy_timeout_ms: int
     sqlite_file: str | None = None  # the resolved path, while this engine is open
+    #: SQLite: this process's writers take turns here before BEGIN IMMEDIATE. SQLite's own
+    #: busy handler polls with sleeps of up to 100 ms, so writers of one process that queue
+    #: on the file lock leave it idle between turns; an asyncio lock hands it over at once.
+    _write_turn: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     @property
     def dialect(self) -> str:
@@ -156,8 +161,12 @@ class Database:
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """One writing transaction (BEGIN IMMEDIATE on SQLite); commits on success."""
         try:
-            async with self.engine.connect() as conn, conn.begin():
-                yield conn
+            if self.is_sqlite:
+                async with self._write_turn, self.engine.connect() as conn, conn.begin():
+                    yield conn
+            else:
+                async with self.engine.connect() as conn, conn.begin():
+                    yield conn
         except SQLAlchemyError as exc:
             raise self.translate(exc) from exc
         except OSError as exc:
@@ -281,6 +290,7 @@ def open_database(
     busy_timeout_ms: int = 5000,
     create_dir: bool = False,
     pool_size: int = 5,
+    pre_ping: bool = True,
 ) -> Database:
     """Create the engine for ``url`` after refusing files SQLite must not touch."""
     try:
@@ -310,7 +320,9 @@ def open_database(
             parsed,
             pool_size=pool_size,
             max_overflow=pool_size,
-            pool_pre_ping=True,
+            # A round trip per checkout that finds a dead connection before it is used. A
+            # caller that retries a transaction lost with its connection may go without it.
+            pool_pre_ping=pre_ping,
             connect_args={"timeout": 10, "server_settings": {"application_name": "agent-console"}},
         )
     else:

@@ -98,7 +98,9 @@ def session_select() -> Any:
     )
 
 
-def in_ids(conn: AsyncConnection, column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
+def in_ids(
+    conn: AsyncConnection, column: Any, ids: Iterable[int] | Iterable[str]
+) -> ColumnElement[bool]:
     """``column IN ids`` with every id in ONE bound value: a JSON array read by ``json_each``
     on SQLite, an array with ``= ANY`` on PostgreSQL.
 
