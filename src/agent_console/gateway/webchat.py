@@ -81,6 +81,15 @@ def _visitor(request: Request, conn: Connection) -> str | None:
     return ref if hmac.compare_digest(sig, _cookie_sig(conn, ref)) else None
 
 
+async def _chat_and_visitor(request: Request) -> tuple[Connection, str]:
+    """The web chat's connection and the visitor's id, or ApiError (404 / 401)."""
+    conn = await _web_chat(request)
+    ref = _visitor(request, conn)
+    if ref is None:
+        raise ApiError(401, NO_COOKIE)
+    return conn, ref
+
+
 def _with_cookie(response: Response, request: Request, conn: Connection, ref: str) -> Response:
     response.set_cookie(
         COOKIE,
@@ -150,10 +159,7 @@ async def send(request: Request) -> Response:
     """The visitor writes: signed for the channel and posted through the inbound path."""
     ctx = ctx_of(request)
     try:
-        conn = await _web_chat(request)
-        ref = _visitor(request, conn)
-        if ref is None:
-            raise ApiError(401, NO_COOKIE)
+        conn, ref = await _chat_and_visitor(request)
         body = await _json_body(request)
         for field in ("name", "text", "client_id"):
             if not isinstance(body.get(field, ""), str):
@@ -191,10 +197,7 @@ async def csat(request: Request) -> Response:
     """The visitor answers the CSAT question: signed and posted like a provider would."""
     ctx = ctx_of(request)
     try:
-        conn = await _web_chat(request)
-        ref = _visitor(request, conn)
-        if ref is None:
-            raise ApiError(401, NO_COOKIE)
+        conn, ref = await _chat_and_visitor(request)
         body = await _json_body(request)
         payload = {
             "session_id": body.get("session_id"),
@@ -232,10 +235,7 @@ async def stream(request: Request) -> Response:
     """
     ctx = ctx_of(request)
     try:
-        conn = await _web_chat(request)
-        ref = _visitor(request, conn)
-        if ref is None:
-            raise ApiError(401, NO_COOKIE)
+        conn, ref = await _chat_and_visitor(request)
     except ApiError as exc:
         return exc.response()
     after = _event_id(request.headers.get("last-event-id") or request.query_params.get("after"))

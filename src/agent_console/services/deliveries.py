@@ -18,7 +18,7 @@ from ..domain.outbox import DeliveryState
 from ..store import queries as q
 from ..store.models import OutboxEvent
 from .context import Ctx
-from .listing import delivery_view
+from .listing import DELIVERY_COLUMNS, delivery_view
 from .outbox import FAILED, PENDING
 from .views import DeliveryView
 
@@ -69,16 +69,9 @@ async def delivery_problems(ctx: Ctx, session_ids: Sequence[int]) -> dict[int, S
             r.id: delivery_view(r)
             for r in (
                 await conn.execute(
-                    select(
-                        OutboxEvent.id,
-                        OutboxEvent.type,
-                        OutboxEvent.state,
-                        OutboxEvent.attempts,
-                        OutboxEvent.next_attempt_at,
-                        OutboxEvent.delivered_at,
-                        OutboxEvent.last_status,
-                        OutboxEvent.last_error,
-                    ).where(q.in_ids(conn, OutboxEvent.id, [g.newest for g in groups]))
+                    select(*DELIVERY_COLUMNS).where(
+                        q.in_ids(conn, OutboxEvent.id, [g.newest for g in groups])
+                    )
                 )
             ).all()
         }

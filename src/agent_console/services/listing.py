@@ -405,20 +405,23 @@ async def delivery_views(
         return {}
     rows = (
         await conn.execute(
-            select(
-                key.label("key"),
-                OutboxEvent.id,
-                OutboxEvent.type,
-                OutboxEvent.state,
-                OutboxEvent.attempts,
-                OutboxEvent.next_attempt_at,
-                OutboxEvent.delivered_at,
-                OutboxEvent.last_status,
-                OutboxEvent.last_error,
-            ).where(q.in_ids(conn, key, ids))
+            select(key.label("key"), *DELIVERY_COLUMNS).where(q.in_ids(conn, key, ids))
         )
     ).all()
     return {r.key: delivery_view(r) for r in rows}
+
+
+#: What :func:`delivery_view` reads of an outbox event.
+DELIVERY_COLUMNS = (
+    OutboxEvent.id,
+    OutboxEvent.type,
+    OutboxEvent.state,
+    OutboxEvent.attempts,
+    OutboxEvent.next_attempt_at,
+    OutboxEvent.delivered_at,
+    OutboxEvent.last_status,
+    OutboxEvent.last_error,
+)
 
 
 def delivery_view(r: Any) -> DeliveryView:
