@@ -248,7 +248,8 @@ async def inbound_many_in(
             update(Agent)
             .where(Agent.id == bindparam("aid"))
             .values(used_units=Agent.used_units + bindparam("units")),
-            [{"aid": aid, "units": units} for aid, units in given_back.items()],
+            # In id order: two batches giving units back to the same agents never deadlock.
+            [{"aid": aid, "units": units} for aid, units in sorted(given_back.items())],
         )
     await conn.execute(insert(table_of(Message)), messages)
     started = [(s.id, None) for s in sessions.values() if s.new]
