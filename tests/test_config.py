@@ -553,3 +553,144 @@ def test_save_theme_explicit_path(tmp_path: Path) -> None:
     save_theme("nord", path)
     assert load_settings(path).theme == "nord"
     assert not os.path.exists(tmp_path / "config")
+
+
+# --------------------------------------------------------------------------- [keymap] (issue 11)
+
+
+def keymap_error(home: Path, table: str) -> str:
+    """The one-line error the console's keymap check gives for ``[keymap]`` ``table``."""
+    from agent_console.tui.app import console_keymap
+
+    write_config(home, f"[keymap]\n{table}\n")
+    settings = load_settings()  # the file itself is fine: a table of strings
+    with pytest.raises(ConfigError) as info:
+        config.check_keymap(settings, console_keymap)
+    message = str(info.value)
+    assert "\n" not in message and "\r" not in message
+    assert message.startswith(f"config error in {home / 'config' / 'config.toml'}: key ")
+    return message
+
+
+def test_keymap_the_readmes_end_chat_is_the_end_chat_binding(home: Path) -> None:
+    """Issue 11 defect 2: ``end_chat = "f8"`` (the README's example) moved nothing, as the
+    binding's id is end-chat; both spellings now name it, and keys come out as Textual's."""
+    from agent_console.tui.app import console_keymap
+
+    write_config(home, '[keymap]\nend_chat = "f8"\nRun_Macro = "F9, ctrl+Y"\nhelp = "f1,?"\n')
+    settings = config.check_keymap(load_settings(), console_keymap)
+    assert settings.keymap == {
+        "end-chat": "f8",
+        "run-macro": "f9,ctrl+y",
+        "help": "f1,question_mark",
+    }
+    assert settings.theme == "agent-dark"  # the rest untouched
+
+
+def test_keymap_unknown_id_names_the_file_key_value_and_the_closest_id(home: Path) -> None:
+    message = keymap_error(home, 'end_chta = "f8"')
+    assert 'key "keymap.end_chta": value "f8" is for "end-chta", which no binding has' in message
+    assert 'did you mean "end-chat"?' in message
+
+
+def test_keymap_unknown_id_far_from_every_id_lists_them(home: Path) -> None:
+    message = keymap_error(home, 'banana = "f8"')
+    assert 'key "keymap.banana": value "f8"' in message
+    assert "the binding ids are " in message
+    for binding_id in ("end-chat", "toggle-row", "presence-online", "send", "help"):
+        assert binding_id in message
+
+
+@pytest.mark.parametrize(
+    ("table", "problem"),
+    [
+        ('end_chat = "f99"', '"f99" is not a key name'),
+        ('end_chat = "ctrl+ee"', '"ee" is not a key name'),
+        ('end_chat = "hyperz+e"', '"hyperz" is not a modifier'),
+        ('end_chat = "f8,"', "one of its keys is empty"),
+        ('end_chat = ""', "one of its keys is empty"),
+        ('end_chat = "ctrl++"', "has no key after its modifiers (write + as plus)"),
+    ],
+)
+def test_keymap_a_key_textual_cannot_read_is_one_error(
+    home: Path, table: str, problem: str
+) -> None:
+    key, value = (part.strip() for part in table.split("="))
+    message = keymap_error(home, table)
+    assert f'key "keymap.{key}": value {value} is not a key Textual can read: ' in message
+    assert problem in message
+
+
+@pytest.mark.parametrize(
+    ("table", "problem"),
+    [
+        # another binding's default key on the same screen
+        ('end_chat = "f3"', '"sessions-list" (Sessions) already uses on the Console screen'),
+        # Textual's own defaults that the console keeps
+        ('end_chat = "ctrl+q"', "Quit already uses on the Console screen"),
+        ('next_session = "tab"', "Focus Next already uses on the Console screen"),
+        # a key of a widget of the screen: the composer's, the list table's
+        ('end_chat = "enter"', '"send" (Send) already uses on the Console screen'),
+        ('list_end_sessions = "space"', "on the Messaging Sessions screen"),
+        # an app-wide binding: on every screen that is not a dialog (Textual stops there)
+        ('help = "e"', '"list-end-sessions" (End Sessions) already uses on the Messaging'),
+        # a dialog's
+        ('presence_online = "b"', '"presence-busy" (Busy) already uses on the Presence menu'),
+    ],
+)
+def test_keymap_a_key_taken_on_the_same_screen_is_one_error(
+    home: Path, table: str, problem: str
+) -> None:
+    key, value = (part.strip() for part in table.split("="))
+    message = keymap_error(home, table)
+    assert f'key "keymap.{key}": value {value} gives ' in message
+    assert problem in message
+
+
+def test_keymap_two_entries_on_one_key_and_one_binding_twice(home: Path) -> None:
+    message = keymap_error(home, 'ledger = "f7"\nrun-macro = "f8,f7"')
+    assert 'value "f7" gives "ledger" the key f7, which "run-macro" (Macros)' in message
+    message = keymap_error(home, 'end_chat = "f8"\nend-chat = "f9"')
+    assert 'key "keymap.end-chat": value "f9" moves "end-chat" again' in message
+
+
+def test_keymap_moving_two_bindings_onto_each_others_keys_is_fine(home: Path) -> None:
+    from agent_console.tui.app import console_keymap
+
+    write_config(home, '[keymap]\nledger = "ctrl+r"\nrun_macro = "ctrl+l"\nhelp-close = "f1"\n')
+    settings = config.check_keymap(load_settings(), console_keymap)
+    assert settings.keymap == {"ledger": "ctrl+r", "run-macro": "ctrl+l", "help-close": "f1"}
+
+
+def test_keymap_hostile_entry_gives_one_clean_line(home: Path) -> None:
+    message = keymap_error(home, f'"{HOSTILE}" = "{HOSTILE}"')
+    assert "\x1b" not in message and "\x07" not in message and "\u202e" not in message
+    assert "\\x1b" in message
+
+
+def test_keymap_error_stops_the_console_before_it_starts(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI's normal config error path: one line on stderr, exit 2, no console."""
+    from click.testing import CliRunner
+
+    from agent_console.cli.main import cli
+    from agent_console.tui import app as app_module
+
+    started: list[object] = []
+    monkeypatch.setattr(app_module, "run_console", lambda **kw: started.append(kw))
+    path = write_config(home, '[keymap]\nend_chat = "f3"\n')
+    result = CliRunner().invoke(cli, ["--config", str(path)], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(
+        f'agent-console: error: config error in {path}: key "keymap.end_chat": value "f3" '
+    )
+    assert started == []
+    assert not (home / "data" / "agent-console.db").exists()  # checked before the database
+
+    path.write_text('[keymap]\nend_chat = "f8"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    [call] = started
+    assert call["settings"].keymap == {"end-chat": "f8"}  # type: ignore[index]

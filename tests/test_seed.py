@@ -132,7 +132,7 @@ async def test_ends_of_every_kind_with_transcript_line_and_csat(ctx: Ctx) -> Non
     assert len(lines) == 240
     for line in lines:
         at = line.at if isinstance(line.at, str) else line.at.isoformat(" ")
-        assert line.text.endswith(f" at {at[11:16]}")
+        assert line.text.endswith(f" at {at[11:16]} UTC")
         if line.actor_kind == "logout":
             assert f"by {line.actor} (logout) at" in line.text
         if line.actor_kind == "timer":

@@ -18,7 +18,7 @@ import stat
 import tempfile
 import tomllib
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Literal
@@ -33,7 +33,9 @@ __all__ = [
     "DB_ENV",
     "HOME_ENV",
     "ConfigError",
+    "KeymapEntryError",
     "Settings",
+    "check_keymap",
     "config_dir",
     "data_dir",
     "default_config_file",
@@ -362,6 +364,52 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
             source=var,
             key=_first_key(first),
         ) from None
+
+
+# --------------------------------------------------------------------------- keymap
+
+
+class KeymapEntryError(ValueError):
+    """One ``[keymap]`` entry the console cannot use, as the user wrote it, and why."""
+
+    def __init__(self, key: str, value: str, problem: str) -> None:
+        super().__init__(problem)
+        self.key = key
+        self.value = value
+        self.problem = problem
+
+
+#: The console's check of a keymap: the keymap to apply, or KeymapEntryError.
+KeymapCheck = Callable[[Mapping[str, str]], dict[str, str]]
+
+
+def check_keymap(
+    settings: Settings,
+    check: KeymapCheck,
+    path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """``settings`` with the ``[keymap]`` that ``check`` returns (ids and keys normalised).
+
+    Which ids and keys exist is the console's knowledge (its bindings), so the console passes
+    ``check``; an entry it refuses is a :class:`ConfigError` naming the file (found as
+    :func:`load_settings` finds it), the key and the value.
+    """
+    if not settings.keymap:
+        return settings
+    try:
+        keymap = check(settings.keymap)
+    except KeymapEntryError as exc:
+        file, _explicit = _config_path(path, os.environ if env is None else env)
+        key = f"keymap.{exc.key}"
+        shown_key = _escape(key, _VALUE_LIMIT, quotes=True)
+        raise ConfigError(
+            f"config error in {_show_path(file)}: key {shown_key}: value "
+            f"{_show_value(exc.value)} {_escape(exc.problem)}",
+            source=str(file),
+            key=key,
+        ) from None
+    return settings.model_copy(update={"keymap": keymap})
 
 
 # --------------------------------------------------------------------------- database URL

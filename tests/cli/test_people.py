@@ -92,12 +92,14 @@ def test_r6_logout_warns_then_needs_yes(run: Console) -> None:
     a, b = _routed(run, "Ana", "Bo")
 
     warned = run("logout", "dana", code=1)
-    assert "Logging out ends 2 ongoing sessions." in warned.stdout
+    assert "Logging out ends 2 ongoing sessions; all 2 units you use are freed." in warned.stdout
     assert f"S-{a}" in warned.stdout and f"S-{b}" in warned.stdout
     assert "--yes" in warned.stderr and warned.stderr.count("\n") == 1
     preview = run.json("logout", "dana", "--dry-run")
     assert [s["id"] for s in preview["sessions"]] == [a, b]
-    assert preview["warning"] == "Logging out ends 2 ongoing sessions."
+    assert (
+        preview["warning"] == "Logging out ends 2 ongoing sessions; all 2 units you use are freed."
+    )
     assert run.json("agents", "show", "dana")["logged_in"] is True  # nothing changed yet
 
     done = run.json("logout", "dana", "--yes")

@@ -153,7 +153,7 @@ def test_already_ended_names_who_when_where() -> None:
     d = may_end(
         Actor.of_agent(DANA), facts(status=SessionStatus.ENDED, ended=ended), Surface.LIST, ON
     )
-    assert d.reason == "already ended by dana at 10:42 from list"
+    assert d.reason == "already ended by dana on 23 Nov 2026 at 10:42 UTC from the list"
 
 
 def test_r9_csat_only_for_agent_ends_with_setting_on() -> None:
@@ -164,9 +164,9 @@ def test_r9_csat_only_for_agent_ends_with_setting_on() -> None:
 
 
 def test_r12_end_line() -> None:
-    assert end_line(Actor.of_agent(DANA), AT) == "Session ended by dana at 10:42"
+    assert end_line(Actor.of_agent(DANA), AT) == "Session ended by dana at 10:42 UTC"
     line = end_line(Actor(ActorKind.MACRO, "Escalate to Tier 2", DANA), AT)
-    assert line == "Session ended by macro Escalate to Tier 2, run by dana at 10:42"
+    assert line == "Session ended by macro Escalate to Tier 2, run by dana at 10:42 UTC"
 
 
 def test_r7_windows() -> None:

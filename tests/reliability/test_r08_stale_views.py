@@ -125,15 +125,15 @@ async def test_acting_on_a_stale_row_reports_the_fact(live: Ctx, db_url: str) ->
 
         stale_end = await ending.end_session(live, "dana", dana[0], Surface.CONVERSATION)
         assert stale_end.result == "skipped"
-        assert stale_end.reason.startswith("already ended by erin at ")
-        assert stale_end.reason.endswith("from list row menu")
+        assert stale_end.reason.startswith("already ended by erin on ")
+        assert stale_end.reason.endswith("from the list row menu")
         with pytest.raises(Refused, match="has ended; a new message needs a new session"):
             await conversations.send(live, "dana", dana[1], "hello?")
         with pytest.raises(Refused, match=r"^S-\d+: \w"):
             await conversations.mark_inactive(live, "dana", dana[2])
         macro = await automation.run_macro(live, "Resolve and close", dana[2], as_agent="dana")
         assert [s.result for s in macro.steps] == ["skipped", "skipped"]
-        assert macro.steps[-1].reason.startswith("already ended by dana at ")
+        assert macro.steps[-1].reason.startswith("already ended by dana on ")
         report = await bulk.bulk_end(live, "dana", ids=[*dana[:3], *erin[:1]])
         assert [r.result for r in report.results] == ["skipped", "skipped", "skipped", "ended"]
         assert all(r.reason for r in report.results)
@@ -215,7 +215,7 @@ async def test_console_refreshes_within_a_second_and_a_stale_end_says_why(
         await pilot.press("ctrl+e")
         await until(pilot, lambda: any("not ended" in m for _, m in quiet_notes))
         severity, message = next((s, m) for s, m in quiet_notes if "not ended" in m)
-        assert severity == "warning" and "already ended by erin at " in message
+        assert severity == "warning" and "already ended by erin on " in message
         await until(
             pilot,
             lambda: screen.detail is not None and screen.detail.session.status == "Ended",

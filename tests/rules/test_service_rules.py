@@ -384,10 +384,13 @@ async def test_r11_bulk_reports_every_row_and_never_ends_twice(ctx: Ctx, clock) 
     assert [(r.result, r.reason.split(":")[0]) for r in report.results] == [
         ("ended", ["ended; close the tab to free capacity (1 unit held)"][0]),
         ("skipped", "Inactive sessions cannot be ended from the list under status-based capacity"),
-        ("skipped", "already ended by dana at 10"),
+        ("skipped", "already ended by dana on 23 Nov 2026 at 10"),
         ("skipped", "no session S-999999"),
     ]
-    assert report.results[2].reason == "already ended by dana at 10:42 from list"
+    assert (
+        report.results[2].reason
+        == "already ended by dana on 23 Nov 2026 at 10:42 UTC from the list"
+    )
     again = await bulk.run_bulk(ctx, report.bulk_id)
     assert (again.ended, again.skipped, again.pending) == (1, 3, 0)
     await assert_consistent(ctx)
@@ -422,7 +425,7 @@ async def test_r12_every_end_records_who_when_where_and_one_line(ctx: Ctx, clock
     assert d.end.at == clock.now
     lines = [m for m in d.messages if m.author_kind == "system"]
     assert [(m.text, m.visible_to_customer) for m in lines] == [
-        ("Session ended by dana at 10:42", True)
+        ("Session ended by dana at 10:42 UTC", True)
     ]
     await assert_consistent(ctx)
 

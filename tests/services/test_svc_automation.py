@@ -41,11 +41,15 @@ async def test_r10_escalate_macro_adds_note_transfers_and_ends(ctx: Ctx, clock: 
     ]
     # The transfer fires "escalated"; its trigger finds the session already ended.
     assert [(r.session_id, r.result, r.reason) for r in res.triggers] == [
-        (sid, "skipped", f"already ended by macro {ESCALATE} at {now:%H:%M} from macro")
+        (
+            sid,
+            "skipped",
+            f"already ended by macro {ESCALATE} on {now.day} {now:%b %Y} at {now:%H:%M} UTC",
+        )
     ]
     d = await assert_ended_once(
         ctx, sid, actor_kind="macro", actor=ESCALATE, surface="macro", at=now,
-        line=f"Session ended by macro {ESCALATE}, run by dana at {now:%H:%M}",
+        line=f"Session ended by macro {ESCALATE}, run by dana at {now:%H:%M} UTC",
     )  # fmt: skip
     assert d.escalated_to == "Tier 2"
     assert d.end is not None and d.end.reason == f"macro {ESCALATE}"
@@ -68,13 +72,16 @@ async def test_r10_trigger_escalated_ends_the_session(ctx: Ctx, clock: FakeClock
     assert [(r.session_id, r.result) for r in res] == [(sid, "ended")]
     d = await assert_ended_once(
         ctx, sid, actor_kind="trigger", actor=TRIGGER, surface="trigger", at=now,
-        line=f"Session ended by trigger {TRIGGER} at {now:%H:%M}",
+        line=f"Session ended by trigger {TRIGGER} at {now:%H:%M} UTC",
     )  # fmt: skip
     assert d.end is not None and d.end.reason == "event escalated"
     clock.advance(minutes=5)
     again = await automation.fire_trigger(ctx, "escalated", sid)
     assert [(r.result, r.reason) for r in again] == [
-        ("skipped", f"already ended by trigger {TRIGGER} at {now:%H:%M} from trigger")
+        (
+            "skipped",
+            f"already ended by trigger {TRIGGER} on {now.day} {now:%b %Y} at {now:%H:%M} UTC",
+        )
     ]
     await consistent(ctx)
 
@@ -134,7 +141,7 @@ async def test_r10_setting_off_skips_the_macro_end_but_the_trigger_ends(
     assert [(r.session_id, r.result) for r in res.triggers] == [(sid, "ended")]
     d = await assert_ended_once(
         ctx, sid, actor_kind="trigger", actor=TRIGGER, surface="trigger", at=now,
-        line=f"Session ended by trigger {TRIGGER} at {now:%H:%M}",
+        line=f"Session ended by trigger {TRIGGER} at {now:%H:%M} UTC",
     )  # fmt: skip
     assert d.escalated_to == "Tier 2"
     await consistent(ctx)
@@ -161,7 +168,7 @@ async def test_r10_system_macro_ends_without_an_owner_check(ctx: Ctx, clock: Fak
     assert res.steps[-1].result == "done"
     await assert_ended_once(
         ctx, sid, actor_kind="macro", actor=ESCALATE, surface="macro", at=now,
-        line=f"Session ended by macro {ESCALATE} at {now:%H:%M}",
+        line=f"Session ended by macro {ESCALATE} at {now:%H:%M} UTC",
     )  # fmt: skip
     await consistent(ctx)
 

@@ -56,7 +56,7 @@ async def _mixed(ctx: Ctx, clock: FakeClock) -> dict[str, int]:
     return s
 
 
-ALREADY = "already ended by dana at 10:42 from list"
+ALREADY = "already ended by dana on 23 Nov 2026 at 10:42 UTC from the list"
 
 
 async def test_r11_bulk_preview_lists_every_row_and_writes_nothing(
@@ -162,9 +162,11 @@ async def test_r11_run_bulk_again_ends_nothing_twice(ctx: Ctx, clock: FakeClock)
         assert len(end_lines(d)) == 1
     # A new operation over the same rows skips every one of them with who/when/where.
     second = await bulk.bulk_end(ctx, "dana", ids=ids)
-    when = f"{details[0].session.ended_at:%H:%M}"
+    ended = details[0].session.ended_at
+    assert ended is not None
+    when = f"{ended.day} {ended:%b %Y} at {ended:%H:%M} UTC"
     assert [(r.result, r.reason) for r in second.results] == [
-        ("skipped", f"already ended by dana at {when} from list")
+        ("skipped", f"already ended by dana on {when} from the list")
     ] * 3
     assert (second.ended, second.skipped) == (0, 3)
     assert [await show(ctx, i) for i in ids] == details

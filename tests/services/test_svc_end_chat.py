@@ -114,7 +114,7 @@ async def test_r1_enhanced_chat_owner_with_licence_and_rep_ends(
         actor="dana",
         surface="conversation",
         at=now,
-        line=f"Session ended by dana at {now:%H:%M}",
+        line=f"Session ended by dana at {now:%H:%M} UTC",
     )
     await consistent(ctx)
 

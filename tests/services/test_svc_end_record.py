@@ -44,14 +44,14 @@ def _at_1042(clock: FakeClock) -> None:
 async def _conversation(ctx: Ctx, clock: FakeClock, sid: int) -> Expected:
     _at_1042(clock)
     assert (await ending.end_session(ctx, "dana", sid, Surface.CONVERSATION)).result == "ended"
-    return Expected("agent", "dana", "conversation", "Session ended by dana at 10:42")
+    return Expected("agent", "dana", "conversation", "Session ended by dana at 10:42 UTC")
 
 
 async def _row(ctx: Ctx, clock: FakeClock, sid: int) -> Expected:
     await add(ctx, "sam", LIST, online=False)
     _at_1042(clock)
     assert (await ending.end_session(ctx, "sam", sid, Surface.ROW)).result == "ended"
-    return Expected("agent", "sam", "row", "Session ended by sam at 10:42")
+    return Expected("agent", "sam", "row", "Session ended by sam at 10:42 UTC")
 
 
 async def _list(ctx: Ctx, clock: FakeClock, sid: int) -> Expected:
@@ -59,14 +59,14 @@ async def _list(ctx: Ctx, clock: FakeClock, sid: int) -> Expected:
     _at_1042(clock)
     report = await bulk.bulk_end(ctx, "sam", ids=[sid])
     assert report.ended == 1
-    return Expected("agent", "sam", "list", "Session ended by sam at 10:42", report.bulk_id)
+    return Expected("agent", "sam", "list", "Session ended by sam at 10:42 UTC", report.bulk_id)
 
 
 async def _logout(ctx: Ctx, clock: FakeClock, sid: int) -> Expected:
     _at_1042(clock)
     res = await presence.logout(ctx, "dana", confirmed=True)
     assert [r.result for r in res.results] == ["ended"]
-    return Expected("logout", "dana", "logout", "Session ended by dana (logout) at 10:42")
+    return Expected("logout", "dana", "logout", "Session ended by dana (logout) at 10:42 UTC")
 
 
 async def _macro(ctx: Ctx, clock: FakeClock, sid: int) -> Expected:
@@ -77,7 +77,7 @@ async def _macro(ctx: Ctx, clock: FakeClock, sid: int) -> Expected:
         "macro",
         "Escalate to Tier 2",
         "macro",
-        "Session ended by macro Escalate to Tier 2, run by dana at 10:42",
+        "Session ended by macro Escalate to Tier 2, run by dana at 10:42 UTC",
     )
 
 
@@ -86,7 +86,10 @@ async def _system_macro(ctx: Ctx, clock: FakeClock, sid: int) -> Expected:
     res = await automation.run_macro(ctx, "Resolve and close", sid, as_agent=None)
     assert res.steps[-1].result == "done"
     return Expected(
-        "macro", "Resolve and close", "macro", "Session ended by macro Resolve and close at 10:42"
+        "macro",
+        "Resolve and close",
+        "macro",
+        "Session ended by macro Resolve and close at 10:42 UTC",
     )
 
 
@@ -94,7 +97,7 @@ async def _trigger(ctx: Ctx, clock: FakeClock, sid: int) -> Expected:
     _at_1042(clock)
     assert [r.result for r in await automation.fire_trigger(ctx, "escalated", sid)] == ["ended"]
     name = "End messaging session when escalated"
-    return Expected("trigger", name, "trigger", f"Session ended by trigger {name} at 10:42")
+    return Expected("trigger", name, "trigger", f"Session ended by trigger {name} at 10:42 UTC")
 
 
 Scenario = Callable[[Ctx, FakeClock, int], Awaitable[Expected]]
@@ -142,7 +145,7 @@ async def test_r12_timer_end_record_and_line(ctx: Ctx, clock: FakeClock) -> None
     clock.advance(hours=24)
     _at_1042(clock)
     assert [r.result for r in await timers.sweep(ctx)] == ["ended"]
-    line = "Session ended by the system (no reply from the customer) at 10:42"
+    line = "Session ended by the system (no reply from the customer) at 10:42 UTC"
     d = await assert_ended_once(
         ctx, sid, actor_kind="timer", actor="timer", surface="timer", at=clock.now, line=line,
     )  # fmt: skip
@@ -191,5 +194,8 @@ async def test_r12_exact_already_ended_text_from_the_list(ctx: Ctx, clock: FakeC
     await bulk.bulk_end(ctx, "dana", ids=[sid])
     clock.advance(hours=1)
     res = await ending.end_session(ctx, "dana", sid, Surface.CONVERSATION)
-    assert (res.result, res.reason) == ("skipped", "already ended by dana at 10:42 from list")
+    assert (res.result, res.reason) == (
+        "skipped",
+        "already ended by dana on 23 Nov 2026 at 10:42 UTC from the list",
+    )
     await consistent(ctx)

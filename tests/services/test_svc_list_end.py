@@ -91,12 +91,12 @@ async def test_r3_list_end_needs_no_ownership(ctx: Ctx, clock: FakeClock) -> Non
     now = clock()
     await assert_ended_once(
         ctx, s3, actor_kind="agent", actor="sam", surface="row", at=now,
-        line=f"Session ended by sam at {now:%H:%M}",
+        line=f"Session ended by sam at {now:%H:%M} UTC",
     )  # fmt: skip
     for sid in (s1, s2):
         await assert_ended_once(
             ctx, sid, actor_kind="agent", actor="sam", surface="list", at=now,
-            line=f"Session ended by sam at {now:%H:%M}", bulk_id=report.bulk_id,
+            line=f"Session ended by sam at {now:%H:%M} UTC", bulk_id=report.bulk_id,
         )  # fmt: skip
     # Tab-based: dana's tabs still hold the units until she closes them.
     assert await used(ctx, "dana") == 3
@@ -239,7 +239,7 @@ async def test_r4_inactive_status_based_ends_from_the_conversation_by_its_owner(
     now = clock()
     await assert_ended_once(
         ctx, sid, actor_kind="agent", actor="dana", surface="conversation", at=now,
-        line=f"Session ended by dana at {now:%H:%M}",
+        line=f"Session ended by dana at {now:%H:%M} UTC",
     )  # fmt: skip
     assert await used(ctx, "dana") == 0
     await consistent(ctx)

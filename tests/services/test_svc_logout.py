@@ -60,7 +60,10 @@ async def test_r6_logout_preview_lists_every_ongoing_session(ctx: Ctx) -> None:
     assert preview.agent == "dana"
     assert [r.id for r in preview.sessions] == sorted(s[k] for k in ONGOING)
     assert {r.status for r in preview.sessions} == {"Active", "Inactive"}
-    assert preview.warning == "Logging out ends 4 ongoing sessions."
+    assert preview.warning == (
+        "Logging out ends 4 ongoing sessions and closes 1 tab of an ended session; "
+        "all 4 units you use are freed."
+    )
     assert preview.csat == "no CSAT survey: the CSAT-on-agent-end setting is off"
     assert {k: await show(ctx, v) for k, v in s.items()} == before
     await consistent(ctx)
@@ -71,7 +74,7 @@ async def test_r6_logout_preview_with_nothing_ongoing(ctx: Ctx) -> None:
     preview = await presence.logout_preview(ctx, "dana")
     assert (preview.sessions, preview.warning) == (
         [],
-        "You have no ongoing sessions; logging out ends nothing.",
+        "You have no ongoing sessions or open tabs; logging out ends nothing.",
     )
     await consistent(ctx)
 
@@ -113,7 +116,7 @@ async def test_r6_logout_confirmed_ends_all_closes_tabs_goes_offline(
     for k in ONGOING:
         d = await assert_ended_once(
             ctx, s[k], actor_kind="logout", actor="dana", surface="logout", at=now,
-            line=f"Session ended by dana (logout) at {now:%H:%M}",
+            line=f"Session ended by dana (logout) at {now:%H:%M} UTC",
         )  # fmt: skip
         assert d.session.tab_open is False and d.session.units_held == 0
         if csat == "on":

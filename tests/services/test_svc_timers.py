@@ -28,7 +28,7 @@ from agent_console.services import conversations, ending, timers
 from agent_console.services.context import Ctx
 from conftest import FakeClock
 
-TIMER_LINE = "Session ended by the system (no reply from the customer) at {:%H:%M}"
+TIMER_LINE = "Session ended by the system (no reply from the customer) at {:%H:%M} UTC"
 ENHANCED = [ENHANCED_MSG, "enhanced_sms", "byoc", "enhanced_line", "enhanced_web_chat_v1"]
 
 

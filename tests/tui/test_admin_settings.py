@@ -85,7 +85,7 @@ async def test_admin_turns_r9_on_and_the_pane_says_a_survey_will_be_sent(
         console = await console_ready(pilot)
         pane = console.query_one(ConversationPane)
         outlook = pane.end_outlook_text
-        assert 'the customer sees "Session ended by dana at 09:00"' in outlook.replace(
+        assert 'the customer sees "Session ended by dana at 09:00 UTC"' in outlook.replace(
             "“", '"'
         ).replace("”", '"')
         assert "no CSAT survey: the CSAT-on-agent-end setting is off" in outlook
@@ -197,7 +197,7 @@ async def test_at_80x24_the_what_will_happen_line_is_short_and_the_full_one_a_to
         pane = console.query_one(ConversationPane)
         await until(pilot, lambda: pane.end_outlook_text.startswith("Ending: "))
         assert pane.end_outlook_text == (
-            "Ending: “Session ended by dana at 09:00” · no CSAT survey · 1 unit held until tab "
+            "Ending: “Session ended by dana at 09:00 UTC” · no CSAT survey · 1 unit held until tab "
             "closed"
         )
         tooltip = str(console.query_one("#end-outlook").tooltip)

@@ -65,7 +65,7 @@ async def test_f1_lists_every_binding_of_every_screen(seeded: Seeded, app_factor
                     (
                         label
                         for label in text.splitlines()
-                        if f" {binding.description} — {binding.tooltip}" in label
+                        if f" {binding.description} [{binding.id}] — {binding.tooltip}" in label
                     ),
                     None,
                 )
@@ -101,9 +101,9 @@ async def test_help_shows_the_keys_of_the_users_keymap(seeded: Seeded, app_facto
         await console_ready(pilot)
         page = await _help(pilot)
         lines = page.text.splitlines()
-        ledger = next(line for line in lines if "Ledger — " in line)
+        ledger = next(line for line in lines if "Ledger [ledger] — " in line)
         assert ledger.strip().startswith("f7")
-        macros = next(line for line in lines if "Macros — " in line)
+        macros = next(line for line in lines if "Macros [run-macro] — " in line)
         assert macros.strip().startswith("f8, ^y")
 
 

@@ -76,7 +76,7 @@ async def test_clicking_the_meter_opens_the_ledger_and_an_ended_tab_says_close_i
         pane = screen.query_one(ConversationPane)
         await until(pilot, lambda: "close the tab to free capacity" in pane.tab_note_text)
         assert "^t" in pane.tab_note_text
-        assert "Ended by dana at 09:00 from conversation" in pane.end_summary_text
+        assert "Ended by dana at 09:00 from the conversation" in pane.end_summary_text
         assert "no CSAT survey was sent" in pane.end_summary_text
 
 

@@ -10,6 +10,7 @@ from textual.widgets import OptionList
 from agent_console.domain.vocab import Presence
 from agent_console.services import automation, listing, presence, settings
 from agent_console.services.context import Ctx
+from agent_console.tui.screens.confirm import ConfirmScreen
 from agent_console.tui.screens.macro_picker import MacroPickerScreen
 
 from .conftest import ADMIN, AGENT, SIZE, Seeded, console_ready, until
@@ -25,6 +26,12 @@ async def _picker(pilot: Any) -> MacroPickerScreen:
     options = picker.query_one("#macro-options", OptionList)
     await until(pilot, lambda: options.option_count > 0, what="the macros to load")
     return picker
+
+
+async def _confirm(pilot: Any) -> None:
+    """A chosen macro asks first (issue 11); y runs it."""
+    await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), what="the question")
+    await pilot.press("y")
 
 
 async def test_the_picker_lists_the_services_macros(
@@ -58,6 +65,7 @@ async def test_r10_escalate_to_tier_2_runs_every_step(
         index = options.get_option_index(ESCALATE)
         options.highlighted = index
         await pilot.press("enter")
+        await _confirm(pilot)
         await until(pilot, lambda: picker.result is not None, what="the macro to run")
         texts = picker.result_texts
         assert texts[0] == "✓ note: internal note added"
@@ -93,6 +101,7 @@ async def test_r8_off_the_end_step_is_skipped_with_the_reason_and_the_trigger_st
         # Mouse: click the Escalate entry (each entry is two lines).
         row = options.get_option_index(ESCALATE) * 2
         await pilot.click("#macro-options", offset=(4, row))
+        await _confirm(pilot)
         await until(pilot, lambda: picker.result is not None, what="the macro to run")
         texts = picker.result_texts
         assert "✗ end step skipped: agents may not end sessions: setting is off" in texts
@@ -117,6 +126,7 @@ async def test_a_refused_macro_shows_the_services_reason_and_changes_nothing(
         # Meanwhile dana's other console goes Offline: the session goes back to Waiting (R5).
         await presence.set_presence(ctx, AGENT, Presence.OFFLINE)
         await pilot.press("enter")
+        await _confirm(pilot)
         await until(pilot, lambda: picker.error is not None, what="the refusal")
         expected = f"not the owner: S-{seeded.alice} is owned by nobody"
         assert picker.error == expected

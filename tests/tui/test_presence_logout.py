@@ -72,7 +72,9 @@ async def test_the_presence_menu_opens_from_a_click_and_escape_changes_nothing(
         assert isinstance(menu, PresenceMenu)
         options = menu.query_one("#presence-options")
         prompts = [str(options.get_option_at_index(i).prompt) for i in range(4)]  # type: ignore[attr-defined]
-        assert [p.split("\n")[0].strip("● ").split(" (")[0] for p in prompts] == [
+        firsts = [p.split("\n")[0] for p in prompts]
+        assert [line.split()[0] for line in firsts] == ["o", "b", "f", "l"]  # each one's key
+        assert [line[1:].strip("● ").split(" (")[0] for line in firsts] == [
             "Online",
             "Busy",
             "Offline",
@@ -176,7 +178,7 @@ async def test_r6_logout_cancel_changes_nothing(seeded: Seeded, ctx: Ctx, app_fa
         assert len(listed) == 2
         assert any(f"S-{seeded.alice}" in t and "Alice" in t for t in listed)
         assert any(f"S-{seeded.bob}" in t and "Bob" in t for t in listed)
-        assert "Logging out ends 2 ongoing sessions." in str(
+        assert "Logging out ends 2 ongoing sessions; all 2 units you use are freed." in str(
             warning.query_one("#logout-summary").content  # type: ignore[attr-defined]
         )
         assert app.focused is warning.query_one("#logout-stay")  # the safe choice first

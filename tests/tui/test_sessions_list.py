@@ -12,6 +12,7 @@ from agent_console.services import conversations, ending, listing
 from agent_console.services.context import Ctx
 from agent_console.services.listing import SessionFilter
 from agent_console.tui.screens.bulk_end import BulkEndScreen
+from agent_console.tui.screens.confirm import ConfirmScreen
 from agent_console.tui.screens.console import ConsoleScreen
 from agent_console.tui.screens.row_menu import RowMenuScreen
 from agent_console.tui.screens.sessions_list import SessionsListScreen
@@ -224,7 +225,7 @@ async def test_r3_mouse_clicks_select_rows_and_press_buttons(
             lambda: set(row_ids(screen)) == {world.cara, world.dov},
             what="the Waiting filter chosen by mouse",
         )
-        assert screen.query_one("#filter-status", FilterChoice).has_class("-active")
+        assert screen.query_one("#filter-status", FilterChoice).has_class("-set")
         # A click on a column title sorts by it; a second click reverses.
         await pilot.click("#session-table-header", offset=(16, 0))  # "Customer"
         await until(
@@ -260,11 +261,11 @@ async def test_r11_preview_lists_will_end_and_will_skip_with_reasons_then_ends_e
         lines = {line.split("  ")[0]: line for line in bulk.lines_text}
         assert lines[f"S-{world.alice}"].endswith("will end")
         assert lines[f"S-{world.eve}"].endswith(
-            f"will skip: already ended by {OTHER} at 09:00 from list"
+            f"will skip: already ended by {OTHER} on 23 Nov 2026 at 09:00 UTC from the list"
         )
         assert "will skip: Inactive sessions cannot be ended" in lines[f"S-{gus}"]
         confirm = bulk.query_one("#bulk-confirm", Button)
-        assert str(confirm.label) == "End 4 session(s)"
+        assert str(confirm.label) == "End 4 session(s) (y)"  # the key that ends them
 
         await pilot.press("y")
         await until(pilot, lambda: bulk.phase == "results", within=20, what="the bulk end")
@@ -376,7 +377,7 @@ async def test_r3_row_menu_end_session_on_a_standard_row_ends_it(
         screen = await open_list(pilot)
         menu = await menu_for(pilot, screen, world.bob)
         assert menu.option_texts[0] == ("End Session", True)
-        await pilot.press("enter")  # the first item is highlighted
+        await end_from_the_menu(pilot)
         await until_async(pilot, lambda: _ended(ctx, world.bob), what="the row's session to end")
         detail = await listing.show_session(ctx, world.bob)
         assert detail.end is not None and (detail.end.actor, detail.end.surface) == (AGENT, "row")
@@ -385,6 +386,14 @@ async def test_r3_row_menu_end_session_on_a_standard_row_ends_it(
             lambda: any(row.id == world.bob and row.status == "Ended" for row in screen.table.rows),
             what="the list to show it ended",
         )
+
+
+async def end_from_the_menu(pilot: Any) -> None:
+    """Up to End Session (the item above the highlighted default), enter, then y to the
+    question it asks (issue 11: no single accidental key ends a chat)."""
+    await pilot.press("up", "enter")
+    await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), what="the question")
+    await pilot.press("y")
 
 
 async def _ended(ctx: Ctx, session_id: int) -> bool:
@@ -454,8 +463,10 @@ async def test_a_row_another_console_ended_shows_the_fact_not_an_error(
         # Meanwhile amir ends it from his list.
         other = await ending.end_session(ctx, OTHER, world.bob, Surface.LIST)
         assert other.result == "ended"
-        await pilot.press("enter")
-        fact = f"S-{world.bob} was already ended by {OTHER} at 09:00 from list"
+        await end_from_the_menu(pilot)
+        fact = (
+            f"S-{world.bob} was already ended by {OTHER} on 23 Nov 2026 at 09:00 UTC from the list"
+        )
         await until(
             pilot,
             lambda: any(n.message == fact for n in app._notifications),
@@ -468,7 +479,8 @@ async def test_a_row_another_console_ended_shows_the_fact_not_an_error(
         # Opened again, the menu says so itself.
         menu = await menu_for(pilot, screen, world.bob)
         assert menu.option_texts[0] == (
-            f"End Session — unavailable: already ended by {OTHER} at 09:00 from list",
+            f"End Session — unavailable: already ended by {OTHER} on 23 Nov 2026 at 09:00 UTC "
+            "from the list",
             False,
         )
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..config import data_dir, normalize_database_url
+from ..config import check_keymap, data_dir, normalize_database_url
 from ..domain.errors import StoreError
 from ..services.agents import get_agent
 from ..services.context import Ctx
@@ -54,8 +54,21 @@ def _launch(
         )
 
 
+def _console_settings(state: State) -> Settings:
+    """The settings, with ``[keymap]`` checked against the console's bindings: a bad entry is
+    one config error (file, key, value) before anything starts. Textual loads only if there
+    is a keymap to check."""
+    settings = state.settings
+    if not settings.keymap:
+        return settings
+    from agent_console.tui.app import console_keymap
+
+    return check_keymap(settings, console_keymap, state.config_path)
+
+
 def start(state: State) -> None:
     """``agent-console`` with no command: check the database and the agent, then the console."""
+    settings = _console_settings(state)
     url, is_default = state.database()
     agent = state.agent_option or state.settings.agent
     if is_default:
@@ -66,7 +79,7 @@ def start(state: State) -> None:
             await get_agent(ctx, agent)
 
     state.run(preflight)
-    _launch(url, agent, state.settings)
+    _launch(url, agent, settings)
 
 
 def _demo_path() -> Path:
@@ -150,6 +163,7 @@ def demo(
             "--gateway runs next to the console; for the gateway alone: "
             "agent-console --db PATH gateway"
         )
+    settings = state.settings if no_ui else _console_settings(state)
     path = _demo_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_demo(path)
@@ -198,7 +212,7 @@ def demo(
         return
     living = None if still else seed_value
     if not with_gateway:
-        _launch(url, agent, state.settings, demo_seed=living, tour=tour)
+        _launch(url, agent, settings, demo_seed=living, tour=tour)
         return
     from .demo_gateway import demo_gateway
 
@@ -207,7 +221,7 @@ def demo(
         _launch(
             url,
             agent,
-            state.settings,
+            settings,
             demo_seed=living,
             tour=tour,
             notice=f"Be the customer: open {chat_url} in a browser. Web chat is routed "

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from ..domain.text import one_line, safe_text
+from ..domain.text import plural as text_plural
 from ..domain.vocab import session_label
 from ..services.views import EndResult, to_json
 
@@ -53,8 +54,7 @@ def when(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d %H:%M") if at is not None else "-"
 
 
-def plural(n: int, word: str, many: str | None = None) -> str:
-    return f"{n} {word if n == 1 else (many or word + 's')}"
+plural = text_plural
 
 
 def width(text: str) -> int:

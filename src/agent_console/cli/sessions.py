@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from ..domain.channels import channel
+from ..domain.ending import ended_by
 from ..domain.errors import Refused
-from ..domain.vocab import Surface
+from ..domain.vocab import ActorKind, Surface
 from ..services import bulk, conversations, ending, listing
 from ..services.context import Ctx
 from ..services.listing import SessionFilter
@@ -208,7 +209,7 @@ def _print_detail(d: SessionDetail, viewer: str | None) -> None:
     out.say()
     if d.end is not None:
         e = d.end
-        by = e.actor if e.actor_kind == "agent" else f"{e.actor_kind} {e.actor}"
+        by = ended_by(ActorKind(e.actor_kind), e.actor)
         reason = f" ({out.cell(e.reason, 100)})" if e.reason else ""
         bulk_note = f", bulk {e.bulk_id}" if e.bulk_id is not None else ""
         out.say(

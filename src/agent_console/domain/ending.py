@@ -7,7 +7,7 @@ triggers -- asks :func:`may_end` and gets an answer with a reason a person can r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from .channels import Channel, Family
 from .policy import Policy
@@ -106,13 +106,40 @@ class SessionFacts:
     ended: EndFacts | None = field(default=None)
 
 
-def fmt_time(at: datetime) -> str:
-    return at.strftime("%H:%M")
+def fmt_time(at: datetime, tz: tzinfo = UTC) -> str:
+    """``14:02 UTC``: a time a customer or another reader may see, with its zone."""
+    return at.astimezone(tz).strftime("%H:%M %Z")
 
 
-def already_ended_reason(end: EndFacts) -> str:
-    who = end.actor if end.actor_kind is ActorKind.AGENT else f"{end.actor_kind.value} {end.actor}"
-    return f"already ended by {who} at {fmt_time(end.at)} from {end.surface.label}"
+def fmt_moment(at: datetime, tz: tzinfo = UTC) -> str:
+    """``23 Nov 2026 at 14:02 UTC``: a time that may be days old, with its date."""
+    local = at.astimezone(tz)
+    return f"{local.day} {local:%b %Y} at {local:%H:%M %Z}"
+
+
+def ended_by(kind: ActorKind, actor: str) -> str:
+    """Who an end record says ended a session, as a person would say it."""
+    if kind is ActorKind.AGENT:
+        return actor
+    if kind is ActorKind.LOGOUT:
+        return f"{actor} (logging out)"
+    if kind is ActorKind.TIMER:
+        return "the R7 timer (the customer never answered)"
+    return f"{kind.value} {actor}"  # macro NAME, trigger NAME
+
+
+#: Surfaces that the words of :func:`ended_by` already name.
+_SAID_BY_WHO = {Surface.LOGOUT, Surface.TIMER, Surface.MACRO, Surface.TRIGGER}
+
+
+def end_account(end: EndFacts, tz: tzinfo = UTC) -> str:
+    """``dana on 23 Nov 2026 at 09:02 UTC from the conversation``."""
+    where = "" if end.surface in _SAID_BY_WHO else f" from the {end.surface.label}"
+    return f"{ended_by(end.actor_kind, end.actor)} on {fmt_moment(end.at, tz)}{where}"
+
+
+def already_ended_reason(end: EndFacts, tz: tzinfo = UTC) -> str:
+    return f"already ended by {end_account(end, tz)}"
 
 
 def conversation_permissions(channel: Channel) -> tuple[Permission, ...]:
@@ -143,7 +170,7 @@ def may_end(actor: Actor, session: SessionFacts, surface: Surface, policy: Polic
     """The single answer to "may ``actor`` end ``session`` from ``surface``?"."""
     if session.status is SessionStatus.ENDED:
         if session.ended is not None:
-            return Decision.no(already_ended_reason(session.ended))
+            return Decision.no(already_ended_reason(session.ended, policy.zone))
         return Decision.no("already ended")
 
     if surface in AGENT_SURFACES or (actor.kind is ActorKind.MACRO and actor.agent is not None):
@@ -217,6 +244,7 @@ def may_close_tab(agent: Agent, session: SessionFacts, tab_open: bool, units_hel
     return Decision.ok("closes the tab")
 
 
-def end_line(actor: Actor, at: datetime) -> str:
-    """R12: the transcript's system line, seen by the customer too."""
-    return f"Session ended by {actor.describe()} at {fmt_time(at)}"
+def end_line(actor: Actor, at: datetime, tz: tzinfo = UTC) -> str:
+    """R12: the transcript's system line, seen by the customer too (the time in the
+    deployment's zone, which the line names: the customer may be anywhere)."""
+    return f"Session ended by {actor.describe()} at {fmt_time(at, tz)}"

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .channels import CHANNELS_BY_ID, Channel
 from .vocab import CapacityModel
@@ -15,10 +18,13 @@ from .vocab import CapacityModel
 AGENTS_CAN_END = "agents_can_end"
 CSAT_ON_AGENT_END = "csat_on_agent_end"
 CAPACITY_MODEL = "capacity_model"
+TIMEZONE = "timezone"
 MESSAGING_LEGACY = "messaging_legacy"
+#: The deployment's time zone until an admin sets one: what customer-facing times are in.
+DEFAULT_TIMEZONE = "UTC"
 
 #: Settings a person may set with `settings set` (MESSAGING_LEGACY is set by `db upgrade`).
-GLOBAL_KEYS = (AGENTS_CAN_END, CSAT_ON_AGENT_END, CAPACITY_MODEL)
+GLOBAL_KEYS = (AGENTS_CAN_END, CSAT_ON_AGENT_END, CAPACITY_MODEL, TIMEZONE)
 
 
 class SettingError(ValueError):
@@ -37,6 +43,12 @@ class Policy:
     channel_models: Mapping[str, CapacityModel] = field(default_factory=dict)
     channel_units: Mapping[str, int] = field(default_factory=dict)
     channel_priorities: Mapping[str, int] = field(default_factory=dict)
+    #: IANA name of the zone customer-facing times are written in ("Session ended by ... at").
+    timezone: str = DEFAULT_TIMEZONE
+
+    @property
+    def zone(self) -> tzinfo:
+        return zone(self.timezone)
 
     def model_for(self, channel: Channel) -> CapacityModel:
         return self.channel_models.get(channel.id, self.capacity_model)
@@ -90,8 +102,28 @@ def _parse_priority(key: str, raw: str) -> int:
     return priority
 
 
+@lru_cache(maxsize=32)
+def zone(name: str) -> tzinfo:
+    """The time zone of an IANA name (validated when the setting was stored)."""
+    return ZoneInfo(name)
+
+
+def _parse_timezone(key: str, raw: str) -> str:
+    name = raw.strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingError(
+            f"{key}: not a time zone: {raw!r} (an IANA name such as UTC, Europe/Paris, "
+            "America/New_York)"
+        ) from None
+    return name
+
+
 def normalize_setting(key: str, raw: str) -> str:
     """Validate ``key = raw`` and return the canonical stored text; raise SettingError."""
+    if key == TIMEZONE:
+        return _parse_timezone(key, raw)
     if key in (AGENTS_CAN_END, CSAT_ON_AGENT_END):
         return "on" if _parse_bool(key, raw) else "off"
     if key == CAPACITY_MODEL:
@@ -142,4 +174,5 @@ def policy_from_rows(rows: Mapping[str, str]) -> Policy:
         channel_models=models,
         channel_units=units,
         channel_priorities=priorities,
+        timezone=rows.get(TIMEZONE, DEFAULT_TIMEZONE),
     )

@@ -264,3 +264,8 @@ def unstorable(text: str) -> str | None:
         cp = ord(text[exc.start])
         return f"it contains a lone surrogate U+{cp:04X} at position {exc.start} (not Unicode text)"
     return None
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 session``, ``3 sessions`` (``many``: the plural when it is not ``word + "s"``)."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"

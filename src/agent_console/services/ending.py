@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import Any
 
@@ -93,7 +93,9 @@ async def end_core(
         results[sid] = EndResult(sid, "ended", _ended_reason(row))
 
     if to_end:
-        await _write_ends(conn, actor, surface, to_end, csat.allowed, now, bulk_id, reason)
+        await _write_ends(
+            conn, actor, surface, to_end, csat.allowed, now, bulk_id, reason, policy.zone
+        )
     if log.isEnabledFor(logging.INFO):  # a bulk end has thousands: build nothing otherwise
         who = actor.describe()
         for sid in ids:
@@ -113,6 +115,7 @@ async def _write_ends(
     now: datetime,
     bulk_id: int | None,
     reason: str,
+    tz: tzinfo,
 ) -> None:
     ids = [r.id for r in rows]
     status_based = CapacityModel.STATUS_BASED.value
@@ -177,7 +180,7 @@ async def _write_ends(
                 Session.id,
                 literal(AuthorKind.SYSTEM.value),
                 literal("system"),
-                literal(end_line(actor, now)),
+                literal(end_line(actor, now, tz)),
                 literal(now, Message.created_at.type),
                 true(),
             )

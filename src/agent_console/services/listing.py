@@ -537,6 +537,7 @@ async def show_session(
         escalated_to=row.escalated_to,
         messages_total=total,
         channel_connected=connected,
+        as_of=ctx.now(),
     )
 
 

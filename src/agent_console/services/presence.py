@@ -7,6 +7,8 @@ Logging out ends every ongoing session through the same end core as End Chat (R1
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, insert, or_, select, update
@@ -34,6 +36,38 @@ from .views import LogoutPreview, LogoutResult, PresenceEffect, PresenceResult
 REQUEUED = "back to Waiting and routed to another available rep (tab-based capacity)"
 STAYS = "stays Active with you (status-based capacity)"
 STAYS_INACTIVE = "stays Inactive with you (only Active tab-based sessions are rerouted)"
+#: Each effect said of one session and of several (a count before it).
+_COUNTED = {
+    REQUEUED: ("goes back to Waiting and to another rep (tab-based capacity)",
+               "go back to Waiting and to other reps (tab-based capacity)"),
+    STAYS: ("stays Active with you (status-based capacity)",
+            "stay Active with you (status-based capacity)"),
+    STAYS_INACTIVE: ("stays Inactive with you", "stay Inactive with you"),
+}  # fmt: skip
+
+
+def summarize_effects(effects: Sequence[PresenceEffect]) -> str:
+    """``5 sessions: 1 goes back to Waiting …; 4 stay Active with you …`` (verbs agree)."""
+    counts = Counter(e.effect for e in effects)
+    n = len(effects)
+    parts = []
+    for effect, count in counts.items():
+        one, many = _COUNTED.get(effect, (effect, effect))
+        parts.append(f"{count} {one if count == 1 else many}")
+    return f"{n} session{'s' if n != 1 else ''}: " + "; ".join(parts)
+
+
+def presence_outcome(result: PresenceResult) -> str:
+    """What a presence change did, in one line: ``You are Offline: 1 session went back to the
+    queue, 4 stay with you`` (only what moved is said to have moved)."""
+    moved = sum(1 for e in result.effects if e.effect == REQUEUED)
+    stayed = len(result.effects) - moved
+    parts = []
+    if moved:
+        parts.append(f"{moved} session{'s' if moved != 1 else ''} went back to the queue")
+    if stayed:
+        parts.append(f"{stayed} stay{'s' if stayed == 1 else ''} with you")
+    return f"You are {result.after}" + (": " + ", ".join(parts) if parts else "")
 
 
 def parse_presence(text: str) -> Presence:
@@ -166,21 +200,46 @@ async def set_presence(
 
 
 async def logout_preview(ctx: Ctx, agent_name: str) -> LogoutPreview:
-    """R6: the warning -- every ongoing session that logging out will end."""
+    """R6: the warning -- every ongoing session that logging out will end, and the tabs of
+    ended sessions it will close."""
     async with ctx.db.read() as conn:
         agent = await q.agent_row(conn, agent_name)
         rows = await _owned_live(conn, agent.id)
+        tabs = (
+            await conn.execute(
+                q.session_select()
+                .where(
+                    Session.owner_id == agent.id,
+                    Session.status == SessionStatus.ENDED.value,
+                    Session.tab_open.is_(True),
+                )
+                .order_by(Session.id)
+            )
+        ).all()
         policy = await q.load_policy(conn)
     actor = Actor(ActorKind.LOGOUT, agent.name, q.agent_facts(agent))
-    n = len(rows)
-    warning = (
-        f"Logging out ends {n} ongoing session{'s' if n != 1 else ''}."
-        if n
-        else "You have no ongoing sessions; logging out ends nothing."
-    )
     return LogoutPreview(
-        agent.name, [row_view(r) for r in rows], csat_decision(actor, policy).reason, warning
+        agent.name,
+        [row_view(r) for r in rows],
+        csat_decision(actor, policy).reason,
+        logout_warning(len(rows), len(tabs), agent.used_units),
+        [row_view(t) for t in tabs],
     )
+
+
+def logout_warning(sessions: int, tabs: int, used: int) -> str:
+    """``Logging out ends 3 ongoing sessions and closes 1 tab of an ended session; all 4
+    units you use are freed.``"""
+    parts = []
+    if sessions:
+        parts.append(f"ends {sessions} ongoing session{'s' if sessions != 1 else ''}")
+    if tabs:
+        parts.append(f"closes {tabs} tab{'s' if tabs != 1 else ''} of "
+                     f"{'an ended session' if tabs == 1 else 'ended sessions'}")  # fmt: skip
+    if not parts:
+        return "You have no ongoing sessions or open tabs; logging out ends nothing."
+    freed = f"; all {used} unit{'s' if used != 1 else ''} you use are freed" if used else ""
+    return "Logging out " + " and ".join(parts) + freed + "."
 
 
 async def logout(ctx: Ctx, agent_name: str, *, confirmed: bool) -> LogoutResult:
@@ -223,4 +282,8 @@ async def logout(ctx: Ctx, agent_name: str, *, confirmed: bool) -> LogoutResult:
         await q.record_changes(
             conn, now, "logout", [(None, agent.id), *((t.id, agent.id) for t in open_tabs)]
         )
-    return LogoutResult(agent.name, results, len(open_tabs), freed)
+        used = int(await conn.scalar(select(Agent.used_units).where(Agent.id == agent.id)) or 0)
+    # What the ends freed (status-based) and what closing the tabs freed (tab-based).
+    return LogoutResult(
+        agent.name, results, len(open_tabs), agent.used_units - used, used, agent.capacity
+    )

@@ -10,6 +10,8 @@ from ..domain.policy import (
     CAPACITY_MODEL,
     CSAT_ON_AGENT_END,
     DEFAULT_PRIORITY,
+    DEFAULT_TIMEZONE,
+    TIMEZONE,
     Policy,
     SettingError,
     normalize_setting,
@@ -25,6 +27,7 @@ DESCRIPTIONS = {
     AGENTS_CAN_END: "Agents can end messaging sessions at any time (R8)",
     CSAT_ON_AGENT_END: "Send a CSAT survey when an agent ends a session (R9)",
     CAPACITY_MODEL: "Deployment default capacity model",
+    TIMEZONE: "Time zone of the times customers are told (the end line)",
 }
 
 
@@ -60,6 +63,9 @@ async def list_settings(ctx: Ctx) -> list[SettingView]:
             "tab-based",
             CAPACITY_MODEL in rows,
             DESCRIPTIONS[CAPACITY_MODEL],
+        ),
+        SettingView(
+            TIMEZONE, policy.timezone, DEFAULT_TIMEZONE, TIMEZONE in rows, DESCRIPTIONS[TIMEZONE]
         ),
     ]
     for ch in CHANNELS:

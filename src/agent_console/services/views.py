@@ -165,6 +165,9 @@ class SessionDetail:
     messages_total: int
     #: Whether the session's channel is connected (its agent lines go out to it).
     channel_connected: bool = False
+    #: When this was read (the services' clock): "today" for the times shown with it. Not
+    #: part of what the session is: two reads of an unchanged session compare equal.
+    as_of: datetime | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,8 @@ class LogoutPreview:
     sessions: list[SessionRow]
     csat: str
     warning: str
+    #: Ended sessions whose tab is still open: logging out closes them.
+    tabs: list[SessionRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -242,7 +247,10 @@ class LogoutResult:
     agent: str
     results: list[EndResult]
     tabs_closed: int
+    #: Every unit logging out freed: the ends' (status-based) and the closed tabs' (tab-based).
     units_freed: int
+    used: int = 0
+    capacity: int = 0
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from textual.worker import Worker
 
 from ..domain.errors import ConsoleError, NotFound, StoreError
 from ..domain.text import escape_log
+from .keymap import check_keymap, normalise_keymap
 from .messages import DatabaseChanged
 from .screens.error import ErrorScreen
 from .screens.loading import LoadingScreen
@@ -92,7 +93,9 @@ class AgentConsoleApp(App[None]):
         self.backend: ConsoleBackend | None = None
         self._theme_name = theme
         self._theme_dirs = list(theme_dirs)
-        self._user_keymap = dict(keymap or {})
+        # end_chat and end-chat name the same binding; the CLI has checked the keymap already
+        # (console_keymap), before the console started.
+        self._user_keymap = normalise_keymap(keymap or {})
         self._busy_timeout_ms = busy_timeout_ms
         self._tz = timezone
         self._on_theme_change = on_theme_change
@@ -260,6 +263,13 @@ class AgentConsoleApp(App[None]):
         """Escape while the tour plays (the tour binds it only meanwhile)."""
         if self.tour is not None:
             self.tour.stop()
+
+
+def console_keymap(keymap: Mapping[str, str]) -> dict[str, str]:
+    """``keymap`` checked against the console's bindings: the keymap to apply (ids and keys
+    normalised), or ``config.KeymapEntryError`` for the first entry the console cannot use
+    (an unknown id, a key Textual cannot read, a key taken on the same screen)."""
+    return check_keymap(keymap, AgentConsoleApp)
 
 
 def make_app(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from ..domain.ending import Actor, end_line
 from ..domain.vocab import ActorKind, Presence, SessionStatus, Surface
@@ -84,6 +84,8 @@ class ConsoleBackend:
         #: A larger text window asked for one session by Show more: (session id, per message,
         #: total characters). Opening another session forgets it.
         self._text_window: tuple[int, int, int] | None = None
+        #: The deployment's time zone (customer-facing times), as of the last refresh.
+        self.deployment_zone: tzinfo = UTC
 
     @classmethod
     async def open(
@@ -155,6 +157,7 @@ class ConsoleBackend:
         self._text_window = (session_id, per_message, total)
 
     async def snapshot(self, session_id: int | None) -> Snapshot:
+        self.deployment_zone = (await settings.get_policy(self.ctx)).zone
         agent = await self.my_agent()
         sessions = await self.my_sessions()
         detail = await self.session(session_id) if session_id is not None else None
@@ -190,7 +193,7 @@ class ConsoleBackend:
         """The transcript line the customer would see if this agent ended a chat now, or
         logged out now (R12)."""
         kind = ActorKind.LOGOUT if logout else ActorKind.AGENT
-        return end_line(Actor(kind, self.agent), self.ctx.now())
+        return end_line(Actor(kind, self.agent), self.ctx.now(), self.deployment_zone)
 
     # ------------------------------------------------------------------ writes
 

@@ -25,6 +25,7 @@ from ...domain.errors import ConsoleError
 from ...domain.policy import AGENTS_CAN_END, CAPACITY_MODEL, CSAT_ON_AGENT_END, SettingError
 from ...domain.text import escape_log, one_line
 from ...domain.vocab import CapacityModel
+from ..keymap import bound_key, with_key
 from ..screen_work import screen_work
 
 if TYPE_CHECKING:
@@ -92,8 +93,14 @@ class AdminSettingsScreen(Screen[None]):
             yield Label("", id="settings-access", markup=False)
             yield VerticalScroll(id="settings-form")
             with Horizontal(id="settings-buttons"):
-                yield Button("Save", id="settings-save-button", variant="primary")
-                yield Button("Back", id="settings-back-button")
+                yield Button(
+                    with_key("Save", bound_key(self, "settings-save")),
+                    id="settings-save-button",
+                    variant="primary",
+                )
+                yield Button(
+                    with_key("Back", bound_key(self, "settings-back")), id="settings-back-button"
+                )
                 yield Label("", id="settings-status", markup=False)
         yield Footer()
 

@@ -2,8 +2,9 @@
 
 1. Preview: counts of what will end and what will be skipped (by kind of reason), and a window
    of rows, each "will end" or "will skip: reason", paged from the service.
-2. Confirm runs the persisted bulk operation chunk by chunk (each chunk one transaction, so
-   nothing is half-done) while a progress bar follows it; cancel changes nothing.
+2. Confirm (y, or a click on its button; Cancel has the focus, so enter ends nothing) runs
+   the persisted bulk operation chunk by chunk (each chunk one transaction, so nothing is
+   half-done) while a progress bar follows it; cancel changes nothing.
 3. Results: counts of ended / skipped and a window of rows, each "ended" or "skipped: reason".
 
 Dismisses with the :class:`BulkReport` when it ran, else None.
@@ -20,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, ProgressBar, Static
 
 from ...domain.errors import ConsoleError
+from ..keymap import bound_key, bound_keys, with_key
 from ..screen_work import screen_work
 from ..widgets.outcome_lines import OutcomeLines
 
@@ -93,9 +95,15 @@ class BulkEndScreen(ModalScreen["BulkReport | None"]):
             yield Static("", id="bulk-counts")
             yield OutcomeLines(id="bulk-lines")
             with Horizontal(id="bulk-buttons"):
-                yield Button("End sessions", id="bulk-confirm", variant="error", disabled=True)
-                yield Button("Cancel", id="bulk-cancel")
-                yield Button("Close", id="bulk-close", variant="primary")
+                yield Button(
+                    with_key("End sessions", bound_key(self, "bulk-confirm-key")),
+                    id="bulk-confirm",
+                    variant="error",
+                    disabled=True,
+                )
+                cancel_keys = bound_keys(self, "bulk-cancel-key")
+                yield Button(with_key("Cancel", cancel_keys[0]), id="bulk-cancel")
+                yield Button(with_key("Close", cancel_keys[-1]), id="bulk-close", variant="primary")
 
     def on_mount(self) -> None:
         self.query_one("#bulk-close").display = False
@@ -122,10 +130,11 @@ class BulkEndScreen(ModalScreen["BulkReport | None"]):
         self.query_one("#bulk-counts", Static).update(counts_content(summary.counts))
         self._show_page(page, first=True, empty="No session matches any more.")
         confirm = self.query_one("#bulk-confirm", Button)
-        confirm.label = Content(f"End {summary.will_end:,} session(s)")
+        confirm.label = with_key(
+            f"End {summary.will_end:,} session(s)", bound_key(self, "bulk-confirm-key")
+        )
         confirm.disabled = summary.will_end == 0
-        if not confirm.disabled:
-            confirm.focus()
+        # Cancel keeps the focus: enter never ends sessions here, y or a click on the button do.
 
     def _show_page(self, page: OutcomePage, *, first: bool, empty: str = "") -> None:
         lines = self.query_one(OutcomeLines)

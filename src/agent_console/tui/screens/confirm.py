@@ -9,7 +9,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label
+from textual.widgets import Button, Footer, Label
+
+from ..keymap import bound_key, with_key
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -37,8 +39,13 @@ class ConfirmScreen(ModalScreen[bool]):
                 for line in self.fact_lines:
                     yield Label(line, classes="confirm-line")
             with Horizontal(id="confirm-buttons"):
-                yield Button(Content(self.confirm_label), id="confirm", variant="warning")
-                yield Button("Cancel", id="cancel")
+                yield Button(
+                    with_key(self.confirm_label, bound_key(self, "confirm-yes")),
+                    id="confirm",
+                    variant="warning",
+                )
+                yield Button(with_key("Cancel", bound_key(self, "confirm-no")), id="cancel")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()

@@ -23,8 +23,9 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from ...domain.errors import ConsoleError
-from ...domain.text import escape_log
+from ...domain.text import escape_log, plural
 from ...domain.vocab import Presence, session_label
+from ...services.presence import presence_outcome
 from ..commands import OpenSessionProvider
 from ..delivery_alerts import DeliveryAlerts
 from ..messages import (
@@ -550,8 +551,7 @@ class ConsoleScreen(Screen[None]):
             return
         finally:
             self.request_refresh()
-        affected = f" ({len(result.effects)} session(s) affected)" if result.effects else ""
-        self.notify(f"You are {result.after}{affected}", markup=False)
+        self.notify(presence_outcome(result), markup=False)
 
     # ------------------------------------------------------------------ logout (R6)
 
@@ -577,8 +577,11 @@ class ConsoleScreen(Screen[None]):
         ended = sum(1 for r in result.results if r.result == "ended")
         skipped = [r for r in result.results if r.result != "ended"]
         summary = (
-            f"Logged out: {ended} session(s) ended, {result.tabs_closed} tab(s) closed, "
-            f"{result.units_freed} unit(s) freed"
+            f"Logged out: {plural(ended, 'session')} ended, "
+            f"{plural(result.tabs_closed, 'tab')} closed, "
+            f"{plural(result.units_freed, 'unit')} freed "
+            f"({result.used + result.units_freed}/{result.capacity} → "
+            f"{result.used}/{result.capacity})"
         )
         self.notify(summary, markup=False)
         for r in skipped:

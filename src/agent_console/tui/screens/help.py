@@ -1,16 +1,15 @@
 """Help: every key binding of the console's screens and what each screen does.
 
-Generated from the screens' ``BINDINGS`` (with the user's keymap applied) and their ``HELP``
-text or docstring, so it cannot drift from the keys that really work. The screens that are
-open now come first; every other screen of ``agent_console.tui.screens`` follows.
+Generated from the bindings catalogue of :mod:`agent_console.tui.keymap` (the app's, each
+screen's and its widgets' ``BINDINGS``, with the user's keymap applied) and the screens'
+``HELP`` text or docstring, so it cannot drift from the keys that really work. Each key shows
+its binding id, the name a ``[keymap]`` entry moves it by. The screens that are open now come
+first; every other screen follows.
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import pkgutil
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -21,10 +20,18 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Label
 
+from ..keymap import catalogue, screen_classes, screen_scope, screen_title
+
 if TYPE_CHECKING:
     from textual.app import App, ComposeResult
 
-SCREENS_PACKAGE = "agent_console.tui.screens"
+__all__ = ["HelpScreen", "KeyHelp", "ScreenHelp", "collect_help", "screen_classes"]
+
+EVERYWHERE = (
+    "Keys that work on every screen. The [name] after an action is its binding id: to move "
+    "its key, write the id and the new key in the config file's [keymap] table, e.g. "
+    'end_chat = "f8".'
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,10 @@ class KeyHelp:
     keys: str
     description: str
     tooltip: str
+    #: The binding ids (one, or none for Textual's own keys), for ``[keymap]``.
+    ids: tuple[str, ...] = ()
+    #: The keys as Textual names them (after the keymap), e.g. ``question_mark``.
+    key_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -39,21 +50,13 @@ class ScreenHelp:
     title: str
     about: str
     keys: list[KeyHelp]
+    owner: type | None = None
 
 
 def first_paragraph(text: str | None) -> str:
     if not text:
         return ""
     return " ".join(inspect.cleandoc(text).split("\n\n")[0].split())
-
-
-def screen_title(cls: type) -> str:
-    title = getattr(cls, "HELP_TITLE", None)
-    if isinstance(title, str) and title:
-        return title
-    name = cls.__name__.removesuffix("Screen") or cls.__name__
-    words = re.findall(r"[A-Z][a-z0-9]*", name) or [name]
-    return " ".join([words[0], *(w.lower() for w in words[1:])])
 
 
 def screen_about(cls: type) -> str:
@@ -73,15 +76,21 @@ def key_help(
     keymap: Mapping[str, str],
     display: Callable[[Binding], str],
 ) -> list[KeyHelp]:
-    """One entry per action, with every key bound to it (after the keymap)."""
+    """One entry per action, with every key bound to it (after the keymap) and its id."""
     grouped: dict[tuple[str, str], list[str]] = {}
+    names: dict[tuple[str, str], list[str]] = {}
     tooltips: dict[tuple[str, str], str] = {}
+    ids: dict[tuple[str, str], list[str]] = {}
     for binding in Binding.make_bindings(bindings):
         if binding.system:
             continue
         group = (binding.action, binding.description)
         keys = grouped.setdefault(group, [])
+        key_names = names.setdefault(group, [])
         tooltips.setdefault(group, binding.tooltip)
+        group_ids = ids.setdefault(group, [])
+        if binding.id is not None and binding.id not in group_ids:
+            group_ids.append(binding.id)
         if binding.id is not None and binding.id in keymap:
             chosen = [k.strip() for k in keymap[binding.id].split(",") if k.strip()]
         else:
@@ -91,60 +100,32 @@ def key_help(
             shown = display(replace(binding, key=key, key_display=None) if moved else binding)
             if shown not in keys:
                 keys.append(shown)
+            if key not in key_names:
+                key_names.append(key)
     return [
-        KeyHelp(", ".join(keys), description or action, tooltips[(action, description)])
+        KeyHelp(
+            ", ".join(keys),
+            description or action,
+            tooltips[(action, description)],
+            tuple(ids[(action, description)]),
+            tuple(names[(action, description)]),
+        )
         for (action, description), keys in grouped.items()
     ]
 
 
-def screen_classes() -> list[type[Screen[Any]]]:
-    """Every screen class defined in the screens package (imported on demand)."""
-    package = importlib.import_module(SCREENS_PACKAGE)
-    found: list[type[Screen[Any]]] = []
-    for info in pkgutil.iter_modules(package.__path__):
-        module = importlib.import_module(f"{SCREENS_PACKAGE}.{info.name}")
-        for _, cls in inspect.getmembers(module, inspect.isclass):
-            if issubclass(cls, Screen) and cls.__module__ == module.__name__:
-                found.append(cls)
-    return found
-
-
-def own_bindings(cls: type) -> list[BindingType]:
-    """The BINDINGS a class and its bases (below Textual's own) declare."""
-    out: list[BindingType] = []
-    for klass in reversed(cls.__mro__):
-        if klass.__module__.startswith("textual."):
-            continue
-        out.extend(klass.__dict__.get("BINDINGS", []))
-    return out
-
-
-def app_bindings(app: App[Any]) -> list[BindingType]:
-    out: list[BindingType] = []
-    for klass in reversed(type(app).__mro__):
-        out.extend(klass.__dict__.get("BINDINGS", []))
-    if app.ENABLE_COMMAND_PALETTE:
-        out.append(
-            Binding(
-                app.COMMAND_PALETTE_BINDING,
-                "command_palette",
-                "Command palette",
-                tooltip="Search every action and screen, and open a session by id or customer",
-            )
-        )
-    return out
-
-
 def collect_help(app: App[Any], open_screens: Sequence[type] = ()) -> list[ScreenHelp]:
-    """The help sections: "Everywhere", the open screens (top first), the others, and help."""
+    """The help sections: "Everywhere", the open screens (top first), the others, and help.
+
+    Each section lists the keys of :mod:`agent_console.tui.keymap`'s catalogue: the screen's
+    own bindings and those of the console widgets it uses (the composer's enter, the list
+    table's space and shift+up/down)."""
     keymap: Mapping[str, str] = getattr(app, "_keymap", {})  # Textual keeps it private
     display = app.get_key_display
+    everywhere, screens = catalogue(type(app))
+    scopes = {scope.owner: scope for scope in screens}
     sections = [
-        ScreenHelp(
-            "Everywhere",
-            "Keys that work on every screen.",
-            key_help(app_bindings(app), keymap, display),
-        )
+        ScreenHelp("Everywhere", EVERYWHERE, key_help(everywhere.shown, keymap, display), None)
     ]
     ordered: list[type] = []
     for cls in [*open_screens, *screen_classes()]:
@@ -152,11 +133,13 @@ def collect_help(app: App[Any], open_screens: Sequence[type] = ()) -> list[Scree
             ordered.append(cls)
     ordered.append(HelpScreen)  # this page's own keys last
     for cls in ordered:
-        bindings = own_bindings(cls)
+        scope = scopes.get(cls) or screen_scope(cls)
         about = screen_about(cls)
-        if not bindings and not getattr(cls, "HELP", None):
+        if not scope.shown and not getattr(cls, "HELP", None):
             continue
-        sections.append(ScreenHelp(screen_title(cls), about, key_help(bindings, keymap, display)))
+        sections.append(
+            ScreenHelp(screen_title(cls), about, key_help(scope.shown, keymap, display), cls)
+        )
     return sections
 
 
@@ -193,11 +176,13 @@ class HelpScreen(Screen[None]):
                     if section.about:
                         yield Label(Content(section.about), classes="help-about")
                     for key in section.keys:
+                        ids = ", ".join(key.ids)
                         yield Label(
                             Content.assemble(
                                 (key.keys.ljust(14), "bold"),
                                 " ",
                                 key.description,
+                                (f" [{ids}]" if ids else "", "$text-accent"),
                                 (f" — {key.tooltip}" if key.tooltip else "", "$foreground-muted"),
                             ),
                             classes="help-key",

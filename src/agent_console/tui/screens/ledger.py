@@ -13,12 +13,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList
+from textual.widgets import Footer, Label, OptionList
 from textual.widgets.option_list import Option
 
 from ...domain.capacity import consumes
 from ...domain.text import one_line
 from ...domain.vocab import CapacityModel, SessionStatus, session_label
+from ..keymap import bound_key
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -118,7 +119,9 @@ class LedgerScreen(ModalScreen[int | None]):
                 )
             else:
                 yield Label(Content(EMPTY), id="ledger-empty")
-            yield Label(Content("enter opens the session · escape closes"), id="ledger-hint")
+            close = bound_key(self, "ledger-close")
+            yield Label(Content(f"enter opens the session · {close} closes"), id="ledger-hint")
+        yield Footer()
 
     def on_mount(self) -> None:
         for options in self.query("#ledger-items").results(OptionList):

@@ -13,9 +13,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label
+from textual.widgets import Button, Footer, Label
 
 from ...domain.text import one_line
+from ..keymap import bound_key, with_key
 from .offline_preview import session_line
 
 if TYPE_CHECKING:
@@ -68,8 +69,13 @@ class LogoutScreen(ModalScreen[bool]):
                     Content.assemble(seen, one_line(preview.csat, 120), "."), id="logout-csat"
                 )
             with Horizontal(id="logout-buttons"):
-                yield Button("Log out", id="logout-go", variant="error")
-                yield Button("Cancel", id="logout-stay")
+                yield Button(
+                    with_key("Log out", bound_key(self, "logout-confirm")),
+                    id="logout-go",
+                    variant="error",
+                )
+                yield Button(with_key("Cancel", bound_key(self, "logout-cancel")), id="logout-stay")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#logout-stay", Button).focus()

@@ -3,10 +3,16 @@
 Macros come from ``automation.list_macros`` and run through ``automation.run_macro``; every
 step reports done or skipped with the service's reason (e.g. "end step skipped: agents may
 not end sessions: setting is off"), and so does any trigger the macro set off.
+
+No single accidental key runs a macro: a macro bundles steps that cannot be taken back (the
+shipped ones end the session), so choosing one asks first, with "Cancel" as the answer enter
+gives; y runs it. (The picker does not guess which macros end a session: that is the service's
+knowledge, and every macro asks the same way.)
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
@@ -20,6 +26,7 @@ from ...domain.errors import ConsoleError
 from ...domain.text import escape_log, one_line
 from ...domain.vocab import session_label
 from ..screen_work import screen_work
+from .confirm import ConfirmScreen
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -59,13 +66,24 @@ def result_lines(result: MacroResult) -> list[Content]:
     return lines
 
 
+def run_question(
+    macro: str, description: str, session_id: int, customer: str
+) -> tuple[str, list[Content]]:
+    """The title and lines of the question asked before a macro runs."""
+    on = session_label(session_id) + (f" · {one_line(customer, 30)}" if customer else "")
+    lines = [Content(one_line(description, 120))] if description else []
+    lines.append(Content("Its steps run at once and cannot be taken back."))
+    return f"Run {one_line(macro, 60)} on {on}?", lines
+
+
 class MacroPickerScreen(ModalScreen["MacroResult | None"]):
     """Dismisses with the result of the macro that ran, or None."""
 
     CSS_PATH = "macro_picker.tcss"
     HELP = (
         "Run a macro on the open session (R10), e.g. Escalate to Tier 2: a note, a transfer and "
-        "the end of the session. Each step shows done or skipped with the reason."
+        "the end of the session. A chosen macro asks before it runs (y runs it). Each step "
+        "shows done or skipped with the reason."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="macro-close", tooltip="Back to the console"),
@@ -78,6 +96,7 @@ class MacroPickerScreen(ModalScreen["MacroResult | None"]):
         self.customer = customer
         self.result: MacroResult | None = None
         self.error: str | None = None
+        self._descriptions: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="macro-box"):
@@ -94,7 +113,8 @@ class MacroPickerScreen(ModalScreen["MacroResult | None"]):
                 yield Label("", id="macro-result-title", markup=False)
             yield Button("Close", id="macro-done")
             yield Label(
-                Content("enter runs the highlighted macro · escape closes"), id="macro-hint"
+                Content("enter asks before the highlighted macro runs · escape closes"),
+                id="macro-hint",
             )
 
     def on_mount(self) -> None:
@@ -118,14 +138,27 @@ class MacroPickerScreen(ModalScreen["MacroResult | None"]):
             options.loading = False
         if not self.is_attached:  # closed while the database answered
             return
+        self._descriptions = dict(macros)
         options.add_options([Option(macro_prompt(name, desc), id=name) for name, desc in macros])
         if macros:
             options.highlighted = 0
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.option.id is not None and self.result is None:
-            self._run(event.option.id)
+        macro = event.option.id
+        if macro is None or self.result is not None:
+            return
+        title, lines = run_question(
+            macro, self._descriptions.get(macro, ""), self.session_id, self.customer
+        )
+        self.app.push_screen(
+            ConfirmScreen(title, lines, confirm="Run macro"),
+            callback=partial(self._run_confirmed, macro),
+        )
+
+    def _run_confirmed(self, macro: str, confirmed: bool | None) -> None:
+        if confirmed and self.result is None and self.is_attached:
+            self._run(macro)
 
     @screen_work(exclusive=True, group="macros")
     async def _run(self, macro: str) -> None:

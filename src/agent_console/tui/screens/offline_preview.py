@@ -7,7 +7,6 @@ status-based capacity it stays with the agent. Confirm applies it; cancel change
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
@@ -15,10 +14,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label
+from textual.widgets import Button, Footer, Label
 
 from ...domain.text import one_line
 from ...domain.vocab import session_label
+from ...services.presence import summarize_effects
+from ..keymap import bound_key, with_key
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -42,11 +43,9 @@ def session_line(session_id: int, row: SessionRow | None) -> Content:
 
 
 def effect_summary(effects: Sequence[PresenceEffect]) -> str:
-    """``5 sessions: 3 back to Waiting and routed …; 2 stay with you …`` (one part per effect)."""
-    counts = Counter(effect.effect for effect in effects)
-    n = len(effects)
-    head = f"{n} session{'s' if n != 1 else ''}"
-    return head + ": " + "; ".join(f"{count} {what}" for what, count in counts.items())
+    """``5 sessions: 1 goes back to Waiting …; 4 stay Active with you …`` (the service says
+    it, verbs agreeing with the counts)."""
+    return summarize_effects(effects)
 
 
 class OfflinePreviewScreen(ModalScreen[bool]):
@@ -85,8 +84,15 @@ class OfflinePreviewScreen(ModalScreen[bool]):
                         classes="offline-effect",
                     )
             with Horizontal(id="offline-buttons"):
-                yield Button("Go Offline", id="offline-go", variant="warning")
-                yield Button("Cancel", id="offline-stay")
+                yield Button(
+                    with_key("Go Offline", bound_key(self, "offline-confirm")),
+                    id="offline-go",
+                    variant="warning",
+                )
+                yield Button(
+                    with_key("Cancel", bound_key(self, "offline-cancel")), id="offline-stay"
+                )
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#offline-stay", Button).focus()

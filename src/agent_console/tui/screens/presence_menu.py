@@ -14,8 +14,10 @@ from textual.content import Content
 from textual.events import Click
 from textual.geometry import Offset
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList
+from textual.widgets import Footer, Label, OptionList
 from textual.widgets.option_list import Option
+
+from ..keymap import bound_key
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -29,16 +31,28 @@ CHOICES: tuple[tuple[str, str], ...] = (
     ("Offline", "shows what happens to your sessions first"),
     (LOG_OUT, "ends every ongoing session (listed first)"),
 )
-MENU_WIDTH = 50
+#: The binding that chooses each choice (its key is shown in front of it).
+CHOICE_BINDINGS = {
+    "Online": "presence-online",
+    "Busy": "presence-busy",
+    "Offline": "presence-offline",
+    LOG_OUT: "presence-logout",
+}
+MENU_WIDTH = 52
 
 
-def choice_prompt(choice: str, meaning: str, current: bool) -> Content:
+def choice_prompt(
+    choice: str, meaning: str, current: bool, key: str = "", width: int = 0
+) -> Content:
+    """``o ● Online (now)`` over its meaning: the key that chooses it, then the choice."""
     mark = "●" if current else " "
+    pad = width + 1 if width else 0
     return Content.assemble(
+        (key.ljust(width) + " " if width else "", "bold $text-accent"),
         (f"{mark} ", "$accent"),
         (choice, "bold"),
         (" (now)" if current else "", "$foreground-muted"),
-        "\n  ",
+        "\n  " + " " * pad,
         (meaning, "$foreground-muted"),
     )
 
@@ -78,15 +92,21 @@ class PresenceMenu(ModalScreen[str | None]):
         self.drop_at = anchor
 
     def compose(self) -> ComposeResult:
+        keys = {choice: bound_key(self, CHOICE_BINDINGS[choice]) for choice, _ in CHOICES}
+        width = max(len(key) for key in keys.values())
         with Vertical(id="presence-menu-box"):
             yield Label(Content("Presence"), id="presence-menu-title")
             yield OptionList(
                 *(
-                    Option(choice_prompt(choice, meaning, choice == self.current), id=choice)
+                    Option(
+                        choice_prompt(choice, meaning, choice == self.current, keys[choice], width),
+                        id=choice,
+                    )
                     for choice, meaning in CHOICES
                 ),
                 id="presence-options",
             )
+        yield Footer()
 
     def on_mount(self) -> None:
         options = self.query_one("#presence-options", OptionList)

@@ -4,6 +4,10 @@
 Inactive session under status-based capacity, a missing permission, already ended...) it is
 shown unavailable with the reason. Both answers come from ``listing.row_menu`` (the services
 and the domain), never from this screen. Dismisses with the chosen item's id, or None.
+
+No single accidental key ends a chat: the item highlighted when the menu opens is never End
+Session (enter, enter on a row selects it), and End Session asks first, with "Cancel" as the
+answer enter gives; y ends the session.
 """
 
 from __future__ import annotations
@@ -18,20 +22,24 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ...domain.ending import ended_by
 from ...domain.errors import ConsoleError
 from ...domain.text import one_line
-from ...domain.vocab import session_label
+from ...domain.vocab import ActorKind, Surface, session_label
 from ..screen_work import screen_work
+from .confirm import ConfirmScreen
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
 
-    from ...services.views import RowMenu
+    from ...services.views import RowMenu, SessionRow
     from ..backend import ConsoleBackend
 
 END = "end"
 TOGGLE = "toggle"
 CLOSE = "close"
+#: Items that change things for the customer: never highlighted first, and they ask first.
+DESTRUCTIVE = frozenset({END})
 
 
 def menu_options(menu: RowMenu, selected: bool) -> list[Option]:
@@ -56,6 +64,27 @@ def menu_options(menu: RowMenu, selected: bool) -> list[Option]:
         )
     options.append(Option(Content("Close"), id=CLOSE))
     return options
+
+
+def default_option(options: list[Option]) -> int | None:
+    """The item highlighted when the menu opens: the first enabled one that ends nothing."""
+    return next(
+        (i for i, o in enumerate(options) if not o.disabled and o.id not in DESTRUCTIVE), None
+    )
+
+
+def end_question(row: SessionRow) -> tuple[str, list[Content]]:
+    """The title and lines of the question End Session asks."""
+    return (
+        f"End {row.label}?",
+        [
+            Content.assemble(
+                (one_line(row.customer, 40), "bold"),
+                f" · {row.channel_name} · {row.status} · owner {one_line(row.owner or 'none', 30)}",
+            ),
+            Content("The chat ends for the customer now and cannot be reopened."),
+        ],
+    )
 
 
 class RowMenuScreen(ModalScreen["str | None"]):
@@ -111,7 +140,8 @@ class RowMenuScreen(ModalScreen["str | None"]):
         ]
         if menu.end is not None:
             facts.append(
-                f"ended by {menu.end.actor} at {self._when(menu.end.at)} from {menu.end.surface}"
+                f"ended by {ended_by(ActorKind(menu.end.actor_kind), menu.end.actor)} "
+                f"on {self._when(menu.end.at)} from the {Surface(menu.end.surface).label}"
             )
         self.query_one("#row-menu-facts", Static).update(Content("\n".join(facts)))
         options = self.query_one(OptionList)
@@ -122,8 +152,7 @@ class RowMenuScreen(ModalScreen["str | None"]):
         self.query_one("#row-menu-note", Static).update(Content(note))
         self.query_one("#row-menu-box").loading = False
         options.focus()
-        first = next((i for i, o in enumerate(options.options) if not o.disabled), None)
-        options.highlighted = first
+        options.highlighted = default_option(list(options.options))
 
     def _when(self, at: datetime) -> str:
         local = at.astimezone(self._tz) if self._tz is not None else at.astimezone()
@@ -138,7 +167,19 @@ class RowMenuScreen(ModalScreen["str | None"]):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         choice = event.option.id
+        if choice in DESTRUCTIVE:
+            if self.menu is not None:  # the items exist only once the menu has loaded
+                title, lines = end_question(self.menu.session)
+                self.app.push_screen(
+                    ConfirmScreen(title, lines, confirm="End Session"),
+                    callback=self._end_confirmed,
+                )
+            return
         self.dismiss(None if choice == CLOSE else choice)
+
+    def _end_confirmed(self, confirmed: bool | None) -> None:
+        if confirmed:
+            self.dismiss(END)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -196,7 +196,8 @@ class SessionsListScreen(Screen[None]):
         "sorted by any column. Space selects a row, shift+up/down a range, a the rows on "
         "screen, A every session matching the filters. End Sessions previews what will end "
         "and what will be skipped and why, then ends them with a progress bar. Enter opens a "
-        "row's menu (End Session exists for standard channels only)."
+        "row's menu (End Session exists for standard channels only, and asks before it ends "
+        "the session)."
     )
     AUTO_FOCUS = "#session-table"
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]  # noqa: RUF012 (Textual's type)

@@ -16,9 +16,10 @@ from textual.content import Content
 from textual.widgets import Button, Input, Label, Static
 
 from ...domain.capacity import consumes
+from ...domain.ending import ended_by
 from ...domain.outbox import DeliveryState
 from ...domain.text import one_line
-from ...domain.vocab import CapacityModel, SessionStatus
+from ...domain.vocab import ActorKind, CapacityModel, SessionStatus, Surface
 from ..messages import (
     CloseTabPressed,
     DraftChanged,
@@ -26,6 +27,7 @@ from ..messages import (
     EndChatPressed,
     ReplySubmitted,
 )
+from .composer import Composer
 from .session_list import STATUS_STYLES
 from .transcript import Transcript, delivery_text
 
@@ -152,12 +154,20 @@ def end_summary(detail: SessionDetail, tz: tzinfo | None) -> Content:
     end = detail.end
     if end is None:
         return Content("")
-    who = end.actor if end.actor_kind == "agent" else f"{end.actor_kind} {end.actor}"
-    at = end.at.astimezone(tz).strftime("%H:%M")
+    who = ended_by(ActorKind(end.actor_kind), end.actor)
+    surface = Surface(end.surface)
+    where = (
+        ""
+        if surface in (Surface.LOGOUT, Surface.TIMER, Surface.MACRO, Surface.TRIGGER)
+        else (f" from the {surface.label}")
+    )
+    local = end.at.astimezone(tz)
+    today = detail.as_of.astimezone(tz).date() if detail.as_of is not None else local.date()
+    on = "" if local.date() == today else f" on {local.day} {local:%b %Y}"
     return Content.assemble(
         "Ended by ",
         (one_line(who, 60), "bold"),
-        f" at {at} from {end.surface}; {csat_summary(detail, tz)}.",
+        f"{on} at {local:%H:%M}{where}; {csat_summary(detail, tz)}.",
     )
 
 
@@ -198,7 +208,9 @@ class ConversationPane(Vertical):
             yield Label("", id="tab-note", markup=False)
         yield Label("", id="end-summary", markup=False)
         # No select-on-focus: coming back to a draft must not let the next key replace it.
-        yield Input(placeholder="Write a reply, enter sends", id="composer", select_on_focus=False)
+        yield Composer(
+            placeholder="Write a reply, enter sends", id="composer", select_on_focus=False
+        )
 
     def on_mount(self) -> None:
         self.query_one("#tab-bar").display = False

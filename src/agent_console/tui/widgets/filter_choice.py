@@ -3,6 +3,10 @@
 Lighter than ``Select`` (no overlay widget per control until it is opened), which keeps the
 Messaging Sessions list quick to open. Enter, space or a click opens the choices; up/down and
 enter choose; escape closes without changing anything. Posts :class:`FilterChoice.Changed`.
+
+A filter in use is marked with the ``-set`` class, never ``-active``: ``Button`` adds
+``-active`` for a moment after a press and ignores presses while it is there, so a filter
+marked ``-active`` could not be opened again once it had a value.
 """
 
 from __future__ import annotations
@@ -84,7 +88,13 @@ class ChoiceMenu(ModalScreen["str | None"]):
 
 class FilterChoice(Button):
     """Shows the chosen choice (or only the title while the ``default`` choice is chosen, so
-    the filters in use stand out, with the ``-active`` class); ``value`` is its value."""
+    the filters in use stand out, with the ``-set`` class); ``value`` is its value."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "enter,space", "press", "Open", id="filter-open", show=False, tooltip="Show the choices"
+        ),
+    ]
 
     class Changed(Message):
         def __init__(self, control: FilterChoice, value: str) -> None:
@@ -100,6 +110,9 @@ class FilterChoice(Button):
         self, title: str, choices: Choices, value: str, *, default: str | None = None, id: str
     ) -> None:
         super().__init__(compact=True, id=id)
+        # No press effect: the choices opening is the feedback, and Button ignores presses
+        # while the effect's ``-active`` class is on, which made a quick reopen do nothing.
+        self.active_effect_duration = 0
         self.title = title
         self.choices = list(choices)
         self.default = default
@@ -138,7 +151,7 @@ class FilterChoice(Button):
             shown = self.choice_label
         self.label = Content(f"{shown} ▾")
         self.tooltip = f"{self.title}: {self.choice_label}"
-        self.set_class(self.default is not None and self._value != self.default, "-active")
+        self.set_class(self.default is not None and self._value != self.default, "-set")
         if self.is_mounted:
             self.refresh(layout=True)  # the width follows the label
 

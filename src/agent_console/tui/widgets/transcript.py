@@ -248,6 +248,9 @@ class Transcript(VerticalScroll):
     Transcript > #transcript-more {
         width: 100%;
     }
+    Transcript > #transcript-text {
+        min-height: 100%;
+    }
     """
 
     def __init__(self, *, tz: tzinfo | None = None, id: str | None = None) -> None:
@@ -268,6 +271,12 @@ class Transcript(VerticalScroll):
 
     def on_mount(self) -> None:
         self.query_one("#transcript-more", Button).display = False
+
+        # Anchored: the newest line stays in view as lines arrive and when the terminal is
+        # resized (Textual's layout keeps it), until the agent scrolls up; scrolling back to
+        # the end anchors it again. The text fills at least the view (CSS below), so a short
+        # transcript stays at the top instead of being pushed down to the anchor.
+        self.anchor()
 
     def show(
         self,
