@@ -25,6 +25,7 @@ from ..store.models import (
     OutboxEvent,
     Session,
 )
+from ..store.search import search_words, session_matches
 from ..store.types import UTCDateTime
 from .context import Ctx
 from .outbox import connected_channels, public_event_id
@@ -101,6 +102,8 @@ class SessionFilter:
     #: Absolute bounds on ``created_at`` (a preview turns the ages above into these).
     created_after: datetime | None = None
     created_before: datetime | None = None
+    #: Words of the customer's name or of one of the session's lines (see ``store.search``).
+    search: str = ""
 
     def validate(self) -> None:
         for s in self.statuses:
@@ -190,6 +193,9 @@ async def filter_clauses(conn: AsyncConnection, flt: SessionFilter, now: datetim
         clauses.append(Session.created_at >= flt.created_after)
     if flt.created_before is not None:
         clauses.append(Session.created_at <= flt.created_before)
+    words = search_words(flt.search)
+    if words:
+        clauses.append(session_matches(conn, words))
     return clauses
 
 
@@ -292,20 +298,35 @@ async def list_sessions(
     with_total: bool = False,
     sort: Sort | None = None,
     cursor: PageCursor | None = None,
+    before: PageCursor | None = None,
+    from_end: bool = False,
 ) -> Page:
     """One keyset page in the order ``sort`` (or ``order``: by creation), continuing after
-    ``cursor`` (a page's ``next_cursor``) or, for the creation order, after the id ``after``."""
+    ``cursor`` (a page's ``next_cursor``) or, for the creation order, after the id ``after``.
+
+    ``from_end`` gives the last page instead, and ``before`` (a page's ``prev_cursor``) the page
+    that ends just before a row: the order reversed, a page taken, and turned back, so the end
+    of 100,000 sessions is one indexed page away, like the start. Such a page says whether rows
+    come before it (``prev_cursor``); its ``next_cursor`` is that of its last row, unless it
+    is the last page."""
     limit = max(1, min(limit, 1000))
     sort = sort or Sort.of_order(order)
     if cursor is None and after is not None:
         if sort.key != "created":
             raise ValueError("after= is an id: use cursor= to page in another order")
         cursor = PageCursor(after, after)
+    backwards = from_end or before is not None
     async with ctx.db.read() as conn:
         clauses = await filter_clauses(conn, flt, ctx.now())
-        ids = list((await conn.scalars(_ids_page(clauses, sort, cursor, limit))).all())
+        if backwards:
+            reverse = Sort(sort.key, not sort.descending)
+            ids = list((await conn.scalars(_ids_page(clauses, reverse, before, limit))).all())
+        else:
+            ids = list((await conn.scalars(_ids_page(clauses, sort, cursor, limit))).all())
         more = len(ids) > limit
         ids = ids[:limit]
+        if backwards:
+            ids.reverse()
         by_id = {}
         if ids:
             stmt = q.session_select().where(q.in_ids(conn, Session.id, ids))
@@ -316,6 +337,16 @@ async def list_sessions(
                 await conn.scalar(select(func.count()).select_from(Session).where(*clauses)) or 0
             )
     rows = [row_view(by_id[i]) for i in ids if i in by_id]
+    if backwards:
+        first = rows[0] if more and rows else None
+        last = rows[-1] if before is not None and rows else None
+        return Page(
+            rows=rows,
+            next_after=last.id if last is not None else None,
+            total=total,
+            next_cursor=cursor_after(sort, last) if last is not None else None,
+            prev_cursor=cursor_after(sort, first) if first is not None else None,
+        )
     last = rows[-1] if more and rows else None
     return Page(
         rows=rows,

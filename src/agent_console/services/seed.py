@@ -58,6 +58,7 @@ from ..domain.vocab import (
 )
 from ..store import queries as q
 from ..store.models import Agent, CsatRequest, Customer, EndRecord, Message, Session, Setting
+from ..store.search import indexing_in_bulk
 from .automation import END_WHEN_ESCALATED, ESCALATE
 from .context import Ctx
 
@@ -1036,7 +1037,8 @@ async def _write_chunk(
         for idx, cid in zip(new, ids, strict=True):
             customer_ids[idx] = cid
             customers.append((cid, planner.customers[idx], store(first_seen[idx])))
-        await conn.exec_driver_sql(_insert_sql(conn, "customers", CUSTOMER_COLUMNS), customers)
+        async with indexing_in_bulk(conn, "customers"):
+            await conn.exec_driver_sql(_insert_sql(conn, "customers", CUSTOMER_COLUMNS), customers)
 
     sids = await _reserve_ids(conn, "sessions", len(part))
     sessions: list[tuple[Any, ...]] = []
@@ -1069,7 +1071,8 @@ async def _write_chunk(
             )
     await conn.exec_driver_sql(_insert_sql(conn, "sessions", SESSION_COLUMNS), sessions)
     if messages:
-        await conn.exec_driver_sql(_insert_sql(conn, "messages", MESSAGE_COLUMNS), messages)
+        async with indexing_in_bulk(conn, "messages"):
+            await conn.exec_driver_sql(_insert_sql(conn, "messages", MESSAGE_COLUMNS), messages)
     if ends:
         await conn.exec_driver_sql(_insert_sql(conn, "end_records", END_COLUMNS), ends)
     if csat:

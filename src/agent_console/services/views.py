@@ -191,6 +191,8 @@ class Page:
     next_after: int | None
     total: int | None = None
     next_cursor: PageCursor | None = None
+    #: Pages taken from the end (``from_end``, ``before``): where the rows before this page end.
+    prev_cursor: PageCursor | None = None
 
 
 @dataclass(frozen=True)

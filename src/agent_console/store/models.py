@@ -237,6 +237,19 @@ class Draft(Base):
     updated_at: Mapped[datetime] = mapped_column(Stamp)
 
 
+class AgentPreference(Base):
+    """What one agent chose and wants kept across openings and restarts (the list's filters,
+    sort and search: ``key`` names the preference, ``value`` is JSON). Per agent in the
+    database, so every console of a shared deployment opens the agent's list the same way."""
+
+    __tablename__ = "agent_preferences"
+
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(Stamp)
+
+
 # -- channels: the gateway's way in and out (issue 10) ------------------------------------------
 
 

@@ -25,6 +25,7 @@ from ..services import (
     drafts,
     ending,
     list_bulk,
+    list_prefs,
     listing,
     presence,
     settings,
@@ -249,8 +250,25 @@ class ConsoleBackend:
         sort: listing.Sort,
         cursor: PageCursor | None = None,
         limit: int = 200,
+        *,
+        before: PageCursor | None = None,
+        from_end: bool = False,
     ) -> Page:
-        return await listing.list_sessions(self.ctx, flt, sort=sort, cursor=cursor, limit=limit)
+        return await listing.list_sessions(
+            self.ctx,
+            flt,
+            sort=sort,
+            cursor=cursor,
+            limit=limit,
+            before=before,
+            from_end=from_end,
+        )
+
+    async def list_view(self) -> list_prefs.ListView:
+        return await list_prefs.load_list_view(self.ctx, self.agent)
+
+    async def save_list_view(self, view: list_prefs.ListView) -> None:
+        await list_prefs.save_list_view(self.ctx, self.agent, view)
 
     async def count_sessions(self, flt: listing.SessionFilter) -> int:
         return await listing.count_sessions(self.ctx, flt)
