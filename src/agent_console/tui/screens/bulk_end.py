@@ -60,6 +60,13 @@ def counts_content(counts: list[OutcomeCount]) -> Content:
     return Content("\n").join(lines)
 
 
+def nothing_to_end(summary: BulkPreviewSummary) -> str:
+    """"Nothing to end: all 3 selected are skipped (2 already ended, 1 ...)"."""
+    reasons = ", ".join(f"{c.count:,} {c.reason}" for c in summary.counts if c.will == "skip")
+    everyone = "the 1 selected is" if summary.total == 1 else f"all {summary.total:,} selected are"
+    return f"Nothing to end: {everyone} skipped ({reasons})" if reasons else "Nothing to end"
+
+
 class BulkEndScreen(ModalScreen["BulkReport | None"]):
     CSS_PATH = "bulk_end.tcss"
     HELP_TITLE = "End Sessions (preview, progress, results)"
@@ -123,16 +130,18 @@ class BulkEndScreen(ModalScreen["BulkReport | None"]):
             self._title(f"Cannot preview: {exc}")
             return
         self.summary = summary
-        self._title(
-            f"End Sessions: {summary.total:,} selected: {summary.will_end:,} will end, "
-            f"{summary.will_skip:,} will be skipped"
-        )
+        if summary.will_end == 0:
+            self._title(nothing_to_end(summary))
+        else:
+            self._title(
+                f"End Sessions: {summary.total:,} selected: {summary.will_end:,} will end, "
+                f"{summary.will_skip:,} will be skipped"
+            )
         self.query_one("#bulk-counts", Static).update(counts_content(summary.counts))
         self._show_page(page, first=True, empty="No session matches any more.")
         confirm = self.query_one("#bulk-confirm", Button)
-        confirm.label = with_key(
-            f"End {summary.will_end:,} session(s)", bound_key(self, "bulk-confirm-key")
-        )
+        label = f"End {summary.will_end:,} session(s)" if summary.will_end else "Nothing to end"
+        confirm.label = with_key(label, bound_key(self, "bulk-confirm-key"))
         confirm.disabled = summary.will_end == 0
         # Cancel keeps the focus: enter never ends sessions here, y or a click on the button do.
 
@@ -172,7 +181,13 @@ class BulkEndScreen(ModalScreen["BulkReport | None"]):
     # ------------------------------------------------------------------ run
 
     def action_confirm(self) -> None:
-        if self.phase == "preview" and not self.query_one("#bulk-confirm", Button).disabled:
+        if self.phase != "preview":
+            return
+        if self.summary is not None and self.summary.will_end == 0:
+            # Not a silent no-op: say why nothing happens.
+            self.notify(nothing_to_end(self.summary), severity="warning", markup=False)
+            return
+        if not self.query_one("#bulk-confirm", Button).disabled:
             self._run()
 
     @screen_work(exclusive=True, group="bulk-run")

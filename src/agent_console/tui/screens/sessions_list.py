@@ -11,6 +11,7 @@ and the row menu show their reasons as given.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import timedelta, tzinfo
@@ -23,12 +24,13 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Footer, Input, Static
 
 from ...domain.channels import CHANNELS
 from ...domain.errors import ConsoleError
 from ...domain.text import escape_log, one_line
 from ...domain.vocab import LIVE_STATUSES, SessionStatus, session_label
+from ...services.list_prefs import ListView
 from ...services.listing import SORT_LABELS, SessionFilter, Sort, SortKey, cursor_after
 from ...services.views import Page
 from ..commands import literal_highlight
@@ -42,13 +44,18 @@ from .row_menu import RowMenuScreen
 
 if TYPE_CHECKING:
     from textual.app import App, ComposeResult
+    from textual.timer import Timer
     from textual.worker import Worker
 
     from ...services.views import BulkReport, PageCursor
     from ..backend import ConsoleBackend
 
+log = logging.getLogger(__name__)
+
 PAGE = 200
 Queries = tuple["asyncio.Future[Page]", "asyncio.Future[int]"]
+#: Seconds of quiet typing in the search box before the list follows it (enter: at once).
+SEARCH_DELAY = 0.3
 #: Live refreshes reload from the top while the view is within this many rows of it; further
 #: down they reload the rows around the view only.
 FULL_REFRESH_WITHIN = 1000
@@ -89,8 +96,10 @@ def owner_value(name: str) -> str:
     return f"agent:{name}"
 
 
-def build_filter(status: str, channel: str, owner: str, age: str, me: str) -> SessionFilter:
-    """The service filter for the choices of the filter bar."""
+def build_filter(
+    status: str, channel: str, owner: str, age: str, me: str, search: str = ""
+) -> SessionFilter:
+    """The service filter for the choices of the filter bar (and the search box)."""
     statuses: tuple[str, ...] = ()
     if status == "open":
         statuses = tuple(s.value for s in SessionStatus if s in LIVE_STATUSES)
@@ -101,7 +110,7 @@ def build_filter(status: str, channel: str, owner: str, age: str, me: str) -> Se
         channels = tuple(c.id for c in CHANNELS if c.is_standard == (channel == "standard"))
     elif channel != ALL:
         channels = (channel,)
-    flt = SessionFilter(statuses=statuses, channels=channels)
+    flt = SessionFilter(statuses=statuses, channels=channels, search=search.strip())
     if owner == "me":
         flt = replace(flt, owner=me)
     elif owner == "none":
@@ -118,12 +127,31 @@ def build_filter(status: str, channel: str, owner: str, age: str, me: str) -> Se
 
 
 def selection_text(selection: ListSelection, total: int | None) -> str:
+    if selection.all_matching and total is not None and selection.count(total) == 0:
+        return "0 selected"  # not "all 0 matching selected" (after a bulk end, say)
     if selection.all_matching:
         text = f"all {selection.count(total):,} matching selected"
         if selection.unpicked:
             text += f" ({len(selection.unpicked):,} unpicked)"
         return text
     return f"{len(selection.picked):,} selected"
+
+
+def valid_choices(view: ListView) -> dict[str, str]:
+    """The filter bar's values of a stored view, each one the bar still offers (else "all")."""
+    offered = {
+        "status": {v for _, v in STATUS_CHOICES},
+        "channel": {v for _, v in CHANNEL_CHOICES},
+        "age": {v for _, v in AGE_CHOICES},
+    }
+    choices = {
+        name: value if value in offered[name] else ALL
+        for name, value in (("status", view.status), ("channel", view.channel), ("age", view.age))
+    }
+    owner = view.owner
+    ok = owner in (ALL, "me", "none") or (owner.startswith("agent:") and len(owner) > 6)
+    choices["owner"] = owner if ok else ALL
+    return choices
 
 
 def open_sessions_list(
@@ -197,7 +225,9 @@ class SessionsListScreen(Screen[None]):
         "screen, A every session matching the filters. End Sessions previews what will end "
         "and what will be skipped and why, then ends them with a progress bar. Enter opens a "
         "row's menu (End Session exists for standard channels only, and asks before it ends "
-        "the session)."
+        "the session). / searches by a word of the customer's name or of a line (with the "
+        "filters), c clears the filters and the search, ctrl+end (G) jumps to the last page and "
+        "ctrl+home (g) back to the first. The list opens with the filters you left it with."
     )
     AUTO_FOCUS = "#session-table"
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]  # noqa: RUF012 (Textual's type)
@@ -261,6 +291,38 @@ class SessionsListScreen(Screen[None]):
             show=False,
             tooltip="Reload from the database",
         ),
+        Binding(
+            "slash",
+            "focus_search",
+            "Search",
+            id="list-search",
+            show=False,
+            tooltip="Search by customer name or message text (enter or escape: back to the rows)",
+        ),
+        Binding(
+            "c",
+            "clear_filters",
+            "Clear filters",
+            id="list-clear-filters",
+            show=False,
+            tooltip="Clear every filter and the search",
+        ),
+        Binding(
+            "ctrl+end,G",
+            "last_page",
+            "Last page",
+            id="list-last-page",
+            show=False,
+            tooltip="Jump to the last page (without paging through)",
+        ),
+        Binding(
+            "ctrl+home,g",
+            "first_page",
+            "First page",
+            id="list-first-page",
+            show=False,
+            tooltip="Back to the first page",
+        ),
         Binding("escape", "close", "Back", id="list-close", tooltip="Back to the console"),
     ]
 
@@ -280,12 +342,17 @@ class SessionsListScreen(Screen[None]):
             "owner": owner_value(owner) if owner else ALL,
             "age": ALL,
         }
+        self._owner_given = owner
         self._agents: list[str] = [owner] if owner else []
+        self._search = ""
+        self._search_timer: Timer | None = None
         self.flt = self._build_filter()
         self.sort = default_sort("created")
         self.selection = ListSelection()
         self.total: int | None = None
         self.next_cursor: PageCursor | None = None
+        #: Where the rows before the loaded ones end (after a jump to the last page).
+        self.prev_cursor: PageCursor | None = None
         self._generation = 0
         #: The query (filter and sort) whose rows are on screen, counted like ``reload`` calls.
         self.shown_generation = 0
@@ -293,14 +360,71 @@ class SessionsListScreen(Screen[None]):
         self._live_wanted = False
         self._live: Worker[None] | None = None
         self._more: Worker[None] | None = None
-        # Page one and the count start now, while the screen is still being built.
-        self._prefetch: Queries | None = None
+        self._less: Worker[None] | None = None
+        # The agent's stored view, then page one and the count, start now, while the screen
+        # is still being built.
+        self._prefetch: asyncio.Future[Queries] | None = None
         try:
             asyncio.get_running_loop()
         except RuntimeError:
             pass
         else:
-            self._prefetch = self._start_queries()
+            self._prefetch = asyncio.ensure_future(self._first_queries())
+
+    async def _first_queries(self) -> Queries:
+        """The list as the agent left it: their stored view, then its page one and count."""
+        try:
+            self._use_view(await self.backend.list_view())
+        except ConsoleError as exc:
+            log.warning("the list's stored filters could not be read: %s", exc)
+        return self._start_queries()
+
+    def _use_view(self, view: ListView) -> None:
+        """Take a stored view's choices (the owner a "Sessions owned by" opening names wins)."""
+        choices = valid_choices(view)
+        if self._owner_given:
+            choices["owner"] = owner_value(self._owner_given)
+        elif choices["owner"].startswith("agent:"):
+            self._agents = sorted({*self._agents, choices["owner"].removeprefix("agent:")})
+        self._choices = choices
+        self.sort = (
+            Sort(view.sort, view.descending)  # type: ignore[arg-type]
+            if view.sort in SORT_LABELS
+            else default_sort("created")
+        )
+        self._search = view.search.strip()
+        self.flt = self._build_filter()
+
+    def _view(self) -> ListView:
+        c = self._choices
+        return ListView(
+            status=c["status"],
+            channel=c["channel"],
+            owner=c["owner"],
+            age=c["age"],
+            sort=self.sort.key,
+            descending=self.sort.descending,
+            search=self._search,
+        )
+
+    def _show_view(self) -> None:
+        """The filter bar, the sort and the search box show the current choices."""
+        owner = self.query_one("#filter-owner", FilterChoice)
+        owner.set_choices(self._owner_choices())
+        for name, value in self._choices.items():
+            self.query_one(f"#filter-{name}", FilterChoice).value = value
+        self.query_one("#filter-sort", FilterChoice).value = self.sort.key
+        self.query_one(SessionTableHeader).show_sort(self.sort.key, self.sort.descending)
+        search = self.query_one("#list-search", Input)
+        if search.value.strip() != self._search:
+            search.value = self._search
+
+    @screen_work(exclusive=True, group="list-save")
+    async def _save_view(self) -> None:
+        try:
+            await self.backend.save_list_view(self._view())
+        except (ConsoleError, ValueError) as exc:
+            self._show_error(f"The list's filters were not kept: {exc}")
 
     def _start_queries(self) -> Queries:
         """Page one and the count of the current filter and sort, running side by side."""
@@ -329,6 +453,13 @@ class SessionsListScreen(Screen[None]):
             yield Button("Select screen", id="select-screen", compact=True)
             yield Button("Select all matching", id="select-matching", compact=True)
             yield Button("Clear", id="clear-selection", compact=True)
+            yield Input(
+                placeholder="/ Search name or text",
+                id="list-search",
+                compact=True,
+                max_length=200,
+                select_on_focus=False,
+            )
         yield SessionTableHeader(id="session-table-header", gutter=2)
         yield SessionTable(self.selection, now=self.backend.now, id="session-table")
         yield Footer()
@@ -359,7 +490,8 @@ class SessionsListScreen(Screen[None]):
 
     def _build_filter(self) -> SessionFilter:
         c = self._choices
-        return build_filter(c["status"], c["channel"], c["owner"], c["age"], self.backend.agent)
+        me = self.backend.agent
+        return build_filter(c["status"], c["channel"], c["owner"], c["age"], me, self._search)
 
     def reload(self) -> None:
         """Load page one for the current filter and sort (a new query: the view goes to the
@@ -372,8 +504,13 @@ class SessionsListScreen(Screen[None]):
     @screen_work(exclusive=True, group="list-page")
     async def _reload(self, generation: int) -> None:
         """Rows first (they are what the agent waits for), then the count."""
-        queries, self._prefetch = self._prefetch, None
-        if queries is None or generation != 1:
+        first, self._prefetch = self._prefetch, None
+        if generation == 1:
+            queries = await (first if first is not None else self._first_queries())
+            self._show_view()
+        else:
+            if first is not None:
+                first.cancel()
             queries = self._start_queries()
         page_query, count_query = queries
         try:
@@ -383,6 +520,7 @@ class SessionsListScreen(Screen[None]):
             table = self.table
             table.reset("No sessions match these filters.")
             self.next_cursor = page.next_cursor
+            self.prev_cursor = None
             table.show(page.rows, page.next_cursor is not None)
             if not self._loaded:
                 self._load_agents()  # for the owner choices; after the rows, not before
@@ -451,7 +589,10 @@ class SessionsListScreen(Screen[None]):
                 return
             generation = self._generation
             table = self.table
-            view_top = table.first_visible
+            if table.has_less:
+                await self._refresh_tail(generation)
+                continue
+            view_top = table.top_row
             start = 0 if view_top < FULL_REFRESH_WITHIN else view_top - MARGIN
             start = min(start, len(table.rows))
             cursor = cursor_after(self.sort, table.rows[start - 1]) if start else None
@@ -471,6 +612,72 @@ class SessionsListScreen(Screen[None]):
             table.show(page.rows, page.next_cursor is not None, top=start)
             self.total = total
             self._show_counts()
+
+    async def _refresh_tail(self, generation: int) -> None:
+        """A live refresh of rows loaded from the end: the same number of rows from the end."""
+        limit = max(PAGE, min(len(self.table.rows), 1000))
+        try:
+            page, total = await asyncio.gather(
+                self.backend.list_page(self.flt, self.sort, None, limit, from_end=True),
+                self.backend.count_sessions(self.flt),
+            )
+        except ConsoleError as exc:
+            self._show_error(str(exc))
+            return
+        if generation != self._generation:
+            return
+        self.next_cursor, self.prev_cursor = None, page.prev_cursor
+        self.table.show(page.rows, False, has_less=page.prev_cursor is not None)
+        self.total = total
+        self._show_counts()
+
+    # Jumps: the last page (keyset from the end) and back to the first.
+
+    def action_last_page(self) -> None:
+        self._generation += 1
+        for worker in (self._more, self._less):
+            if worker is not None:
+                worker.cancel()
+        self._load_last(self._generation)
+
+    @screen_work(exclusive=True, group="list-page")
+    async def _load_last(self, generation: int) -> None:
+        try:
+            page = await self.backend.list_page(self.flt, self.sort, None, PAGE, from_end=True)
+        except ConsoleError as exc:
+            self._show_error(str(exc))
+            return
+        if generation != self._generation:
+            return
+        self.next_cursor, self.prev_cursor = None, page.prev_cursor
+        table = self.table
+        table.reset("No sessions match these filters.")
+        table.show(page.rows, False, has_less=page.prev_cursor is not None)
+        table.move_cursor(len(page.rows) - 1)
+        self.shown_generation = generation
+
+    def action_first_page(self) -> None:
+        if self.table.has_less:
+            self.reload()
+        else:
+            self.table.move_cursor(0)
+
+    def on_session_table_near_start(self, message: SessionTable.NearStart) -> None:
+        message.stop()
+        if self.prev_cursor is not None and (self._less is None or self._less.is_finished):
+            self._less = self._load_less(self._generation, self.prev_cursor)
+
+    @screen_work(group="list-less")
+    async def _load_less(self, generation: int, cursor: PageCursor) -> None:
+        try:
+            page = await self.backend.list_page(self.flt, self.sort, None, PAGE, before=cursor)
+        except ConsoleError as exc:
+            self._show_error(str(exc))
+            return
+        if generation != self._generation or cursor != self.prev_cursor:
+            return
+        self.prev_cursor = page.prev_cursor
+        self.table.prepend(page.rows, page.prev_cursor is not None)
 
     def _show_error(self, message: str) -> None:
         self.notify(escape_log(message), severity="error", markup=False)
@@ -511,6 +718,7 @@ class SessionsListScreen(Screen[None]):
         if flt == self.flt:
             return
         self.flt = flt
+        self._save_view()
         if not self.selection.is_empty(self.total):
             self.notify("Filters changed: selection cleared")
         self.selection.clear()
@@ -527,7 +735,9 @@ class SessionsListScreen(Screen[None]):
         owner.value = value
 
     def set_sort(self, sort: Sort) -> None:
-        self.sort = sort
+        if sort != self.sort:
+            self.sort = sort
+            self._save_view()
         self.query_one(SessionTableHeader).show_sort(sort.key, sort.descending)
         self.query_one("#filter-sort", FilterChoice).value = sort.key  # no-op when unchanged
         self.reload()
@@ -544,10 +754,62 @@ class SessionsListScreen(Screen[None]):
     def action_focus_filters(self) -> None:
         self.query_one("#filter-status", FilterChoice).focus()
 
+    # ------------------------------------------------------------------ search
+
+    def action_focus_search(self) -> None:
+        self.query_one("#list-search", Input).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "list-search":
+            return
+        event.stop()
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(SEARCH_DELAY, self._apply_search)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "list-search":
+            return
+        event.stop()
+        self._apply_search()
+        self.table.focus()
+
+    def _apply_search(self) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+            self._search_timer = None
+        text = self.query_one("#list-search", Input).value.strip()
+        if text != self._search:
+            self._search = text
+            self._apply_filter()
+
+    def action_clear_filters(self) -> None:
+        """Every filter back to "all", the search emptied, the usual sort."""
+        self._choices = {name: ALL for name in self._choices}
+        self._search = ""
+        self.query_one("#list-search", Input).value = ""
+        if self._search_timer is not None:
+            self._search_timer.stop()
+            self._search_timer = None
+        sort = default_sort("created")
+        self.sort = sort
+        self._show_view()
+        self.flt = self._build_filter()
+        if not self.selection.is_empty(self.total):
+            self.notify("Filters cleared: selection cleared")
+        self.selection.clear()
+        self.total = None
+        self._save_view()
+        self.reload()
+
     def action_refresh(self) -> None:
         self.request_live_refresh()
 
     def action_close(self) -> None:
+        if self.focused is self.query_one("#list-search", Input):
+            self._apply_search()
+            self.table.focus()  # escape in the search box leaves it, not the list
+            return
         self.dismiss()
 
     # ------------------------------------------------------------------ selection

@@ -38,6 +38,7 @@ CHECK_WIDTH = 4
 #: Ask for the next page when fewer rows than this are left below the view or the cursor.
 PREFETCH = 60
 LOADING = "Loading more…"
+LOADING_EARLIER = "Loading earlier sessions…"
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,33 @@ def age_text(delta: timedelta) -> str:
     return f"{days}d" if days < 100 else f"{days // 7}w"
 
 
+#: Shorter words for a channel's name, used one after the other while it is too wide.
+CHANNEL_SHORTER = (
+    ("Enhanced ", "Enh "),
+    ("Standard ", "Std "),
+    ("Facebook Messenger", "FB Messenger"),
+    ("Messages for Business", "Business"),
+    ("Bring Your Own Channel", "Own channel"),
+    ("In-App Chat", "In-App"),
+)
+
+
+def channel_text(name: str, width: int) -> str:
+    """A channel's name in ``width`` cells, keeping what tells channels apart (the "v1" of
+    "Enhanced Web Chat v1"): common words get shorter first, then the middle is cut."""
+    text = one_line(name, max(len(name), 1))
+    for long, short in CHANNEL_SHORTER:
+        if len(text) <= width:
+            break
+        text = text.replace(long, short)
+    if len(text) <= width:
+        return text
+    if width < 5:
+        return one_line(text, max(1, width))
+    tail = (width - 1) // 2
+    return text[: width - 1 - tail] + "…" + text[len(text) - tail :]
+
+
 def cell_text(column: Column, row: SessionRow, selected: bool, now: datetime) -> str:
     key = column.key
     if key == "check":
@@ -93,7 +121,7 @@ def cell_text(column: Column, row: SessionRow, selected: bool, now: datetime) ->
     if key == "customer":
         return one_line(row.customer, column.width)
     if key == "channel":
-        return one_line(row.channel_name, column.width)
+        return channel_text(row.channel_name, column.width)
     if key == "status":
         return row.status
     if key == "owner":
@@ -195,6 +223,10 @@ class SessionTable(ScrollView, can_focus=True):
     class NearEnd(Message):
         """Few loaded rows are left below the view: time for the next page."""
 
+    class NearStart(Message):
+        """Rows loaded from the end (the last page): few are left above the view, and more
+        come before them."""
+
     class SelectionChanged(Message):
         """Rows were selected or unselected from the table (keys or clicks)."""
 
@@ -217,21 +249,31 @@ class SessionTable(ScrollView, can_focus=True):
         self.now = now
         self.rows: list[SessionRow] = []
         self.has_more = False
+        #: Rows come before the loaded ones (a window loaded from the end): the first line
+        #: says so and the table asks for them (:class:`NearStart`).
+        self.has_less = False
         self.cursor = 0
         self.empty_text = "Loading…"
         self._asked_more = False
+        self._asked_less = False
         self._index_of: dict[int, int] = {}
 
     # ------------------------------------------------------------------ data in
 
-    def show(self, rows: Sequence[SessionRow], has_more: bool, *, top: int = 0) -> None:
-        """Replace the rows from index ``top`` on (0: all of them); the cursor stays on the same
-        session when it is still there, the scroll position stays where it was."""
+    def show(
+        self, rows: Sequence[SessionRow], has_more: bool, *, top: int = 0, has_less: bool = False
+    ) -> None:
+        """Replace the rows from index ``top`` on (0: all of them, and ``has_less`` says whether
+        rows come before them); the cursor stays on the same session when it is still there,
+        the scroll position stays where it was."""
         current = self.cursor_row
         self.rows = list(self.rows[:top]) + list(rows)
         self._index_of = {row.id: i for i, row in enumerate(self.rows)}
         self.has_more = has_more
+        if top == 0:
+            self.has_less = has_less
         self._asked_more = False
+        self._asked_less = False
         if current is not None and current.id in self._index_of:
             self.cursor = self._index_of[current.id]
         self.cursor = max(0, min(self.cursor, len(self.rows) - 1))
@@ -248,17 +290,35 @@ class SessionTable(ScrollView, can_focus=True):
         self._asked_more = False
         self._resize()
 
+    def prepend(self, rows: Sequence[SessionRow], has_less: bool) -> None:
+        """Rows that come before the loaded ones; the same rows stay on screen."""
+        shift = len(rows) - (1 if self.has_less and not has_less else 0)
+        self.rows = list(rows) + self.rows
+        self._index_of = {row.id: i for i, row in enumerate(self.rows)}
+        self.cursor += len(rows)
+        self.has_less = has_less
+        self._asked_less = False
+        self.selection.end_range()
+        self._resize()
+        self.scroll_to(y=self.scroll_y + shift, animate=False, immediate=True)
+
     def reset(self, empty_text: str = "Loading…") -> None:
         self.rows = []
         self._index_of = {}
         self.has_more = False
+        self.has_less = False
         self.cursor = 0
         self.empty_text = empty_text
         self.scroll_to(y=0, animate=False)
         self._resize()
 
+    @property
+    def lead(self) -> int:
+        """Lines above the first row (the "Loading earlier" line of a window from the end)."""
+        return 1 if self.has_less else 0
+
     def _resize(self) -> None:
-        lines = len(self.rows) + (1 if self.has_more or not self.rows else 0)
+        lines = self.lead + len(self.rows) + (1 if self.has_more or not self.rows else 0)
         self.virtual_size = Size(self.scrollable_content_region.width, lines)
         self.refresh()
         self.call_after_refresh(self._check_near_end)
@@ -275,17 +335,26 @@ class SessionTable(ScrollView, can_focus=True):
     def first_visible(self) -> int:
         return int(self.scroll_y)
 
+    @property
+    def top_row(self) -> int:
+        """The index of the first row on screen."""
+        return max(0, self.first_visible - self.lead)
+
     def visible_rows(self) -> list[SessionRow]:
         """The rows on screen now ("select screen")."""
-        top = self.first_visible
-        return self.rows[top : top + self.scrollable_content_region.height]
+        top = self.first_visible - self.lead
+        height = self.scrollable_content_region.height
+        return self.rows[max(0, top) : max(0, top + height)]
 
     # ------------------------------------------------------------------ drawing
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        index = y + self.first_visible
+        index = y + self.first_visible - self.lead
         base = self.rich_style
+        if index < 0:
+            muted = base + self.get_component_rich_style("session-table--muted")
+            return Strip([Segment(set_cell_size(" " + LOADING_EARLIER, width), muted)], width)
         if index >= len(self.rows):
             if index == len(self.rows) and (self.has_more or not self.rows):
                 muted = base + self.get_component_rich_style("session-table--muted")
@@ -330,12 +399,20 @@ class SessionTable(ScrollView, can_focus=True):
         self._check_near_end()
 
     def _check_near_end(self) -> None:
+        self._check_near_start()
         if not self.has_more or self._asked_more:
             return
-        bottom = max(self.cursor, self.first_visible + self.scrollable_content_region.height)
+        bottom = max(self.cursor, self.top_row + self.scrollable_content_region.height)
         if len(self.rows) - bottom < PREFETCH:
             self._asked_more = True
             self.post_message(self.NearEnd())
+
+    def _check_near_start(self) -> None:
+        if not self.has_less or self._asked_less:
+            return
+        if min(self.cursor, self.top_row) < PREFETCH:
+            self._asked_less = True
+            self.post_message(self.NearStart())
 
     # ------------------------------------------------------------------ cursor and selection
 
@@ -359,10 +436,11 @@ class SessionTable(ScrollView, can_focus=True):
     def scroll_to_cursor(self) -> None:
         height = self.scrollable_content_region.height
         top = self.first_visible
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
-        elif height and self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+        line = self.cursor + self.lead
+        if line < top or (self.cursor == 0 and self.lead):
+            self.scroll_to(y=line - self.lead, animate=False, immediate=True)
+        elif height and line >= top + height:
+            self.scroll_to(y=line - height + 1, animate=False, immediate=True)
 
     def action_cursor(self, delta: int) -> None:
         self.move_cursor(self.cursor + delta)
@@ -389,8 +467,8 @@ class SessionTable(ScrollView, can_focus=True):
         offset = event.get_content_offset(self)
         if offset is None:
             return
-        index = offset.y + self.first_visible
-        if index >= len(self.rows):
+        index = offset.y + self.first_visible - self.lead
+        if not 0 <= index < len(self.rows):
             return
         self.focus()
         if offset.x < CHECK_WIDTH:
