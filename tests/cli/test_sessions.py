@@ -300,3 +300,17 @@ def test_capacity_json_shape(team: Console) -> None:
     assert {"session_id", "units", "why"} <= set(data["items"][0])
     human = team("capacity", "dana").stdout
     assert "dana: 2/5 units used" in human and "tab-based" in human
+
+
+def test_issue11_list_search_and_last_page(team: Console) -> None:
+    ana = _inbound(team, "Ana Lopez", text="Where is my parcel?")
+    bo = _inbound(team, "Bo Chen", "enhanced_whatsapp", text="parcel damaged")
+    _inbound(team, "Cy", text="hello")
+    found = team.json("sessions", "list", "--search", "parcel")
+    assert {s["id"] for s in found["sessions"]} == {ana, bo} and found["total"] == 2
+    with_filter = team.json("sessions", "list", "--search", "parcel", "--channel", "standard_sms")
+    assert [s["id"] for s in with_filter["sessions"]] == [ana]
+    assert [s["id"] for s in team.json("sessions", "list", "--search", "lop")["sessions"]] == [ana]
+    last = team.json("sessions", "list", "--last", "--limit", "2")
+    assert [s["id"] for s in last["sessions"]] == [bo, ana] and last["next_after"] is None
+    team("sessions", "list", "--last", "--after", "S-1", code=2)

@@ -50,6 +50,12 @@ def filter_options(f: F) -> F:
         click.option("--customer", metavar="C", help="From customer C."),
         click.option("--older-than", type=DURATION, help="Created at least this long ago (2h)."),
         click.option("--newer-than", type=DURATION, help="Created at most this long ago (1d)."),
+        click.option(
+            "--search",
+            metavar="TEXT",
+            default="",
+            help="Words of the customer's name or of one line (each word starts a word there).",
+        ),
     ]
     for option in reversed(options):
         f = option(f)
@@ -64,6 +70,7 @@ def _filter(
     customer: str | None,
     older_than: timedelta | None,
     newer_than: timedelta | None,
+    search: str = "",
 ) -> SessionFilter:
     if owner is not None and unassigned:
         raise click.UsageError("--owner and --unassigned contradict each other")
@@ -77,6 +84,7 @@ def _filter(
         min_age=older_than,
         max_age=newer_than,
         customer=customer,
+        search=search,
     )
 
 
@@ -97,13 +105,16 @@ def sessions_group() -> None:
 @click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
 @click.option("--after", type=SESSION_ID, help="The next page: rows after this id.")
 @click.option("--oldest-first", is_flag=True, help="Oldest first (default: newest first).")
+@click.option("--last", is_flag=True, help="The last page (keyset from the end).")
 @json_option
 @click.pass_obj
 def sessions_list(
-    state: State, /, limit: int, after: int | None, oldest_first: bool, **filters: Any
+    state: State, /, limit: int, after: int | None, oldest_first: bool, last: bool, **filters: Any
 ) -> None:
     """Sessions matching the filters, one keyset page at a time."""
     flt = _filter(**filters)
+    if last and after is not None:
+        raise click.UsageError("--last and --after contradict each other")
 
     async def work(ctx: Ctx) -> Page:
         return await listing.list_sessions(
@@ -113,6 +124,7 @@ def sessions_list(
             after=after,
             order="oldest" if oldest_first else "newest",
             with_total=True,
+            from_end=last,
         )
 
     page = state.run(work)
