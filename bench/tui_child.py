@@ -275,6 +275,97 @@ def inapp(url: str, repeats: int) -> None:
     emit(**asyncio.run(run()))
 
 
+def customer_names(url: str, count: int) -> list[str]:
+    """``count`` customers of the seeded database, spread over it: what an agent searches for."""
+    import sqlite3
+
+    path = url.split(":///", 1)[1]
+    con = sqlite3.connect(path)
+    try:
+        (total,) = con.execute("SELECT count(*) FROM customers").fetchone()
+        step = max(1, int(total) // count)
+        rows = con.execute(
+            "SELECT name FROM customers WHERE id % ? = 7 ORDER BY id LIMIT ?", (step, count)
+        ).fetchall()
+    finally:
+        con.close()
+    return [str(r[0]) for r in rows]
+
+
+def find(url: str, repeats: int) -> None:
+    """The list's search (a customer's full name, then the surname alone) and the jump to the
+    last page (ctrl+end) and back (ctrl+home): from the key to the frame with the rows."""
+    from textual.widgets import Input
+
+    from agent_console.tui.screens.console import ConsoleScreen
+    from agent_console.tui.screens.sessions_list import SessionsListScreen
+
+    shown = Shown()
+    names = customer_names(url, repeats)
+
+    async def run() -> dict[str, object]:
+        app, _, frames = await start_console(url)
+        out: dict[str, object] = {}
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: console_loaded(app, ConsoleScreen))
+            await pilot.pause(0.2)
+            started = time.perf_counter()
+            await pilot.press("f3")
+            await wait_for(pilot, partial(list_shown, app, SessionsListScreen, shown, started))
+            screen = app.screen
+            assert isinstance(screen, SessionsListScreen)
+            await wait_for(pilot, lambda: screen.total is not None)
+            await pilot.pause(0.3)
+            box = screen.query_one("#list-search", Input)
+
+            async def search(text: str) -> tuple[str, float, int]:
+                await pilot.press("slash")
+                await wait_for(pilot, lambda: app.focused is box)
+                box.value = text
+                await pilot.pause(0.5)  # past the typing delay: enter is what is measured
+                generation = screen._generation
+                started = time.perf_counter()
+                await pilot.press("enter")
+                await wait_for(
+                    pilot,
+                    lambda: (
+                        screen.shown_generation > generation
+                        and screen.shown_generation == screen._generation
+                    ),
+                )
+                elapsed = await frame_after(pilot, frames, shown.at) - started
+                await wait_for(pilot, lambda: screen.total is not None)
+                return text, elapsed, screen.total or 0
+
+            searches = []
+            for name in names:
+                searches.append(await search(name))
+                searches.append(await search(name.split()[-1]))  # the surname: many sessions
+            out["searches"] = searches
+            await pilot.press("c")  # every filter and the search cleared
+            await wait_for(pilot, lambda: screen.total is not None and not box.value)
+            await pilot.pause(0.3)
+
+            lasts, firsts = [], []
+            for _ in range(repeats):
+                started = time.perf_counter()
+                await pilot.press("ctrl+end")
+                await wait_for(pilot, lambda: screen.table.has_less and shown.at > started)
+                lasts.append(await frame_after(pilot, frames, shown.at) - started)
+                await pilot.pause(0.2)
+                started = time.perf_counter()
+                await pilot.press("ctrl+home")
+                await wait_for(pilot, lambda: not screen.table.has_less and shown.at > started)
+                firsts.append(await frame_after(pilot, frames, shown.at) - started)
+                await pilot.pause(0.2)
+            out["last_page_s"] = lasts
+            out["first_page_s"] = firsts
+            out["rows_after_last"] = len(screen.table.rows)
+        return out
+
+    emit(**asyncio.run(run()))
+
+
 def bulk(url: str) -> None:
     from agent_console.tui.screens.bulk_end import BulkEndScreen
     from agent_console.tui.screens.console import ConsoleScreen
@@ -368,6 +459,8 @@ def main() -> None:
         inapp(args[0], int(args[1]))
     elif mode == "bulk":
         bulk(args[0])
+    elif mode == "find":
+        find(args[0], int(args[1]))
     else:
         raise SystemExit(f"unknown mode {mode!r}")
 

@@ -11,7 +11,6 @@ from textual.widgets import Input
 
 from agent_console.services import conversations
 from agent_console.services.context import Ctx
-from agent_console.tui.screens.bulk_end import BulkEndScreen
 from agent_console.tui.screens.sessions_list import SessionsListScreen
 from agent_console.tui.widgets.filter_choice import FilterChoice
 
@@ -61,8 +60,10 @@ async def test_issue11_search_by_name_or_text_with_the_filters_and_the_count(
         await search(pilot, screen, "hello")  # Alice's "Hello, my order?", Dov's "Hello"
         await until(
             pilot,
-            lambda: sorted(row_ids(screen)) == sorted([world.alice, world.dov])
-            and "2 matching" in title_text(screen),
+            lambda: (
+                sorted(row_ids(screen)) == sorted([world.alice, world.dov])
+                and "2 matching" in title_text(screen)
+            ),
             what="the sessions with a line that says hello",
         )
         screen.query_one("#filter-status", FilterChoice).value = "Waiting"

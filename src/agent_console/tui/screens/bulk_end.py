@@ -61,7 +61,7 @@ def counts_content(counts: list[OutcomeCount]) -> Content:
 
 
 def nothing_to_end(summary: BulkPreviewSummary) -> str:
-    """"Nothing to end: all 3 selected are skipped (2 already ended, 1 ...)"."""
+    """ "Nothing to end: all 3 selected are skipped (2 already ended, 1 ...)"."""
     reasons = ", ".join(f"{c.count:,} {c.reason}" for c in summary.counts if c.will == "skip")
     everyone = "the 1 selected is" if summary.total == 1 else f"all {summary.total:,} selected are"
     return f"Nothing to end: {everyone} skipped ({reasons})" if reasons else "Nothing to end"
