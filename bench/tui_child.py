@@ -350,12 +350,18 @@ def find(url: str, repeats: int) -> None:
             for _ in range(repeats):
                 started = time.perf_counter()
                 await pilot.press("ctrl+end")
-                await wait_for(pilot, lambda: screen.table.has_less and shown.at > started)
+                await wait_for(
+                    pilot,
+                    lambda t=started: screen.table.has_less and shown.at > t,  # type: ignore[misc]
+                )
                 lasts.append(await frame_after(pilot, frames, shown.at) - started)
                 await pilot.pause(0.2)
                 started = time.perf_counter()
                 await pilot.press("ctrl+home")
-                await wait_for(pilot, lambda: not screen.table.has_less and shown.at > started)
+                await wait_for(
+                    pilot,
+                    lambda t=started: not screen.table.has_less and shown.at > t,  # type: ignore[misc]
+                )
                 firsts.append(await frame_after(pilot, frames, shown.at) - started)
                 await pilot.pause(0.2)
             out["last_page_s"] = lasts
