@@ -89,8 +89,7 @@ async def test_issue11_the_list_opens_as_the_agent_left_it_and_c_clears_it(
         await until(pilot, lambda: row_ids(screen) == [world.dov], what="Waiting Dov")
         await pilot.press("r")  # oldest first
         await until(pilot, lambda: not screen.sort.descending, what="the reversed sort")
-        await pilot.pause(0.3)
-        await pilot.press("escape")
+        await pilot.press("escape")  # at once: closing keeps what was chosen
         await console_ready(pilot)
         screen = await open_list(pilot)  # opened again: the same list
         assert row_ids(screen) == [world.dov]

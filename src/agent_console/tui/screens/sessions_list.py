@@ -154,6 +154,15 @@ def valid_choices(view: ListView) -> dict[str, str]:
     return choices
 
 
+async def save_view(app: App[object], backend: ConsoleBackend, view: ListView) -> None:
+    try:
+        await backend.save_list_view(view)
+    except (ConsoleError, ValueError) as exc:
+        app.notify(
+            escape_log(f"The list's filters were not kept: {exc}"), severity="error", markup=False
+        )
+
+
 def open_sessions_list(
     app: App[object], backend: ConsoleBackend, *, owner: str | None = None, tz: tzinfo | None = None
 ) -> None:
@@ -343,6 +352,7 @@ class SessionsListScreen(Screen[None]):
             "age": ALL,
         }
         self._owner_given = owner
+        self._save_wanted = False
         self._agents: list[str] = [owner] if owner else []
         self._search = ""
         self._search_timer: Timer | None = None
@@ -419,12 +429,19 @@ class SessionsListScreen(Screen[None]):
         if search.value.strip() != self._search:
             search.value = self._search
 
-    @screen_work(exclusive=True, group="list-save")
-    async def _save_view(self) -> None:
-        try:
-            await self.backend.save_list_view(self._view())
-        except (ConsoleError, ValueError) as exc:
-            self._show_error(f"The list's filters were not kept: {exc}")
+    def _save_view(self) -> None:
+        """Keep the current view for the agent -- once the rows it asked for are on screen
+        (the write must not delay them), or when the list closes before that."""
+        self._save_wanted = True
+
+    def _save_if_wanted(self) -> None:
+        if not self._save_wanted:
+            return
+        self._save_wanted = False
+        # The app's worker, not the screen's: closing the list must not cancel the write.
+        self.app.run_worker(
+            save_view(self.app, self.backend, self._view()), group="list-save", exclusive=True
+        )
 
     def _start_queries(self) -> Queries:
         """Page one and the count of the current filter and sort, running side by side."""
@@ -454,7 +471,7 @@ class SessionsListScreen(Screen[None]):
             yield Button("Select all matching", id="select-matching", compact=True)
             yield Button("Clear", id="clear-selection", compact=True)
             yield Input(
-                placeholder="/ Search name or text",
+                placeholder="/ search",
                 id="list-search",
                 compact=True,
                 max_length=200,
@@ -538,6 +555,7 @@ class SessionsListScreen(Screen[None]):
         if generation == self._generation:
             self.total = total
             self._show_counts()
+            self._save_if_wanted()
 
     @screen_work(group="list-agents")
     async def _load_agents(self) -> None:
@@ -810,6 +828,7 @@ class SessionsListScreen(Screen[None]):
             self._apply_search()
             self.table.focus()  # escape in the search box leaves it, not the list
             return
+        self._save_if_wanted()
         self.dismiss()
 
     # ------------------------------------------------------------------ selection
