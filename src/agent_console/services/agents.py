@@ -29,6 +29,8 @@ def _view(r: Any) -> AgentView:
         is_admin=bool(r.is_admin),
         presence=r.presence,
         logged_in=bool(r.logged_in),
+        away_reason=r.away_reason,
+        presence_since=r.presence_since,
     )
 
 
@@ -72,6 +74,7 @@ async def add_agent(
                     presence=Presence.OFFLINE.value,
                     logged_in=False,
                     created_at=ctx.now(),
+                    presence_since=ctx.now(),
                 )
             )
             row = await q.agent_row(conn, name)
