@@ -58,6 +58,8 @@ async def test_choosing_away_lunch_under_busy_shows_it_with_the_minutes_in_it(
             lambda: "Away: Lunch · 0m" in presence_text(screen),
             what="the status bar to say Away: Lunch · 0m",
         )
+        # Away is Busy with a reason: plain Busy is still offered by the palette.
+        assert "Presence: Busy" in [c.title for c in screen.palette_commands()]
         # Busy: the sessions stay.
         for sid in (seeded.alice, seeded.bob):
             row = (await listing.show_session(ctx, sid)).session

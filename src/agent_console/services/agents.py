@@ -74,7 +74,6 @@ async def add_agent(
                     presence=Presence.OFFLINE.value,
                     logged_in=False,
                     created_at=ctx.now(),
-                    presence_since=ctx.now(),
                 )
             )
             row = await q.agent_row(conn, name)

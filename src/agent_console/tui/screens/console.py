@@ -415,7 +415,9 @@ class ConsoleScreen(Screen[None]):
             yield SystemCommand("Close tab", f"Close the tab of {label}", self.action_close_tab)
         if self.agent_view is not None:
             for target in PRESENCE_CYCLE:
-                if target.value != self.agent_view.presence:
+                # Away (Busy with a reason) may still go plain Busy from here.
+                now = (self.agent_view.presence, self.agent_view.away_reason)
+                if now != (target.value, None):
                     yield SystemCommand(
                         f"Presence: {target.value}",
                         f"Set your presence to {target.value}",

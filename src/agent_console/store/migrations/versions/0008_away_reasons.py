@@ -22,12 +22,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("agents", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("away_reason", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("presence_since", sa.DateTime(), nullable=True))
+    op.add_column("agents", sa.Column("away_reason", sa.String(length=64), nullable=True))
+    op.add_column("agents", sa.Column("presence_since", sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("agents", schema=None) as batch_op:
-        batch_op.drop_column("presence_since")
-        batch_op.drop_column("away_reason")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+), not a batch copy of the table: other
+    # tables' foreign keys point at agents, so SQLite cannot drop and recreate it.
+    op.drop_column("agents", "presence_since")
+    op.drop_column("agents", "away_reason")
