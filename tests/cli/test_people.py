@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from .conftest import Console
 
-AGENT_KEYS = {"id", "name", "capacity", "used", "permissions", "is_admin", "presence", "logged_in"}
+AGENT_KEYS = {
+    "id",
+    "name",
+    "capacity",
+    "used",
+    "permissions",
+    "is_admin",
+    "presence",
+    "logged_in",
+    "away_reason",
+    "presence_since",
+}
 
 
 def _routed(run: Console, *customers: str, channel: str = "standard_sms") -> list[int]:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Boolean, column, func, insert, select, table
 from svc_support import ALL, STANDARD, add, assigned
 
 from agent_console.domain.errors import NotFound, Refused, StoreError
@@ -19,6 +19,7 @@ from agent_console.services.context import Ctx
 from agent_console.services.runtime import open_ctx, open_for_upgrade, upgrade_db
 from agent_console.store.models import Draft
 from agent_console.store.schema import _config, current_revision
+from agent_console.store.types import UTCDateTime
 from conftest import PG_URL, REQUIRE_PG, T0, FakeClock, _pg_exec, _sa_url
 
 HOSTILE = [
@@ -177,6 +178,20 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         asyncio.run(_pg_exec(PG_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
+#: The agents table of schema 0001 (its columns only).
+AGENTS_0001 = table(
+    "agents",
+    column("name"),
+    column("capacity"),
+    column("used_units"),
+    column("permissions"),
+    column("is_admin", Boolean()),
+    column("presence"),
+    column("logged_in", Boolean()),
+    column("created_at", UTCDateTime()),
+)
+
+
 async def _migrate(ctx: Ctx, revision: str, *, down: bool = False) -> None:
     from alembic import command
 
@@ -191,7 +206,21 @@ async def test_migration_0001_to_0002_adds_drafts_and_keeps_the_data(empty_db_ur
     try:
         await _migrate(old, "0001")
         assert await current_revision(old.db) == "0001"
-        await agents.add_agent(old, "dana", permissions=ALL)
+        # The agent as schema 0001 stores it: the services read and write the newest schema
+        # (migration 0008 added columns to agents).
+        async with old.db.write() as conn:
+            await conn.execute(
+                insert(AGENTS_0001).values(
+                    name="dana",
+                    capacity=5,
+                    used_units=0,
+                    permissions=" ".join(sorted(ALL)),
+                    is_admin=False,
+                    presence="Offline",
+                    logged_in=False,
+                    created_at=T0,
+                )
+            )
         sid = (await conversations.inbound(old, "Alice", STANDARD, "hi")).session_id
     finally:
         await old.db.dispose()

@@ -71,7 +71,8 @@ async def test_the_presence_menu_opens_from_a_click_and_escape_changes_nothing(
         menu = app.screen
         assert isinstance(menu, PresenceMenu)
         options = menu.query_one("#presence-options")
-        prompts = [str(options.get_option_at_index(i).prompt) for i in range(4)]  # type: ignore[attr-defined]
+        ids = ["Online", "Busy", "Offline", "Log out"]  # the away reasons come under Busy
+        prompts = [str(options.get_option(i).prompt) for i in ids]  # type: ignore[attr-defined]
         firsts = [p.split("\n")[0] for p in prompts]
         assert [line.split()[0] for line in firsts] == ["o", "b", "f", "l"]  # each one's key
         assert [line[1:].strip("● ").split(" (")[0] for line in firsts] == [
@@ -80,7 +81,7 @@ async def test_the_presence_menu_opens_from_a_click_and_escape_changes_nothing(
             "Offline",
             "Log out",
         ]
-        assert "(now)" in prompts[0]
+        assert "(now · 0m)" in prompts[0]
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen, what="the menu to close")
         await pilot.pause(0.3)
@@ -200,7 +201,9 @@ async def test_r6_logout_confirm_ends_every_session_and_shows_the_logged_out_sta
         screen = await console_ready(pilot)
         assert screen.query_one("#logged-out-banner").display is False
         await _open_menu_by_key(pilot)
-        await pilot.click("#presence-options", offset=(4, 7))  # the "Log out" entry
+        # The "Log out" entry: after Online, Busy and Offline (two lines each) and Break,
+        # Lunch, Training (one line each).
+        await pilot.click("#presence-options", offset=(4, 10))
         await until(pilot, lambda: isinstance(app.screen, LogoutScreen), what="the warning")
         csat_line = str(app.screen.query_one("#logout-csat").content)  # type: ignore[attr-defined]
         assert "Session ended by dana (logout)" in csat_line

@@ -75,7 +75,7 @@ def seed_cmd(state: State, agents: int, sessions: int, seed_value: int) -> None:
 
 @click.group("settings")
 def settings_group() -> None:
-    """Admin settings: R8, R9, capacity model and units."""
+    """Admin settings: R8, R9, capacity model and units, away reasons."""
 
 
 @settings_group.command("list")
@@ -111,6 +111,8 @@ def settings_set(state: State, key: str, value: str, as_agent: str | None) -> No
         out.emit_json(view)
         return
     out.say(f"{view.key} = {view.value}" + ("" if view.explicit else " (default)"))
+    if view.note:
+        out.say(view.note)
 
 
 @click.group()

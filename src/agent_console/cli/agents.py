@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..domain.presence import presence_label
 from ..domain.vocab import Permission
 from ..services import agents as svc
 from ..services.capacity import ledger
@@ -24,7 +25,11 @@ def _print_agent(a: AgentView) -> None:
     out.pairs(
         [
             ("agent", out.cell(a.name, 120)),
-            ("presence", a.presence + ("" if a.logged_in else " (logged out)")),
+            (
+                "presence",
+                out.cell(presence_label(a.presence, a.away_reason), 60)
+                + ("" if a.logged_in else " (logged out)"),
+            ),
             ("capacity", f"{a.used}/{a.capacity} units used"),
             ("admin", "yes" if a.is_admin else "no"),
             ("permissions", ", ".join(a.permissions) or "none"),
@@ -105,7 +110,8 @@ def agents_list(state: State) -> None:
         (
             (
                 out.cell(a.name, 30),
-                a.presence + ("" if a.logged_in else " (out)"),
+                out.cell(presence_label(a.presence, a.away_reason), 40)
+                + ("" if a.logged_in else " (out)"),
                 f"{a.used}/{a.capacity}",
                 "yes" if a.is_admin else "-",
                 ", ".join(a.permissions) or "-",

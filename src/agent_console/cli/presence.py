@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..domain.errors import Refused
+from ..domain.presence import presence_label
 from ..services import presence as svc
 from ..services.context import Ctx
 from ..services.views import LogoutPreview, LogoutResult, PresenceResult
@@ -20,22 +21,32 @@ if TYPE_CHECKING:
 @click.command("presence")
 @click.argument("name")
 @click.argument("status", metavar="online|busy|offline")
+@click.option(
+    "--reason",
+    metavar="REASON",
+    help="With busy: why you are away (one of the presence.away_reasons setting, e.g. Lunch).",
+)
 @click.option("--dry-run", is_flag=True, help="Say what would happen; change nothing.")
 @json_option
 @click.pass_obj
-def presence(state: State, name: str, status: str, dry_run: bool) -> None:
-    """Set agent NAME's presence (going Offline: R5 says what happens to each session)."""
+def presence(state: State, name: str, status: str, reason: str | None, dry_run: bool) -> None:
+    """Set agent NAME's presence (going Offline: R5 says what happens to each session).
+
+    Busy with --reason is shown as "Away: REASON"; an unknown reason is refused with the list.
+    """
     target = svc.parse_presence(status)
 
     async def work(ctx: Ctx) -> PresenceResult:
-        return await svc.set_presence(ctx, name, target, dry_run=dry_run)
+        return await svc.set_presence(ctx, name, target, reason=reason, dry_run=dry_run)
 
     result = state.run(work)
     if wants_json():
         out.emit_json(result)
         return
     verb = "would go" if dry_run else "went"
-    out.say(f"{out.cell(result.agent, 120)} {verb} {result.before} -> {result.after}")
+    before = presence_label(result.before, result.reason_before)
+    after = presence_label(result.after, result.reason_after)
+    out.say(f"{out.cell(result.agent, 120)} {verb} {out.cell(before, 60)} -> {out.cell(after, 60)}")
     if result.effects:
         out.table(
             ("SESSION", "EFFECT"),

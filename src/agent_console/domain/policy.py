@@ -13,6 +13,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .channels import CHANNELS_BY_ID, Channel
+from .presence import DEFAULT_AWAY_REASONS, MAX_AWAY_REASONS, MAX_REASON_LENGTH
 from .vocab import CapacityModel
 
 AGENTS_CAN_END = "agents_can_end"
@@ -20,11 +21,12 @@ CSAT_ON_AGENT_END = "csat_on_agent_end"
 CAPACITY_MODEL = "capacity_model"
 TIMEZONE = "timezone"
 MESSAGING_LEGACY = "messaging_legacy"
+AWAY_REASONS = "presence.away_reasons"
 #: The deployment's time zone until an admin sets one: what customer-facing times are in.
 DEFAULT_TIMEZONE = "UTC"
 
 #: Settings a person may set with `settings set` (MESSAGING_LEGACY is set by `db upgrade`).
-GLOBAL_KEYS = (AGENTS_CAN_END, CSAT_ON_AGENT_END, CAPACITY_MODEL, TIMEZONE)
+GLOBAL_KEYS = (AGENTS_CAN_END, CSAT_ON_AGENT_END, CAPACITY_MODEL, TIMEZONE, AWAY_REASONS)
 
 
 class SettingError(ValueError):
@@ -45,6 +47,8 @@ class Policy:
     channel_priorities: Mapping[str, int] = field(default_factory=dict)
     #: IANA name of the zone customer-facing times are written in ("Session ended by ... at").
     timezone: str = DEFAULT_TIMEZONE
+    #: Why an agent may be Busy ("Away: Lunch"), in the order the presence menu offers them.
+    away_reasons: tuple[str, ...] = DEFAULT_AWAY_REASONS
 
     @property
     def zone(self) -> tzinfo:
@@ -120,8 +124,59 @@ def _parse_timezone(key: str, raw: str) -> str:
     return name
 
 
+def parse_away_reasons(raw: str) -> tuple[str, ...]:
+    """``Break, Lunch, Training`` -> the reasons, in order (stored text is always valid)."""
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _check_away_reasons(key: str, raw: str) -> str:
+    """A comma-separated list of reasons, each printable, at most ``MAX_REASON_LENGTH``
+    characters and given once; empty means Busy has no reasons to choose from."""
+    reasons = parse_away_reasons(raw)
+    if len(reasons) > MAX_AWAY_REASONS:
+        raise SettingError(f"{key}: at most {MAX_AWAY_REASONS} reasons, got {len(reasons)}")
+    seen: set[str] = set()
+    for reason in reasons:
+        if len(reason) > MAX_REASON_LENGTH:
+            raise SettingError(
+                f"{key}: a reason is at most {MAX_REASON_LENGTH} characters, got {reason!r}"
+            )
+        if not reason.isprintable():
+            raise SettingError(f"{key}: a reason is printable text, got {reason!r}")
+        if reason.casefold() in seen:
+            raise SettingError(f"{key}: {reason!r} is given twice")
+        seen.add(reason.casefold())
+    return ", ".join(reasons)
+
+
+def setting_default(key: str) -> str:
+    """The text a key has when no admin set it (validates the key)."""
+    defaults = {
+        AGENTS_CAN_END: "on",
+        CSAT_ON_AGENT_END: "off",
+        CAPACITY_MODEL: CapacityModel.TAB_BASED.value,
+        TIMEZONE: DEFAULT_TIMEZONE,
+        AWAY_REASONS: ", ".join(DEFAULT_AWAY_REASONS),
+    }
+    if key in defaults:
+        return defaults[key]
+    parts = key.split(".")
+    if len(parts) == 3 and parts[0] == "channel" and parts[1] in CHANNELS_BY_ID:
+        channel = CHANNELS_BY_ID[parts[1]]
+        defaults = {
+            "capacity_model": CapacityModel.TAB_BASED.value,
+            "units": str(channel.default_units),
+            "priority": str(DEFAULT_PRIORITY),
+        }
+        if parts[2] in defaults:
+            return defaults[parts[2]]
+    return normalize_setting(key, "")  # raises the "unknown setting" error
+
+
 def normalize_setting(key: str, raw: str) -> str:
     """Validate ``key = raw`` and return the canonical stored text; raise SettingError."""
+    if key == AWAY_REASONS:
+        return _check_away_reasons(key, raw)
     if key == TIMEZONE:
         return _parse_timezone(key, raw)
     if key in (AGENTS_CAN_END, CSAT_ON_AGENT_END):
@@ -175,4 +230,7 @@ def policy_from_rows(rows: Mapping[str, str]) -> Policy:
         channel_units=units,
         channel_priorities=priorities,
         timezone=rows.get(TIMEZONE, DEFAULT_TIMEZONE),
+        away_reasons=(
+            parse_away_reasons(rows[AWAY_REASONS]) if AWAY_REASONS in rows else DEFAULT_AWAY_REASONS
+        ),
     )

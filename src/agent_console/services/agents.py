@@ -29,6 +29,8 @@ def _view(r: Any) -> AgentView:
         is_admin=bool(r.is_admin),
         presence=r.presence,
         logged_in=bool(r.logged_in),
+        away_reason=r.away_reason,
+        presence_since=r.presence_since,
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.ending import Actor, csat_decision
 from ..domain.errors import Refused
+from ..domain.presence import check_away_reason, presence_label
 from ..domain.vocab import (
     OWNED_STATUSES,
     ActorKind,
@@ -67,7 +68,8 @@ def presence_outcome(result: PresenceResult) -> str:
         parts.append(f"{moved} session{'s' if moved != 1 else ''} went back to the queue")
     if stayed:
         parts.append(f"{stayed} stay{'s' if stayed == 1 else ''} with you")
-    return f"You are {result.after}" + (": " + ", ".join(parts) if parts else "")
+    now = presence_label(result.after, result.reason_after)
+    return f"You are {now}" + (": " + ", ".join(parts) if parts else "")
 
 
 def parse_presence(text: str) -> Presence:
@@ -133,18 +135,38 @@ async def _hold_agent_and_sessions(
 
 
 async def set_presence(
-    ctx: Ctx, agent_name: str, presence: Presence, *, dry_run: bool = False
+    ctx: Ctx,
+    agent_name: str,
+    presence: Presence,
+    *,
+    reason: str | None = None,
+    dry_run: bool = False,
 ) -> PresenceResult:
+    """Go Online, Busy (with an optional away reason: "Away: Lunch") or Offline (R5).
+
+    A reason the deployment does not offer (``presence.away_reasons``) is refused with the
+    list of those it does. The time the presence began is kept while presence and reason stay
+    the same, and restarts when either changes (or the agent logs back in).
+    """
     async with ctx.db.write() if not dry_run else ctx.db.read() as conn:
         if dry_run:
             agent = await q.agent_row(conn, agent_name)
             rows = await _owned_live(conn, agent.id)
         else:
             agent, rows = await _hold_agent_and_sessions(conn, agent_name)
+        reason = check_away_reason(presence, reason, (await q.load_policy(conn)).away_reasons)
         now = ctx.now()  # once the rows are ours: see end_core
         effects = _effects(rows, presence)
         if dry_run:
-            return PresenceResult(agent.name, agent.presence, presence.value, True, effects)
+            return PresenceResult(
+                agent.name,
+                agent.presence,
+                presence.value,
+                True,
+                effects,
+                reason_before=agent.away_reason,
+                reason_after=reason,
+            )
         requeue = [e.session_id for e in effects if e.effect == REQUEUED]
         if requeue:
             held = {r.id: r.units_held for r in rows}
@@ -186,17 +208,30 @@ async def set_presence(
                     for sid in requeue
                 ],
             )
+        same = (
+            agent.logged_in
+            and agent.presence == presence.value
+            and agent.away_reason == reason
+            and agent.presence_since is not None
+        )
         await conn.execute(
             update(Agent)
             .where(Agent.id == agent.id)
-            .values(presence=presence.value, logged_in=True)
+            .values(
+                presence=presence.value,
+                logged_in=True,
+                away_reason=reason,
+                presence_since=agent.presence_since if same else now,
+            )
         )
         await q.record_changes(
             conn, now, "presence", [(None, agent.id), *((sid, agent.id) for sid in requeue)]
         )
         before = agent.presence
     rerouted = await route(ctx) if requeue or presence is Presence.ONLINE else []
-    return PresenceResult(agent.name, before, presence.value, False, effects, rerouted)
+    return PresenceResult(
+        agent.name, before, presence.value, False, effects, rerouted, agent.away_reason, reason
+    )
 
 
 async def logout_preview(ctx: Ctx, agent_name: str) -> LogoutPreview:
@@ -276,6 +311,8 @@ async def logout(ctx: Ctx, agent_name: str, *, confirmed: bool) -> LogoutResult:
             .values(
                 presence=Presence.OFFLINE.value,
                 logged_in=False,
+                away_reason=None,
+                presence_since=now,
                 used_units=Agent.used_units - freed,
             )
         )

@@ -498,6 +498,7 @@ async def _ensure_agents(
                             presence=presence.value,
                             logged_in=logged_in,
                             created_at=joined,
+                            presence_since=now,
                         )
                         .returning(Agent.id)
                     )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, select, update
+from dataclasses import replace
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.channels import CHANNELS
 from ..domain.policy import (
     AGENTS_CAN_END,
+    AWAY_REASONS,
     CAPACITY_MODEL,
     CSAT_ON_AGENT_END,
     DEFAULT_PRIORITY,
@@ -16,9 +20,12 @@ from ..domain.policy import (
     SettingError,
     normalize_setting,
     policy_from_rows,
+    setting_default,
 )
+from ..domain.text import plural
+from ..domain.vocab import LIVE_STATUSES
 from ..store import queries as q
-from ..store.models import Setting
+from ..store.models import Session, Setting
 from .agents import require_admin
 from .context import Ctx
 from .views import SettingView
@@ -28,6 +35,7 @@ DESCRIPTIONS = {
     CSAT_ON_AGENT_END: "Send a CSAT survey when an agent ends a session (R9)",
     CAPACITY_MODEL: "Deployment default capacity model",
     TIMEZONE: "Time zone of the times customers are told (the end line)",
+    AWAY_REASONS: "Away reasons an agent on Busy chooses from (comma-separated)",
 }
 
 
@@ -67,6 +75,13 @@ async def list_settings(ctx: Ctx) -> list[SettingView]:
         SettingView(
             TIMEZONE, policy.timezone, DEFAULT_TIMEZONE, TIMEZONE in rows, DESCRIPTIONS[TIMEZONE]
         ),
+        SettingView(
+            AWAY_REASONS,
+            ", ".join(policy.away_reasons),
+            setting_default(AWAY_REASONS),
+            AWAY_REASONS in rows,
+            DESCRIPTIONS[AWAY_REASONS],
+        ),
     ]
     for ch in CHANNELS:
         key = f"channel.{ch.id}.capacity_model"
@@ -102,20 +117,53 @@ async def list_settings(ctx: Ctx) -> list[SettingView]:
     return out
 
 
+def _is_model_key(key: str) -> bool:
+    return key == CAPACITY_MODEL or (key.startswith("channel.") and key.endswith(".capacity_model"))
+
+
+async def _model_change_note(conn: AsyncConnection, before: Policy, after: Policy) -> str:
+    """A capacity model is stamped on a session when it is created (``sessions.capacity_model``),
+    so a change applies to new sessions only: say so, and how many ongoing ones keep theirs."""
+    changed = {
+        ch.id: after.model_for(ch).value
+        for ch in CHANNELS
+        if before.model_for(ch) != after.model_for(ch)
+    }
+    if not changed:
+        return ""
+    counts = (
+        await conn.execute(
+            select(Session.channel, Session.capacity_model, func.count())
+            .where(
+                Session.channel.in_(list(changed)),
+                Session.status.in_([s.value for s in LIVE_STATUSES]),
+            )
+            .group_by(Session.channel, Session.capacity_model)
+        )
+    ).all()
+    ongoing = sum(n for channel, model, n in counts if model != changed[channel])
+    keep = (
+        f"; {plural(ongoing, 'ongoing session')} keep{'s' if ongoing == 1 else ''} the model "
+        f"{'it' if ongoing == 1 else 'they'} started with"
+        if ongoing
+        else ""
+    )
+    return f"The capacity model applies to new sessions only{keep}."
+
+
 async def set_setting(ctx: Ctx, key: str, value: str, *, admin: str) -> SettingView:
-    """An admin changes one setting; ``value`` "default" removes the explicit value."""
+    """An admin changes one setting; ``value`` "default" removes the explicit value.
+
+    The view returned carries a ``note`` when the change applies to new sessions only (a
+    capacity model that changed).
+    """
+    note = ""
     async with ctx.db.write() as conn:
         now = ctx.now()  # inside the transaction: after the write lock (SQLite)
         await require_admin(conn, admin)
+        before = await q.load_policy(conn) if _is_model_key(key) else None
         if value.strip().lower() == "default":
-            normalize_setting(
-                key,
-                "on"
-                if key in (AGENTS_CAN_END, CSAT_ON_AGENT_END)
-                else "1"
-                if key.endswith(".units")
-                else "tab-based",
-            )
+            setting_default(key)  # an unknown key is refused
             await conn.execute(delete(Setting).where(Setting.key == key))
         else:
             canonical = normalize_setting(key, value)
@@ -132,8 +180,10 @@ async def set_setting(ctx: Ctx, key: str, value: str, *, admin: str) -> SettingV
                     .where(Setting.key == key)
                     .values(value=canonical, updated_at=now, updated_by=admin)
                 )
+        if before is not None:
+            note = await _model_change_note(conn, before, await q.load_policy(conn))
         await q.record_changes(conn, now, "settings", [(None, None)])
     for view in await list_settings(ctx):
         if view.key == key:
-            return view
+            return replace(view, note=note)
     raise SettingError(f"unknown setting {key!r}")

@@ -44,6 +44,10 @@ class AgentView:
     is_admin: bool
     presence: str
     logged_in: bool
+    #: Why the agent is Busy ("Lunch"; None: no reason) and since when it is in its presence
+    #: (None: not recorded, e.g. before migration 0008).
+    away_reason: str | None = None
+    presence_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -232,6 +236,9 @@ class PresenceResult:
     dry_run: bool
     effects: list[PresenceEffect]
     rerouted: list[Assignment] = field(default_factory=list)
+    #: The away reason of ``before`` and of ``after`` (Busy only; None: no reason).
+    reason_before: str | None = None
+    reason_after: str | None = None
 
 
 @dataclass(frozen=True)
@@ -319,6 +326,9 @@ class SettingView:
     default: str
     explicit: bool
     description: str
+    #: What saving it did beyond the value, e.g. that a capacity model applies to new
+    #: sessions only (set by ``set_setting``).
+    note: str = ""
 
 
 @dataclass(frozen=True)

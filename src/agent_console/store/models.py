@@ -56,6 +56,11 @@ class Agent(Base):
     presence: Mapped[str] = mapped_column(String(16), default="Offline")
     logged_in: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(Stamp)
+    #: Why a Busy agent is away ("Lunch"; migration 0008); None with any other presence.
+    away_reason: Mapped[str | None] = mapped_column(String(64))
+    #: When the agent's presence (with its reason, logged in or out) last changed; None until
+    #: the first change (an agent never signed in, or one from before migration 0008).
+    presence_since: Mapped[datetime | None] = mapped_column(Stamp)
 
 
 class Customer(Base):

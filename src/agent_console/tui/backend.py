@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
 from ..domain.ending import Actor, end_line
+from ..domain.presence import DEFAULT_AWAY_REASONS
 from ..domain.vocab import ActorKind, Presence, SessionStatus, Surface
 from ..services import (
     agents,
@@ -87,6 +88,8 @@ class ConsoleBackend:
         self._text_window: tuple[int, int, int] | None = None
         #: The deployment's time zone (customer-facing times), as of the last refresh.
         self.deployment_zone: tzinfo = UTC
+        #: The away reasons a Busy agent chooses from, as of the last refresh.
+        self.away_reasons: tuple[str, ...] = DEFAULT_AWAY_REASONS
 
     @classmethod
     async def open(
@@ -158,7 +161,9 @@ class ConsoleBackend:
         self._text_window = (session_id, per_message, total)
 
     async def snapshot(self, session_id: int | None) -> Snapshot:
-        self.deployment_zone = (await settings.get_policy(self.ctx)).zone
+        policy = await settings.get_policy(self.ctx)
+        self.deployment_zone = policy.zone
+        self.away_reasons = policy.away_reasons
         agent = await self.my_agent()
         sessions = await self.my_sessions()
         detail = await self.session(session_id) if session_id is not None else None
@@ -234,9 +239,10 @@ class ConsoleBackend:
         async with self._writes:
             return await conversations.close_tab(self.ctx, self.agent, session_id)
 
-    async def set_presence(self, target: Presence) -> PresenceResult:
+    async def set_presence(self, target: Presence, reason: str | None = None) -> PresenceResult:
+        """Refused by the service when ``reason`` is not one the deployment offers."""
         async with self._writes:
-            return await presence.set_presence(self.ctx, self.agent, target)
+            return await presence.set_presence(self.ctx, self.agent, target, reason=reason)
 
     # ------------------------------------------------------------------ Messaging Sessions list
 

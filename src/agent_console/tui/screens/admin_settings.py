@@ -22,7 +22,13 @@ from textual.widgets import Button, Footer, Input, Label, Select, Switch
 
 from ...domain.channels import CHANNELS_BY_ID
 from ...domain.errors import ConsoleError
-from ...domain.policy import AGENTS_CAN_END, CAPACITY_MODEL, CSAT_ON_AGENT_END, SettingError
+from ...domain.policy import (
+    AGENTS_CAN_END,
+    AWAY_REASONS,
+    CAPACITY_MODEL,
+    CSAT_ON_AGENT_END,
+    SettingError,
+)
 from ...domain.text import escape_log, one_line
 from ...domain.vocab import CapacityModel
 from ..keymap import bound_key, with_key
@@ -39,6 +45,18 @@ if TYPE_CHECKING:
 FieldKind = Literal["setting", "capacity"]
 MODELS = [(model.value, model.value) for model in CapacityModel]
 DEFAULT = "default"
+#: Said under Capacity: a session keeps the model it was created with (sessions.capacity_model).
+NEW_SESSIONS_ONLY = "A capacity-model change applies to new sessions only."
+#: Said after saving several capacity models at once (each save's own note counts sessions).
+NEW_SESSIONS_ONLY_MANY = (
+    "The capacity models apply to new sessions only; ongoing sessions keep the model they "
+    "started with."
+)
+
+
+def model_options(default_model: str) -> list[tuple[str, str]]:
+    """A channel's choices: the deployment default (naming it), then each model."""
+    return [(f"default ({default_model})", DEFAULT), *MODELS]
 
 
 @dataclass
@@ -168,6 +186,7 @@ class AdminSettingsScreen(Screen[None]):
             yield self._error_label(widget_id)
 
         yield Label(Content.styled("Capacity", "bold"), classes="settings-section")
+        yield Label(Content(NEW_SESSIONS_ONLY), id="settings-model-note", classes="setting-note")
         view = by_key[CAPACITY_MODEL]
         widget_id = self._field("setting-capacity_model", "setting", CAPACITY_MODEL, view.value, "")
         yield Horizontal(
@@ -202,7 +221,7 @@ class AdminSettingsScreen(Screen[None]):
             yield Horizontal(
                 Label(Content(channel.name), classes="setting-name"),
                 Select(
-                    [(f"default ({self._default_model(by_key)})", DEFAULT), *MODELS],
+                    model_options(self._default_model(by_key)),
                     value=model_value,
                     allow_blank=False,
                     compact=True,
@@ -214,6 +233,23 @@ class AdminSettingsScreen(Screen[None]):
             )
             yield self._error_label(model_id)
             yield self._error_label(units_id)
+
+        yield Label(Content.styled("Presence", "bold"), classes="settings-section")
+        view = by_key[AWAY_REASONS]
+        widget_id = self._field("setting-away_reasons", "setting", AWAY_REASONS, view.value, "")
+        yield Horizontal(
+            Label(Content("Away reasons (Busy)"), classes="setting-name"),
+            Input(
+                view.value,
+                placeholder="none: Busy without a reason",
+                compact=True,
+                id=widget_id,
+                classes="setting-text",
+                tooltip=f"{view.description}; default: {view.default}",
+            ),
+            classes="setting-row",
+        )
+        yield self._error_label(widget_id)
 
         yield Label(Content.styled("Capacity per agent", "bold"), classes="settings-section")
         for person in people:
@@ -274,10 +310,11 @@ class AdminSettingsScreen(Screen[None]):
             self._status("Nothing changed.")
             return
         saved, refused = 0, 0
+        notes: list[str] = []
         for field, value in pending:
             error = self.query_one(f"#error-{field.widget_id}", Label)
             try:
-                shown = await self._save_one(field, value)
+                shown, note = await self._save_one(field, value)
             except (ConsoleError, ValueError) as exc:
                 if not self.is_attached:
                     return
@@ -288,18 +325,29 @@ class AdminSettingsScreen(Screen[None]):
             saved += 1
             field.loaded = shown
             error.display = False
+            widget = self.query_one(f"#{field.widget_id}")
+            if isinstance(widget, Input):
+                widget.value = shown  # as stored: "Break,Lunch" reads "Break, Lunch"
+            if field.key == CAPACITY_MODEL:
+                self._show_default_model(shown)
+            if note and note not in notes:
+                notes.append(note)
+        said = (notes[0] if len(notes) == 1 else NEW_SESSIONS_ONLY_MANY) if notes else ""
         if refused:
             self._status(
                 f"Saved {saved} change{'s' if saved != 1 else ''}; {refused} refused (see the "
-                "messages under the fields).",
+                f"messages under the fields). {said}".rstrip(),
                 error=True,
             )
         else:
-            self._status(f"Saved {saved} change{'s' if saved != 1 else ''}.")
-            self.notify(f"Settings saved ({saved} change{'s' if saved != 1 else ''})")
+            self._status(f"Saved {saved} change{'s' if saved != 1 else ''}. {said}".rstrip())
+            self.notify(
+                f"Settings saved ({saved} change{'s' if saved != 1 else ''}). {said}".rstrip()
+            )
 
-    async def _save_one(self, field: Field, value: str) -> str:
-        """Save one value through its service; returns the value now stored, as shown."""
+    async def _save_one(self, field: Field, value: str) -> tuple[str, str]:
+        """Save one value through its service; returns the value now stored, as shown, and
+        what the service said of it beyond (a capacity model: new sessions only)."""
         if field.kind == "capacity":
             try:
                 capacity = int(value)
@@ -307,11 +355,24 @@ class AdminSettingsScreen(Screen[None]):
                 raise SettingError(
                     f"capacity of {field.key}: expected a whole number of units, got {value!r}"
                 ) from None
-            return str((await self.backend.set_agent_capacity(field.key, capacity)).capacity)
+            return str((await self.backend.set_agent_capacity(field.key, capacity)).capacity), ""
         view = await self.backend.set_setting(field.key, value)
         if field.widget_id.startswith("model-"):
-            return view.value if view.explicit else DEFAULT
-        return view.value
+            return (view.value if view.explicit else DEFAULT), view.note
+        return view.value, view.note
+
+    def _show_default_model(self, default_model: str) -> None:
+        """Each channel's "default (...)" choice names the deployment default just saved
+        (not the one loaded), keeping what each channel has chosen."""
+        for select in self.query("#settings-form Select.setting-model").results(Select):
+            if select.id is None or not select.id.startswith("model-"):
+                continue
+            chosen = select.value
+            select.set_options(model_options(default_model))
+            # set_options picks the first choice, "default": when that was the value already,
+            # the label shown is not drawn again. Passing through another value redraws it.
+            select.value = MODELS[0][1]
+            select.value = chosen
 
     def _status(self, text: str, *, error: bool = False) -> None:
         self.status_text = text

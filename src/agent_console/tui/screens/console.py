@@ -55,7 +55,7 @@ from .ledger import LedgerScreen
 from .logout import LogoutScreen
 from .macro_picker import MacroPickerScreen
 from .offline_preview import OfflinePreviewScreen
-from .presence_menu import LOG_OUT, PresenceMenu
+from .presence_menu import LOG_OUT, PresenceChoice, PresenceMenu
 from .sessions_list import SessionsListProvider, open_sessions_list
 
 if TYPE_CHECKING:
@@ -68,6 +68,8 @@ if TYPE_CHECKING:
 
 PRESENCE_CYCLE = (Presence.ONLINE, Presence.BUSY, Presence.OFFLINE)
 LOGGED_OUT_PANE = "Logged out of Omni: no sessions."
+#: Seconds between redraws of the time in the current presence ("Busy · 12m").
+PRESENCE_TICK = 15.0
 #: Seconds the composer must be still before its draft is written to the database.
 DRAFT_DEBOUNCE = 0.3
 LOGGED_OUT = (
@@ -196,6 +198,11 @@ class ConsoleScreen(Screen[None]):
         self.query_one("#body").loading = True
         self.query_one("#logged-out-banner").display = False
         self.request_refresh()
+        self.set_interval(PRESENCE_TICK, self.tick_presence)
+
+    def tick_presence(self) -> None:
+        """Minutes pass in the status bar's "Busy · 12m" with nothing else changing."""
+        self.query_one(StatusBar).tick(self.backend.now())
 
     @property
     def loaded(self) -> bool:
@@ -277,6 +284,9 @@ class ConsoleScreen(Screen[None]):
                 capacity=agent.capacity,
                 key=self.key_for("presence_menu"),
                 ledger_key=self.key_for("ledger"),
+                away_reason=agent.away_reason,
+                since=agent.presence_since,
+                now=self.backend.now(),
             )
             banner = self.query_one("#logged-out-banner", Static)
             banner.display = not agent.logged_in
@@ -405,7 +415,9 @@ class ConsoleScreen(Screen[None]):
             yield SystemCommand("Close tab", f"Close the tab of {label}", self.action_close_tab)
         if self.agent_view is not None:
             for target in PRESENCE_CYCLE:
-                if target.value != self.agent_view.presence:
+                # Away (Busy with a reason) may still go plain Busy from here.
+                now = (self.agent_view.presence, self.agent_view.away_reason)
+                if now != (target.value, None):
                     yield SystemCommand(
                         f"Presence: {target.value}",
                         f"Set your presence to {target.value}",
@@ -510,20 +522,27 @@ class ConsoleScreen(Screen[None]):
             return
         label = self.query_one("#presence")
         anchor = Offset(label.region.x, label.region.y) if label.region.width else None
+        agent = self.agent_view
         self.app.push_screen(
             PresenceMenu(
-                self.agent_view.presence, logged_in=self.agent_view.logged_in, anchor=anchor
+                agent.presence,
+                logged_in=agent.logged_in,
+                anchor=anchor,
+                reasons=self.backend.away_reasons,
+                reason=agent.away_reason,
+                since=agent.presence_since,
+                now=self.backend.now(),
             ),
             self._presence_chosen,
         )
 
-    def _presence_chosen(self, choice: str | None) -> None:
+    def _presence_chosen(self, choice: PresenceChoice | None) -> None:
         if choice is None:
             return
-        if choice == LOG_OUT:
+        if choice.choice == LOG_OUT:
             self.action_log_out()
         else:
-            self.action_set_presence(choice)
+            self._change_presence(Presence(choice.choice), choice.reason)
 
     def on_presence_clicked(self, message: PresenceClicked) -> None:
         self.action_presence_menu()
@@ -532,7 +551,7 @@ class ConsoleScreen(Screen[None]):
         self._change_presence(Presence(presence))
 
     @screen_work(group="presence", exclusive=True)
-    async def _change_presence(self, target: Presence) -> None:
+    async def _change_presence(self, target: Presence, reason: str | None = None) -> None:
         try:
             if target is Presence.OFFLINE:
                 # R5: the service's dry run says what happens to each session; ask first.
@@ -545,7 +564,7 @@ class ConsoleScreen(Screen[None]):
                     if not confirmed:
                         self.notify("Presence unchanged")
                         return
-            result = await self.backend.set_presence(target)
+            result = await self.backend.set_presence(target, reason)
         except ConsoleError as exc:
             self.notify(escape_log(str(exc)), severity="error", markup=False)
             return

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.events import Click
 from textual.widgets import Label
 
+from ...domain.presence import presence_label, time_in_status
 from ...domain.text import one_line
 from ..messages import CapacityClicked, PresenceClicked
 
@@ -33,7 +36,11 @@ class CapacityLabel(Label):
 
 
 class StatusBar(Horizontal):
-    """Agent name, presence (Online/Busy/Offline) and the capacity meter."""
+    """Agent name, presence (Online/Busy/"Away: Lunch"/Offline) with the time in it, and the
+    capacity meter."""
+
+    #: What the presence label shows: presence, reason, logged in, key, since.
+    _presence: tuple[str, str | None, bool, str, datetime | None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Label(id="agent-name")
@@ -50,26 +57,53 @@ class StatusBar(Horizontal):
         capacity: int,
         key: str,
         ledger_key: str = "",
+        away_reason: str | None = None,
+        since: datetime | None = None,
+        now: datetime | None = None,
     ) -> None:
         self.query_one("#agent-name", Label).update(
             Content.from_markup("[b]$name[/b]", name=one_line(name, 40))
         )
         label = self.query_one("#presence", PresenceLabel)
         label.set_classes(_PRESENCE_CLASSES.get(presence, "-offline"))
-        label.update(
-            Content.from_markup(
-                "● $presence$logged_out[dim]$key[/dim]",
-                presence=presence,
-                logged_out="" if logged_in else " (logged out)",
-                key=f"  {key} to change" if key else "",
-            )
-        )
-        label.tooltip = "Change presence: Online, Busy, Offline or Log out"
+        self._presence = (presence, away_reason, logged_in, key, since)
+        self.tick(now)
+        label.tooltip = "Change presence: Online, Busy (with a reason), Offline or Log out"
         meter = self.query_one("#capacity", CapacityLabel)
         press = f", or press {ledger_key}" if ledger_key else ""
         meter.tooltip = f"See what uses your capacity: click{press}"
         meter.set_class(used >= capacity, "-full")
         meter.update(capacity_content(used, capacity))
+
+    def tick(self, now: datetime | None) -> None:
+        """Draw the presence again with the time in it as of ``now`` (the console calls this
+        every few seconds: minutes pass with nothing else changing)."""
+        shown = self._presence
+        if shown is None:
+            return
+        presence, reason, logged_in, key, since = shown
+        self.query_one("#presence", PresenceLabel).update(
+            presence_content(presence, reason, logged_in, key, since, now)
+        )
+
+
+def presence_content(
+    presence: str,
+    reason: str | None,
+    logged_in: bool,
+    key: str,
+    since: datetime | None,
+    now: datetime | None,
+) -> Content:
+    """``● Away: Lunch · 3m  ctrl+o to change`` (no time when it is not known)."""
+    spent = f" · {time_in_status(now - since)}" if since is not None and now is not None else ""
+    return Content.from_markup(
+        "● $presence$spent$logged_out[dim]$key[/dim]",
+        presence=one_line(presence_label(presence, reason), 40),
+        spent=spent,
+        logged_out="" if logged_in else " (logged out)",
+        key=f"  {key} to change" if key else "",
+    )
 
 
 def capacity_content(used: int, capacity: int) -> Content:
