@@ -3,9 +3,11 @@ placeholders filled, into the composer at the cursor. Nothing is sent: the agent
 presses enter as for any reply.
 
 Searching is fuzzy (Textual's ``FuzzySearch``, the command palette's matcher) over each reply's
-name and the start of its filled text; names that match come first, best match first. Each
-entry shows the text as it will be inserted, as plain text: a customer's name is never markup
-(and never a placeholder: ``domain.quick_replies.render``).
+name and the start of its text as the admin wrote it; names that match come first, best match
+first. The search never reads the customer's name: the matcher tries every way a query's
+letters fit a candidate, so a repetitive candidate ("abab...", a name a customer can choose)
+would take seconds. Each entry shows the text as it will be inserted, as plain text: a
+customer's name is never markup (and never a placeholder: ``domain.quick_replies.render``).
 """
 
 from __future__ import annotations
@@ -34,9 +36,10 @@ if TYPE_CHECKING:
     from ...services.views import QuickReplyView
     from ..backend import ConsoleBackend
 
-#: Characters of a reply's filled text that are searched and shown (the fuzzy search tries
-#: every way a query's letters fit a candidate: candidates stay short).
+#: Characters of a reply's text that are searched (candidates stay short: see above), and
+#: of its filled text that are shown.
 SEARCHED_TEXT = 60
+SHOWN_TEXT = 84
 MATCH_STYLE = "reverse"
 
 
@@ -46,8 +49,8 @@ class Ranked:
 
     reply: QuickReplyView
     filled: str
+    #: Where the query's letters are in the name as shown (highlighted).
     name_offsets: tuple[int, ...]
-    text_offsets: tuple[int, ...]
     score: tuple[int, float]
 
 
@@ -60,22 +63,15 @@ def rank(replies: list[QuickReplyView], values: dict[str, str], query: str) -> l
     for reply in replies:
         filled = render(reply.text, values)
         if not wanted:
-            out.append(Ranked(reply, filled, (), (), (0, 0.0)))
+            out.append(Ranked(reply, filled, (), (0, 0.0)))
             continue
         name_score, name_offsets = search.match(wanted, one_line(reply.name, 60))
-        text_score, text_offsets = search.match(wanted, one_line(filled, SEARCHED_TEXT))
-        if not name_score and not text_score:
+        if name_score:
+            out.append(Ranked(reply, filled, tuple(name_offsets), (1, name_score)))
             continue
-        score = (1, name_score) if name_score else (0, text_score)
-        out.append(
-            Ranked(
-                reply,
-                filled,
-                tuple(name_offsets) if name_score else (),
-                tuple(text_offsets) if text_score else (),
-                score,
-            )
-        )
+        text_score, _ = search.match(wanted, one_line(reply.text, SEARCHED_TEXT))
+        if text_score:
+            out.append(Ranked(reply, filled, (), (0, text_score)))
     if wanted:
         out.sort(key=lambda r: (-r.score[0], -r.score[1], r.reply.name.lower()))
     return out
@@ -92,11 +88,10 @@ def highlighted(text: str, offsets: tuple[int, ...], style: str = "") -> Content
 
 def reply_prompt(ranked: Ranked) -> Content:
     name = one_line(ranked.reply.name, 60)
-    text = one_line(ranked.filled, SEARCHED_TEXT)
     return Content.assemble(
         highlighted(name, ranked.name_offsets, "bold"),
         "\n  ",
-        highlighted(text, ranked.text_offsets, "$foreground-muted"),
+        (one_line(ranked.filled, SHOWN_TEXT), "$foreground-muted"),
     )
 
 
