@@ -238,15 +238,17 @@ class QuickReplyEditorScreen(ModalScreen["QuickReplyView | None"]):
         title = "Add a quick reply" if self.reply is None else "Edit a quick reply"
         with Vertical(id="qe-box"):
             yield Label(Content.styled(title, "bold"), id="qe-title")
-            yield Label("Name", classes="qe-label")
-            yield Input(self.reply.name if self.reply else "", id="qe-name", max_length=80)
-            yield Label("Text", classes="qe-label")
-            yield TextArea(
+            name = Input(self.reply.name if self.reply else "", id="qe-name", max_length=80)
+            name.border_title = "Name"
+            yield name
+            text = TextArea(
                 self.reply.text if self.reply else "",
                 id="qe-text",
                 soft_wrap=True,
                 show_line_numbers=False,
             )
+            text.border_title = "Text"
+            yield text
             yield Label(Content(PLACEHOLDER_HELP), id="qe-help")
             yield Label("", id="qe-error", markup=False)
             with Horizontal(id="qe-buttons"):
