@@ -117,3 +117,15 @@ async def test_stored_exactly_and_filled_for_the_session(ctx: Ctx) -> None:
     )
     with pytest.raises(NotFound, match="no session S-999"):
         await quick_replies.placeholder_values(ctx, 999, "dana")
+
+
+async def test_the_demo_seed_adds_its_quick_replies_once(ctx: Ctx) -> None:
+    from agent_console.domain.quick_replies import check_template
+    from agent_console.services.seed import QUICK_REPLIES, seed
+
+    await seed(ctx, agents=1, sessions=0)
+    await seed(ctx, agents=1, sessions=0)
+    found = await quick_replies.list_quick_replies(ctx)
+    assert sorted((r.name, r.text) for r in found) == sorted(QUICK_REPLIES)
+    for _, text in QUICK_REPLIES:
+        assert check_template(text) == text
