@@ -204,6 +204,31 @@ async def test_f4_does_nothing_on_an_ended_session(
         assert app.screen is console
 
 
+async def test_a_session_ended_meanwhile_gets_nothing_inserted(
+    seeded: Seeded, ctx: Ctx, app_factory: Any
+) -> None:
+    await add_replies(ctx)
+    app = app_factory(seeded.url)
+    async with app.run_test(size=SIZE) as pilot:
+        console = await console_ready(pilot)
+        picker = await open_picker(pilot)
+        result = await ending.end_session(ctx, AGENT, seeded.alice, Surface.CONVERSATION)
+        assert result.result == "ended"
+        await until(
+            pilot,
+            lambda: console.detail is not None and console.detail.session.status == "Ended",
+            what="the console to see the end",
+        )
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is console, what="the picker to close")
+        assert composer_of(console).value == ""
+        assert any(
+            f"Quick reply not inserted: S-{seeded.alice} is no longer open" in n.message
+            for n in app._notifications
+        )
+        assert picker.shown  # there was something to pick
+
+
 # --------------------------------------------------------------------------- the admin screen
 
 

@@ -660,6 +660,7 @@ class ConsoleScreen(Screen[None]):
                 f"Quick reply not inserted: {session_label(session_id)} is no longer open "
                 "for replies",
                 severity="warning",
+                markup=False,
             )
             return
         insert_at_cursor(composer, text)

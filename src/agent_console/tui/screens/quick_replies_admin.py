@@ -109,7 +109,9 @@ class QuickRepliesScreen(Screen[None]):
             replies = await self.backend.list_quick_replies()
         except ConsoleError as exc:
             listing.loading = False
-            self.notify(escape_log(f"Cannot load the quick replies: {exc}"), severity="error")
+            self.notify(
+                escape_log(f"Cannot load the quick replies: {exc}"), severity="error", markup=False
+            )
             return
         if not self.is_attached:
             return
