@@ -26,7 +26,18 @@ from ..domain.text import escape_log
 from ..logs import LOG_FILE, setup_logging
 from ..services.context import Ctx
 from ..services.runtime import open_ctx
-from . import admin, agents, channels, console, gateway, ops, presence, sessions, talk
+from . import (
+    admin,
+    agents,
+    channels,
+    console,
+    gateway,
+    ops,
+    presence,
+    quick_replies,
+    sessions,
+    talk,
+)
 from .params import JSON_KEY
 
 PROG = "agent-console"
@@ -220,7 +231,18 @@ def cli(
         console.start(state)
 
 
-for module in (console, admin, agents, presence, talk, sessions, channels, gateway, ops):
+for module in (
+    console,
+    admin,
+    agents,
+    presence,
+    talk,
+    sessions,
+    channels,
+    gateway,
+    ops,
+    quick_replies,
+):
     for command in module.COMMANDS:
         cli.add_command(command)
 

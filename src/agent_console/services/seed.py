@@ -57,8 +57,17 @@ from ..domain.vocab import (
     Surface,
 )
 from ..store import queries as q
-from ..store.models import Agent, CsatRequest, Customer, EndRecord, Message, Session, Setting
 from ..store.search import indexing_in_bulk
+from ..store.models import (
+    Agent,
+    CsatRequest,
+    Customer,
+    EndRecord,
+    Message,
+    QuickReply,
+    Session,
+    Setting,
+)
 from .automation import END_WHEN_ESCALATED, ESCALATE
 from .context import Ctx
 
@@ -375,6 +384,7 @@ async def seed(
 
     async with ctx.db.write() as conn:
         await _ensure_settings(conn, now)
+        await _ensure_quick_replies(conn, now)
         policy = await q.load_policy(conn)
         roster = await _ensure_agents(conn, rng, agents, now)
         taken = set((await conn.scalars(select(Customer.name))).all())
@@ -448,6 +458,28 @@ async def _ensure_settings(conn: AsyncConnection, now: datetime) -> None:
     if rows:
         await conn.execute(insert(Setting), rows)
         await q.record_changes(conn, now, "settings", [(None, None)])
+
+
+#: The demo's quick replies (name, template); placeholders: domain/quick_replies.py.
+QUICK_REPLIES = (
+    ("Greeting", "Hi {customer}, I'm {agent}. How can I help you today?"),
+    ("Checking", "Thanks {customer}, let me check that for you. It takes a minute or two."),
+    ("Tracking link", "You can follow your parcel here: https://example.com/track"),
+    ("Still there?", "Hi {customer}, are you still there? This chat on {channel} stays open."),
+    ("Goodbye", "Thanks for contacting us, {customer}. Have a nice day! {agent}"),
+)
+
+
+async def _ensure_quick_replies(conn: AsyncConnection, now: datetime) -> None:
+    """A few quick replies to pick from (f4), unless one with the name is there already."""
+    have = set((await conn.scalars(select(QuickReply.name))).all())
+    rows = [
+        {"name": n, "text": t, "created_at": now, "updated_at": now, "updated_by": SEED_BY}
+        for n, t in QUICK_REPLIES
+        if n not in have
+    ]
+    if rows:
+        await conn.execute(insert(QuickReply), rows)
 
 
 def _agent_names(count: int) -> list[str]:

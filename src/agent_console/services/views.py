@@ -447,3 +447,18 @@ class CsatAnswer:
     score: int
     answered_at: datetime
     replayed: bool
+
+
+# -- quick replies (issue 11) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuickReplyView:
+    """A quick reply as stored: ``text`` is the template (placeholders unfilled)."""
+
+    id: int
+    name: str
+    text: str
+    placeholders: list[str]
+    updated_at: datetime
+    updated_by: str

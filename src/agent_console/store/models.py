@@ -253,6 +253,20 @@ class AgentPreference(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(Stamp)
+class QuickReply(Base):
+    """A canned text agents insert into the composer (placeholders: domain/quick_replies.py).
+
+    Admins write them; ``name`` is unique (the services also refuse a name differing only in
+    case)."""
+
+    __tablename__ = "quick_replies"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(Stamp)
+    updated_at: Mapped[datetime] = mapped_column(Stamp)
+    updated_by: Mapped[str] = mapped_column(Text)
 
 
 # -- channels: the gateway's way in and out (issue 10) ------------------------------------------

@@ -29,6 +29,7 @@ from ..services import (
     list_prefs,
     listing,
     presence,
+    quick_replies,
     settings,
 )
 from ..services.changes import ChangeProbe
@@ -50,6 +51,7 @@ from ..services.views import (
     Page,
     PageCursor,
     PresenceResult,
+    QuickReplyView,
     RowMenu,
     SessionDetail,
     SessionRow,
@@ -195,6 +197,13 @@ class ConsoleBackend:
     async def list_agents(self) -> list[AgentView]:
         return await agents.list_agents(self.ctx)
 
+    async def list_quick_replies(self) -> list[QuickReplyView]:
+        return await quick_replies.list_quick_replies(self.ctx)
+
+    async def quick_reply_values(self, session_id: int) -> dict[str, str]:
+        """What the placeholders are filled with in ``session_id`` for this agent."""
+        return await quick_replies.placeholder_values(self.ctx, session_id, self.agent)
+
     def end_line_now(self, *, logout: bool = False) -> str:
         """The transcript line the customer would see if this agent ended a chat now, or
         logged out now (R12)."""
@@ -224,6 +233,23 @@ class ConsoleBackend:
         """Refused by the service unless this agent is an admin."""
         async with self._writes:
             return await agents.set_agent(self.ctx, name, capacity=capacity, admin=self.agent)
+
+    async def add_quick_reply(self, name: str, text: str) -> QuickReplyView:
+        """Refused by the service unless this agent is an admin."""
+        async with self._writes:
+            return await quick_replies.add_quick_reply(self.ctx, name, text, admin=self.agent)
+
+    async def edit_quick_reply(self, name: str, new_name: str, text: str) -> QuickReplyView:
+        """Refused by the service unless this agent is an admin."""
+        async with self._writes:
+            return await quick_replies.edit_quick_reply(
+                self.ctx, name, admin=self.agent, new_name=new_name, text=text
+            )
+
+    async def remove_quick_reply(self, name: str) -> QuickReplyView:
+        """Refused by the service unless this agent is an admin."""
+        async with self._writes:
+            return await quick_replies.remove_quick_reply(self.ctx, name, admin=self.agent)
 
     async def send(self, session_id: int, text: str) -> int:
         async with self._writes:

@@ -33,6 +33,7 @@ from ...domain.text import escape_log, one_line
 from ...domain.vocab import CapacityModel
 from ..keymap import bound_key, with_key
 from ..screen_work import screen_work
+from .quick_replies_admin import QuickRepliesScreen
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -94,6 +95,13 @@ class AdminSettingsScreen(Screen[None]):
         Binding("escape", "back", "Back", id="settings-back", tooltip="Back to the console"),
         Binding(
             "f5", "reload", "Reload", id="settings-reload", show=False, tooltip="Reload the values"
+        ),
+        Binding(
+            "f4",
+            "quick_replies",
+            "Quick replies",
+            id="settings-quick-replies",
+            tooltip="The quick replies agents insert: list, add, edit, delete",
         ),
     ]
 
@@ -407,6 +415,12 @@ class AdminSettingsScreen(Screen[None]):
         self.query_one("#settings-form").loading = True
         self._load()
 
+    def action_quick_replies(self) -> None:
+        self.app.push_screen(QuickRepliesScreen(self.backend))
+
     def palette_commands(self) -> Iterable[SystemCommand]:
         yield SystemCommand("Save settings", "Save every changed value", self.action_save)
+        yield SystemCommand(
+            "Quick replies", "List, add, edit and delete quick replies", self.action_quick_replies
+        )
         yield SystemCommand("Back to the console", "Leave the admin settings", self.action_back)

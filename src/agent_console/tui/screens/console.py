@@ -56,6 +56,7 @@ from .logout import LogoutScreen
 from .macro_picker import MacroPickerScreen
 from .offline_preview import OfflinePreviewScreen
 from .presence_menu import LOG_OUT, PresenceChoice, PresenceMenu
+from .quick_reply_picker import QuickReplyPickerScreen, insert_at_cursor
 from .sessions_list import SessionsListProvider, open_sessions_list
 
 if TYPE_CHECKING:
@@ -129,6 +130,15 @@ class ConsoleScreen(Screen[None]):
             "Macros",
             id="run-macro",
             tooltip="Run a macro (e.g. Escalate to Tier 2) on the open session",
+        ),
+        Binding(
+            "f4",
+            "quick_reply",
+            "Quick reply",
+            id="quick-reply",
+            show=False,
+            tooltip="Search the quick replies and insert one, placeholders filled, into the "
+            "composer (enter still sends)",
         ),
         Binding(
             "f2",
@@ -404,6 +414,8 @@ class ConsoleScreen(Screen[None]):
             return self.agent_view is not None
         if action == "run_macro":
             return detail is not None
+        if action == "quick_reply":
+            return detail is not None and detail.session.status != "Ended"
         return True
 
     def palette_commands(self) -> Iterable[SystemCommand]:
@@ -439,6 +451,12 @@ class ConsoleScreen(Screen[None]):
                 "Admin settings",
                 "Ending (R8), CSAT (R9), capacity models, units, capacity per agent",
                 self.action_admin_settings,
+            )
+        if self.check_action("quick_reply", ()):
+            yield SystemCommand(
+                "Quick reply…",
+                f"Insert a quick reply into the reply to {label}",
+                self.action_quick_reply,
             )
         if self.check_action("run_macro", ()):
             yield SystemCommand("Run a macro…", f"Run a macro on {label}", self.action_run_macro)
@@ -640,6 +658,32 @@ class ConsoleScreen(Screen[None]):
             MacroPickerScreen(self.backend, row.id, row.customer),
             lambda result: self.request_refresh(),
         )
+
+    def action_quick_reply(self) -> None:
+        if self.detail is None:
+            return
+        row = self.detail.session
+        self.app.push_screen(
+            QuickReplyPickerScreen(self.backend, row.id, row.customer),
+            lambda text: self._insert_quick_reply(row.id, text),
+        )
+
+    def _insert_quick_reply(self, session_id: int, text: str | None) -> None:
+        """Put the chosen reply into the composer at its cursor; the agent sends it (enter)."""
+        if text is None:
+            return
+        pane = self.query_one(ConversationPane)
+        composer = pane.query_one("#composer")
+        if pane.session_id != session_id or composer.disabled:
+            self.notify(
+                f"Quick reply not inserted: {session_label(session_id)} is no longer open "
+                "for replies",
+                severity="warning",
+                markup=False,
+            )
+            return
+        insert_at_cursor(composer, text)
+        composer.focus()
 
     def action_admin_settings(self) -> None:
         self.app.push_screen(AdminSettingsScreen(self.backend))
