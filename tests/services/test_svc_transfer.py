@@ -282,10 +282,9 @@ async def test_the_owner_twice_at_once_second_is_not_the_owner(
     refused = [o for o in outcomes if isinstance(o, Refused)]
     assert len(refused) == 1, outcomes
     assert "not transferred" in str(refused[0])
-    assert (
-        "not the owner" in str(refused[0])
-        or "is Waiting: only an Active session can be transferred" in str(refused[0])
-    )
+    assert "not the owner" in str(
+        refused[0]
+    ) or "is Waiting: only an Active session can be transferred" in str(refused[0])
     assert len(internal_lines(await show(ctx, sid))) == 1
     await consistent(ctx)
 
@@ -306,7 +305,9 @@ async def test_crossing_transfers_between_two_agents_never_deadlock(
     other = await open_ctx(db_url, clock=clock)
     try:
         for a, b in zip(mine, hers, strict=True):
-            await asyncio.gather(transfer(ctx, "dana", a, "erin"), transfer(other, "erin", b, "dana"))
+            await asyncio.gather(
+                transfer(ctx, "dana", a, "erin"), transfer(other, "erin", b, "dana")
+            )
     finally:
         await other.db.dispose()
     assert sorted(await ledger_ids(ctx, "dana")) == hers
