@@ -75,6 +75,7 @@ async def transfer_options(ctx: Ctx, actor_name: str, session_id: int) -> Transf
             presence=a.presence,
             used=a.used_units,
             capacity=a.capacity,
+            free=max(0, a.capacity - a.used_units),
             eligible=why is None,
             reason=why or "",
             line=refusal_line(a.name, why) if why else a.name,

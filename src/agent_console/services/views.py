@@ -451,13 +451,10 @@ class TransferTarget:
     presence: str
     used: int
     capacity: int
+    free: int
     eligible: bool
     reason: str
     line: str
-
-    @property
-    def free(self) -> int:
-        return max(0, self.capacity - self.used)
 
 
 @dataclass(frozen=True)
