@@ -28,6 +28,7 @@ from ..services import (
     listing,
     presence,
     settings,
+    transfer,
 )
 from ..services.changes import ChangeProbe
 from ..services.context import Ctx, system_clock
@@ -52,6 +53,8 @@ from ..services.views import (
     SessionDetail,
     SessionRow,
     SettingView,
+    TransferOptions,
+    TransferResult,
 )
 
 #: How many ended sessions whose tab is still open the console shows at most.
@@ -236,6 +239,19 @@ class ConsoleBackend:
     async def set_presence(self, target: Presence) -> PresenceResult:
         async with self._writes:
             return await presence.set_presence(self.ctx, self.agent, target)
+
+    async def transfer_options(self, session_id: int) -> TransferOptions:
+        return await transfer.transfer_options(self.ctx, self.agent, session_id)
+
+    async def transfer(
+        self, session_id: int, to: str | None, *, expected_owner: str | None
+    ) -> TransferResult:
+        """Hand the session to ``to`` (None: back to the queue), if ``expected_owner`` still
+        owns it."""
+        async with self._writes:
+            return await transfer.transfer(
+                self.ctx, self.agent, session_id, to, expected_owner=expected_owner
+            )
 
     # ------------------------------------------------------------------ Messaging Sessions list
 

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 END = "end"
 TOGGLE = "toggle"
 CLOSE = "close"
+#: Opens the transfer picker (to another agent, or back to the queue).
+TRANSFER = "transfer"
 #: Items that change things for the customer: never highlighted first, and they ask first.
 DESTRUCTIVE = frozenset({END})
 
@@ -57,6 +59,18 @@ def menu_options(menu: RowMenu, selected: bool) -> list[Option]:
                 )
             )
     options.append(Option(Content("Unselect row" if selected else "Select row"), id=TOGGLE))
+    move = menu.transfer
+    if move is not None and menu.session.status != "Ended":
+        if move.allowed:
+            options.append(Option(Content("Transfer…"), id=TRANSFER))
+        else:
+            options.append(
+                Option(
+                    Content.assemble("Transfer — unavailable: ", (move.reason, "italic")),
+                    id=TRANSFER,
+                    disabled=True,
+                )
+            )
     owner = menu.session.owner
     if owner:
         options.append(
