@@ -252,7 +252,7 @@ async def test_two_consoles_transfer_the_same_session_at_once_one_wins(
     assert len(done) == 1 and len(refused) == 1, outcomes
     winner = done[0].receiver
     assert str(refused[0]) == (
-        f"S-{sid} not transferred: S-{sid} changed hands meanwhile: it is now owned by {winner}"
+        f"not transferred: S-{sid} changed hands meanwhile: it is now owned by {winner}"
     )
     detail = await show(ctx, sid)
     assert detail.session.owner == winner

@@ -122,7 +122,7 @@ async def transfer(
         facts, row = await require_session(conn, session_id)
         decision = may_transfer(actor, facts, expected_owner=expected_owner)
         if not decision.allowed:
-            raise Refused(f"{label} not transferred: {decision.reason}")
+            raise Refused(f"not transferred: {decision.reason}")  # the reason names the session
         sender_id: int = row.owner_id
         sender: str = row.owner_name
         receiver = await q.agent_row(conn, to) if to is not None else None

@@ -82,7 +82,7 @@ def facts_line(options: TransferOptions) -> Content:
     row = options.session
     return Content(
         f"{one_line(row.channel_name, 40)} · {row.status} · owner "
-        f"{one_line(row.owner or 'none', 30)} · {row.capacity_model} · the receiver takes "
+        f"{one_line(row.owner or 'none', 30)} · {row.capacity_model}, "
         f"{plural(options.units, 'unit')}"
     )
 
@@ -173,7 +173,7 @@ class TransferPickerScreen(ModalScreen["TransferResult | None"]):
 
     def _note(self, text: str) -> None:
         note = self.query_one("#transfer-note", Label)
-        note.update(Content(escape_log(text)))
+        note.update(Content("\n".join(escape_log(line) for line in text.split("\n"))))
         note.display = True
 
     @property
@@ -205,7 +205,8 @@ class TransferPickerScreen(ModalScreen["TransferResult | None"]):
             if not self.is_attached:
                 return
             # Someone was first, or the receiver changed: say why and show the list as it is.
-            self.error = str(exc)
+            why = str(exc)
+            self.error = why[:1].upper() + why[1:]
             self._note(self.error)
             try:
                 got = await self.backend.transfer_options(self.session_id)
