@@ -409,7 +409,7 @@ async def test_r3_row_menu_of_an_enhanced_row_has_no_end_session(
         menu = await menu_for(pilot, screen, world.alice)
         texts = [text for text, _ in menu.option_texts]
         assert not any(text.startswith("End Session") for text in texts)
-        assert texts == ["Select row", f"Sessions owned by {AGENT}", "Close"]
+        assert texts == ["Select row", f"Sessions owned by {AGENT}", "Transfer…", "Close"]
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen, what="the menu to close")
 

@@ -30,6 +30,7 @@ from ..services.views import (
 )
 from . import output as out
 from .params import DURATION, SESSION_ID, as_option, json_option, wants_json
+from .transfer import transfer_command
 
 if TYPE_CHECKING:
     from .main import State
@@ -491,5 +492,7 @@ def sessions_inactive(state: State, session_id: int, as_agent: str | None) -> No
         return
     out.say(f"{out.sid(session_id)}  {result.status}  {out.cell(result.note, 100)}")
 
+
+sessions_group.add_command(transfer_command)
 
 COMMANDS = [sessions_group]

@@ -14,7 +14,8 @@ class Event(StrEnum):
     ASSIGN = "assign"  # routed to, or opened by, an agent
     GO_INACTIVE = "go_inactive"  # the conversation went quiet (status-based only)
     CUSTOMER_WRITES = "customer_writes"
-    REQUEUE = "requeue"  # owner went Offline under tab-based capacity (R5)
+    REQUEUE = "requeue"  # owner went Offline under tab-based capacity (R5), or sent it back
+    TRANSFER = "transfer"  # handed to another agent (domain/transfer.py)
     END = "end"
 
 
@@ -28,6 +29,7 @@ TRANSITIONS: dict[tuple[SessionStatus, Event], SessionStatus] = {
     (S.NEW, Event.CUSTOMER_WRITES): S.NEW,
     (S.WAITING, Event.CUSTOMER_WRITES): S.WAITING,
     (S.ACTIVE, Event.REQUEUE): S.WAITING,
+    (S.ACTIVE, Event.TRANSFER): S.ACTIVE,
     (S.NEW, Event.END): S.ENDED,
     (S.WAITING, Event.END): S.ENDED,
     (S.ACTIVE, Event.END): S.ENDED,

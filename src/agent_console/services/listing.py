@@ -14,6 +14,7 @@ from ..domain.channels import channel as channel_of
 from ..domain.ending import Actor, csat_decision, may_close_tab, may_end
 from ..domain.errors import NotFound
 from ..domain.outbox import DeliveryState, describe_failure
+from ..domain.transfer import may_transfer
 from ..domain.vocab import SessionStatus, Surface, session_label
 from ..store import queries as q
 from ..store.models import (
@@ -552,6 +553,8 @@ async def show_session(
             actions.append(ActionView("Close tab", tab.allowed, tab.reason))
             c = csat_decision(actor, policy)
             actions.append(ActionView("CSAT on end", c.allowed, c.reason))
+            t = may_transfer(viewer_facts, session)
+            actions.append(ActionView(TRANSFER_ACTION, t.allowed, t.reason))
     return SessionDetail(
         session=row_view(row),
         messages=messages,
@@ -573,6 +576,8 @@ async def show_session(
 
 
 ROW_END_ACTION = "End Session (row menu)"
+#: The session's Transfer action (to another agent or back to the queue).
+TRANSFER_ACTION = "Transfer"
 ROW_END_ABSENT = "End Session is on the row menu of standard-channel sessions only"
 
 
@@ -584,9 +589,11 @@ async def row_menu(ctx: Ctx, session_id: int, *, as_agent: str) -> RowMenu:
     if channel_of(detail.session.channel).is_standard:
         found = next(a for a in detail.actions if a.name == ROW_END_ACTION)
         end = ActionView("End Session", found.allowed, found.reason)
+    transfer = next((a for a in detail.actions if a.name == TRANSFER_ACTION), None)
     return RowMenu(
         session=detail.session,
         end_session=end,
         absent_reason="" if end is not None else ROW_END_ABSENT,
         end=detail.end,
+        transfer=transfer,
     )

@@ -31,6 +31,7 @@ from ..services import (
     presence,
     quick_replies,
     settings,
+    transfer,
 )
 from ..services.changes import ChangeProbe
 from ..services.context import Ctx, system_clock
@@ -56,6 +57,8 @@ from ..services.views import (
     SessionDetail,
     SessionRow,
     SettingView,
+    TransferOptions,
+    TransferResult,
 )
 
 #: How many ended sessions whose tab is still open the console shows at most.
@@ -269,6 +272,19 @@ class ConsoleBackend:
         """Refused by the service when ``reason`` is not one the deployment offers."""
         async with self._writes:
             return await presence.set_presence(self.ctx, self.agent, target, reason=reason)
+
+    async def transfer_options(self, session_id: int) -> TransferOptions:
+        return await transfer.transfer_options(self.ctx, self.agent, session_id)
+
+    async def transfer(
+        self, session_id: int, to: str | None, *, expected_owner: str | None
+    ) -> TransferResult:
+        """Hand the session to ``to`` (None: back to the queue), if ``expected_owner`` still
+        owns it."""
+        async with self._writes:
+            return await transfer.transfer(
+                self.ctx, self.agent, session_id, to, expected_owner=expected_owner
+            )
 
     # ------------------------------------------------------------------ Messaging Sessions list
 

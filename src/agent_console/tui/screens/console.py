@@ -26,6 +26,7 @@ from ...domain.errors import ConsoleError
 from ...domain.text import escape_log, plural
 from ...domain.vocab import Presence, session_label
 from ...services.presence import presence_outcome
+from ...services.transfer import outcome_text
 from ..commands import OpenSessionProvider
 from ..delivery_alerts import DeliveryAlerts
 from ..messages import (
@@ -44,6 +45,7 @@ from ..widgets.conversation import (
     CLOSE_TAB,
     END_CHAT,
     NO_SESSION,
+    TRANSFER,
     ConversationPane,
     find_action,
 )
@@ -58,13 +60,14 @@ from .offline_preview import OfflinePreviewScreen
 from .presence_menu import LOG_OUT, PresenceChoice, PresenceMenu
 from .quick_reply_picker import QuickReplyPickerScreen, insert_at_cursor
 from .sessions_list import SessionsListProvider, open_sessions_list
+from .transfer_picker import TransferPickerScreen
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
     from textual.worker import Worker
 
     from ...services.deliveries import SessionDeliveries
-    from ...services.views import AgentView, SessionDetail, SessionRow
+    from ...services.views import AgentView, SessionDetail, SessionRow, TransferResult
     from ..backend import ConsoleBackend, Snapshot
 
 PRESENCE_CYCLE = (Presence.ONLINE, Presence.BUSY, Presence.OFFLINE)
@@ -139,6 +142,14 @@ class ConsoleScreen(Screen[None]):
             show=False,
             tooltip="Search the quick replies and insert one, placeholders filled, into the "
             "composer (enter still sends)",
+        ),
+        Binding(
+            "f6",
+            "transfer",
+            "Transfer",
+            id="transfer",
+            show=False,  # the footer is full at 80 columns; Help and the palette list it
+            tooltip="Transfer the open session to another agent, or back to the queue",
         ),
         Binding(
             "f2",
@@ -416,6 +427,11 @@ class ConsoleScreen(Screen[None]):
             return detail is not None
         if action == "quick_reply":
             return detail is not None and detail.session.status != "Ended"
+        if action == "transfer":
+            if detail is None or detail.session.status == "Ended":
+                return False
+            move = find_action(detail, TRANSFER)
+            return True if move is not None and move.allowed else None
         return True
 
     def palette_commands(self) -> Iterable[SystemCommand]:
@@ -460,6 +476,12 @@ class ConsoleScreen(Screen[None]):
             )
         if self.check_action("run_macro", ()):
             yield SystemCommand("Run a macro…", f"Run a macro on {label}", self.action_run_macro)
+        if self.check_action("transfer", ()):
+            yield SystemCommand(
+                "Transfer…",
+                f"Transfer {label} to another agent, or back to the queue",
+                self.action_transfer,
+            )
         if self.check_action("next_session", ()):
             yield SystemCommand("Next session", "Open the next session", self.action_next_session)
             yield SystemCommand(
@@ -687,6 +709,20 @@ class ConsoleScreen(Screen[None]):
 
     def action_admin_settings(self) -> None:
         self.app.push_screen(AdminSettingsScreen(self.backend))
+
+    def action_transfer(self) -> None:
+        if self.detail is None:
+            return
+        row = self.detail.session
+        self.app.push_screen(
+            TransferPickerScreen(self.backend, row.id, row.customer), self._transferred
+        )
+
+    def _transferred(self, result: TransferResult | None) -> None:
+        if result is not None:
+            # The session leaves My sessions (it is no longer ours): the refresh opens the next.
+            self.notify(escape_log(outcome_text(result)), markup=False)
+        self.request_refresh()
 
     # ------------------------------------------------------------------ drafts
 

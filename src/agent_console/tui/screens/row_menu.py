@@ -2,8 +2,10 @@
 
 **End Session** is an item only for standard-channel sessions; where a rule forbids it (an
 Inactive session under status-based capacity, a missing permission, already ended...) it is
-shown unavailable with the reason. Both answers come from ``listing.row_menu`` (the services
-and the domain), never from this screen. Dismisses with the chosen item's id, or None.
+shown unavailable with the reason. **Transfer…** (issue 11) opens the transfer picker; it too
+is shown unavailable with the reason where it cannot be used (not the owner, not Active). The
+answers come from ``listing.row_menu`` (the services and the domain), never from this screen.
+Dismisses with the chosen item's id, or None.
 
 No single accidental key ends a chat: the item highlighted when the menu opens is never End
 Session (enter, enter on a row selects it), and End Session asks first, with "Cancel" as the
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
 END = "end"
 TOGGLE = "toggle"
 CLOSE = "close"
+#: Opens the transfer picker (to another agent, or back to the queue).
+TRANSFER = "transfer"
 #: Items that change things for the customer: never highlighted first, and they ask first.
 DESTRUCTIVE = frozenset({END})
 
@@ -62,6 +66,18 @@ def menu_options(menu: RowMenu, selected: bool) -> list[Option]:
         options.append(
             Option(Content(f"Sessions owned by {one_line(owner, 30)}"), id=f"owner:{owner}")
         )
+    move = menu.transfer
+    if move is not None and menu.session.status != "Ended":
+        if move.allowed:
+            options.append(Option(Content("Transfer…"), id=TRANSFER))
+        else:
+            options.append(
+                Option(
+                    Content.assemble("Transfer — unavailable: ", (move.reason, "italic")),
+                    id=TRANSFER,
+                    disabled=True,
+                )
+            )
     options.append(Option(Content("Close"), id=CLOSE))
     return options
 

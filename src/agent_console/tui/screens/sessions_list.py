@@ -32,6 +32,7 @@ from ...domain.text import escape_log, one_line
 from ...domain.vocab import LIVE_STATUSES, SessionStatus, session_label
 from ...services.list_prefs import ListView
 from ...services.listing import SORT_LABELS, SessionFilter, Sort, SortKey, cursor_after
+from ...services.transfer import outcome_text
 from ...services.views import Page
 from ..commands import literal_highlight
 from ..messages import DatabaseChanged
@@ -40,14 +41,15 @@ from ..selection import ListSelection
 from ..widgets.filter_choice import FilterChoice
 from ..widgets.session_table import SessionTable, SessionTableHeader
 from .bulk_end import BulkEndScreen
-from .row_menu import RowMenuScreen
+from .row_menu import TRANSFER, RowMenuScreen
+from .transfer_picker import TransferPickerScreen
 
 if TYPE_CHECKING:
     from textual.app import App, ComposeResult
     from textual.timer import Timer
     from textual.worker import Worker
 
-    from ...services.views import BulkReport, PageCursor
+    from ...services.views import BulkReport, PageCursor, TransferResult
     from ..backend import ConsoleBackend
 
 log = logging.getLogger(__name__)
@@ -916,8 +918,17 @@ class SessionsListScreen(Screen[None]):
         elif choice == "toggle":
             self.selection.toggle(session_id)
             self._show_counts()
+        elif choice == TRANSFER:
+            self.app.push_screen(
+                TransferPickerScreen(self.backend, session_id), callback=self._transferred
+            )
         elif choice is not None and choice.startswith("owner:"):
             self.set_owner(choice.removeprefix("owner:"))
+
+    def _transferred(self, result: TransferResult | None) -> None:
+        if result is not None:
+            self.notify(escape_log(outcome_text(result)), markup=False)
+        self.request_live_refresh()
 
     @screen_work(group="list-end-row")
     async def _end_row(self, session_id: int) -> None:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 END_CHAT = "End Chat"
 CLOSE_TAB = "Close tab"
 CSAT_ON_END = "CSAT on end"
+TRANSFER = "Transfer"
 #: Below this pane width the "what will happen" line takes its short form.
 COMPACT_WIDTH = 70
 NO_SESSION = "No session open. Choose one on the left."
