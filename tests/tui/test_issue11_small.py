@@ -1,0 +1,139 @@
+"""Issue 11, defects 5 and 11: the tour says what the console shows, and 80x24 holds together.
+
+Defect 5: the tour's captions follow the capacity model of the session it ends (asked of the
+service, not assumed), its caption bar never covers what the caption speaks of, and at 80x24
+the Offline step shows the session its caption names. Defect 11 (at 80x24): the conversation
+header keeps the status, the footer keeps f3 and f1, emoji never push a line past the border,
+macro results wrap inside theirs, and toasts keep off the composer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.app import App
+
+from agent_console.domain.vocab import Presence
+from agent_console.services import agents, conversations, listing, presence, routing, settings
+from agent_console.services.context import Ctx
+from agent_console.tui.screens.offline_preview import OfflinePreviewScreen
+from agent_console.tui.tour import TourCaption, TourPlayer, default_tour
+
+from .conftest import ADMIN, AGENT, ALL_PERMISSIONS, SIZE, Seeded, console_ready, until
+
+SMALL = (80, 24)
+
+
+def screen_lines(app: App[Any]) -> list[str]:
+    """The screen on top as the terminal gets it: one string per row."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+def steps_named(*names: str) -> list[Any]:
+    return [step for step in default_tour() if step.name in names]
+
+
+# ---------------------------------------------------------------------------- defect 5: tour
+
+
+@pytest.mark.parametrize("model", ["status-based", "tab-based"])
+async def test_the_tours_captions_follow_the_capacity_model_of_the_session_it_ends(
+    ctx: Ctx, db_url: str, app_factory: Any, model: str
+) -> None:
+    await agents.add_agent(ctx, AGENT, capacity=5, permissions=ALL_PERMISSIONS)
+    await agents.add_agent(ctx, ADMIN, capacity=1, is_admin=True)
+    await settings.set_setting(ctx, "capacity_model", model, admin=ADMIN)
+    await presence.set_presence(ctx, AGENT, Presence.ONLINE)
+    await conversations.inbound(ctx, "Alice", "enhanced_whatsapp", "Hello, my order?")
+    await conversations.inbound(ctx, "Bob", "standard_sms", "Is anyone there?")
+    await routing.route(ctx)
+    tour = TourPlayer(steps_named("reply", "end-chat", "close-tab"), pace=0.0)
+    app = app_factory(db_url, tour=tour)
+    async with app.run_test(size=SIZE) as pilot:
+        await console_ready(pilot)
+        await until(pilot, lambda: tour.finished, within=60.0, what="the tour to finish")
+    assert tour.played == ["reply", "end-chat", "close-tab"], tour.skipped
+    ended = await listing.show_session(ctx, tour.memo["session"])
+    assert ended.session.capacity_model == model  # what the service says of it
+    end_caption, close_caption = tour.captions[1:3]
+    label = ended.session.label
+    other = "tab-based" if model == "status-based" else "status-based"
+    for caption in (end_caption, close_caption):
+        assert f"{label} is {model}" in caption or f"{label} ({model})" in caption, caption
+        assert other not in caption
+    if model == "status-based":  # ending freed the unit: nothing is left for the tab to give
+        assert "freed the moment it ends" in end_caption
+        assert "came back when it ended" in close_caption
+    else:
+        assert "stays held until its tab is closed" in end_caption
+        assert "still holds 1 unit; closing gives it back" in close_caption
+
+
+@pytest.mark.parametrize("size", [SIZE, SMALL], ids=["120x40", "80x24"])
+async def test_the_caption_bar_covers_nothing_its_caption_speaks_of(
+    seeded: Seeded, app_factory: Any, size: tuple[int, int]
+) -> None:
+    tour = TourPlayer(steps_named("welcome", "reply", "end-chat", "close-tab"), pace=0.3)
+    app = app_factory(seeded.url, tour=tour)
+    checked: set[str] = set()
+    async with app.run_test(size=size) as pilot:
+        await console_ready(pilot)
+        while not tour.finished:
+            await pilot.pause(0.05)
+            bar, step = tour.bar, tour.step
+            if bar is None or step is None or not bar.is_mounted or not bar.region:
+                continue
+            screen = bar.screen
+            for selector in (*step.shows, "Footer"):
+                for widget in screen.query(selector):
+                    if widget.display and widget.region:
+                        assert not bar.region.overlaps(widget.region), (step.name, selector)
+                        checked.add(f"{step.name} {selector}")
+            assert len(app.screen.query(TourCaption)) <= 1
+    assert {"welcome #status-bar", "reply #composer", "end-chat #end-bar"} <= checked, checked
+
+
+async def seed_offline_mix(ctx: Ctx) -> int:
+    """dana with four status-based sessions (ids 1-4, they stay with her when she goes
+    Offline) and, last, one tab-based (id 5, back to the queue): returns its id."""
+    await agents.add_agent(ctx, AGENT, capacity=6, permissions=ALL_PERMISSIONS)
+    await agents.add_agent(ctx, ADMIN, capacity=1, is_admin=True)
+    await presence.set_presence(ctx, AGENT, Presence.ONLINE)
+    await settings.set_setting(ctx, "capacity_model", "status-based", admin=ADMIN)
+    for name in ("Ann", "Ben", "Cal", "Dee"):
+        await conversations.inbound(ctx, name, "standard_sms", f"Hi, I am {name}")
+    await routing.route(ctx)
+    await settings.set_setting(ctx, "capacity_model", "tab-based", admin=ADMIN)
+    moved = (await conversations.inbound(ctx, "Eve", "standard_sms", "Hello?")).session_id
+    await routing.route(ctx)
+    return moved
+
+
+async def test_at_80x24_the_offline_step_shows_the_session_its_caption_names(
+    ctx: Ctx, db_url: str, app_factory: Any
+) -> None:
+    moved = await seed_offline_mix(ctx)
+    preview = await presence.set_presence(ctx, AGENT, Presence.OFFLINE, dry_run=True)
+    requeued = [e.session_id for e in preview.effects if e.effect == presence.REQUEUED]
+    assert requeued == [moved]  # the service's word: only Eve's session goes back
+    label = (await listing.show_session(ctx, moved)).session.label
+    tour = TourPlayer(steps_named("offline"), pace=1.0)
+    app = app_factory(db_url, tour=tour)
+
+    def named_and_shown() -> bool:
+        if not isinstance(app.screen, OfflinePreviewScreen) or not tour.captions:
+            return False
+        rows = [line for line in screen_lines(app) if f"{label} " in line]
+        return label in tour.captions[-1] and any("Eve" in row for row in rows)
+
+    async with app.run_test(size=SMALL) as pilot:
+        await console_ready(pilot)
+        await until(pilot, named_and_shown, within=30.0, what=f"{label} named and on screen")
+        caption = tour.captions[-1]
+        assert "back to Waiting" in caption and "4 others stay with you" in caption
+        # Every session the caption names is on screen, inside the preview's list.
+        effects = app.screen.query_one("#offline-effects")
+        row = app.screen.query_one(f"#offline-effect-{moved}")
+        assert effects.region.contains_region(row.region)
+        tour.stop()
