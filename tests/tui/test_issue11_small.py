@@ -137,3 +137,63 @@ async def test_at_80x24_the_offline_step_shows_the_session_its_caption_names(
         row = app.screen.query_one(f"#offline-effect-{moved}")
         assert effects.region.contains_region(row.region)
         tour.stop()
+
+
+# ---------------------------------------------------------------------------- defect 11: 80x24
+
+
+def footer_line(app: App[Any]) -> str:
+    return screen_lines(app)[-1]
+
+
+@pytest.mark.parametrize("size", [SIZE, SMALL], ids=["120x40", "80x24"])
+async def test_the_footer_keeps_f3_and_f1_at_80_columns(
+    seeded: Seeded, app_factory: Any, size: tuple[int, int]
+) -> None:
+    app = app_factory(seeded.url)
+    async with app.run_test(size=size) as pilot:
+        await console_ready(pilot)
+        await pilot.pause()
+        line = footer_line(app)
+        for key, what in (("f3", "Sessions"), ("f1", "Help"), ("^e", "End Chat")):
+            assert f"{key} {what}" in line, line
+        assert "^o Presence" in line and "^p palette" in line, line
+        if size == SMALL:  # room for these is made by leaving Ledger and Macros to Help
+            assert "Ledger" not in line and "Macros" not in line
+        else:
+            assert "^l Ledger" in line and "^r Macros" in line, line
+        await pilot.resize_terminal(*(SMALL if size == SIZE else SIZE))
+        await until(
+            pilot,
+            lambda: ("Ledger" in footer_line(app)) == (size == SMALL),
+            what="the footer to follow the new width",
+        )
+        assert "f3 Sessions" in footer_line(app) and "f1 Help" in footer_line(app)
+
+
+async def test_at_80x24_the_conversation_header_keeps_the_status_and_cuts_the_channel(
+    ctx: Ctx, db_url: str, app_factory: Any
+) -> None:
+    await agents.add_agent(ctx, AGENT, capacity=5, permissions=ALL_PERMISSIONS)
+    await presence.set_presence(ctx, AGENT, Presence.ONLINE)
+    await conversations.inbound(ctx, "Maximiliana Featherstonehaugh", "enhanced_web_chat_v2", "Hi")
+    await routing.route(ctx)
+    app = app_factory(db_url)
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await console_ready(pilot)
+        header = screen.query_one("#conversation-header")
+
+        def shown() -> str:
+            row = header.region.y
+            return screen_lines(app)[row][header.region.x : header.region.right]
+
+        await until(pilot, lambda: "Active" in shown(), what=f"the status in {shown()!r}")
+        text = shown()
+        assert "S-1" in text and "Enhanced" in text and "…" in text, text  # the channel, cut
+        assert "Maximiliana" in text
+        await pilot.resize_terminal(*SIZE)
+        await until(
+            pilot,
+            lambda: "Enhanced Web Chat v2  ·  Active" in shown(),
+            what="the whole channel at 120 columns",
+        )
