@@ -9,6 +9,7 @@ macro results wrap inside theirs, and toasts keep off the composer.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import pytest
@@ -197,3 +198,48 @@ async def test_at_80x24_the_conversation_header_keeps_the_status_and_cuts_the_ch
             lambda: "Enhanced Web Chat v2  ·  Active" in shown(),
             what="the whole channel at 120 columns",
         )
+
+
+#: Emoji whose width terminals disagree on: a ZWJ family, a flag, a skin tone, VS16 (text
+#: made emoji), a keycap, a ZWJ flag with VS16.
+EMOJI = "family 👩‍👩‍👧 flag 🇯🇵 thumbs 👍🏽 heart ❤️ key 1️⃣ pride 🏳️‍🌈 ok ✔️ "
+
+
+def per_code_point_width(line: str) -> int:
+    """How wide a terminal that sizes each code point on its own (tmux 3.3, most terminals'
+    wcwidth) draws ``line``: marks and format characters 0, wide and full-width 2, else 1."""
+    width = 0
+    for ch in line:
+        if unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
+
+
+async def seed_emoji(ctx: Ctx) -> None:
+    await agents.add_agent(ctx, AGENT, capacity=5, permissions=ALL_PERMISSIONS)
+    await presence.set_presence(ctx, AGENT, Presence.ONLINE)
+    await conversations.inbound(ctx, "Zoë 👍🏽❤️", "enhanced_whatsapp", EMOJI * 6)
+    await conversations.inbound(ctx, "Kai 🇯🇵👩‍👩‍👧", "standard_sms", EMOJI)
+    await routing.route(ctx)
+
+
+@pytest.mark.parametrize("size", [SIZE, SMALL], ids=["120x40", "80x24"])
+async def test_emoji_sequences_never_push_a_line_past_the_border(
+    ctx: Ctx, db_url: str, app_factory: Any, size: tuple[int, int]
+) -> None:
+    await seed_emoji(ctx)
+    app = app_factory(db_url)
+    async with app.run_test(size=size) as pilot:
+        await console_ready(pilot)
+        await until(
+            pilot,
+            lambda: any("pride" in line for line in screen_lines(app)),
+            what="the emoji message on screen",
+        )
+        lines = screen_lines(app)
+        assert any("👍" in line for line in lines) and any("Zoë" in line for line in lines)
+        for n, line in enumerate(lines):
+            # Every row is exactly as wide as the screen on a terminal that sizes each code
+            # point alone, so the right border stays in its column.
+            assert per_code_point_width(line) == size[0], (n, line)
