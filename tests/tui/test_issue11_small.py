@@ -14,12 +14,16 @@ from typing import Any
 
 import pytest
 from textual.app import App
+from textual.widgets import Input
+from textual.widgets._toast import Toast
 
 from agent_console.domain.vocab import Presence
 from agent_console.services import agents, conversations, listing, presence, routing, settings
 from agent_console.services.context import Ctx
+from agent_console.services.views import OutcomeLine
 from agent_console.tui.screens.offline_preview import OfflinePreviewScreen
 from agent_console.tui.tour import TourCaption, TourPlayer, default_tour
+from agent_console.tui.widgets.outcome_lines import CUSTOMER_WIDTH, ID_WIDTH, OutcomeLines
 
 from .conftest import ADMIN, AGENT, ALL_PERMISSIONS, SIZE, Seeded, console_ready, until
 
@@ -243,3 +247,79 @@ async def test_emoji_sequences_never_push_a_line_past_the_border(
             # Every row is exactly as wide as the screen on a terminal that sizes each code
             # point alone, so the right border stays in its column.
             assert per_code_point_width(line) == size[0], (n, line)
+
+
+class OutcomeApp(App[None]):
+    """An End Sessions result window, alone, in a bordered box as the modal has it."""
+
+    CSS = "OutcomeLines { border: round $border; height: 1fr; scrollbar-gutter: stable; }"
+
+    def compose(self) -> Any:
+        yield OutcomeLines(id="bulk-lines")
+
+
+LONG_REASON = (
+    "skipped: Inactive sessions cannot be ended from the list under status-based capacity "
+    "(R4); open it from My sessions instead"
+)
+
+
+@pytest.mark.parametrize("size", [SIZE, SMALL], ids=["120x40", "80x24"])
+async def test_a_long_outcome_wraps_inside_the_border(size: tuple[int, int]) -> None:
+    lines = [
+        OutcomeLine(
+            n,
+            f"S-{n}",
+            f"Customer {n}",
+            "Standard SMS",
+            "Inactive",
+            AGENT,
+            "skip",
+            "",
+            LONG_REASON if n % 2 else "ended",
+        )
+        for n in range(1, 41)
+    ]
+    app = OutcomeApp()
+    async with app.run_test(size=size) as pilot:
+        view = app.query_one(OutcomeLines)
+        view.show(lines, has_more=False)
+        await pilot.pause()
+        await pilot.pause()
+        rows = screen_lines(app)
+        right = view.region.right - 1  # the border's column
+        inner = right - view.styles.scrollbar_size_vertical - 1  # the column before those
+        for row in rows[1 : view.region.bottom - 1]:
+            assert row[right] == "│" and row[inner] == " ", row  # a blank column before them
+        body = [row[1:right].rstrip() for row in rows[1:6]]
+        # S-1's reason, whole, on the rows under its column, then S-2 on the next row.
+        first = " ".join(r[ID_WIDTH + CUSTOMER_WIDTH + 2 :].strip() for r in body if r)
+        assert LONG_REASON in first, body
+        assert view.row_count > len(lines)  # the long reasons take more than one row each
+        view.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        assert any("S-40" in row for row in screen_lines(app))
+
+
+@pytest.mark.parametrize("size", [SIZE, SMALL], ids=["120x40", "80x24"])
+async def test_toasts_keep_off_the_composer_and_its_error(
+    seeded: Seeded, app_factory: Any, size: tuple[int, int]
+) -> None:
+    app = app_factory(seeded.url)
+    async with app.run_test(size=size, notifications=True) as pilot:
+        screen = await console_ready(pilot)
+        composer = screen.query_one("#composer", Input)
+        composer.focus()
+        composer.value = "a NUL \x00 cannot be stored"
+        await pilot.press("enter")  # the service refuses it: an error toast, the text kept
+        await until(pilot, lambda: bool(screen.query(Toast)), what="the error toast")
+        app.notify("Closed the tab of S-9; 1 unit freed")
+        await until(pilot, lambda: len(screen.query(Toast)) == 2, what="a second toast")
+        await pilot.pause()
+        assert composer.value  # the refused reply is still there to fix
+        for toast in screen.query(Toast):
+            assert toast.region, "the toast is on screen"
+            for part in ("#composer", "#end-bar", "#end-outlook", "#status-bar"):
+                widget = screen.query_one(part)
+                if widget.display and widget.region:
+                    assert not toast.region.overlaps(widget.region), (part, toast.region)
