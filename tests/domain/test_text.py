@@ -11,7 +11,13 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from agent_console.domain.text import escape_log, one_line, safe_text, truncate_for_display
+from agent_console.domain.text import (
+    escape_log,
+    one_line,
+    safe_text,
+    steady_width,
+    truncate_for_display,
+)
 
 ESC = "\x1b"
 BEL = "\x07"
@@ -296,7 +302,7 @@ def test_one_line_is_one_short_safe_line(text: str, limit: int) -> None:
     assert "\t" not in out
     assert_display_safe(out, newlines_allowed=False)
     if len(oracle(text).strip(" \t\n")) <= limit and "\n" not in text and "\t" not in text:
-        assert out == oracle(text).strip(" ")
+        assert out == steady_width(oracle(text)).strip(" ")
 
 
 @given(st.text(alphabet=EVERYTHING), st.integers(min_value=0, max_value=50))
@@ -305,6 +311,25 @@ def test_truncate_keeps_the_head_and_counts_the_rest(text: str, limit: int) -> N
     assert head == text[:limit]
     assert hidden == max(0, len(text) - limit)
     assert len(head) + hidden == len(text)
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        pytest.param("👍🏽 ok", "👍 ok", id="skin tone"),
+        pytest.param("❤️ and ✔️", "❤ and ✔", id="VS16"),
+        pytest.param("😀\ufe0e", "😀", id="VS15"),
+        pytest.param("1️⃣", "1", id="keycap"),
+        pytest.param("🇯🇵 👩👩👧", "🇯🇵 👩👩👧", id="flags and plain emoji kept"),
+    ],
+)
+def test_steady_width_drops_the_modifiers_terminals_size_differently(raw: str, shown: str) -> None:
+    """Issue 11: a skin tone is 2 cells or 4, VS16 makes 1 cell 2, depending on the terminal;
+    without them every terminal draws the line as wide as the console counts it."""
+    assert steady_width(raw) == shown
+    assert one_line(raw) == shown
+    plain = "no modifiers 😀🇩🇪"
+    assert steady_width(plain) is plain
 
 
 # --- size -------------------------------------------------------------------------------

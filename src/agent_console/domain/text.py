@@ -28,6 +28,12 @@ The rules here:
 * The price of marking every ``Cf``: emoji ZWJ sequences (``👩\u200d💻``) and tag-based
   flags show their joiners as markers. Terminals disagree on how wide such sequences are,
   so marking them also keeps table columns aligned.
+* Terminals also disagree on how wide an emoji is once a *modifier* follows it: a skin tone
+  (``👍🏽``: 2 cells or 4), a presentation selector (``❤️``: 1 or 2) or a keycap (``1️⃣``).
+  A line that a terminal draws wider than the console counted runs past the border. Such
+  modifiers are left in :func:`safe_text` (it keeps everything harmless) and dropped by
+  :func:`steady_width` -- and so by :func:`one_line` -- which every line the console draws
+  goes through: ``👍``, ``❤``, ``1`` are as wide everywhere as the console counts them.
 * When nothing needs replacing, the very same ``str`` object is returned (a check done by
   C-level ``str`` methods: about 5-10 ms per megabyte).
 * Which characters are "assigned" follows the Unicode database of the running Python
@@ -50,7 +56,14 @@ import unicodedata
 from collections.abc import Iterable
 from typing import NamedTuple
 
-__all__ = ["escape_log", "one_line", "safe_text", "truncate_for_display", "unstorable"]
+__all__ = [
+    "escape_log",
+    "one_line",
+    "safe_text",
+    "steady_width",
+    "truncate_for_display",
+    "unstorable",
+]
 
 #: Characters that are always shown as markers, whatever their category in the running
 #: Unicode database. Most are ``Cf`` anyway; ``U+034F`` (combining grapheme joiner) is
@@ -78,6 +91,12 @@ _PRINTABLE_BUT_MARKED: tuple[str, ...] = tuple(
 
 #: Kept by :func:`safe_text` and :func:`one_line`; escaped by :func:`escape_log`.
 _LAYOUT = "\n\t"
+
+#: Modifiers whose width terminals disagree on (see the module docstring): the variation
+#: selectors for text and emoji presentation, the combining enclosing keycap, and the five
+#: emoji skin tones.
+_UNSTEADY: tuple[str, ...] = ("\ufe0e", "\ufe0f", "\u20e3", *map(chr, range(0x1F3FB, 0x1F400)))
+_DROP_UNSTEADY = dict.fromkeys(map(ord, _UNSTEADY))
 
 _ELLIPSIS = "…"
 _NEWLINE_MARK = " ⏎ "
@@ -194,6 +213,15 @@ def safe_text(text: str) -> str:
     return _sanitize(text, keep_layout=True)
 
 
+def steady_width(text: str) -> str:
+    """``text`` without the emoji modifiers terminals draw at different widths (skin tones,
+    presentation selectors, keycaps): as wide on every terminal as the console counts it.
+    Returns ``text`` itself when it has none. For display copies only, like the rest here."""
+    if not any(c in text for c in _UNSTEADY):
+        return text
+    return text.translate(_DROP_UNSTEADY)
+
+
 def escape_log(text: str) -> str:
     """A copy of ``text`` fit for one log record on one line.
 
@@ -239,7 +267,7 @@ def one_line(text: str, limit: int = 80) -> str:
     """
     if limit < 1:
         raise ValueError(f"limit must be >= 1, got {limit}")
-    line = safe_text(text).strip(" \t\n")
+    line = steady_width(safe_text(text)).strip(" \t\n")
     line = _LINE_BREAKS.sub(_NEWLINE_MARK, line).replace("\t", " ")
     if len(line) <= limit:
         return line

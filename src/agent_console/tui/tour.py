@@ -3,7 +3,14 @@
 A tour is data: a list of :class:`Step` s, each a caption and the *acts* that show it -- press
 keys, type, run an action, wait for a screen (by class name or ``#id``) or for a condition.
 :class:`TourPlayer` plays them against the running console, with the caption in a bar docked at
-the top of whatever screen is showing, and escape stops it (the console stays, the demo goes on).
+the bottom of whatever screen is showing, just above its footer (so it covers neither the
+presence bar on top nor the keys below), and escape stops it (the console stays, the demo goes
+on).
+
+A caption that speaks of the session on screen is a function of the player (see
+:class:`Say`): it reads what the console shows -- the open session's capacity model and units,
+the Offline preview's effects -- rather than assume the deployment's model, so it never says
+"tab-based" of a status-based chat.
 
 Steps name the console actions they need (``needs=("presence_menu",)``). A step whose action
 this build lacks plays its ``instead`` step if it has one (an older way to do the same), or is
@@ -27,7 +34,10 @@ from textual.keys import key_to_character
 from textual.screen import Screen
 from textual.widgets import Input, Static, TextArea
 
-from ..domain.text import one_line
+from ..domain.capacity import consumes
+from ..domain.text import one_line, plural
+from ..domain.vocab import CapacityModel, SessionStatus, session_label
+from ..services.presence import REQUEUED, summarize_effects
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -47,6 +57,7 @@ REPLY = "Thanks for waiting! I'm on it and will sort this out for you now."
 LIST_ACTION = "sessions_list"
 LIST_SCREENS = ("SessionsListScreen", "#sessions-list-screen")
 BULK_SCREENS = ("BulkEndScreen", "#bulk-end-screen")
+OFFLINE_SCREENS = ("OfflinePreviewScreen", "#offline-preview")
 
 
 class StepFailed(Exception):
@@ -187,6 +198,31 @@ class IfScreen(Act):
 
 
 @dataclass(frozen=True)
+class Say(Act):
+    """Change the step's caption to what ``caption(player)`` says of the screen now (e.g. the
+    Offline preview, once it shows what will happen)."""
+
+    caption: Callable[[TourPlayer], str]
+
+    async def play(self, player: TourPlayer) -> None:
+        player.say(self.caption(player))
+        await player.settle()
+
+
+@dataclass(frozen=True)
+class Reveal(Act):
+    """Scroll what the caption names (``player.memo["named"]``: widget ids on the screen on
+    top) into view, so the audience sees the sessions it reads about."""
+
+    async def play(self, player: TourPlayer) -> None:
+        screen = player.app.screen
+        for widget_id in player.memo.get("named", ())[:1]:
+            for widget in screen.query(f"#{widget_id}"):
+                widget.scroll_visible(animate=False, top=True, immediate=True)
+        await player.settle()
+
+
+@dataclass(frozen=True)
 class Seek(Act):
     """Move through the agent's sessions (ctrl+down) until ``want`` holds for the open one;
     after a full round, settle for ``good_enough``. The session found is remembered as
@@ -233,18 +269,27 @@ def _open_id(player: TourPlayer) -> int | None:
 # ---------------------------------------------------------------------------- steps
 
 
+#: A caption: fixed text, or what the player's console shows when the step starts.
+Caption = str | Callable[["TourPlayer"], str]
+
+
 @dataclass(frozen=True)
 class Step:
     """A caption and what shows it. ``needs``: console actions the step uses; when one is
-    missing, ``instead`` is played, or the step is skipped with its caption."""
+    missing, ``instead`` is played, or the step is skipped with its caption. ``shows``: the
+    widgets (selectors) the caption speaks of, which the caption bar must not cover."""
 
     name: str
-    caption: str
+    caption: Caption
     acts: tuple[Act, ...] = ()
     needs: tuple[str, ...] = ()
     instead: Step | None = None
     hold: float = 2.5  # seconds to read the caption before the acts start
     after: float = 1.5  # seconds to look at the result
+    shows: tuple[str, ...] = ()
+
+    def text(self, player: TourPlayer) -> str:
+        return self.caption if isinstance(self.caption, str) else self.caption(player)
 
 
 def screen_is(screen: Screen[Any], names: Sequence[str]) -> bool:
@@ -294,6 +339,79 @@ def _ended(player: TourPlayer) -> bool:
     return detail is not None and detail.session.status == "Ended"
 
 
+def _model_words(row: Any) -> tuple[str, str]:
+    """The session's capacity model and its units held, as the console shows them."""
+    units = plural(row.units_held, "unit")
+    return row.capacity_model, units
+
+
+def end_chat_caption(player: TourPlayer) -> str:
+    """End Chat's caption, for the session the tour opened: what ending does to *its* units
+    under *its* capacity model (the domain's rule), never the deployment's default."""
+    said = "End Chat (ctrl+e) ends it: the customer sees a system line (R1)."
+    detail = _memo_session(player)
+    if detail is None:
+        return said
+    row = detail.session
+    model, units = _model_words(row)
+    label = session_label(row.id)
+    if not row.units_held:
+        return f"{said} {label} is {model} and holds no units now."
+    one = row.units_held == 1
+    if consumes(CapacityModel(model), SessionStatus.ENDED, tab_open=True, owned=True):
+        stay = "stays" if one else "stay"
+        return f"{said} {label} is {model}: its {units} {stay} held until its tab is closed (R2)."
+    free = "is" if one else "are"
+    return f"{said} {label} is {model}: its {units} {free} freed the moment it ends (R2)."
+
+
+def close_tab_caption(player: TourPlayer) -> str:
+    """Close tab's caption: whether the ended session still holds units (the view says)."""
+    detail = _memo_session(player)
+    if detail is None:
+        return "Close the tab (ctrl+t): the ended session leaves your sessions."
+    row = detail.session
+    model, units = _model_words(row)
+    label = session_label(row.id)
+    if row.units_held:
+        them = "it" if row.units_held == 1 else "them"
+        return (
+            f"Close the tab (ctrl+t): {label} ({model}) still holds {units}; closing gives "
+            f"{them} back (R2)."
+        )
+    return (
+        f"Close the tab (ctrl+t): {label} is {model}, so its units came back when it ended; "
+        "closing takes it off your sessions."
+    )
+
+
+OFFLINE_CAPTION = (
+    "Go Offline from the presence menu (ctrl+o): first, what will happen to each session (R5)."
+)
+
+
+def offline_caption(player: TourPlayer) -> str:
+    """The Offline step's caption once the preview shows: the preview's own effects (the
+    service's dry run), naming the first session that goes back to the queue (and revealing
+    it, see :class:`Reveal`), or saying that none does."""
+    screen = player.app.screen
+    effects = list(getattr(screen, "effects", ()))
+    player.memo["named"] = []
+    if not effects:
+        return f"{OFFLINE_CAPTION} You have no ongoing session: nothing moves."
+    moved = [e for e in effects if e.effect == REQUEUED]
+    if not moved:
+        return f"{OFFLINE_CAPTION} Nothing goes back to the queue: {summarize_effects(effects)}."
+    first = moved[0]
+    player.memo["named"] = [f"offline-effect-{first.session_id}"]
+    who = session_label(first.session_id)
+    if len(moved) > 1:
+        who += f" (and {plural(len(moved) - 1, 'other')})"
+    stay = len(effects) - len(moved)
+    rest = f"; {plural(stay, 'other')} stay{'s' if stay == 1 else ''} with you" if stay else ""
+    return f"{OFFLINE_CAPTION} {who}: {REQUEUED}{rest}."
+
+
 def _tab_closed(player: TourPlayer) -> bool:
     console = player.console()
     return console is not None and all(row.id != player.memo.get("session") for row in console.rows)
@@ -340,6 +458,7 @@ def default_tour() -> list[Step]:
             "right, presence and capacity on top. The customers are live.",
             (Pause(2.0),),
             hold=3.0,
+            shows=("#status-bar", "#sessions", "#conversation"),
         ),
         Step(
             "reply",
@@ -352,25 +471,27 @@ def default_tour() -> list[Step]:
                 Press("enter"),
                 WaitUntil(_replied, "the reply did not show in the transcript"),
             ),
+            shows=("#composer", "#transcript"),
         ),
         Step(
             "end-chat",
-            "End Chat (ctrl+e) ends it: the customer sees a system line. Under tab-based "
-            "capacity the tab keeps its units until it is closed (R1, R2).",
+            end_chat_caption,
             (
                 Press("ctrl+e"),
                 WaitUntil(_ended, "the chat did not end"),
             ),
             needs=("end_chat",),
+            shows=("#end-bar", "#transcript", "#status-bar"),
         ),
         Step(
             "close-tab",
-            "Close the tab (ctrl+t) to give its capacity back.",
+            close_tab_caption,
             (
                 Press("ctrl+t"),
                 WaitUntil(_tab_closed, "the tab did not close"),
             ),
             needs=("close_tab",),
+            shows=("#tab-bar", "#status-bar", "#sessions"),
         ),
         Step(
             "list-bulk-end",
@@ -400,20 +521,22 @@ def default_tour() -> list[Step]:
         ),
         Step(
             "offline",
-            "Go Offline from the presence menu (ctrl+o): first, what will happen to each "
-            "session (R5) -- tab-based ones go back to the queue for another rep.",
+            OFFLINE_CAPTION,
             (
                 Press("ctrl+o"),
                 WaitScreen("PresenceMenu", "#presence-menu"),
                 Pause(1.5),
                 Press("f"),
-                WaitScreen("OfflinePreviewScreen", within=5.0, optional=True),
+                WaitScreen(*OFFLINE_SCREENS, within=5.0, optional=True),
+                # What the preview shows, in the caption, and the session it names on screen.
+                IfScreen(OFFLINE_SCREENS, Say(offline_caption), Reveal()),
                 Pause(3.5),
-                IfScreen("OfflinePreviewScreen", Press("y")),
+                IfScreen(OFFLINE_SCREENS, Press("y")),
                 WaitConsole(),
                 WaitUntil(_presence_is("Offline"), "presence did not change to Offline"),
             ),
             needs=("presence_menu",),
+            shows=("#status-bar", "#offline-effects"),
         ),
         Step(
             "logout",
@@ -444,18 +567,37 @@ def default_tour() -> list[Step]:
 
 
 class TourCaption(Static):
-    """The caption bar, docked on top of whatever screen is showing."""
+    """The caption bar, docked at the bottom of whatever screen is showing, above what is
+    docked there already (the footer): it covers neither the presence bar on top, which the
+    captions speak of, nor the keys they name. A docked bar takes its rows from the screen's
+    layout, so it covers nothing else either."""
 
     DEFAULT_CSS = """
     TourCaption {
-        dock: top;
+        dock: bottom;
         width: 100%;
         height: auto;
+        max-height: 5;
         padding: 0 1;
         background: $accent;
         color: $text;
     }
     """
+
+    def lift_above(self, screen: Screen[Any]) -> None:
+        """Sit above the screen's other bottom-docked widgets (a margin of their height)."""
+        below = [
+            w for w in screen.children if w is not self and w.display and w.styles.dock == "bottom"
+        ]
+        self.styles.margin = (0, 0, max((_height(w) for w in below), default=0), 0)
+
+
+def _height(widget: Any) -> int:
+    """A docked widget's rows: as laid out, or as styled before its first layout."""
+    if widget.outer_size.height:
+        return int(widget.outer_size.height)
+    height = widget.styles.height
+    return int(height.value) if height is not None and height.is_cells else 1
 
 
 @dataclass
@@ -480,6 +622,7 @@ class TourPlayer:
         self._bar_screen: Screen[Any] | None = None
         self._caption = Content("")
         self._bar_caption: Content | None = None
+        self._index = 0
 
     @property
     def app(self) -> App[Any]:
@@ -546,10 +689,11 @@ class TourPlayer:
                 await self._play_step(step.instead, index)
                 return
             self.skipped.append((step.name, f"not in this build: {', '.join(missing)}"))
-            self.show(f"{step.caption} …", index)
+            self.show(f"{self._text(step)} …", index)
             await self.sleep(step.hold)
             return
-        self.show(step.caption, index)
+        caption = self._text(step)
+        self.show(caption, index)
         await self.sleep(step.hold)
         depth = len(self.app.screen_stack)
         try:
@@ -558,7 +702,7 @@ class TourPlayer:
         except Exception as exc:  # StepFailed, or a screen that changed under the tour
             why = str(exc) if isinstance(exc, StepFailed) else f"{type(exc).__name__}: {exc}"
             self.skipped.append((step.name, why))
-            self.show(f"{step.caption} … ({why})", index)
+            self.show(f"{caption} … ({why})", index)
             await self._back_to(depth)
             await self.sleep(step.hold)
             return
@@ -580,7 +724,28 @@ class TourPlayer:
                 return screen  # type: ignore[return-value]
         return None
 
+    @property
+    def step(self) -> Step | None:
+        """The step playing (or last played)."""
+        return self.steps[self._index - 1] if 0 < self._index <= len(self.steps) else None
+
+    @property
+    def bar(self) -> TourCaption | None:
+        return self._bar
+
+    def _text(self, step: Step) -> str:
+        """The step's caption; a caption that cannot read the console says its name."""
+        try:
+            return step.text(self)
+        except Exception as exc:  # a console that changed under the tour
+            return f"{step.name} ({type(exc).__name__})"
+
+    def say(self, caption: str) -> None:
+        """Change the caption of the step playing."""
+        self.show(caption, self._index)
+
     def show(self, caption: str, index: int) -> None:
+        self._index = index
         self.captions.append(caption)
         self._caption = Content.assemble(
             (f"Tour {index}/{len(self.steps)}", "bold"),
@@ -603,6 +768,7 @@ class TourPlayer:
         self._bar = TourCaption(self._caption, id="tour-caption", markup=False)
         self._bar_screen = screen
         self._bar_caption = self._caption
+        self._bar.lift_above(screen)
         screen.mount(self._bar)
 
     def press(self, key: str) -> None:

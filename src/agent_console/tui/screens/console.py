@@ -20,7 +20,7 @@ from textual.content import Content
 from textual.geometry import Offset
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ...domain.errors import ConsoleError
 from ...domain.text import escape_log, plural
@@ -49,6 +49,7 @@ from ..widgets.conversation import (
     ConversationPane,
     find_action,
 )
+from ..widgets.key_footer import KeyFooter
 from ..widgets.session_list import SessionList
 from ..widgets.status_bar import StatusBar
 from ..widgets.transcript import Transcript
@@ -70,6 +71,17 @@ if TYPE_CHECKING:
     from ...services.views import AgentView, SessionDetail, SessionRow, TransferResult
     from ..backend import ConsoleBackend, Snapshot
 
+#: The console's footer: these first; below 100 columns, without the narrow-hidden ones.
+FOOTER_FIRST = (
+    "end_chat",
+    "close_tab",
+    "presence_menu",
+    "sessions_list",
+    "help",
+    "next_session",
+    "previous_session",
+)
+FOOTER_NARROW_HIDDEN = ("ledger", "run_macro")
 PRESENCE_CYCLE = (Presence.ONLINE, Presence.BUSY, Presence.OFFLINE)
 LOGGED_OUT_PANE = "Logged out of Omni: no sessions."
 #: Seconds between redraws of the time in the current presence ("Busy · 12m").
@@ -213,7 +225,9 @@ class ConsoleScreen(Screen[None]):
         with Horizontal(id="body"):
             yield SessionList(id="sessions")
             yield ConversationPane(tz=self._tz, id="conversation")
-        yield Footer()
+        # At 80 columns the keys an agent needs first stay in view (f3 and f1 were cut off);
+        # Ledger and Macros move to Help and the palette (their keys still work).
+        yield KeyFooter(first=FOOTER_FIRST, narrow_hidden=FOOTER_NARROW_HIDDEN)
 
     def on_mount(self) -> None:
         self.query_one("#body").loading = True

@@ -60,24 +60,56 @@ def csat_score(detail: SessionDetail) -> int | None:
     return None
 
 
-def header_content(detail: SessionDetail) -> Content:
+#: In a narrow header, the cells the channel keeps before the customer's name is cut, and the
+#: cells the name keeps before the channel is left out.
+CHANNEL_MIN = 10
+NAME_MIN = 8
+
+
+def header_content(detail: SessionDetail, width: int | None = None) -> Content:
+    """``S-12  Alice  ·  Enhanced WhatsApp  ·  Active  ·  tab-based, holds 1/1``.
+
+    With ``width`` (the header's cells), what does not fit gives way in this order: the
+    capacity part, then the channel (cut with "…", then left out), then the customer's name
+    -- the session's label and its status always show.
+    """
     row = detail.session
     score = csat_score(detail)
-    rated: tuple[tuple[str, str], ...] = ()
-    if score is not None:
-        rated = (("  ·  ", "$foreground-muted"), (f"CSAT {score}/5", "bold"))
-    return Content.assemble(
-        (row.label, "bold"),
-        "  ",
-        (one_line(row.customer, 40), "bold $msg-customer"),
-        ("  ·  ", "$foreground-muted"),
-        one_line(row.channel_name, 40),
-        ("  ·  ", "$foreground-muted"),
+    sep = ("  ·  ", "$foreground-muted")
+    label = Content.styled(row.label, "bold")
+    customer = Content.styled(one_line(row.customer, 40), "bold $msg-customer")
+    channel = Content(one_line(row.channel_name, 40))
+    status = Content.assemble(
         (row.status, "bold " + STATUS_STYLES.get(row.status, "")),
-        *rated,
-        ("  ·  ", "$foreground-muted"),
-        (f"{row.capacity_model}, holds {row.units_held}/{row.units}", "$foreground-muted"),
+        *((sep, (f"CSAT {score}/5", "bold")) if score is not None else ()),
     )
+    held = Content.styled(
+        f"{row.capacity_model}, holds {row.units_held}/{row.units}", "$foreground-muted"
+    )
+    full = Content.assemble(label, "  ", customer, sep, channel, sep, status, sep, held)
+    if width is None or full.cell_length <= width:
+        return full
+    short = Content.assemble(label, "  ", customer, sep, channel, sep, status)
+    if short.cell_length <= width:
+        return short
+    # The customer and the channel share what is left; the channel is cut first (to about
+    # ten cells), then the name; a channel with no room left is left out.
+    room = width - Content.assemble(label, "  ", sep, sep, status).cell_length
+    names = min(customer.cell_length, max(room - min(channel.cell_length, CHANNEL_MIN), NAME_MIN))
+    if room - names >= 4:
+        return Content.assemble(
+            label,
+            "  ",
+            customer.truncate(names, ellipsis=True),
+            sep,
+            channel.truncate(room - names, ellipsis=True),
+            sep,
+            status,
+        )
+    room += Content.assemble(sep).cell_length
+    if room < 2:
+        return Content.assemble(label, "  ", status)
+    return Content.assemble(label, "  ", customer.truncate(room, ellipsis=True), sep, status)
 
 
 def not_connected_note(detail: SessionDetail, *, compact: bool = False) -> Content:
@@ -196,6 +228,7 @@ class ConversationPane(Vertical):
         self._drafts: dict[int, str] = {}
         self._outlook: tuple[SessionDetail, str] | None = None
         self._ended = False
+        self._header: SessionDetail | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(NO_SESSION, id="conversation-header", markup=False)
@@ -261,7 +294,8 @@ class ConversationPane(Vertical):
             if not kept:
                 self.post_message(DraftWanted(detail.session.id))
         self.session_id = detail.session.id
-        header.update(header_content(detail))
+        self._header = detail
+        self._show_header()
         transcript.display = True
         transcript.show(
             detail.session.id,
@@ -330,9 +364,18 @@ class ConversationPane(Vertical):
         """What the transcript says about its channel ("" when it is connected)."""
         return self.query_one("#transcript", Transcript).note_text
 
+    def _show_header(self) -> None:
+        """The header, fitted to the pane's width so the status always shows (80x24)."""
+        if self._header is None or self.session_id is None:
+            return
+        header = self.query_one("#conversation-header", Static)
+        width = header.content_size.width or max(self.size.width - 4, 0)
+        header.update(header_content(self._header, width or None))
+
     def on_resize(self) -> None:
         # A narrow pane keeps its rows for the transcript: the short "what will happen" line,
         # and no end summary (the transcript's system line says who ended it).
+        self._show_header()
         self._show_outlook()
         if self.session_id is not None:
             self.query_one("#end-summary").display = self._ended and not self._narrow

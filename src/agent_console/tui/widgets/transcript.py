@@ -36,7 +36,7 @@ from textual.message import Message
 from textual.widgets import Button, Static
 
 from ...domain.outbox import DeliveryState
-from ...domain.text import one_line, safe_text, truncate_for_display
+from ...domain.text import one_line, safe_text, steady_width, truncate_for_display
 from ...services.views import (
     DETAIL_MESSAGES,
     DETAIL_TEXT_CAP,
@@ -135,7 +135,8 @@ def message_text(
     parts = head.split("\n", max_lines)
     if len(parts) > max_lines:
         head = "\n".join(parts[:max_lines])
-    shown = safe_text(head).expandtabs(4).replace("\n", "\n" + HANGING_INDENT)
+    # steady_width: no emoji modifier a terminal draws wider than counted (past the border).
+    shown = steady_width(safe_text(head)).expandtabs(4).replace("\n", "\n" + HANGING_INDENT)
     full = len(text) if length is None else max(length, len(text))
     left_out = full - len(head)
     if left_out:
@@ -160,7 +161,7 @@ def message_line(
     if message.author_kind == "system":
         note = "" if message.visible_to_customer else " (internal)"
         return Content.assemble(stamp, "  ", ("── " + body + note, _AUTHOR_STYLES["system"]), *tail)
-    author = safe_text(message.author[: AUTHOR_WIDTH * 4])
+    author = steady_width(safe_text(message.author[: AUTHOR_WIDTH * 4]))
     author = author.replace("\n", " ").replace("\t", " ")[:AUTHOR_WIDTH]
     return Content.assemble(
         stamp,
