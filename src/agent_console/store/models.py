@@ -237,6 +237,21 @@ class Draft(Base):
     updated_at: Mapped[datetime] = mapped_column(Stamp)
 
 
+class ReadMarker(Base):
+    """How far an agent has read a session: the newest message that was on their screen.
+
+    Unread counts are the customer messages after it (services/reading.py); it only moves
+    forward.
+    """
+
+    __tablename__ = "read_markers"
+
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"), primary_key=True)
+    last_read_message_id: Mapped[int] = mapped_column(Id)
+    read_at: Mapped[datetime] = mapped_column(Stamp)
+
+
 # -- channels: the gateway's way in and out (issue 10) ------------------------------------------
 
 
