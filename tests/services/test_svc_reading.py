@@ -20,9 +20,7 @@ async def _newest(ctx: Ctx, sid: int) -> int:
     return (await listing.show_session(ctx, sid)).messages[-1].id
 
 
-async def test_unread_counts_customer_messages_after_the_marker(
-    ctx: Ctx, clock: FakeClock
-) -> None:
+async def test_unread_counts_customer_messages_after_the_marker(ctx: Ctx, clock: FakeClock) -> None:
     await add(ctx, "dana", ALL)
     sid = await assigned(ctx, "dana", STANDARD, customer="cara")
     needs = await reading.session_needs(ctx, "dana", [sid])
@@ -105,6 +103,8 @@ async def test_ended_by_me_names_only_this_agents_own_end(ctx: Ctx) -> None:
     needs = await reading.session_needs(ctx, "dana", [mine, theirs])
     assert needs[mine].ended_by_me
     assert not needs[theirs].ended_by_me
+    assert (needs[theirs].end_actor_kind, needs[theirs].end_actor) == ("agent", "sam")
+    assert needs[mine].end_actor == "dana"
 
 
 async def test_agent_initiated_session_has_no_customer_line_until_they_answer(

@@ -62,10 +62,7 @@ def countdown_text(auto_end_at: datetime, now: datetime, *, standard: bool) -> s
         return f"ends by itself in {long_span(left)} unless the customer answers"
     low, high = ENHANCED_WINDOW
     latest = left + (high - low)
-    return (
-        f"ends by itself in {long_span(left)} to {long_span(latest)} "
-        "unless the customer answers"
-    )
+    return f"ends by itself in {long_span(left)} to {long_span(latest)} unless the customer answers"
 
 
 def short_countdown(auto_end_at: datetime, now: datetime) -> str:

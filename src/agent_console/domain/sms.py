@@ -94,6 +94,12 @@ def composer_count(text: str, *, sms: bool) -> str:
         return shown
     count = sms_count(text)
     room = "per part" if count.segments > 1 else "in one"
-    return (
-        f"{shown} · {count.segments} SMS ({count.encoding.value}, {count.per_segment} {room})"
-    )
+    return f"{shown} · {count.segments} SMS ({count.encoding.value}, {count.per_segment} {room})"
+
+
+#: The channels whose replies go out as SMS.
+SMS_CHANNELS = frozenset({"standard_sms", "enhanced_sms"})
+
+
+def is_sms_channel(channel_id: str) -> bool:
+    return channel_id in SMS_CHANNELS

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -130,21 +130,16 @@ async def _needs(conn: AsyncConnection, agent_id: int, ids: list[int]) -> dict[i
             ).where(q.in_ids(conn, Message.id, last_ids))
         )
         lines = {row.session_id: row for row in rows}
-    ended_by_me = set(
-        (
-            await conn.execute(
-                select(EndRecord.session_id).where(
-                    and_(
-                        q.in_ids(conn, EndRecord.session_id, ids),
-                        EndRecord.agent_id == agent_id,
-                    )
-                )
-            )
-        ).scalars()
+    ends = await conn.execute(
+        select(
+            EndRecord.session_id, EndRecord.agent_id, EndRecord.actor_kind, EndRecord.actor
+        ).where(q.in_ids(conn, EndRecord.session_id, ids))
     )
+    ended = {int(row.session_id): row for row in ends.all()}
     out: dict[int, SessionNeeds] = {}
     for sid in ids:
         line = lines.get(sid)
+        end = ended.get(sid)
         last_customer = newest.get((sid, customer), 0)
         out[sid] = SessionNeeds(
             session_id=sid,
@@ -153,6 +148,8 @@ async def _needs(conn: AsyncConnection, agent_id: int, ids: list[int]) -> dict[i
             last_customer_text=None if line is None else str(line.head),
             last_customer_at=None if line is None else line.created_at,
             customer_waiting=last_customer > newest.get((sid, AuthorKind.AGENT.value), 0),
-            ended_by_me=sid in ended_by_me,
+            ended_by_me=end is not None and end.agent_id == agent_id,
+            end_actor_kind=None if end is None else str(end.actor_kind),
+            end_actor=None if end is None else str(end.actor),
         )
     return out

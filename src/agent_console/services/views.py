@@ -447,7 +447,8 @@ class SessionNeeds:
     ``unread``: customer messages after the agent's read marker. ``last_customer_text``: the
     start of the newest customer message (raw: a screen makes it safe and one line).
     ``customer_waiting``: the newest customer-or-agent line is the customer's.
-    ``ended_by_me``: the session ended and the end record names this agent.
+    ``ended_by_me``: the session ended and the end record names this agent;
+    ``end_actor_kind`` / ``end_actor``: who ended it (None: not ended).
     """
 
     session_id: int
@@ -457,3 +458,5 @@ class SessionNeeds:
     last_customer_at: datetime | None = None
     customer_waiting: bool = False
     ended_by_me: bool = False
+    end_actor_kind: str | None = None
+    end_actor: str | None = None
