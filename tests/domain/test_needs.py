@@ -117,6 +117,7 @@ def test_r7_countdown_standard_and_enhanced() -> None:
     assert countdown_text(T0, T0, standard=True) == (
         "ends by itself any moment now unless the customer answers"
     )
+    assert countdown_text(ends, T0, standard=True, compact=True) == "ends by itself in 3 h 12 m"
     assert short_countdown(ends, T0) == "ends in 3h 12m"
     assert short_countdown(T0 - timedelta(minutes=1), T0) == "ends any moment"
 

@@ -49,20 +49,24 @@ def waiting_text(last_customer_at: datetime, now: datetime) -> str:
     return f"waiting {short_span(now - last_customer_at)}"
 
 
-def countdown_text(auto_end_at: datetime, now: datetime, *, standard: bool) -> str:
+def countdown_text(
+    auto_end_at: datetime, now: datetime, *, standard: bool, compact: bool = False
+) -> str:
     """R7's countdown on an agent-initiated session the customer has not answered.
 
     Standard channels end at ``auto_end_at`` (24 h after the agent's first message); enhanced
     ones somewhere in the 6 h after it (48-54 h), so their countdown gives the window.
+    ``compact`` leaves out "unless the customer answers" (a narrow screen).
     """
+    unless = "" if compact else " unless the customer answers"
     left = auto_end_at - now
     if left <= timedelta(0):
-        return "ends by itself any moment now unless the customer answers"
+        return f"ends by itself any moment now{unless}"
     if standard:
-        return f"ends by itself in {long_span(left)} unless the customer answers"
+        return f"ends by itself in {long_span(left)}{unless}"
     low, high = ENHANCED_WINDOW
     latest = left + (high - low)
-    return f"ends by itself in {long_span(left)} to {long_span(latest)} unless the customer answers"
+    return f"ends by itself in {long_span(left)} to {long_span(latest)}{unless}"
 
 
 def short_countdown(auto_end_at: datetime, now: datetime) -> str:

@@ -47,9 +47,9 @@ NO_SESSION = "No session open. Choose one on the left."
 REPLY_PLACEHOLDER = "Write a reply: enter sends, shift+enter or ctrl+j starts a new line"
 
 
-def r7_countdown(detail: SessionDetail, now: datetime) -> str:
+def r7_countdown(detail: SessionDetail, now: datetime, *, compact: bool = False) -> str:
     """R7's countdown for an agent-initiated session the customer has not answered ("" for
-    any other session)."""
+    any other session); ``compact`` is the short form for a narrow transcript."""
     row = detail.session
     if (
         row.initiated_by != Initiator.AGENT.value
@@ -57,7 +57,9 @@ def r7_countdown(detail: SessionDetail, now: datetime) -> str:
         or row.status == SessionStatus.ENDED.value
     ):
         return ""
-    return countdown_text(row.auto_end_at, now, standard=row.channel_kind == "standard")
+    return countdown_text(
+        row.auto_end_at, now, standard=row.channel_kind == "standard", compact=compact
+    )
 
 
 def find_action(detail: SessionDetail, name: str) -> ActionView | None:
@@ -212,6 +214,7 @@ class ConversationPane(Vertical):
         self._outlook: tuple[SessionDetail, str] | None = None
         self._ended = False
         self._detail: SessionDetail | None = None
+        self._now: datetime | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(NO_SESSION, id="conversation-header", markup=False)
@@ -354,6 +357,7 @@ class ConversationPane(Vertical):
         # A narrow pane keeps its rows for the transcript: the short "what will happen" line,
         # and no end summary (the transcript's system line says who ended it).
         self._show_outlook()
+        self.show_countdown(None)
         if self.session_id is not None:
             self.query_one("#end-summary").display = self._ended and not self._narrow
 
@@ -412,12 +416,17 @@ class ConversationPane(Vertical):
 
     def show_countdown(self, now: datetime | None) -> None:
         """R7's countdown on the transcript's bottom border (agent-initiated sessions the
-        customer has not answered); ``now`` None leaves it as it is."""
-        if now is None:
+        customer has not answered); ``now`` None keeps the last time given."""
+        if now is not None:
+            self._now = now
+        if self._now is None:
             return
         transcript = self.query_one("#transcript", Transcript)
         detail = self._detail
-        text = r7_countdown(detail, now) if detail is not None else ""
+        text = r7_countdown(detail, self._now) if detail is not None else ""
+        # The border draws its subtitle between its corners, with a space each side.
+        if detail is not None and len(text) + 6 > transcript.size.width > 0:
+            text = r7_countdown(detail, self._now, compact=True)
         transcript.border_subtitle = text or None
 
     @property
