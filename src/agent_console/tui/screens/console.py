@@ -100,14 +100,6 @@ class ConsoleScreen(Screen[None]):
     }
     AUTO_FOCUS = "#sessions"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "f4",
-            "focus_composer",
-            "Reply",
-            id="focus-composer",
-            show=False,
-            tooltip="Jump to the composer of the open session, from anywhere in the console",
-        ),
         # Priority: it must work while the composer (whose ctrl+e is "go to end") has focus.
         Binding(
             "ctrl+e",
@@ -176,6 +168,14 @@ class ConsoleScreen(Screen[None]):
             "Sessions",
             id="sessions-list",
             tooltip="The Messaging Sessions list: filters, multi-select, End Sessions",
+        ),
+        Binding(
+            "f4",
+            "focus_composer",
+            "Reply",
+            id="focus-composer",
+            show=False,
+            tooltip="Jump to the composer of the open session, from anywhere in the console",
         ),
     ]
 
@@ -326,12 +326,16 @@ class ConsoleScreen(Screen[None]):
             self.app.bell()
 
     def _mark_shown_read(self) -> None:
-        """The open session is on screen: what it shows is read (a service write, once per
-        new message)."""
+        """The open session is on screen: what it shows is read. A service write only when it
+        shows a customer message the marker has not passed (each write makes every console
+        on SQLite refresh once; other lines after the marker count for nothing)."""
         detail = self.detail
         if detail is None or not detail.messages or not self.is_current:
             return
         sid, newest = detail.session.id, detail.messages[-1].id
+        needs = self.needs.get(sid)
+        if needs is None or needs.unread == 0:
+            return
         if newest > self._read_upto.get(sid, 0):
             self._read_upto[sid] = newest
             self._mark_read(sid, newest)

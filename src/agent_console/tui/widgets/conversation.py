@@ -44,7 +44,7 @@ CSAT_ON_END = "CSAT on end"
 #: Below this pane width the "what will happen" line takes its short form.
 COMPACT_WIDTH = 70
 NO_SESSION = "No session open. Choose one on the left."
-REPLY_PLACEHOLDER = "Write a reply: enter sends, shift+enter or ctrl+j starts a new line"
+REPLY_PLACEHOLDER = "Reply: enter sends, shift+enter new line"
 
 
 def r7_countdown(detail: SessionDetail, now: datetime, *, compact: bool = False) -> str:
