@@ -577,11 +577,11 @@ def test_keymap_the_readmes_end_chat_is_the_end_chat_binding(home: Path) -> None
     binding's id is end-chat; both spellings now name it, and keys come out as Textual's."""
     from agent_console.tui.app import console_keymap
 
-    write_config(home, '[keymap]\nend_chat = "f8"\nRun_Macro = "F9, ctrl+Y"\nhelp = "f1,?"\n')
+    write_config(home, '[keymap]\nend_chat = "f8"\nRun_Macro = "F9, ctrl+B"\nhelp = "f1,?"\n')
     settings = config.check_keymap(load_settings(), console_keymap)
     assert settings.keymap == {
         "end-chat": "f8",
-        "run-macro": "f9,ctrl+y",
+        "run-macro": "f9,ctrl+b",
         "help": "f1,question_mark",
     }
     assert settings.theme == "agent-dark"  # the rest untouched

@@ -205,6 +205,8 @@ class Settings(BaseModel):
     keymap: dict[str, str] = Field(default_factory=dict)
     refresh_interval_ms: int = Field(default=250, ge=50, le=10_000)
     log_level: Literal["debug", "info", "warning", "error"] = "warning"
+    #: Ring the terminal bell with an alert (new session, customer reply, ended by another).
+    bell: bool = True
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         for name, value in super().__repr_args__():
@@ -253,6 +255,8 @@ def _describe(error: Mapping[str, Any]) -> str:
         problem = "is not a valid integer"
     elif kind == "string_type":
         problem = "is not a string"
+    elif kind == "bool_type":
+        problem = "must be true or false"
     elif kind == "dict_type":
         problem = "is not a table"
     elif kind == "literal_error":

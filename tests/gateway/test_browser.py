@@ -33,13 +33,13 @@ from playwright.async_api import (
     async_playwright,
     expect,
 )
-from textual.widgets import Input
 
 from agent_console.domain.outbox import CSAT_QUESTION
 from agent_console.services import channels, conversations, listing, routing, settings
 from agent_console.services.context import Ctx, system_clock
 from agent_console.tui.app import make_app
 from agent_console.tui.screens.console import ConsoleScreen
+from agent_console.tui.widgets.composer import Composer
 from agent_console.tui.widgets.transcript import Transcript
 from tui.conftest import console_ready
 from tui.conftest import until as until_console
@@ -195,7 +195,7 @@ async def test_a_customer_chats_with_an_agent_in_the_console_and_rates_the_chat(
 
             # dana replies in the composer; the page shows the reply, under dana's name.
             reply = "Hi Alex, let me check."
-            composer = screen.query_one("#composer", Input)
+            composer = screen.query_one("#composer", Composer)
             composer.focus()
             await pilot.press(*reply)
             await pilot.press("enter")

@@ -24,7 +24,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from textual.widgets import Input
 
 from agent_console.domain.errors import StoreError
 from agent_console.domain.vocab import Presence
@@ -33,6 +32,7 @@ from agent_console.services.context import Ctx
 from agent_console.store.models import Message
 from agent_console.tui.app import make_app
 from agent_console.tui.screens.console import ConsoleScreen
+from agent_console.tui.widgets.composer import Composer
 
 from .support import Injector, finish_with_check, worker_env
 
@@ -153,7 +153,7 @@ async def test_the_draft_survives_a_killed_console(ctx: Ctx, db_url: str, tmp_pa
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, ConsoleScreen) and app.screen.loaded)
         screen = app.screen
-        composer = screen.query_one("#composer", Input)
+        composer = screen.query_one("#composer", Composer)
         await until(pilot, lambda: composer.value == TYPED)
         composer.focus()
         await pilot.press("enter")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import Button, Input
+from textual.widgets import Button
 
 from agent_console.domain.vocab import Presence
 from agent_console.services import agents, listing, settings
 from agent_console.services.context import Ctx
 from agent_console.tui.screens.offline_preview import OfflinePreviewScreen
 from agent_console.tui.screens.presence_menu import PresenceMenu
+from agent_console.tui.widgets.composer import Composer
 from agent_console.tui.widgets.conversation import ConversationPane, find_action
 from agent_console.tui.widgets.session_list import SessionList
 from agent_console.tui.widgets.status_bar import StatusBar
@@ -55,7 +56,7 @@ async def test_selecting_a_session_opens_it(seeded: Seeded, app_factory: Any) ->
             what="Bob's session to open",
         )
         assert "Is anyone there?" in screen.query_one(Transcript).plain_text
-        assert app.focused is screen.query_one("#composer", Input)
+        assert app.focused is screen.query_one("#composer", Composer)
         await pilot.press(*"half a reply")
         await pilot.press("ctrl+up")
         await until(
@@ -63,7 +64,7 @@ async def test_selecting_a_session_opens_it(seeded: Seeded, app_factory: Any) ->
             lambda: screen.detail is not None and screen.detail.session.id == seeded.alice,
             what="ctrl+up to open Alice's session",
         )
-        composer = screen.query_one("#composer", Input)
+        composer = screen.query_one("#composer", Composer)
         assert composer.value == ""
         await pilot.press("ctrl+down")
         await until(
@@ -80,7 +81,7 @@ async def test_a_reply_typed_in_the_composer_is_stored(
     app = app_factory(seeded.url)
     async with app.run_test(size=SIZE) as pilot:
         screen = await console_ready(pilot)
-        screen.query_one("#composer", Input).focus()
+        screen.query_one("#composer", Composer).focus()
         await pilot.press(*"On its way")
         await pilot.press("enter")
 
@@ -96,7 +97,7 @@ async def test_a_reply_typed_in_the_composer_is_stored(
             lambda: "dana  On its way" in screen.query_one(Transcript).plain_text,
             what="the reply in the transcript",
         )
-        assert screen.query_one("#composer", Input).value == ""
+        assert screen.query_one("#composer", Composer).value == ""
 
 
 async def test_r1_end_chat_ends_the_session_and_r2_tab_frees_capacity_when_closed(
@@ -106,7 +107,7 @@ async def test_r1_end_chat_ends_the_session_and_r2_tab_frees_capacity_when_close
     async with app.run_test(size=SIZE) as pilot:
         screen = await console_ready(pilot)
         assert screen.query_one("#end-chat", Button).disabled is False
-        screen.query_one("#composer", Input).focus()  # ctrl+e works while typing too
+        screen.query_one("#composer", Composer).focus()  # ctrl+e works while typing too
         await pilot.press("ctrl+e")
 
         async def ended() -> bool:
@@ -164,7 +165,7 @@ async def test_r8_end_chat_disabled_with_the_reason_and_the_key_does_nothing(
         assert expected.reason in pane.end_reason_text
         assert screen.check_action("end_chat", ()) is None  # shown, but disabled
 
-        screen.query_one("#composer", Input).focus()
+        screen.query_one("#composer", Composer).focus()
         await pilot.press("ctrl+e")
         await pilot.pause(0.5)
         detail = await listing.show_session(ctx, seeded.alice)

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import Input
-
 from agent_console.domain.vocab import Surface
 from agent_console.services import drafts, ending, listing
 from agent_console.services.context import Ctx
+from agent_console.tui.widgets.composer import Composer
 from agent_console.tui.widgets.conversation import ConversationPane
 
 from .conftest import AGENT, SIZE, Seeded, console_ready, until, until_async
@@ -25,7 +24,7 @@ async def test_a_draft_survives_a_restart(seeded: Seeded, ctx: Ctx, app_factory:
     app = app_factory(seeded.url)
     async with app.run_test(size=SIZE) as pilot:
         screen = await console_ready(pilot)
-        composer = screen.query_one("#composer", Input)
+        composer = screen.query_one("#composer", Composer)
         composer.focus()
         await pilot.press(*"Your refund is")
         await until_async(
@@ -38,7 +37,7 @@ async def test_a_draft_survives_a_restart(seeded: Seeded, ctx: Ctx, app_factory:
     again = app_factory(seeded.url)
     async with again.run_test(size=SIZE) as pilot:
         screen = await console_ready(pilot)
-        composer = screen.query_one("#composer", Input)
+        composer = screen.query_one("#composer", Composer)
         await until(pilot, lambda: composer.value == "Your refund is", what="the draft back")
         # Typing goes on at the end of the draft, and is saved in turn.
         composer.focus()
@@ -55,7 +54,7 @@ async def test_each_session_loads_its_own_draft(seeded: Seeded, ctx: Ctx, app_fa
     app = app_factory(seeded.url)
     async with app.run_test(size=SIZE) as pilot:
         screen = await console_ready(pilot)
-        composer = screen.query_one("#composer", Input)
+        composer = screen.query_one("#composer", Composer)
         await pilot.pause(0.5)
         assert composer.value == ""  # Alice has none
         await pilot.press("ctrl+down")
@@ -68,7 +67,7 @@ async def test_a_sent_reply_clears_the_draft(seeded: Seeded, ctx: Ctx, app_facto
     app = app_factory(seeded.url)
     async with app.run_test(size=SIZE) as pilot:
         screen = await console_ready(pilot)
-        composer = screen.query_one("#composer", Input)
+        composer = screen.query_one("#composer", Composer)
         composer.focus()
         await pilot.press(*"Done")
         await until_async(pilot, lambda: _draft_is(ctx, seeded.alice, "Done"), what="the save")
@@ -87,7 +86,7 @@ async def test_a_failed_send_keeps_the_draft(seeded: Seeded, ctx: Ctx, app_facto
     app = app_factory(seeded.url, poll_interval=60)  # this console has not seen the end yet
     async with app.run_test(size=SIZE) as pilot:
         screen = await console_ready(pilot)
-        composer = screen.query_one("#composer", Input)
+        composer = screen.query_one("#composer", Composer)
         composer.focus()
         await pilot.press(*"Let me check")
         await until_async(
@@ -117,7 +116,7 @@ async def test_hostile_draft_text_is_stored_and_restored_byte_identical(
     app = app_factory(seeded.url)
     async with app.run_test(size=SIZE) as pilot:
         screen = await console_ready(pilot)
-        composer = screen.query_one("#composer", Input)
+        composer = screen.query_one("#composer", Composer)
         composer.value = HOSTILE  # as if pasted
         await until_async(pilot, lambda: _draft_is(ctx, seeded.alice, HOSTILE), what="the save")
     stored = await drafts.load_draft(ctx, AGENT, seeded.alice)
@@ -125,7 +124,7 @@ async def test_hostile_draft_text_is_stored_and_restored_byte_identical(
     again = app_factory(seeded.url)
     async with again.run_test(size=SIZE) as pilot:
         screen = await console_ready(pilot)
-        composer = screen.query_one("#composer", Input)
+        composer = screen.query_one("#composer", Composer)
         await until(pilot, lambda: composer.value == HOSTILE, what="the draft back")
         assert again.is_running  # no markup ran, nothing quit
         assert screen.query_one(ConversationPane).session_id == seeded.alice

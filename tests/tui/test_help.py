@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from textual.binding import Binding
-from textual.widgets import Input
 
 from agent_console.tui.screens.admin_settings import AdminSettingsScreen
 from agent_console.tui.screens.console import ConsoleScreen
@@ -16,6 +15,7 @@ from agent_console.tui.screens.logout import LogoutScreen
 from agent_console.tui.screens.macro_picker import MacroPickerScreen
 from agent_console.tui.screens.offline_preview import OfflinePreviewScreen
 from agent_console.tui.screens.presence_menu import PresenceMenu
+from agent_console.tui.widgets.composer import Composer
 
 from .conftest import SIZE, Seeded, console_ready, until
 
@@ -82,7 +82,7 @@ async def test_question_mark_opens_help_except_while_typing(
     app = app_factory(seeded.url)
     async with app.run_test(size=SIZE) as pilot:
         console = await console_ready(pilot)
-        composer = console.query_one("#composer", Input)
+        composer = console.query_one("#composer", Composer)
         composer.focus()
         await pilot.press(*"why?")
         await pilot.pause(0.2)

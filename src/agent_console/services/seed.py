@@ -57,7 +57,6 @@ from ..domain.vocab import (
     Surface,
 )
 from ..store import queries as q
-from ..store.search import indexing_in_bulk
 from ..store.models import (
     Agent,
     CsatRequest,
@@ -68,6 +67,7 @@ from ..store.models import (
     Session,
     Setting,
 )
+from ..store.search import indexing_in_bulk
 from .automation import END_WHEN_ESCALATED, ESCALATE
 from .context import Ctx
 

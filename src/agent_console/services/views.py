@@ -514,3 +514,28 @@ class TransferResult:
     receiver_capacity: int | None
     #: The transcript's system line (internal: agents see it, the customer does not).
     line: str
+
+
+# -- what needs the agent: unread counts and last lines (issue 11) -----------------------------
+
+
+@dataclass(frozen=True)
+class SessionNeeds:
+    """What one of the agent's sessions asks of them, as of one read.
+
+    ``unread``: customer messages after the agent's read marker. ``last_customer_text``: the
+    start of the newest customer message (raw: a screen makes it safe and one line).
+    ``customer_waiting``: the newest customer-or-agent line is the customer's.
+    ``ended_by_me``: the session ended and the end record names this agent;
+    ``end_actor_kind`` / ``end_actor``: who ended it (None: not ended).
+    """
+
+    session_id: int
+    unread: int = 0
+    last_customer_message: int = 0
+    last_customer_text: str | None = None
+    last_customer_at: datetime | None = None
+    customer_waiting: bool = False
+    ended_by_me: bool = False
+    end_actor_kind: str | None = None
+    end_actor: str | None = None

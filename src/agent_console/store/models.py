@@ -253,6 +253,8 @@ class AgentPreference(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(Stamp)
+
+
 class QuickReply(Base):
     """A canned text agents insert into the composer (placeholders: domain/quick_replies.py).
 
@@ -267,6 +269,21 @@ class QuickReply(Base):
     created_at: Mapped[datetime] = mapped_column(Stamp)
     updated_at: Mapped[datetime] = mapped_column(Stamp)
     updated_by: Mapped[str] = mapped_column(Text)
+
+
+class ReadMarker(Base):
+    """How far an agent has read a session: the newest message that was on their screen.
+
+    Unread counts are the customer messages after it (services/reading.py); it only moves
+    forward.
+    """
+
+    __tablename__ = "read_markers"
+
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"), primary_key=True)
+    last_read_message_id: Mapped[int] = mapped_column(Id)
+    read_at: Mapped[datetime] = mapped_column(Stamp)
 
 
 # -- channels: the gateway's way in and out (issue 10) ------------------------------------------

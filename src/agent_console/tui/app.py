@@ -82,8 +82,11 @@ class AgentConsoleApp(App[None]):
         demo: DemoDriver | None = None,
         tour: TourPlayer | None = None,
         notice: str | None = None,
+        bell: bool = True,
     ) -> None:
         super().__init__()
+        #: Whether alerts ring the terminal bell (config ``bell``).
+        self.bell_on = bell
         #: A line shown once the console is up (the demo's web chat address).
         self.notice = notice
         self.url = url
@@ -287,6 +290,7 @@ def make_app(
     demo: DemoDriver | None = None,
     tour: TourPlayer | None = None,
     notice: str | None = None,
+    bell: bool = True,
 ) -> AgentConsoleApp:
     """An app with everything injected. ``theme_dirs`` defaults to the shipped themes only,
     so a test never reads the user's theme folder."""
@@ -304,6 +308,7 @@ def make_app(
         demo=demo,
         tour=tour,
         notice=notice,
+        bell=bell,
     )
 
 
@@ -336,6 +341,7 @@ def run_console(
     keymap = getattr(settings, "keymap", None) or {}
     interval_ms = getattr(settings, "refresh_interval_ms", 250)
     busy_timeout_ms = getattr(settings, "busy_timeout_ms", 5000)
+    bell = bool(getattr(settings, "bell", True))
     app = make_app(
         url,
         agent,
@@ -349,6 +355,7 @@ def run_console(
         demo=_demo_driver(demo_seed),
         tour=_tour_player(tour),
         notice=notice,
+        bell=bell,
     )
     app.run()
 

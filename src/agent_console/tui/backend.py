@@ -30,6 +30,7 @@ from ..services import (
     listing,
     presence,
     quick_replies,
+    reading,
     settings,
     transfer,
 )
@@ -55,6 +56,7 @@ from ..services.views import (
     QuickReplyView,
     RowMenu,
     SessionDetail,
+    SessionNeeds,
     SessionRow,
     SettingView,
     TransferOptions,
@@ -78,6 +80,8 @@ class Snapshot:
     detail: SessionDetail | None
     #: The sessions (of ``sessions``) with a failed or retrying delivery, by id.
     deliveries: dict[int, SessionDeliveries] = field(default_factory=dict)
+    #: What each of ``sessions`` asks of the agent: unread count, last line, waiting.
+    needs: dict[int, SessionNeeds] = field(default_factory=dict)
 
 
 class ConsoleBackend:
@@ -172,8 +176,10 @@ class ConsoleBackend:
         agent = await self.my_agent()
         sessions = await self.my_sessions()
         detail = await self.session(session_id) if session_id is not None else None
-        problems = await self.delivery_problems([row.id for row in sessions])
-        return Snapshot(agent, sessions, detail, problems)
+        ids = [row.id for row in sessions]
+        problems = await self.delivery_problems(ids)
+        needs = await reading.session_needs(self.ctx, self.agent, ids)
+        return Snapshot(agent, sessions, detail, problems, needs)
 
     async def delivery_problems(self, session_ids: list[int]) -> dict[int, SessionDeliveries]:
         """Which of these sessions have a delivery that failed or is being retried."""
@@ -218,6 +224,11 @@ class ConsoleBackend:
     async def save_draft(self, session_id: int, text: str) -> None:
         async with self._writes:
             await drafts.save_draft(self.ctx, self.agent, session_id, text)
+
+    async def mark_read(self, session_id: int, upto_message_id: int) -> int:
+        """The agent had the session on screen up to this message: it is read."""
+        async with self._writes:
+            return await reading.mark_read(self.ctx, self.agent, session_id, upto_message_id)
 
     async def logout(self) -> LogoutResult:
         async with self._writes:

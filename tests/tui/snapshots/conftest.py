@@ -10,9 +10,10 @@ screen looks exactly as an agent would see it. What keeps a capture the same on 
   messages that name the database (``the database is locked ...: console.db``) do not carry
   a path that changes between runs. Snapshots run on SQLite only.
 - **Nothing moves.** ``animation_level = "none"`` (the loading indicator says "Loading...",
-  no fades), every ``Input`` has ``cursor_blink = False`` when the capture is taken, the live
-  poll runs once an hour (so nothing refreshes behind the capture), and notifications stay up
-  for an hour (a toast is part of the state under test, never half-gone).
+  no fades), every ``Input`` and ``TextArea`` has ``cursor_blink = False`` when the capture
+  is taken, the live poll runs once an hour (so nothing refreshes behind the capture), and
+  notifications stay up for an hour (a toast is part of the state under test, never
+  half-gone).
 - **No sleeps.** The capture waits for a *predicate* (by default: the console loaded its first
   snapshot), then for the workers of the app and of the top screen to finish, then for the
   screen to repaint.
@@ -58,7 +59,7 @@ from textual.app import App
 from textual.dom import DOMNode, NoScreen
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
 from textual.worker import Worker
 
 from agent_console.domain.vocab import Presence, Surface
@@ -267,6 +268,8 @@ async def settle(pilot: Pilot[Any]) -> None:
         await pilot.pause()
     for node in app.screen.query(Input):
         node.cursor_blink = False
+    for area in app.screen.query(TextArea):  # the composer
+        area.cursor_blink = False
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()
 

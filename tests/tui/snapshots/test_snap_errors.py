@@ -18,6 +18,7 @@ from .conftest import (
     SIZE,
     SMALL,
     ConsoleSnapshot,
+    busy_workers,
     console_screen,
     error_screen_shown,
     notified,
@@ -48,6 +49,9 @@ def test_database_locked_while_ending_a_chat(
     notification that says so, and the session stays Active on screen."""
 
     async def end_while_locked(pilot: Pilot[Any]) -> None:
+        # The console's own first write (the open session marked read) goes in before the
+        # lock is taken: this connection waits synchronously, on the app's event loop.
+        await until(pilot, lambda: not busy_workers(pilot.app), what="the console to settle")
         other = sqlite3.connect(DB_FILE, isolation_level=None)
         other.execute("BEGIN IMMEDIATE")
         write_lock.append(other)

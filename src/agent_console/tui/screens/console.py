@@ -23,10 +23,12 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from ...domain.errors import ConsoleError
+from ...domain.needs import Alert, Glance, decide_alerts
 from ...domain.text import escape_log, plural
 from ...domain.vocab import Presence, session_label
 from ...services.presence import presence_outcome
 from ...services.transfer import outcome_text
+from ..alerts import alert_notice
 from ..commands import OpenSessionProvider
 from ..delivery_alerts import DeliveryAlerts
 from ..messages import (
@@ -41,6 +43,7 @@ from ..messages import (
     SessionPicked,
 )
 from ..screen_work import screen_work
+from ..widgets.composer import Composer
 from ..widgets.conversation import (
     CLOSE_TAB,
     END_CHAT,
@@ -68,7 +71,13 @@ if TYPE_CHECKING:
     from textual.worker import Worker
 
     from ...services.deliveries import SessionDeliveries
-    from ...services.views import AgentView, SessionDetail, SessionRow, TransferResult
+    from ...services.views import (
+        AgentView,
+        SessionDetail,
+        SessionNeeds,
+        SessionRow,
+        TransferResult,
+    )
     from ..backend import ConsoleBackend, Snapshot
 
 #: The console's footer: these first; below 100 columns, without the narrow-hidden ones.
@@ -84,10 +93,10 @@ FOOTER_FIRST = (
 FOOTER_NARROW_HIDDEN = ("ledger", "run_macro")
 PRESENCE_CYCLE = (Presence.ONLINE, Presence.BUSY, Presence.OFFLINE)
 LOGGED_OUT_PANE = "Logged out of Omni: no sessions."
-#: Seconds between redraws of the time in the current presence ("Busy · 12m").
-PRESENCE_TICK = 15.0
 #: Seconds the composer must be still before its draft is written to the database.
 DRAFT_DEBOUNCE = 0.3
+#: Seconds between redraws of the times on screen (time in presence, waiting, R7 countdown).
+CLOCK_TICK = 15.0
 LOGGED_OUT = (
     "You are logged out of Omni: no work is routed to you. Press {key} and choose Online "
     "to log back in."
@@ -101,7 +110,11 @@ class ConsoleScreen(Screen[None]):
         "left, the open conversation on the right (transcript, End Chat or Close tab, and the "
         "composer, whose draft is kept across crashes and failed sends). On a connected "
         "channel each of your lines says whether it reached the customer: ✓ sent, sending…, "
-        "⟳ retrying at the next try's time, or ✗ not delivered with the reason."
+        "⟳ retrying at the next try's time, or ✗ not delivered with the reason. Under each "
+        "session: its unread customer messages, how long the customer has waited, the R7 "
+        "countdown of a session you started, and the customer's last line. A new session, a "
+        "reply on a session not on screen and a session someone else ended raise an alert "
+        "(and the terminal bell, unless the config says bell = false)."
     )
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {
         OpenSessionProvider,
@@ -195,6 +208,14 @@ class ConsoleScreen(Screen[None]):
             id="sessions-list",
             tooltip="The Messaging Sessions list: filters, multi-select, End Sessions",
         ),
+        Binding(
+            "ctrl+g",
+            "focus_composer",
+            "Reply",
+            id="focus-composer",
+            show=False,
+            tooltip="Jump to the composer of the open session, from anywhere in the console",
+        ),
     ]
 
     def __init__(self, backend: ConsoleBackend, *, tz: tzinfo | None = None) -> None:
@@ -216,6 +237,16 @@ class ConsoleScreen(Screen[None]):
         self._last_error: str | None = None
         self._pending_drafts: dict[int, str] = {}
         self._draft_timer: Timer | None = None
+        #: What each session asks of the agent, as of the last refresh.
+        self.needs: dict[int, SessionNeeds] = {}
+        #: The sessions as the last refresh saw them (None: no refresh yet), for alerts.
+        self._glances: dict[int, Glance] | None = None
+        #: Sessions this agent acted on (a macro) whose end is their own doing.
+        self._acted_on: set[int] = set()
+        #: The newest message marked read per session (no write when nothing new is shown).
+        self._read_upto: dict[int, int] = {}
+        # The first session shown takes the focus to its composer: typing can start at once.
+        self._focus_composer = True
 
     # ------------------------------------------------------------------ layout
 
@@ -233,11 +264,19 @@ class ConsoleScreen(Screen[None]):
         self.query_one("#body").loading = True
         self.query_one("#logged-out-banner").display = False
         self.request_refresh()
-        self.set_interval(PRESENCE_TICK, self.tick_presence)
+        self.set_interval(CLOCK_TICK, self._tick)
 
     def tick_presence(self) -> None:
         """Minutes pass in the status bar's "Busy · 12m" with nothing else changing."""
         self.query_one(StatusBar).tick(self.backend.now())
+
+    def _tick(self) -> None:
+        """Times on screen move on without a database change (the time in the current
+        presence, waiting, the R7 countdown)."""
+        self.tick_presence()
+        if self._loaded:
+            self._show_sessions()
+            self.query_one(ConversationPane).show_countdown(self.backend.now())
 
     @property
     def loaded(self) -> bool:
@@ -274,8 +313,10 @@ class ConsoleScreen(Screen[None]):
             self.notify(escape_log(message), severity="error", markup=False)
 
     def _apply(self, snapshot: Snapshot) -> None:
+        on_screen = self.selected_id if self.is_current else None
         self.agent_view = snapshot.agent
         self.rows = snapshot.sessions
+        self.needs = snapshot.needs
         ids = [row.id for row in self.rows]
         if self.selected_id not in ids:
             # The open session left the list (tab closed, requeued...): open its neighbour.
@@ -294,6 +335,87 @@ class ConsoleScreen(Screen[None]):
         self.deliveries = snapshot.deliveries
         self._show_snapshot()
         self._tell_deliveries()
+        self._raise_alerts(on_screen)
+        self._mark_shown_read()
+
+    # ------------------------------------------------------------------ what needs the agent
+
+    def _raise_alerts(self, on_screen: int | None) -> None:
+        """A new session, a reply off screen, an end by someone else: a notification each,
+        and one ring of the bell for the lot (the decision is the domain's)."""
+        glances = {
+            row.id: Glance(
+                row.id,
+                ended=row.status == "Ended",
+                last_customer_message=self.needs[row.id].last_customer_message
+                if row.id in self.needs
+                else 0,
+                ended_by_me=row.id in self.needs and self.needs[row.id].ended_by_me,
+            )
+            for row in self.rows
+        }
+        alerts: list[Alert] = decide_alerts(
+            self._glances, glances, on_screen=on_screen, mine=self._acted_on
+        )
+        self._glances = glances
+        self._acted_on = {
+            sid for sid in self._acted_on if sid in glances and not glances[sid].ended
+        }
+        if not alerts:
+            return
+        rows = {row.id: row for row in self.rows}
+        for alert in alerts:
+            title, text = alert_notice(
+                alert, rows[alert.session_id], self.needs.get(alert.session_id)
+            )
+            self.notify(text, title=title, markup=False)
+        if getattr(self.app, "bell_on", True):
+            self.app.bell()
+
+    def _mark_shown_read(self) -> None:
+        """The open session is on screen: what it shows is read. A service write only when it
+        shows a customer message the marker has not passed (each write makes every console
+        on SQLite refresh once; other lines after the marker count for nothing)."""
+        detail = self.detail
+        if detail is None or not detail.messages or not self.is_current:
+            return
+        sid, newest = detail.session.id, detail.messages[-1].id
+        needs = self.needs.get(sid)
+        if needs is None or needs.unread == 0:
+            return
+        if newest > self._read_upto.get(sid, 0):
+            self._read_upto[sid] = newest
+            self._mark_read(sid, newest)
+
+    @screen_work(group="read")
+    async def _mark_read(self, session_id: int, upto: int) -> None:
+        try:
+            await self.backend.mark_read(session_id, upto)
+        except ConsoleError as exc:
+            self._read_upto.pop(session_id, None)  # try again on the next refresh
+            self._report_once(f"{session_label(session_id)} not marked read: {exc}")
+
+    def _show_sessions(self) -> None:
+        sessions = self.query_one(SessionList)
+        sessions.border_title = f"My sessions ({len(self.rows)})"
+        sessions.show_rows(
+            self.rows,
+            self.selected_id,
+            {session_id: problem.worst for session_id, problem in self.deliveries.items()},
+            needs=self.needs,
+            now=self.backend.now(),
+            # The open session is being read: nothing in it is unread.
+            reading=self.selected_id if self.detail is not None else None,
+        )
+
+    def action_focus_composer(self) -> None:
+        composer = self.query_one("#composer", Composer)
+        if self.detail is None:
+            self.notify("No session open: choose one to reply to", severity="warning")
+        elif composer.disabled:
+            self.notify("This session has ended: there is nothing to reply to", severity="warning")
+        else:
+            composer.focus()
 
     def _tell_deliveries(self) -> None:
         """A line that failed or started being retried since the last refresh: said once."""
@@ -327,13 +449,7 @@ class ConsoleScreen(Screen[None]):
             banner.display = not agent.logged_in
             if not agent.logged_in:
                 banner.update(Content(LOGGED_OUT.format(key=self.key_for("presence_menu"))))
-        sessions = self.query_one(SessionList)
-        sessions.border_title = f"My sessions ({len(self.rows)})"
-        sessions.show_rows(
-            self.rows,
-            self.selected_id,
-            {session_id: problem.worst for session_id, problem in self.deliveries.items()},
-        )
+        self._show_sessions()
         if self.detail is not None or self.selected_id is None:
             pane = self.query_one(ConversationPane)
             pane.show(
@@ -344,6 +460,7 @@ class ConsoleScreen(Screen[None]):
                 },
                 end_line=self.backend.end_line_now(),
                 empty_text=NO_SESSION if agent is None or agent.logged_in else LOGGED_OUT_PANE,
+                now=self.backend.now(),
             )
             composer = pane.query_one("#composer")
             wants_focus = self._focus_composer or self.focused is None
@@ -690,6 +807,7 @@ class ConsoleScreen(Screen[None]):
         if self.detail is None:
             return
         row = self.detail.session
+        self._acted_on.add(row.id)  # an end by the macro (or its trigger) is the agent's own
         self.app.push_screen(
             MacroPickerScreen(self.backend, row.id, row.customer),
             lambda result: self.request_refresh(),

@@ -8,18 +8,20 @@ border says so once (nothing the agent writes there reaches the customer).
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Label, Static
 
 from ...domain.capacity import consumes
 from ...domain.ending import ended_by
+from ...domain.needs import countdown_text
 from ...domain.outbox import DeliveryState
+from ...domain.sms import composer_count, is_sms_channel
 from ...domain.text import one_line
-from ...domain.vocab import ActorKind, CapacityModel, SessionStatus, Surface
+from ...domain.vocab import ActorKind, CapacityModel, Initiator, SessionStatus, Surface
 from ..messages import (
     CloseTabPressed,
     DraftChanged,
@@ -43,6 +45,22 @@ TRANSFER = "Transfer"
 #: Below this pane width the "what will happen" line takes its short form.
 COMPACT_WIDTH = 70
 NO_SESSION = "No session open. Choose one on the left."
+REPLY_PLACEHOLDER = "Reply: enter sends, shift+enter new line"
+
+
+def r7_countdown(detail: SessionDetail, now: datetime, *, compact: bool = False) -> str:
+    """R7's countdown for an agent-initiated session the customer has not answered ("" for
+    any other session); ``compact`` is the short form for a narrow transcript."""
+    row = detail.session
+    if (
+        row.initiated_by != Initiator.AGENT.value
+        or row.auto_end_at is None
+        or row.status == SessionStatus.ENDED.value
+    ):
+        return ""
+    return countdown_text(
+        row.auto_end_at, now, standard=row.channel_kind == "standard", compact=compact
+    )
 
 
 def find_action(detail: SessionDetail, name: str) -> ActionView | None:
@@ -229,6 +247,8 @@ class ConversationPane(Vertical):
         self._outlook: tuple[SessionDetail, str] | None = None
         self._ended = False
         self._header: SessionDetail | None = None
+        self._detail: SessionDetail | None = None
+        self._now: datetime | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(NO_SESSION, id="conversation-header", markup=False)
@@ -241,17 +261,14 @@ class ConversationPane(Vertical):
             yield Button(CLOSE_TAB, id="close-tab", variant="primary")
             yield Label("", id="tab-note", markup=False)
         yield Label("", id="end-summary", markup=False)
-        # No select-on-focus: coming back to a draft must not let the next key replace it.
-        yield Composer(
-            placeholder="Write a reply, enter sends", id="composer", select_on_focus=False
-        )
+        yield Composer(placeholder=REPLY_PLACEHOLDER, id="composer")
 
     def on_mount(self) -> None:
         self.query_one("#tab-bar").display = False
         self.query_one("#end-bar").display = False
         self.query_one("#end-outlook").display = False
         self.query_one("#end-summary").display = False
-        self.query_one("#composer", Input).disabled = True
+        self.query_one("#composer", Composer).disabled = True
         self.query_one("#transcript").display = False
         self.query_one("#composer").display = False
 
@@ -262,21 +279,25 @@ class ConversationPane(Vertical):
         keys: dict[str, str],
         end_line: str = "",
         empty_text: str = NO_SESSION,
+        now: datetime | None = None,
     ) -> None:
         """Render ``detail`` (None: no session open). ``keys`` maps action -> key shown;
-        ``end_line`` is the line the customer would see if the agent ended the chat now."""
+        ``end_line`` is the line the customer would see if the agent ended the chat now;
+        ``now`` (the services' clock) times the R7 countdown."""
         header = self.query_one("#conversation-header", Static)
         transcript = self.query_one("#transcript", Transcript)
         end_bar = self.query_one("#end-bar")
         tab_bar = self.query_one("#tab-bar")
         outlook = self.query_one("#end-outlook", Label)
         summary = self.query_one("#end-summary", Label)
-        composer = self.query_one("#composer", Input)
+        composer = self.query_one("#composer", Composer)
+        self._detail = detail
         if detail is None:
             if self.session_id is not None and composer.value:
                 self._drafts[self.session_id] = composer.value
-            with self.prevent(Input.Changed):
-                composer.value = ""
+            composer.owner = None
+            with self.prevent(Composer.Changed):
+                composer.set_text("")
             self.session_id = None
             header.update(empty_text)
             for part in (transcript, end_bar, tab_bar, composer, outlook, summary):
@@ -294,6 +315,9 @@ class ConversationPane(Vertical):
             if not kept:
                 self.post_message(DraftWanted(detail.session.id))
         self.session_id = detail.session.id
+        composer.owner = detail.session.id
+        self._show_count()
+        self.show_countdown(now)
         self._header = detail
         self._show_header()
         transcript.display = True
@@ -335,7 +359,7 @@ class ConversationPane(Vertical):
         if ended:
             outlook.display = False
         composer.disabled = ended
-        composer.placeholder = "This session has ended" if ended else "Write a reply, enter sends"
+        composer.placeholder = "This session has ended" if ended else REPLY_PLACEHOLDER
 
     @property
     def end_reason_text(self) -> str:
@@ -377,6 +401,7 @@ class ConversationPane(Vertical):
         # and no end summary (the transcript's system line says who ended it).
         self._show_header()
         self._show_outlook()
+        self.show_countdown(None)
         if self.session_id is not None:
             self.query_one("#end-summary").display = self._ended and not self._narrow
 
@@ -397,27 +422,65 @@ class ConversationPane(Vertical):
         elif event.button.id == "close-tab":
             self.post_message(CloseTabPressed(self.session_id))
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    def on_composer_submitted(self, event: Composer.Submitted) -> None:
         event.stop()
-        text = event.value
+        text = event.text
         if self.session_id is None or not text.strip():
             return
         # The send clears the saved draft when it commits; clearing the composer must not.
-        with self.prevent(Input.Changed):
-            event.input.value = ""
+        with self.prevent(Composer.Changed):
+            event.composer.set_text("")
+        self._show_count()
         self.post_message(ReplySubmitted(self.session_id, text))
 
-    def on_input_changed(self, event: Input.Changed) -> None:
+    def on_composer_changed(self, event: Composer.Changed) -> None:
         event.stop()
-        # A change queued before the pane switched sessions belongs to the old one: skip it.
-        if self.session_id is None or event.value != event.input.value:
+        self._show_count()
+        # The change belongs to the session the composer showed when it was typed (a change
+        # queued before the pane switched sessions is that session's draft, not this one's).
+        if event.owner is None:
             return
-        self.post_message(DraftChanged(self.session_id, event.value))
+        self.post_message(DraftChanged(event.owner, event.text))
+
+    def _show_count(self) -> None:
+        """Characters in the reply (and SMS segments on an SMS channel), on its border."""
+        composer = self.query_one("#composer", Composer)
+        detail = self._detail
+        if detail is None or detail.session.status == SessionStatus.ENDED.value:
+            composer.border_subtitle = None
+            return
+        composer.border_subtitle = composer_count(
+            composer.text, sms=is_sms_channel(detail.session.channel)
+        )
+
+    @property
+    def count_text(self) -> str:
+        """What the composer's border says of its text ("" when nothing)."""
+        return str(self.query_one("#composer", Composer).border_subtitle or "")
+
+    def show_countdown(self, now: datetime | None) -> None:
+        """R7's countdown on the transcript's bottom border (agent-initiated sessions the
+        customer has not answered); ``now`` None keeps the last time given."""
+        if now is not None:
+            self._now = now
+        if self._now is None:
+            return
+        transcript = self.query_one("#transcript", Transcript)
+        detail = self._detail
+        text = r7_countdown(detail, self._now) if detail is not None else ""
+        # The border draws its subtitle between its corners, with a space each side.
+        if detail is not None and len(text) + 6 > transcript.size.width > 0:
+            text = r7_countdown(detail, self._now, compact=True)
+        transcript.border_subtitle = text or None
+
+    @property
+    def countdown_text(self) -> str:
+        return str(self.query_one("#transcript", Transcript).border_subtitle or "")
 
     def restore_draft(self, session_id: int, text: str, *, save: bool = True) -> None:
         """Put back a reply the service refused (``save``: keep it as the draft again), or a
         draft loaded from the database (not saved again), unless the agent typed meanwhile."""
-        composer = self.query_one("#composer", Input)
+        composer = self.query_one("#composer", Composer)
         if self.session_id != session_id or composer.value or not text:
             return
         self._set_composer(text, announce=save)
@@ -425,10 +488,10 @@ class ConversationPane(Vertical):
     def _set_composer(self, text: str, *, announce: bool) -> None:
         """Set the composer's text with the cursor at its end; ``announce`` posts the change
         (so it is saved as the draft), otherwise the change is silent."""
-        composer = self.query_one("#composer", Input)
+        composer = self.query_one("#composer", Composer)
         if announce:
-            composer.value = text
+            composer.set_text(text)
         else:
-            with self.prevent(Input.Changed):
-                composer.value = text
-        composer.cursor_position = len(text)
+            with self.prevent(Composer.Changed):
+                composer.set_text(text)
+        self._show_count()

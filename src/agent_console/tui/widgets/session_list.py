@@ -1,26 +1,35 @@
 """The agent's open sessions, one entry per tab; choosing one opens it.
 
 An entry whose session has a line that did not reach the customer's channel says so after
-its status: "✗ not delivered" (a delivery gave up) or "⟳ retrying".
+its status: "✗ not delivered" (a delivery gave up) or "⟳ retrying". Its third line says what
+the session needs: unread customer messages ("2 new"), how long the customer has waited
+since their last line ("waiting 4m"), the R7 countdown of a session the agent started
+("ends in 3h 12m"), and the customer's last line (safe, one line, cut with "…").
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual.content import Content
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
+from ...domain.needs import short_countdown, waiting_text
 from ...domain.outbox import DeliveryState
 from ...domain.text import one_line
+from ...domain.vocab import Initiator, SessionStatus
 from ..messages import SessionPicked
 
 if TYPE_CHECKING:
-    from ...services.views import SessionRow
+    from ...services.views import SessionNeeds, SessionRow
 
 CUSTOMER_WIDTH = 22
+#: Characters of the customer's last line an entry keeps (the list's width cuts it further).
+LAST_LINE_WIDTH = 60
+SEPARATOR = (" · ", "$foreground-muted")
 EMPTY = "No open sessions.\nWork routed to you appears here."
 STATUS_STYLES = {
     "Active": "$status-active",
@@ -34,8 +43,51 @@ DELIVERY_MARKS = {
 }
 
 
-def session_prompt(row: SessionRow, delivery: str | None = None) -> Content:
-    """Two lines: ``S-12  customer`` and ``status · channel`` (customer text kept literal).
+def needs_line(
+    row: SessionRow, needs: SessionNeeds | None, now: datetime | None, *, reading: bool = False
+) -> Content:
+    """The entry's third line: ``2 new · waiting 4m · <last customer line>`` (each part only
+    when it applies). ``reading``: the session is open on screen, so nothing in it is unread.
+    The counts come first so that a narrow list cuts the customer's text, not them."""
+    parts: list[tuple[str, str]] = []
+    live = row.status != SessionStatus.ENDED.value
+    if needs is not None and needs.unread and not reading:
+        parts.append((f"{needs.unread} new", "bold $accent"))
+    if (
+        live
+        and now is not None
+        and needs is not None
+        and needs.customer_waiting
+        and needs.last_customer_at is not None
+    ):
+        parts.append((waiting_text(needs.last_customer_at, now), "$text-warning"))
+    if (
+        live
+        and now is not None
+        and row.initiated_by == Initiator.AGENT.value
+        and row.auto_end_at is not None
+    ):
+        parts.append((short_countdown(row.auto_end_at, now), "$text-warning"))
+    if needs is not None and needs.last_customer_text:
+        parts.append((one_line(needs.last_customer_text, LAST_LINE_WIDTH), "italic"))
+    pieces: list[tuple[str, str]] = []
+    for part in parts:
+        if pieces:
+            pieces.append(SEPARATOR)
+        pieces.append(part)
+    return Content.assemble(*pieces)
+
+
+def session_prompt(
+    row: SessionRow,
+    delivery: str | None = None,
+    needs: SessionNeeds | None = None,
+    now: datetime | None = None,
+    *,
+    reading: bool = False,
+) -> Content:
+    """Three lines: ``S-12  customer``, ``status · channel`` and what the session needs
+    (:func:`needs_line`; customer text kept literal).
 
     The status comes first so that a narrow list (its lines end in "…") never hides it; a
     ``delivery`` problem (the session's worst: failed or retrying) comes right after it.
@@ -57,11 +109,9 @@ def session_prompt(row: SessionRow, delivery: str | None = None) -> Content:
         *problem,
         (" · ", "$foreground-muted"),
         (one_line(row.channel_name, 30), "$foreground-muted"),
+        "\n",
+        needs_line(row, needs, now, reading=reading),
     )
-
-
-def _shown_key(row: SessionRow, delivery: str | None) -> tuple[object, ...]:
-    return (row.id, row.status, row.customer, row.channel_name, row.tab_open, delivery)
 
 
 class SessionList(OptionList):
@@ -76,17 +126,32 @@ class SessionList(OptionList):
         rows: Sequence[SessionRow],
         selected_id: int | None,
         deliveries: Mapping[int, str] | None = None,
+        *,
+        needs: Mapping[int, SessionNeeds] | None = None,
+        now: datetime | None = None,
+        reading: int | None = None,
     ) -> None:
         """``deliveries``: the worst delivery state ("failed", "retrying") of the sessions
-        that have a line not delivered yet."""
+        that have a line not delivered yet; ``needs``: what each session asks of the agent,
+        at ``now``; ``reading``: the session open on screen (nothing in it is unread)."""
         worst = deliveries or {}
-        key = tuple(_shown_key(row, worst.get(row.id)) for row in rows)
+        wanted = needs or {}
+        prompts = [
+            session_prompt(
+                row, worst.get(row.id), wanted.get(row.id), now, reading=row.id == reading
+            )
+            for row in rows
+        ]
+        key = tuple((row.id, prompt.markup) for row, prompt in zip(rows, prompts, strict=True))
         if key != self._shown:
             self._shown = key
             self.clear_options()
             if rows:
                 self.add_options(
-                    [Option(session_prompt(row, worst.get(row.id)), id=str(row.id)) for row in rows]
+                    [
+                        Option(prompt, id=str(row.id))
+                        for row, prompt in zip(rows, prompts, strict=True)
+                    ]
                 )
             else:
                 self.add_option(Option(Content(EMPTY), id=None, disabled=True))

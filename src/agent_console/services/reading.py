@@ -1,0 +1,155 @@
+"""Read markers: how far each agent has read each session, and what needs them.
+
+The console marks a session read up to the newest message it had on screen when the agent
+has it open (:func:`mark_read`); the marker only moves forward. :func:`session_needs` answers,
+for the agent's sessions, the unread customer messages, the newest customer line and whether
+the customer is the one waiting, in a few grouped queries (no per-session round trip).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..domain.vocab import AuthorKind
+from ..store import queries as q
+from ..store.models import EndRecord, Message, ReadMarker
+from .context import Ctx
+from .ending import require_session
+from .views import SessionNeeds
+
+#: Characters of the newest customer message a needs read loads (a list entry shows less).
+LAST_LINE_CHARS = 200
+
+
+async def mark_read(
+    ctx: Ctx, agent_name: str, session_id: int, upto_message_id: int | None = None
+) -> int:
+    """Mark the session read by the agent up to ``upto_message_id`` (None: its newest
+    message). A marker never moves back. Returns the marker as stored."""
+    async with ctx.db.write() as conn:
+        agent = await q.agent_row(conn, agent_name)
+        await require_session(conn, session_id)
+        newest = await conn.scalar(
+            select(func.max(Message.id)).where(Message.session_id == session_id)
+        )
+        upto = int(newest or 0) if upto_message_id is None else min(upto_message_id, newest or 0)
+        await _upsert(conn, agent.id, session_id, upto, ctx.now())
+        stored = await conn.scalar(
+            select(ReadMarker.last_read_message_id).where(
+                ReadMarker.agent_id == agent.id, ReadMarker.session_id == session_id
+            )
+        )
+    return int(stored or 0)
+
+
+async def _upsert(
+    conn: AsyncConnection, agent_id: int, session_id: int, upto: int, now: Any
+) -> None:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(ReadMarker).values(
+        agent_id=agent_id, session_id=session_id, last_read_message_id=upto, read_at=now
+    )
+    forward = stmt.excluded.last_read_message_id > ReadMarker.last_read_message_id
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[ReadMarker.agent_id, ReadMarker.session_id],
+            set_={
+                "last_read_message_id": case(
+                    (forward, stmt.excluded.last_read_message_id),
+                    else_=ReadMarker.last_read_message_id,
+                ),
+                "read_at": case((forward, stmt.excluded.read_at), else_=ReadMarker.read_at),
+            },
+        )
+    )
+
+
+async def read_marker(ctx: Ctx, agent_name: str, session_id: int) -> int:
+    """The newest message id the agent has read in the session (0: none)."""
+    async with ctx.db.read() as conn:
+        agent = await q.agent_row(conn, agent_name)
+        found = await conn.scalar(
+            select(ReadMarker.last_read_message_id).where(
+                ReadMarker.agent_id == agent.id, ReadMarker.session_id == session_id
+            )
+        )
+    return int(found or 0)
+
+
+async def session_needs(
+    ctx: Ctx, agent_name: str, session_ids: Sequence[int]
+) -> dict[int, SessionNeeds]:
+    """What each of ``session_ids`` asks of the agent (every id gets an entry)."""
+    ids = sorted(set(session_ids))
+    if not ids:
+        return {}
+    async with ctx.db.read() as conn:
+        agent = await q.agent_row(conn, agent_name)
+        return await _needs(conn, agent.id, ids)
+
+
+async def _needs(conn: AsyncConnection, agent_id: int, ids: list[int]) -> dict[int, SessionNeeds]:
+    chosen = q.in_ids(conn, Message.session_id, ids)
+    customer = AuthorKind.CUSTOMER.value
+    marker = (
+        select(ReadMarker.last_read_message_id)
+        .where(ReadMarker.agent_id == agent_id, ReadMarker.session_id == Message.session_id)
+        .scalar_subquery()
+    )
+    counted = await conn.execute(
+        select(Message.session_id, func.count())
+        .where(
+            chosen,
+            Message.author_kind == customer,
+            Message.id > func.coalesce(marker, 0),
+        )
+        .group_by(Message.session_id)
+    )
+    unread = {int(sid): int(count) for sid, count in counted.all()}
+    # The newest customer line and the newest agent line of each session.
+    latest = await conn.execute(
+        select(Message.session_id, Message.author_kind, func.max(Message.id))
+        .where(chosen, Message.author_kind.in_([customer, AuthorKind.AGENT.value]))
+        .group_by(Message.session_id, Message.author_kind)
+    )
+    newest = {(int(sid), str(kind)): int(mid) for sid, kind, mid in latest.all()}
+    last_ids = [mid for (_sid, kind), mid in newest.items() if kind == customer]
+    lines: dict[int, Any] = {}
+    if last_ids:
+        rows = await conn.execute(
+            select(
+                Message.session_id,
+                Message.id,
+                func.substr(Message.text, 1, LAST_LINE_CHARS).label("head"),
+                Message.created_at,
+            ).where(q.in_ids(conn, Message.id, last_ids))
+        )
+        lines = {row.session_id: row for row in rows}
+    ends = await conn.execute(
+        select(
+            EndRecord.session_id, EndRecord.agent_id, EndRecord.actor_kind, EndRecord.actor
+        ).where(q.in_ids(conn, EndRecord.session_id, ids))
+    )
+    ended = {int(row.session_id): row for row in ends.all()}
+    out: dict[int, SessionNeeds] = {}
+    for sid in ids:
+        line = lines.get(sid)
+        end = ended.get(sid)
+        last_customer = newest.get((sid, customer), 0)
+        out[sid] = SessionNeeds(
+            session_id=sid,
+            unread=int(unread.get(sid, 0)),
+            last_customer_message=last_customer,
+            last_customer_text=None if line is None else str(line.head),
+            last_customer_at=None if line is None else line.created_at,
+            customer_waiting=last_customer > newest.get((sid, AuthorKind.AGENT.value), 0),
+            ended_by_me=end is not None and end.agent_id == agent_id,
+            end_actor_kind=None if end is None else str(end.actor_kind),
+            end_actor=None if end is None else str(end.actor),
+        )
+    return out
