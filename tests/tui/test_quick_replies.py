@@ -18,6 +18,7 @@ from agent_console.tui.screens.quick_replies_admin import (
     QuickReplyEditorScreen,
 )
 from agent_console.tui.screens.quick_reply_picker import QuickReplyPickerScreen
+from agent_console.tui.widgets.composer import Composer
 
 from .conftest import ADMIN, AGENT, SIZE, Seeded, console_ready, until, until_async
 
@@ -46,8 +47,8 @@ async def open_picker(pilot: Any) -> QuickReplyPickerScreen:
     return picker
 
 
-def composer_of(screen: Any) -> Input:
-    return screen.query_one("#composer", Input)
+def composer_of(screen: Any) -> Composer:
+    return screen.query_one("#composer", Composer)
 
 
 async def test_pick_by_fuzzy_search_fills_the_composer_without_sending(
@@ -93,7 +94,7 @@ async def test_the_reply_goes_in_at_the_cursor_and_enter_sends_it(
         composer = composer_of(console)
         composer.focus()
         await pilot.press(*"Sure! ", *" Bye.")
-        composer.cursor_position = len("Sure! ")
+        composer.cursor_location = (0, len("Sure! "))
         picker = await open_picker(pilot)
         await pilot.press(*"refund")
         await until(pilot, lambda: picker.shown_names[:1] == ["Refund"], what="Refund")
@@ -101,7 +102,7 @@ async def test_the_reply_goes_in_at_the_cursor_and_enter_sends_it(
         await until(pilot, lambda: app.screen is console, what="the picker to close")
         filled = "Your refund for Enhanced WhatsApp is on its way, Alice."
         assert composer.value == f"Sure! {filled} Bye."
-        assert composer.cursor_position == len(f"Sure! {filled}")
+        assert composer.cursor_location == (0, len(f"Sure! {filled}"))
         await pilot.press("enter")  # the agent sends it, as any reply
         await until(pilot, lambda: composer.value == "", what="the send")
         await until_async(pilot, lambda: _sent(ctx, seeded.alice, f"Sure! {filled} Bye."))
@@ -122,13 +123,13 @@ async def test_escape_cancels_and_leaves_the_draft_untouched(
         composer = composer_of(console)
         composer.focus()
         await pilot.press(*"my draft")
-        composer.cursor_position = 2
+        composer.cursor_location = (0, 2)
         picker = await open_picker(pilot)
         await pilot.press(*"gre", "down")
         await until(pilot, lambda: bool(picker.shown), what="matches")
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is console, what="the picker to close")
-        assert (composer.value, composer.cursor_position) == ("my draft", 2)
+        assert (composer.value, composer.cursor_location) == ("my draft", (0, 2))
         assert app.focused is composer
 
 
