@@ -79,7 +79,7 @@ async def test_the_tours_captions_follow_the_capacity_model_of_the_session_it_en
 async def test_the_caption_bar_covers_nothing_its_caption_speaks_of(
     seeded: Seeded, app_factory: Any, size: tuple[int, int]
 ) -> None:
-    tour = TourPlayer(steps_named("welcome", "reply", "end-chat", "close-tab"), pace=0.3)
+    tour = TourPlayer(steps_named("welcome", "reply", "end-chat", "close-tab"), pace=0.6)
     app = app_factory(seeded.url, tour=tour)
     checked: set[str] = set()
     async with app.run_test(size=size) as pilot:
@@ -123,18 +123,21 @@ async def test_at_80x24_the_offline_step_shows_the_session_its_caption_names(
     requeued = [e.session_id for e in preview.effects if e.effect == presence.REQUEUED]
     assert requeued == [moved]  # the service's word: only Eve's session goes back
     label = (await listing.show_session(ctx, moved)).session.label
-    tour = TourPlayer(steps_named("offline"), pace=1.0)
+    # Slow enough that the preview stays up (7 s) while the test looks, even on a busy machine.
+    tour = TourPlayer(steps_named("offline"), pace=2.0)
     app = app_factory(db_url, tour=tour)
 
     def named_and_shown() -> bool:
         if not isinstance(app.screen, OfflinePreviewScreen) or not tour.captions:
             return False
+        if label not in tour.captions[-1]:
+            return False
         rows = [line for line in screen_lines(app) if f"{label} " in line]
-        return label in tour.captions[-1] and any("Eve" in row for row in rows)
+        return any("Eve" in row for row in rows)
 
     async with app.run_test(size=SMALL) as pilot:
         await console_ready(pilot)
-        await until(pilot, named_and_shown, within=30.0, what=f"{label} named and on screen")
+        await until(pilot, named_and_shown, within=60.0, what=f"{label} named and on screen")
         caption = tour.captions[-1]
         assert "back to Waiting" in caption and "4 others stay with you" in caption
         # Every session the caption names is on screen, inside the preview's list.
