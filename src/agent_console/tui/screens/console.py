@@ -20,7 +20,7 @@ from textual.content import Content
 from textual.geometry import Offset
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ...domain.errors import ConsoleError
 from ...domain.text import escape_log, plural
@@ -47,6 +47,7 @@ from ..widgets.conversation import (
     ConversationPane,
     find_action,
 )
+from ..widgets.footer import Footer
 from ..widgets.session_list import SessionList
 from ..widgets.status_bar import StatusBar
 from ..widgets.transcript import Transcript
