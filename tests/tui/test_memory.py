@@ -23,8 +23,8 @@ from conftest import FakeClock
 
 from .conftest import SIZE, Seeded, console_ready, until
 
-#: Ticks of the world: a minute and a half of demo, each tick a database change and a refresh.
-TICKS = 30
+#: Ticks of the world: a simulated minute, each tick a database change and a refresh.
+TICKS = 20
 #: Widgets removed but not yet collected a moment after (the last frame's layout may still
 #: hold the footer's previous keys); a leak leaves hundreds.
 STRAY_SLACK = 20
