@@ -1,7 +1,8 @@
 """The console's own numbers, measured side by side in one run on a 100,000-session database.
 
     .venv/bin/python bench/tui_bench.py [--sessions 100000] [--repeats 5] [--bulk 10000]
-                                        [--bulk-repeats 3] [--out results.json]
+                                        [--bulk-repeats 3] [--demo-minutes 30]
+                                        [--only cold|list|bulk|demo ...] [--out results.json]
 
 Every in-app figure is measured in a fresh process (``bench/tui_child.py``) running the real
 app headless (``App.run_test``), from an event to the first *frame* that shows its result (the
@@ -21,7 +22,12 @@ moment Textual hands the rendered update to its driver):
   box to the frame with the rows), and the jump to the last page (ctrl+end: one keyset page
   from the end) (target: <= 100 ms);
 * resident memory of the process with the list open, after paging through 1,000 rows
-  (target: <= 150 MB).
+  (target: <= 150 MB);
+* the living demo (``agent-console demo``'s database, world and console) on a fake clock
+  that moves 3 s (one world tick) per tick, the world ticking back to back: the resident set
+  over ``--demo-minutes`` simulated minutes, after ``--demo-warmup`` minutes in which
+  Textual's render caches fill (target: grows by <= 5 MB); the growth from the console showing
+  its sessions is reported too.
 
 It prints a table and the details, the machine load (``uptime``) before and after, and with
 ``--out`` writes the results as JSON. The exit status is 0 only when every target passed.
@@ -52,6 +58,8 @@ from agent_console.services.seed import seed
 
 HERE = Path(__file__).resolve().parent
 CHILD = HERE / "tui_child.py"
+#: The measures --only can choose.
+PARTS = ("cold", "list", "bulk", "demo")
 
 
 def uptime() -> str:
@@ -310,12 +318,61 @@ def bulk_end(prepared: Path, work: Path, count: int, repeats: int) -> list[Resul
     ]
 
 
+def demo_memory(work: Path, minutes: float, warmup: float) -> list[Result]:
+    out, _ = child("demo", str(work / "demo.db"), str(warmup + minutes), timeout=3600)
+    rss = {minute: value for minute, value in out["samples"]}
+    start, settled, end = rss[0.0], rss[float(warmup)], rss[max(rss)]
+    return [
+        Result(
+            f"living demo: resident memory growth over {minutes:g} simulated minutes "
+            f"(after {warmup:g})",
+            round(end - settled, 1),
+            "MB",
+            "<= 5 MB",
+            end - settled <= 5.0,
+            {
+                "rss_at_console_ready_mb": round(start, 1),
+                f"rss_at_minute_{warmup:g}_mb": round(settled, 1),
+                f"rss_at_minute_{max(rss):g}_mb": round(end, 1),
+                "growth_from_console_ready_mb": round(end - start, 1),
+                "peak_rss_mb": round(out["peak_rss_mb"], 1),
+                "ticks": out["ticks"],
+                "wall_s": round(out["wall_s"], 1),
+                "rss_by_minute_mb": {f"{m:g}": round(r, 1) for m, r in sorted(rss.items())},
+                "widgets_on_screen": out["widgets_on_screen"],
+            },
+        ),
+        Result(
+            "  growth from the console ready (warm-up included)",
+            round(end - start, 1),
+            "MB",
+            "(reference)",
+            True,
+        ),
+    ]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sessions", type=int, default=100_000)
     ap.add_argument("--repeats", type=int, default=5, help="cold starts and in-app repeats")
     ap.add_argument("--bulk", type=int, default=10_000, help="sessions to end from the list")
     ap.add_argument("--bulk-repeats", type=int, default=3)
+    ap.add_argument(
+        "--demo-minutes", type=float, default=30, help="simulated minutes of the living demo"
+    )
+    ap.add_argument(
+        "--demo-warmup",
+        type=float,
+        default=10,
+        help="simulated minutes of the living demo before the measured ones (caches fill)",
+    )
+    ap.add_argument(
+        "--only",
+        action="append",
+        choices=PARTS,
+        help="run only these measures (repeatable; default: all)",
+    )
     ap.add_argument("--out", type=Path, default=None, help="also write the results as JSON")
     ap.add_argument(
         "--only",
@@ -332,9 +389,11 @@ def main() -> int:
         f"  {load_before}",
         flush=True,
     )
+    parts = set(args.only or PARTS)
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="agent-console-tui-bench-") as tmp:
         work = Path(tmp)
+<<<<<<< HEAD
         db = work / "sessions.db"
         print(f"seeding {args.sessions:,} sessions ...", flush=True)
         seeded_in = asyncio.run(make_database(db, args.sessions))
@@ -347,17 +406,44 @@ def main() -> int:
 
         parts = set(args.only.split(","))
         if "start" in parts:
+=======
+        if parts & {"cold", "list", "bulk"}:
+            db = work / "sessions.db"
+            print(f"seeding {args.sessions:,} sessions ...", flush=True)
+            seeded_in = asyncio.run(make_database(db, args.sessions))
+            print(f"  {seeded_in:.1f} s", flush=True)
+        if "bulk" in parts:
+            prepared = work / "bulk.db"
+            copy_db(db, prepared)
+            waiting = keep_waiting(prepared, args.bulk)
+            if waiting != args.bulk:
+                raise SystemExit(f"only {waiting} Waiting sessions to end; seed more")
+        if "cold" in parts:
+>>>>>>> i11-memory
             print(f"cold starts x{args.repeats} ...", flush=True)
             results.extend(cold_start(db, args.repeats))
         if "list" in parts:
             print("the list in the app ...", flush=True)
             results.extend(in_app(db, args.repeats))
+<<<<<<< HEAD
         if "find" in parts:
             print("search and the last page ...", flush=True)
             results.extend(find(db, args.repeats))
         if "bulk" in parts:
             print(f"bulk end of {args.bulk:,} from the list x{args.bulk_repeats} ...", flush=True)
             results.extend(bulk_end(prepared, work, args.bulk, args.bulk_repeats))
+=======
+        if "bulk" in parts:
+            print(f"bulk end of {args.bulk:,} from the list x{args.bulk_repeats} ...", flush=True)
+            results.extend(bulk_end(prepared, work, args.bulk, args.bulk_repeats))
+        if "demo" in parts:
+            print(
+                f"the living demo, {args.demo_warmup:g} + {args.demo_minutes:g} simulated "
+                "minutes ...",
+                flush=True,
+            )
+            results.extend(demo_memory(work, args.demo_minutes, args.demo_warmup))
+>>>>>>> i11-memory
 
     load_after = uptime()
     speed_after = calibrate()

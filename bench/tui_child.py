@@ -4,6 +4,7 @@
     tui_child.py console URL          first frame, then the console ready, on the database URL
     tui_child.py inapp URL REPEATS    the list on the database: open, filters, pages, RSS
     tui_child.py bulk URL             select all matching + bulk end from the list
+    tui_child.py demo PATH MINUTES    the living demo on a fake clock: resident memory by minute
 
 Every mode prints one JSON line. A *frame* is the moment Textual hands a rendered screen
 update to its driver (``App._display``; headless, the driver then writes nothing): every time
@@ -455,6 +456,73 @@ def bulk(url: str) -> None:
     emit(**asyncio.run(run()))
 
 
+# -- the living demo ---------------------------------------------------------------------------
+
+
+def demo(path: str, minutes: float) -> None:
+    """The living demo (``agent-console demo``: its seed, its world, its console) on a fake
+    clock: the world ticks back to back and the clock moves a tick's worth (3 s) each time, so
+    ``minutes`` of demo run in a fraction of the time. The resident set is read when the
+    console shows its sessions (minute 0) and after every simulated minute."""
+    from datetime import UTC, datetime, timedelta
+
+    from agent_console.services.runtime import open_ctx
+    from agent_console.services.seed import seed
+    from agent_console.tui.app import make_app
+    from agent_console.tui.demo_driver import TICK_SECONDS, DemoDriver
+    from agent_console.tui.screens.console import ConsoleScreen
+
+    now = [datetime(2026, 11, 23, 10, 0, tzinfo=UTC)]
+
+    def clock() -> datetime:
+        return now[0]
+
+    class SteppedDriver(DemoDriver):
+        async def _run(self) -> None:
+            now[0] += timedelta(seconds=TICK_SECONDS)
+            await super()._run()
+
+    ticks_per_minute = round(60 / TICK_SECONDS)
+    total_ticks = round(minutes * ticks_per_minute)
+    url = f"sqlite+aiosqlite:///{path}"
+
+    async def run() -> dict[str, object]:
+        ctx = await open_ctx(url, clock=clock)
+        try:  # what agent-console demo seeds (its defaults)
+            await seed(ctx, agents=8, sessions=300, seed=1)
+        finally:
+            await ctx.db.dispose()
+        driver = SteppedDriver(1, interval=0.01)
+        # A quick poll: a refresh per world tick, as a 3 s tick and a 0.25 s poll give.
+        app = make_app(url, "dana", clock=clock, poll_interval=0.02, demo=driver)
+        samples: list[tuple[float, float]] = []
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: console_loaded(app, ConsoleScreen), step=0.01)
+            start_tick = driver.ticks
+            started = time.perf_counter()
+            samples.append((0.0, rss_mb()[0]))
+            next_minute = 1
+            while driver.ticks - start_tick < total_ticks:
+                await asyncio.sleep(0.02)
+                done = driver.ticks - start_tick
+                while done >= next_minute * ticks_per_minute:
+                    samples.append((float(next_minute), rss_mb()[0]))
+                    next_minute += 1
+            wall = time.perf_counter() - started
+            driver.stop()
+            widgets = len(app.screen.query("*"))
+        return {
+            "simulated_minutes": (driver.ticks - start_tick) / ticks_per_minute,
+            "ticks": driver.ticks - start_tick,
+            "wall_s": wall,
+            "samples": samples,
+            "peak_rss_mb": rss_mb()[1],
+            "widgets_on_screen": widgets,
+        }
+
+    emit(**asyncio.run(run()))
+
+
 def main() -> None:
     mode, *args = sys.argv[1:]
     if mode == "bare":
@@ -465,8 +533,13 @@ def main() -> None:
         inapp(args[0], int(args[1]))
     elif mode == "bulk":
         bulk(args[0])
+<<<<<<< HEAD
     elif mode == "find":
         find(args[0], int(args[1]))
+=======
+    elif mode == "demo":
+        demo(args[0], float(args[1]))
+>>>>>>> i11-memory
     else:
         raise SystemExit(f"unknown mode {mode!r}")
 

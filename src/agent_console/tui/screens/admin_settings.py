@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, Label, Select, Switch
+from textual.widgets import Button, Input, Label, Select, Switch
 
 from ...domain.channels import CHANNELS_BY_ID
 from ...domain.errors import ConsoleError
@@ -33,6 +33,7 @@ from ...domain.text import escape_log, one_line
 from ...domain.vocab import CapacityModel
 from ..keymap import bound_key, with_key
 from ..screen_work import screen_work
+from ..widgets.footer import Footer
 from .quick_replies_admin import QuickRepliesScreen
 
 if TYPE_CHECKING:

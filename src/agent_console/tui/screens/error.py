@@ -8,9 +8,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Label
+from textual.widgets import Label
 
 from ...domain.text import escape_log
+from ..widgets.footer import Footer
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult

@@ -13,13 +13,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, OptionList
+from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from ...domain.capacity import consumes
 from ...domain.text import one_line
 from ...domain.vocab import CapacityModel, SessionStatus, session_label
 from ..keymap import bound_key
+from ..widgets.footer import Footer
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult

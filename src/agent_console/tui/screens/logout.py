@@ -13,10 +13,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Label
+from textual.widgets import Button, Label
 
 from ...domain.text import one_line
 from ..keymap import bound_key, with_key
+from ..widgets.footer import Footer
 from .offline_preview import session_line
 
 if TYPE_CHECKING:

@@ -22,12 +22,13 @@ from textual.content import Content
 from textual.events import Click
 from textual.geometry import Offset
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, OptionList
+from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from ...domain.presence import presence_label, time_in_status
 from ...domain.text import one_line
 from ..keymap import bound_key
+from ..widgets.footer import Footer
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult

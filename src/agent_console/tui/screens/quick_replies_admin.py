@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Input, Label, OptionList, TextArea
+from textual.widgets import Button, Input, Label, OptionList, TextArea
 from textual.widgets.option_list import Option
 
 from ...domain.errors import ConsoleError
@@ -22,6 +22,7 @@ from ...domain.quick_replies import PLACEHOLDERS
 from ...domain.text import escape_log, one_line
 from ..keymap import bound_key, with_key
 from ..screen_work import screen_work
+from ..widgets.footer import Footer
 from .confirm import ConfirmScreen
 
 if TYPE_CHECKING:

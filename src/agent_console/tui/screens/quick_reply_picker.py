@@ -21,7 +21,7 @@ from textual.content import Content
 from textual.fuzzy import FuzzySearch
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Label, OptionList
+from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from ...domain.errors import ConsoleError
@@ -29,6 +29,7 @@ from ...domain.quick_replies import render
 from ...domain.text import escape_log, one_line
 from ...domain.vocab import session_label
 from ..screen_work import screen_work
+from ..widgets.footer import Footer
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult

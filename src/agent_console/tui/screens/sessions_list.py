@@ -24,7 +24,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Input, Static
 
 from ...domain.channels import CHANNELS
 from ...domain.errors import ConsoleError
@@ -39,6 +39,7 @@ from ..messages import DatabaseChanged
 from ..screen_work import screen_work
 from ..selection import ListSelection
 from ..widgets.filter_choice import FilterChoice
+from ..widgets.footer import Footer
 from ..widgets.session_table import SessionTable, SessionTableHeader
 from .bulk_end import BulkEndScreen
 from .row_menu import TRANSFER, RowMenuScreen

@@ -18,13 +18,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, OptionList
+from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from ...domain.errors import ConsoleError
 from ...domain.text import escape_log, one_line, plural
 from ...domain.vocab import session_label
 from ..screen_work import screen_work
+from ..widgets.footer import Footer
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult

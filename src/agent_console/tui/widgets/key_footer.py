@@ -14,8 +14,9 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from textual import events
-from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
+
+from .footer import Footer
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult

@@ -1,0 +1,43 @@
+"""The key footer every screen shows: Textual's ``Footer``, without its memory leak.
+
+Textual's footer rebuilds its keys (``recompose``) every time the screen's bindings are
+refreshed, and each new key binds its ``compact`` to the footer's (``data_bind``). A binding
+is a watcher kept on the footer, and Textual forgets the watchers of removed widgets only
+when the watched value changes -- the footer's ``compact`` never does, so every key the footer
+ever showed stayed in memory with its styles and caches (Textual issue #6666, open in 8.2.8).
+The console refreshes its bindings on every refresh (the End Chat and Close tab keys follow
+the open session), and the living demo refreshes every few seconds: the demo grew by about
+1.4 MB a minute. This footer forgets the removed keys' watchers after each rebuild.
+"""
+
+from __future__ import annotations
+
+from textual.dom import DOMNode
+from textual.widgets import Footer as TextualFooter
+
+
+def forget_closed_watchers(node: DOMNode) -> int:
+    """Drop the watchers that widgets since removed left on ``node``; how many were dropped.
+
+    The same test Textual applies when a watched value changes (the watcher's owner is
+    closing), applied now rather than at a change that may never come."""
+    dropped = 0
+    # Textual keeps them under this literal attribute name (textual.reactive._watch).
+    watchers: dict[str, list[tuple[DOMNode, object]]] = getattr(node, "__watchers", {})
+    for entries in watchers.values():
+        kept = [(owner, callback) for owner, callback in entries if not _gone(owner)]
+        dropped += len(entries) - len(kept)
+        entries[:] = kept
+    return dropped
+
+
+def _gone(owner: object) -> bool:
+    return bool(getattr(owner, "_closing", False) or getattr(owner, "_closed", False))
+
+
+class Footer(TextualFooter):
+    """Textual's footer, whose rebuilt keys no longer pile up in memory."""
+
+    async def recompose(self) -> None:
+        await super().recompose()
+        forget_closed_watchers(self)

@@ -1,0 +1,123 @@
+"""The console's memory stays flat while the living demo runs (issue 11, defect 12).
+
+The demo grew by about 1.4 MB a minute: every refresh rebuilt the key footer, and every key it
+had ever shown stayed in memory (Textual keeps a watcher per key on the footer; see
+``tui/widgets/footer.py``). Minutes of the living demo run here in seconds: the world ticks back
+to back and the fake clock moves on by a tick's worth each time.
+"""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from typing import Any
+
+import pytest
+from textual.widget import Widget
+from textual.widgets._footer import FooterKey
+
+from agent_console.services.demo import Pace
+from agent_console.tui.demo_driver import TICK_SECONDS, DemoDriver
+from agent_console.tui.widgets.footer import Footer, forget_closed_watchers
+from conftest import FakeClock
+
+from .conftest import SIZE, Seeded, console_ready, until
+
+#: Ticks of the world: a simulated minute, each tick a database change and a refresh.
+TICKS = 20
+#: Widgets removed but not yet collected a moment after (the last frame's layout may still
+#: hold the footer's previous keys); a leak leaves hundreds.
+STRAY_SLACK = 20
+
+
+class SteppedDriver(DemoDriver):
+    """The demo driver on a fake clock: ticks back to back, the clock a tick further each time."""
+
+    def __init__(self, clock: FakeClock, **kw: Any) -> None:
+        super().__init__(interval=0.01, **kw)
+        self.clock = clock
+
+    async def _run(self) -> None:
+        self.clock.advance(seconds=TICK_SECONDS)
+        await super()._run()
+
+
+def _count_rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many times a footer was rebuilt (one counter, in a list)."""
+    rebuilt = [0]
+    recompose = Footer.recompose
+
+    async def counting(self: Footer) -> None:
+        rebuilt[0] += 1
+        await recompose(self)
+
+    monkeypatch.setattr(Footer, "recompose", counting)
+    return rebuilt
+
+
+def _widgets() -> list[Widget]:
+    return [o for o in gc.get_objects() if isinstance(o, Widget)]
+
+
+async def test_minutes_of_the_living_demo_leave_no_removed_widget_in_memory(
+    seeded: Seeded, clock: FakeClock, app_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A new customer every tick: every tick commits, and the console refreshes.
+    busy = Pace(new_customer=1.0, follow_up=0.0, follow_up_at_start=False)
+    driver = SteppedDriver(clock, seed=5, pace=busy)
+    rebuilt = _count_rebuilds(monkeypatch)
+    app = app_factory(seeded.url, demo=driver, poll_interval=0.02)
+    async with app.run_test(size=SIZE) as pilot:
+        await console_ready(pilot)
+        gc.collect()
+        before = weakref.WeakSet(_widgets())
+        start = driver.ticks
+        await until(
+            pilot, lambda: driver.ticks >= start + TICKS, within=60.0, what=f"{TICKS} ticks"
+        )
+        driver.stop()
+        await pilot.pause(0.2)
+        gc.collect()
+        stray = [w for w in _widgets() if w not in before and not w.is_attached]
+
+        assert rebuilt[0] >= TICKS // 4, "the footer was hardly rebuilt: the test shows nothing"
+        assert len(stray) <= STRAY_SLACK, f"{len(stray)} removed widgets still in memory"
+
+
+async def test_a_rebuilt_footer_keeps_no_watcher_of_its_old_keys(
+    seeded: Seeded, app_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rebuilt = _count_rebuilds(monkeypatch)
+    app = app_factory(seeded.url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await console_ready(pilot)
+        footer = screen.query_one(Footer)
+        start = rebuilt[0]
+        for _ in range(10):
+            screen.refresh_bindings()
+            await pilot.pause()
+        await until(pilot, lambda: rebuilt[0] >= start + 10, what="10 footer rebuilds")
+        await pilot.pause()
+        keys = len(footer.query(FooterKey))
+        assert keys > 0
+        assert len(getattr(footer, "__watchers", {}).get("compact", [])) <= keys
+        assert forget_closed_watchers(footer) == 0  # nothing left to forget
+
+
+def test_every_screen_takes_the_footer_that_forgets_its_old_keys() -> None:
+    """A screen that imports Textual's own ``Footer`` brings the leak back for that screen."""
+    import ast
+    from pathlib import Path
+
+    import agent_console.tui as tui
+
+    root = Path(tui.__file__).parent
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        if path.name == "footer.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "textual.widgets":
+                if any(alias.name == "Footer" for alias in node.names):
+                    offenders.append(str(path.relative_to(root)))
+    assert offenders == []
