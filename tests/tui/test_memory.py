@@ -117,7 +117,10 @@ def test_every_screen_takes_the_footer_that_forgets_its_old_keys() -> None:
         if path.name == "footer.py":
             continue
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module == "textual.widgets":
-                if any(alias.name == "Footer" for alias in node.names):
-                    offenders.append(str(path.relative_to(root)))
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module == "textual.widgets"
+                and any(alias.name == "Footer" for alias in node.names)
+            ):
+                offenders.append(str(path.relative_to(root)))
     assert offenders == []
