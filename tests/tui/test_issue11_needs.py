@@ -133,9 +133,7 @@ async def test_unread_last_line_and_waiting_under_each_session(
 
         clock.advance(minutes=4)
         await conversations.inbound(ctx, "Bob", "standard_sms", "[b]Hello?[/b]\nanyone")
-        await until(
-            pilot, lambda: "2 new" in entry_text(screen, seeded.bob), what="Bob's 2 unread"
-        )
+        await until(pilot, lambda: "2 new" in entry_text(screen, seeded.bob), what="Bob's 2 unread")
         third = entry_text(screen, seeded.bob).splitlines()[2]
         assert third == "2 new · waiting 0s · [b]Hello?[/b] ⏎ anyone"
         clock.advance(minutes=4)
@@ -267,7 +265,7 @@ async def test_bell_off_keeps_the_notification_and_silences_the_bell(
 
 def test_bell_in_the_config_file(tmp_path: Path) -> None:
     file = tmp_path / "config.toml"
-    file.write_text("theme = \"agent-dark\"\n", encoding="utf-8")
+    file.write_text('theme = "agent-dark"\n', encoding="utf-8")
     assert load_settings(file, env={}).bell is True  # rings unless told not to
     file.write_text("bell = false\n", encoding="utf-8")
     assert load_settings(file, env={}).bell is False

@@ -10,9 +10,9 @@ screen looks exactly as an agent would see it. What keeps a capture the same on 
   messages that name the database (``the database is locked ...: console.db``) do not carry
   a path that changes between runs. Snapshots run on SQLite only.
 - **Nothing moves.** ``animation_level = "none"`` (the loading indicator says "Loading...",
-  no fades), every ``Input`` and ``TextArea`` has ``cursor_blink = False`` when the capture is taken, the live
-  poll runs once an hour (so nothing refreshes behind the capture), and notifications stay up
-  for an hour (a toast is part of the state under test, never half-gone).
+  no fades), every ``Input`` and ``TextArea`` has ``cursor_blink = False`` when the capture
+  is taken, the live poll runs once an hour (so nothing refreshes behind the capture), and
+  notifications stay up for an hour (a toast is part of the state under test, never half-gone).
 - **No sleeps.** The capture waits for a *predicate* (by default: the console loaded its first
   snapshot), then for the workers of the app and of the top screen to finish, then for the
   screen to repaint.
