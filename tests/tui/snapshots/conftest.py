@@ -265,10 +265,11 @@ async def settle(pilot: Pilot[Any]) -> None:
     for _ in range(3):
         await until(pilot, lambda: not busy_workers(app), within=60, what="workers to finish")
         await pilot.pause()
-    for node in app.screen.query(Input):
-        node.cursor_blink = False
-    for area in app.screen.query(TextArea):  # the composer
-        area.cursor_blink = False
+    for screen in app.screen_stack:  # a modal's console below it too (its composer)
+        for node in screen.query(Input):
+            node.cursor_blink = False
+        for area in screen.query(TextArea):
+            area.cursor_blink = False
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()
 
