@@ -12,8 +12,7 @@ screen looks exactly as an agent would see it. What keeps a capture the same on 
 - **Nothing moves.** ``animation_level = "none"`` (the loading indicator says "Loading...",
   no fades), every ``Input`` and ``TextArea`` has ``cursor_blink = False`` when the capture
   is taken, the live poll runs once an hour (so nothing refreshes behind the capture), and
-  notifications stay up for an hour (a toast is part of the state under test, never
-  half-gone).
+  notifications stay up for an hour (a toast is part of the state under test, never half-gone).
 - **No sleeps.** The capture waits for a *predicate* (by default: the console loaded its first
   snapshot), then for the workers of the app and of the top screen to finish, then for the
   screen to repaint.
@@ -266,10 +265,11 @@ async def settle(pilot: Pilot[Any]) -> None:
     for _ in range(3):
         await until(pilot, lambda: not busy_workers(app), within=60, what="workers to finish")
         await pilot.pause()
-    for node in app.screen.query(Input):
-        node.cursor_blink = False
-    for area in app.screen.query(TextArea):  # the composer
-        area.cursor_blink = False
+    for screen in app.screen_stack:  # a modal's console below it too (its composer)
+        for node in screen.query(Input):
+            node.cursor_blink = False
+        for area in screen.query(TextArea):
+            area.cursor_blink = False
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()
 

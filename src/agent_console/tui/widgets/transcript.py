@@ -336,6 +336,7 @@ class Transcript(VerticalScroll):
         """A note on the top border ("" for none): ``note`` when it fits, else ``compact``."""
         self._note = (note, compact)
         self._show_note()
+        self.call_after_refresh(self._show_note)  # again at the width the layout settles on
 
     def _show_note(self) -> None:
         note, compact = self._note
@@ -347,6 +348,9 @@ class Transcript(VerticalScroll):
 
     def on_resize(self) -> None:
         self._show_note()
+        # A resize may arrive while the layout is still settling (the pane shown again after
+        # a session without a transcript): check again once it has.
+        self.call_after_refresh(self._show_note)
 
     @property
     def note_text(self) -> str:
