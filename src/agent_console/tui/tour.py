@@ -355,8 +355,9 @@ def default_tour() -> list[Step]:
         ),
         Step(
             "end-chat",
-            "End Chat (ctrl+e) ends it: the customer sees a system line. Under tab-based "
-            "capacity the tab keeps its units until it is closed (R1, R2).",
+            "End Chat (ctrl+e) ends it after 5 s, in which ctrl+z undoes it; then the customer "
+            "sees a system line. Under tab-based capacity the tab keeps its units until it is "
+            "closed (R1, R2).",
             (
                 Press("ctrl+e"),
                 WaitUntil(_ended, "the chat did not end"),

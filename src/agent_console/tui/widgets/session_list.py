@@ -1,12 +1,13 @@
 """The agent's open sessions, one entry per tab; choosing one opens it.
 
 An entry whose session has a line that did not reach the customer's channel says so after
-its status: "✗ not delivered" (a delivery gave up) or "⟳ retrying".
+its status: "✗ not delivered" (a delivery gave up) or "⟳ retrying"; one whose End Chat waits
+out its Undo time says "ending".
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from textual.content import Content
@@ -34,11 +35,12 @@ DELIVERY_MARKS = {
 }
 
 
-def session_prompt(row: SessionRow, delivery: str | None = None) -> Content:
+def session_prompt(row: SessionRow, delivery: str | None = None, ending: bool = False) -> Content:
     """Two lines: ``S-12  customer`` and ``status · channel`` (customer text kept literal).
 
     The status comes first so that a narrow list (its lines end in "…") never hides it; a
-    ``delivery`` problem (the session's worst: failed or retrying) comes right after it.
+    ``delivery`` problem (the session's worst: failed or retrying) comes right after it, and
+    "ending" when its End Chat waits out its Undo time.
     """
     status = row.status
     if status == "Ended" and row.tab_open:
@@ -48,6 +50,8 @@ def session_prompt(row: SessionRow, delivery: str | None = None) -> Content:
     problem: tuple[tuple[str, str], ...] = ()
     if mark is not None:
         problem = ((" · ", "$foreground-muted"), mark)
+    if ending and row.status != "Ended":
+        problem = (*problem, (" · ", "$foreground-muted"), ("ending", "bold $text-warning"))
     return Content.assemble(
         (row.label, "bold"),
         "  ",
@@ -60,8 +64,8 @@ def session_prompt(row: SessionRow, delivery: str | None = None) -> Content:
     )
 
 
-def _shown_key(row: SessionRow, delivery: str | None) -> tuple[object, ...]:
-    return (row.id, row.status, row.customer, row.channel_name, row.tab_open, delivery)
+def _shown_key(row: SessionRow, delivery: str | None, ending: bool) -> tuple[object, ...]:
+    return (row.id, row.status, row.customer, row.channel_name, row.tab_open, delivery, ending)
 
 
 class SessionList(OptionList):
@@ -76,17 +80,25 @@ class SessionList(OptionList):
         rows: Sequence[SessionRow],
         selected_id: int | None,
         deliveries: Mapping[int, str] | None = None,
+        ending: Collection[int] = (),
     ) -> None:
         """``deliveries``: the worst delivery state ("failed", "retrying") of the sessions
-        that have a line not delivered yet."""
+        that have a line not delivered yet; ``ending``: the sessions whose End Chat waits out
+        its Undo time."""
         worst = deliveries or {}
-        key = tuple(_shown_key(row, worst.get(row.id)) for row in rows)
+        key = tuple(_shown_key(row, worst.get(row.id), row.id in ending) for row in rows)
         if key != self._shown:
             self._shown = key
             self.clear_options()
             if rows:
                 self.add_options(
-                    [Option(session_prompt(row, worst.get(row.id)), id=str(row.id)) for row in rows]
+                    [
+                        Option(
+                            session_prompt(row, worst.get(row.id), row.id in ending),
+                            id=str(row.id),
+                        )
+                        for row in rows
+                    ]
                 )
             else:
                 self.add_option(Option(Content(EMPTY), id=None, disabled=True))
