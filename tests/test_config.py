@@ -633,7 +633,7 @@ def test_keymap_a_key_textual_cannot_read_is_one_error(
         ('end_chat = "enter"', '"send" (Send) already uses on the Console screen'),
         ('list_end_sessions = "space"', "on the Messaging Sessions screen"),
         # an app-wide binding: on every screen that is not a dialog (Textual stops there)
-        ('help = "e"', 'already uses on the'),
+        ('help = "e"', "already uses on the"),
         # a dialog's
         ('presence_online = "b"', '"presence-busy" (Busy) already uses on the Presence menu'),
     ],

@@ -173,7 +173,11 @@ async def test_a_customer_chats_with_an_agent_in_the_console_and_rates_the_chat(
         assert answer["status"] == "Waiting"
         await customer_writes(page, "Order 12345, sent last Monday")
 
-        app = make_app(db_url, ADMIN, clock=system_clock, timezone=UTC, poll_interval=0.2)
+        # End Chat ends at once (no Undo time, tests/tui/test_issue11_endchat.py has it): the
+        # page is what is under test.
+        app = make_app(
+            db_url, ADMIN, clock=system_clock, timezone=UTC, poll_interval=0.2, end_undo_seconds=0
+        )
         async with app.run_test(size=(120, 40)) as pilot:
             screen = await console_ready(pilot)
             assert screen.rows == []  # nothing is dana's yet

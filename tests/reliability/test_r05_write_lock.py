@@ -109,7 +109,10 @@ async def test_console_keeps_the_draft_and_the_selection_while_locked(tmp_path: 
     finally:
         await ctx.db.dispose()
 
-    app = make_app(url, "dana", poll_interval=0.2, timezone=UTC, busy_timeout_ms=1000)
+    # End Chat ends at once here (no Undo time): what is under test is the lock.
+    app = make_app(
+        url, "dana", poll_interval=0.2, timezone=UTC, busy_timeout_ms=1000, end_undo_seconds=0
+    )
     notes = record_notifications(app)
 
     async with app.run_test(size=(120, 40)) as pilot:

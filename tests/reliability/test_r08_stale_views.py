@@ -199,7 +199,8 @@ async def test_console_refreshes_within_a_second_and_a_stale_end_says_why(
 
     # A stale row: a console that does not poll (public knob: the interval) shows a session,
     # another console ends it, End Chat is pressed here.
-    quiet = make_app(db_url, "dana", timezone=UTC, poll_interval=3600)
+    # End Chat ends at once here (no Undo time): what is under test is the stale row.
+    quiet = make_app(db_url, "dana", timezone=UTC, poll_interval=3600, end_undo_seconds=0)
     quiet_notes = record_notifications(quiet)
     async with quiet.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: isinstance(quiet.screen, ConsoleScreen) and quiet.screen.loaded)

@@ -237,6 +237,32 @@ async def test_r11_interrupted_bulk_resumes_where_it_stopped(ctx: Ctx, clock: Fa
     await consistent(ctx)
 
 
+async def test_r11_a_stopped_bulk_is_interrupted_and_resumes(ctx: Ctx, clock: FakeClock) -> None:
+    """``stop`` (the console quitting) ends the run between two chunks: the operation is
+    ``interrupted`` at once, listed for the agent who started it only, and resumes."""
+    await add(ctx, "dana", ALL, capacity_=10)
+    ids = [await assigned(ctx, "dana", STANDARD, f"c{i}") for i in range(5)]
+    await add(ctx, "erin", ALL, capacity_=10)
+    bulk_id = await bulk.start_bulk(ctx, "dana", ids=ids)
+    chunks: list[int] = []
+
+    stopped = await bulk.run_bulk(
+        ctx, bulk_id, chunk=2, progress=lambda d, t: chunks.append(d), stop=lambda: bool(chunks)
+    )
+
+    assert chunks == [2]
+    assert (stopped.status, stopped.ended, stopped.pending) == ("interrupted", 2, 3)
+    assert stopped.started_at == clock.now
+    assert await statuses(ctx, *ids) == ["Ended", "Ended", "Active", "Active", "Active"]
+    assert [r.bulk_id for r in await bulk.unfinished_bulks(ctx, "dana")] == [bulk_id]
+    assert await bulk.unfinished_bulks(ctx, "erin") == []
+    await consistent(ctx)
+
+    report = await bulk.run_bulk(ctx, bulk_id, chunk=2)
+    assert (report.status, report.ended, report.pending) == ("completed", 5, 0)
+    assert await bulk.unfinished_bulks(ctx, "dana") == []
+
+
 async def test_r11_bulk_over_a_filter_freezes_the_selection(ctx: Ctx, clock: FakeClock) -> None:
     await add(ctx, "dana", ALL)
     s1 = await assigned(ctx, "dana", STANDARD, "c1")

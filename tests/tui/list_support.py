@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
 from agent_console.domain.vocab import Presence, Surface
-from agent_console.services import agents, conversations, ending, presence, settings
+from agent_console.services import agents, bulk, conversations, ending, presence, settings
 from agent_console.services.context import Ctx
+from agent_console.tui import backend as backend_module
 from agent_console.tui.screens.bulk_end import BulkEndScreen
 from agent_console.tui.screens.sessions_list import SessionsListScreen
 from agent_console.tui.widgets.session_table import SessionTable
@@ -106,4 +109,37 @@ async def bulk_ready(pilot: Pilot[Any]) -> BulkEndScreen:
     return screen
 
 
-__all__ = ["AGENT", "World", "build_world", "list_ready", "open_list"]
+class Gate:
+    """The first bulk run does one chunk, then waits for :meth:`open` before the rest: the
+    test sees (and quits during) a bulk end that is running, whatever the machine's speed."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.event = asyncio.Event()
+        self.used = False
+        real = bulk.run_bulk
+
+        async def gated(ctx: Ctx, bulk_id: int, **kw: Any) -> Any:
+            if self.used:
+                return await real(ctx, bulk_id, **kw)
+            self.used = True
+            chunks: list[int] = []
+            progress = kw.get("progress")
+
+            def counted(done: int, total: int) -> None:
+                chunks.append(done)
+                if progress is not None:
+                    progress(done, total)
+
+            chunk = kw.get("chunk")
+            await real(ctx, bulk_id, chunk=chunk, progress=counted, stop=lambda: bool(chunks))
+            await self.event.wait()
+            return await real(ctx, bulk_id, **kw)
+
+        monkeypatch.setattr(backend_module.bulk, "run_bulk", gated)
+        monkeypatch.setattr(backend_module, "BULK_CHUNK", 1)
+
+    def open(self) -> None:
+        self.event.set()
+
+
+__all__ = ["AGENT", "Gate", "World", "build_world", "list_ready", "open_list"]

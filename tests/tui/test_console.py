@@ -101,7 +101,7 @@ async def test_a_reply_typed_in_the_composer_is_stored(
 
 
 async def test_r1_end_chat_ends_the_session_and_r2_tab_frees_capacity_when_closed(
-    seeded: Seeded, ctx: Ctx, app_factory: Any
+    seeded: Seeded, ctx: Ctx, clock: Any, app_factory: Any
 ) -> None:
     app = app_factory(seeded.url)
     async with app.run_test(size=SIZE) as pilot:
@@ -109,6 +109,9 @@ async def test_r1_end_chat_ends_the_session_and_r2_tab_frees_capacity_when_close
         assert screen.query_one("#end-chat", Button).disabled is False
         screen.query_one("#composer", Composer).focus()  # ctrl+e works while typing too
         await pilot.press("ctrl+e")
+        # End Chat's Undo time (issue 11, defect 7): the end is committed once it has passed.
+        await until(pilot, lambda: screen.pending_ends == [seeded.alice], what="the Undo time")
+        clock.advance(seconds=5)
 
         async def ended() -> bool:
             return (await listing.show_session(ctx, seeded.alice)).session.status == "Ended"

@@ -8,7 +8,7 @@ from agent_console.services import listing
 from agent_console.services.context import Ctx
 from agent_console.tui.screens.console import ConsoleScreen
 
-from .conftest import SIZE, Seeded, console_ready, until_async
+from .conftest import SIZE, Seeded, console_ready, until, until_async
 
 
 def test_every_console_binding_has_an_id_and_a_description() -> None:
@@ -30,13 +30,15 @@ async def test_the_palette_offers_the_console_actions(seeded: Seeded, app_factor
 
 
 async def test_a_keymap_moves_end_chat_to_another_key(
-    seeded: Seeded, ctx: Ctx, app_factory: Any
+    seeded: Seeded, ctx: Ctx, clock: Any, app_factory: Any
 ) -> None:
     app = app_factory(seeded.url, keymap={"end-chat": "f8"})
     async with app.run_test(size=SIZE) as pilot:
         screen = await console_ready(pilot)
         assert screen.key_for("end_chat") == "f8"
         await pilot.press("f8")
+        await until(pilot, lambda: screen.pending_ends == [seeded.alice], what="the Undo time")
+        clock.advance(seconds=5)
 
         async def ended() -> bool:
             return (await listing.show_session(ctx, seeded.alice)).session.status == "Ended"

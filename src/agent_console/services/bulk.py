@@ -4,7 +4,9 @@
 in one transaction. ``run_bulk`` ends pending items chunk by chunk, each chunk one transaction
 through :func:`end_core`, recording every row's ``ended`` / ``skipped: reason``. A crash leaves
 each chunk untouched or complete; running the operation again resumes with the rows still
-pending, and the end record's primary key means nothing can end twice.
+pending, and the end record's primary key means nothing can end twice. A caller may also stop
+it between two chunks (``stop``: the console quitting); it is then ``interrupted``, resumable
+the same way.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from .views import BulkPreview, BulkPreviewRow, BulkReport, EndResult
 CHUNK = 2000
 STALE_AFTER = timedelta(seconds=30)
 Progress = Callable[[int, int], None]
+#: Asked before each chunk: True stops the run there (the operation is left resumable).
+Stop = Callable[[], bool]
 
 
 async def _selection(
@@ -112,15 +116,26 @@ def _filter_json(flt: SessionFilter | None) -> dict[str, object]:
 
 
 async def run_bulk(
-    ctx: Ctx, bulk_id: int, *, chunk: int | None = None, progress: Progress | None = None
+    ctx: Ctx,
+    bulk_id: int,
+    *,
+    chunk: int | None = None,
+    progress: Progress | None = None,
+    stop: Stop | None = None,
 ) -> BulkReport:
-    """End the operation's pending rows, chunk by chunk; safe to call again after a crash."""
+    """End the operation's pending rows, chunk by chunk; safe to call again after a crash.
+
+    ``stop`` is asked before each chunk; when it says so the run ends there, between two
+    committed chunks, and the operation is marked ``interrupted`` (run it again to resume).
+    """
     chunk = chunk or CHUNK
     # The per-row results of this call, in order: when it did every row itself (the usual
     # case) the report is built from them instead of reading them all back.
     mine: list[EndResult] = []
     total = -1
     while True:
+        if stop is not None and stop():
+            return await _interrupt(ctx, bulk_id)
         async with ctx.db.write() as conn:
             now = ctx.now()
             op = (
@@ -137,6 +152,7 @@ async def run_bulk(
             if conn.dialect.name == "postgresql":  # two resumers never take the same rows
                 pending_stmt = pending_stmt.with_for_update(skip_locked=True)
             pending = (await conn.execute(pending_stmt)).all()
+            started = op.created_at
             if not pending:
                 total = op.total
                 if op.status != "completed":
@@ -192,8 +208,19 @@ async def run_bulk(
             progress(done, total)
     if len(mine) == total:
         ended = sum(1 for r in mine if r.result == "ended")
-        return BulkReport(bulk_id, "completed", total, ended, total - ended, 0, mine)
+        return BulkReport(bulk_id, "completed", total, ended, total - ended, 0, mine, started)
     return await bulk_report(ctx, bulk_id)
+
+
+async def _interrupt(ctx: Ctx, bulk_id: int) -> BulkReport:
+    """Mark a running operation ``interrupted`` (stopped on request, resumable) and report it."""
+    async with ctx.db.write() as conn:
+        await conn.execute(
+            update(BulkOperation)
+            .where(BulkOperation.id == bulk_id, BulkOperation.status == "running")
+            .values(status="interrupted")
+        )
+    return await bulk_report(ctx, bulk_id, with_results=False)
 
 
 async def bulk_end(
@@ -243,15 +270,19 @@ async def bulk_report(ctx: Ctx, bulk_id: int, *, with_results: bool = True) -> B
         skipped=op.skipped,
         pending=pending,
         results=results,
+        started_at=op.created_at,
     )
 
 
-async def unfinished_bulks(ctx: Ctx) -> list[BulkReport]:
-    """Operations not completed (running elsewhere, or interrupted and resumable)."""
+async def unfinished_bulks(ctx: Ctx, agent_name: str | None = None) -> list[BulkReport]:
+    """Operations not completed (running elsewhere, or interrupted and resumable), oldest
+    first; with ``agent_name``, only those that agent started."""
     async with ctx.db.read() as conn:
-        ids = (
-            await conn.scalars(select(BulkOperation.id).where(BulkOperation.status != "completed"))
-        ).all()
+        stmt = select(BulkOperation.id).where(BulkOperation.status != "completed")
+        if agent_name is not None:
+            agent = q.agent_facts(await q.agent_row(conn, agent_name))
+            stmt = stmt.where(BulkOperation.agent_id == agent.id)
+        ids = (await conn.scalars(stmt.order_by(BulkOperation.id))).all()
     return [await bulk_report(ctx, i, with_results=False) for i in ids]
 
 

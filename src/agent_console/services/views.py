@@ -302,6 +302,8 @@ class BulkReport:
     skipped: int
     pending: int
     results: list[EndResult]
+    #: When the operation was started (set when read back from the database).
+    started_at: datetime | None = None
 
 
 @dataclass(frozen=True)

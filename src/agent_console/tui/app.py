@@ -3,6 +3,10 @@
 ``make_app`` builds an app from injected values (database URL, agent, clock, poll interval,
 theme folders) so tests never touch the user's files; ``run_console`` is what the CLI calls,
 with the user's settings.
+
+Quitting (ctrl+q, the palette) asks first while an End Sessions runs, and a yes stops it
+between two chunks (the rest is offered at the next start); an End Chat still in its Undo
+time is ended before the console closes, and the terminal is told so once it has.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.timer import Timer
@@ -26,6 +31,7 @@ from ..domain.errors import ConsoleError, NotFound, StoreError
 from ..domain.text import escape_log
 from .keymap import check_keymap, normalise_keymap
 from .messages import DatabaseChanged
+from .pending_ends import UNDO_SECONDS
 from .screens.error import ErrorScreen
 from .screens.loading import LoadingScreen
 from .themes import (
@@ -40,6 +46,8 @@ from .themes import (
 if TYPE_CHECKING:
     from .backend import ConsoleBackend
     from .demo_driver import DemoDriver
+    from .screens.bulk_end import BulkEndScreen
+    from .screens.console import ConsoleScreen
     from .tour import TourPlayer
 
 Clock = Callable[[], datetime]
@@ -83,6 +91,7 @@ class AgentConsoleApp(App[None]):
         tour: TourPlayer | None = None,
         notice: str | None = None,
         bell: bool = True,
+        end_undo_seconds: float = UNDO_SECONDS,
     ) -> None:
         super().__init__()
         #: Whether alerts ring the terminal bell (config ``bell``).
@@ -107,6 +116,12 @@ class AgentConsoleApp(App[None]):
         self._poll_worker: Worker[None] | None = None
         self.demo = demo
         self.tour = tour
+        #: Seconds End Chat waits, with Undo, before the chat is ended (0: at once).
+        self.end_undo_seconds = end_undo_seconds
+        self._console: ConsoleScreen | None = None
+        self._quitting = False
+        #: What the console said as it quit (also printed on the terminal once it has closed).
+        self.farewell: list[str] = []
 
     # ------------------------------------------------------------------ theme and keys
 
@@ -220,7 +235,8 @@ class AgentConsoleApp(App[None]):
             await self._fail("The console cannot start", f"{type(exc).__name__}: {exc}")
             return
         self.backend = backend
-        await self.switch_screen(ConsoleScreen(backend, tz=self._tz))
+        self._console = ConsoleScreen(backend, tz=self._tz, undo_seconds=self.end_undo_seconds)
+        await self.switch_screen(self._console)
         self._poll_timer = self.set_interval(self.poll_interval, self._poll_tick)
         self._start_demo(backend)
 
@@ -228,11 +244,80 @@ class AgentConsoleApp(App[None]):
         self.notify(escape_log(message), title=title, severity="error", markup=False)
         await self.switch_screen(ErrorScreen(title, message, hint))
 
+    # ------------------------------------------------------------------ quitting
+
+    async def action_quit(self) -> None:
+        """ctrl+q: a running End Sessions asks first; End Chats in their Undo time end first."""
+        if self._quitting:
+            return
+        self._quitting = True
+        bulk = self._running_bulk()
+        if bulk is None:
+            self._leave(None)
+            return
+        from .screens.confirm import ConfirmScreen
+
+        question = ConfirmScreen(
+            f"A bulk end is running: {bulk.done:,} of {bulk.total:,} done",
+            [
+                Content(
+                    "Quit and leave the rest? It can be resumed at the next start; until then "
+                    "the sessions not reached yet stay as they are."
+                ),
+            ],
+            confirm="Quit",
+            cancel="Keep running",
+        )
+        self.push_screen(question, lambda yes: self._quit_answered(bulk, bool(yes)))
+
+    def _quit_answered(self, bulk: BulkEndScreen, yes: bool) -> None:
+        if yes:
+            self._leave(bulk)
+        else:
+            self._quitting = False
+
+    def _running_bulk(self) -> BulkEndScreen | None:
+        from .screens.bulk_end import BulkEndScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, BulkEndScreen) and screen.running:
+                return screen
+        return None
+
+    @work(exclusive=True, group="quit")
+    async def _leave(self, bulk: BulkEndScreen | None) -> None:
+        """Stop a running End Sessions between two chunks, end the End Chats still in their
+        Undo time, then exit; what was done is printed on the terminal afterwards."""
+        said: list[str] = []
+        if bulk is not None:
+            report = await bulk.stop()
+            if report is not None and report.pending:
+                said.append(
+                    f"End Sessions stopped: {report.ended + report.skipped:,} of "
+                    f"{report.total:,} done, {report.pending:,} left as they were; "
+                    "the console offers to resume it at the next start."
+                )
+        if self._console is not None:
+            ended = await self._console.end_pending_now()
+            said += [f"End Chat pressed before quitting: {line}" for line in ended]
+        self.farewell = said
+        self.exit(message="\n".join(said) if said else None)
+
     async def on_unmount(self) -> None:
         if self._poll_timer is not None:
             self._poll_timer.stop()
         if self.demo is not None:
             self.demo.stop()
+        # Any other way out (the tour's end, an error): End Chats in their Undo time still end.
+        if self._console is not None and self._console.pending_ends and self.backend is not None:
+            ended = [
+                f"End Chat pressed before the console closed: {line}"
+                for line in await self._console.end_pending_now()
+            ]
+            self.farewell += ended
+            # Printed on the terminal after the screen is restored, as exit(message=) would be
+            # (Textual prints this list after Unmount; exit() itself is too late here).
+            self._exit_renderables.extend(ended)
         if self.backend is not None:
             backend, self.backend = self.backend, None
             await backend.close()
@@ -291,9 +376,11 @@ def make_app(
     tour: TourPlayer | None = None,
     notice: str | None = None,
     bell: bool = True,
+    end_undo_seconds: float = UNDO_SECONDS,
 ) -> AgentConsoleApp:
     """An app with everything injected. ``theme_dirs`` defaults to the shipped themes only,
-    so a test never reads the user's theme folder."""
+    so a test never reads the user's theme folder. ``end_undo_seconds`` is End Chat's Undo
+    time (0 ends at once: for tests whose subject is something else)."""
     return AgentConsoleApp(
         url,
         agent,
@@ -309,6 +396,7 @@ def make_app(
         tour=tour,
         notice=notice,
         bell=bell,
+        end_undo_seconds=end_undo_seconds,
     )
 
 

@@ -362,14 +362,35 @@ class ConsoleBackend:
         selection: listing.Selection,
         progress: Callable[[int, int], None],
         chunk: int | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> BulkReport:
         """Persist the bulk end of a (previewed, frozen) selection and run it chunk by chunk,
-        each chunk its own transaction: a crash leaves every row untouched or fully ended."""
+        each chunk its own transaction: a crash leaves every row untouched or fully ended.
+        ``stop`` (asked between chunks) leaves the rest for :meth:`bulk_resume`."""
         async with self._writes:
             bulk_id = await list_bulk.start_selection(self.ctx, self.agent, selection)
             return await bulk.run_bulk(
-                self.ctx, bulk_id, chunk=chunk or BULK_CHUNK, progress=progress
+                self.ctx, bulk_id, chunk=chunk or BULK_CHUNK, progress=progress, stop=stop
             )
+
+    async def bulk_resume(
+        self,
+        bulk_id: int,
+        progress: Callable[[int, int], None],
+        chunk: int | None = None,
+        stop: Callable[[], bool] | None = None,
+    ) -> BulkReport:
+        """Finish an unfinished bulk end (rows already done are not touched again)."""
+        async with self._writes:
+            return await bulk.run_bulk(
+                self.ctx, bulk_id, chunk=chunk or BULK_CHUNK, progress=progress, stop=stop
+            )
+
+    async def unfinished_bulks(self) -> list[BulkReport]:
+        """This agent's bulk ends left unfinished (a quit, a crash), oldest first."""
+        return [
+            report for report in await bulk.unfinished_bulks(self.ctx, self.agent) if report.pending
+        ]
 
     async def bulk_result_counts(self, bulk_id: int) -> list[OutcomeCount]:
         return await list_bulk.result_counts(self.ctx, bulk_id)

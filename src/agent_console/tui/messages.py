@@ -43,6 +43,13 @@ class EndChatPressed(Message):
 
 
 @dataclass
+class UndoEndPressed(Message):
+    """The Undo button of a waiting End Chat was pressed."""
+
+    session_id: int
+
+
+@dataclass
 class CloseTabPressed(Message):
     """The close-tab button of an ended session was pressed."""
 

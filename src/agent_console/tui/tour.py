@@ -348,7 +348,10 @@ def _model_words(row: Any) -> tuple[str, str]:
 def end_chat_caption(player: TourPlayer) -> str:
     """End Chat's caption, for the session the tour opened: what ending does to *its* units
     under *its* capacity model (the domain's rule), never the deployment's default."""
-    said = "End Chat (ctrl+e) ends it: the customer sees a system line (R1)."
+    said = (
+        "End Chat (ctrl+e) ends it after 5 s, in which ctrl+z undoes it; then the customer "
+        "sees a system line (R1)."
+    )
     detail = _memo_session(player)
     if detail is None:
         return said

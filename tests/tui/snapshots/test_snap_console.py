@@ -70,6 +70,8 @@ async def end_the_open_chat(pilot: Pilot[Any]) -> None:
     opened = screen.detail
     assert opened is not None
     await pilot.press("ctrl+e")
+    await until(pilot, lambda: bool(screen.pending_ends), what="End Chat's Undo time")
+    pilot.app.clock.advance(seconds=5)  # the fake clock: the Undo time is over
     await until(
         pilot,
         lambda: (

@@ -57,6 +57,10 @@ def test_database_locked_while_ending_a_chat(
         write_lock.append(other)
         await pilot.press("ctrl+e")
         await until(
+            pilot, lambda: bool(console_screen(pilot).pending_ends), what="End Chat's Undo time"
+        )
+        pilot.app.clock.advance(seconds=5)  # the fake clock: the end is committed now
+        await until(
             pilot,
             lambda: notified(pilot.app, "locked by another process"),
             within=30,

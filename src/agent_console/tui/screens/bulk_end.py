@@ -7,11 +7,16 @@
    half-done) while a progress bar follows it; cancel changes nothing.
 3. Results: counts of ended / skipped and a window of rows, each "ended" or "skipped: reason".
 
+Quitting while it runs asks first (the app does); a yes stops it between two chunks, and the
+rest is offered at the next start, when :meth:`BulkEndScreen.resuming` runs it from step 2.
+
 Dismisses with the :class:`BulkReport` when it ran, else None.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from textual.binding import Binding, BindingType
@@ -19,6 +24,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, ProgressBar, Static
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from ...domain.errors import ConsoleError
 from ..keymap import bound_key, bound_keys, with_key
@@ -78,27 +84,45 @@ class BulkEndScreen(ModalScreen["BulkReport | None"]):
     def __init__(
         self,
         backend: ConsoleBackend,
-        selection: Selection,
-        sort: Sort,
+        selection: Selection | None,
+        sort: Sort | None,
         *,
         expected: int | None = None,
+        resume: BulkReport | None = None,
     ) -> None:
         super().__init__(id="bulk-end-screen")
         self.backend = backend
         self.selection = selection
         self.sort = sort
         self.expected = expected
+        #: An unfinished operation to finish (no preview: it was confirmed when it started).
+        self.resume = resume
         self.phase: Phase = "preview"
         self.summary: BulkPreviewSummary | None = None
         self.report: BulkReport | None = None
         self.result_counts: list[OutcomeCount] = []
+        #: Rows done (ended or skipped) and the operation's rows, as the run last said.
+        self.done = 0
+        self.total = 0
+        self._stop = False
+        self._runner: Worker[None] | None = None
         self._cursor: PageCursor | None = None
         self._loading_lines = False
+
+    @classmethod
+    def resuming(cls, backend: ConsoleBackend, report: BulkReport) -> BulkEndScreen:
+        """The screen finishing ``report``'s operation: progress, then the results."""
+        return cls(backend, None, None, resume=report)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="bulk-box"):
             selected = "the selection" if self.expected is None else f"{self.expected:,} selected"
-            yield Label(Content(f"End Sessions: checking {selected}…"), id="bulk-title")
+            title = (
+                f"End Sessions: checking {selected}…"
+                if self.resume is None
+                else f"Resuming End Sessions {self.resume.bulk_id}…"
+            )
+            yield Label(Content(title), id="bulk-title")
             yield Static("", id="bulk-counts")
             yield OutcomeLines(id="bulk-lines")
             with Horizontal(id="bulk-buttons"):
@@ -115,12 +139,16 @@ class BulkEndScreen(ModalScreen["BulkReport | None"]):
     def on_mount(self) -> None:
         self.query_one("#bulk-close").display = False
         self.query_one("#bulk-cancel", Button).focus()
-        self._preview()
+        if self.resume is None:
+            self._preview()
+        else:
+            self._runner = self._resume(self.resume)
 
     # ------------------------------------------------------------------ preview
 
     @screen_work(exclusive=True, group="bulk-preview")
     async def _preview(self) -> None:
+        assert self.selection is not None and self.sort is not None
         try:
             summary = await self.backend.bulk_preview(self.selection)
             page = await self.backend.bulk_preview_lines(
@@ -164,7 +192,7 @@ class BulkEndScreen(ModalScreen["BulkReport | None"]):
         try:
             if self.phase == "results" and self.report is not None:
                 page = await self.backend.bulk_result_lines(self.report.bulk_id, cursor, LINES_PAGE)
-            elif self.summary is not None:
+            elif self.summary is not None and self.sort is not None:
                 page = await self.backend.bulk_preview_lines(
                     self.summary.selection, self.sort, cursor, LINES_PAGE
                 )
@@ -188,21 +216,44 @@ class BulkEndScreen(ModalScreen["BulkReport | None"]):
             self.notify(nothing_to_end(self.summary), severity="warning", markup=False)
             return
         if not self.query_one("#bulk-confirm", Button).disabled:
-            self._run()
+            self._runner = self._run()
 
     @screen_work(exclusive=True, group="bulk-run")
     async def _run(self) -> None:
         assert self.summary is not None
+        selection = self.summary.selection
+        await self._execute(
+            f"Ending {self.summary.will_end:,} session(s)…",
+            0,
+            self.summary.total,
+            lambda: self.backend.bulk_run(selection, self._progress, stop=self._stopping),
+        )
+
+    @screen_work(exclusive=True, group="bulk-run")
+    async def _resume(self, report: BulkReport) -> None:
+        done = report.ended + report.skipped
+        await self._execute(
+            f"Resuming: {done:,} of {report.total:,} done…",
+            done,
+            report.total,
+            lambda: self.backend.bulk_resume(report.bulk_id, self._progress, stop=self._stopping),
+        )
+
+    async def _execute(
+        self, title: str, done: int, total: int, run: Callable[[], Awaitable[BulkReport]]
+    ) -> None:
+        """Run the operation with a progress bar, then show what happened to every row."""
         self.phase = "running"
+        self.done, self.total = done, total
         self.query_one("#bulk-confirm").display = False
         self.query_one("#bulk-cancel").display = False
         # Mounted only now: the preview opens faster without it.
         bar = ProgressBar(id="bulk-progress", show_eta=False)
         await self.query_one("#bulk-box").mount(bar, before="#bulk-lines")
-        bar.update(total=max(1, self.summary.total), progress=0)
-        self._title(f"Ending {self.summary.will_end:,} session(s)…")
+        bar.update(total=max(1, total), progress=done)
+        self._title(title)
         try:
-            report = await self.backend.bulk_run(self.summary.selection, self._progress)
+            report = await run()
             counts = await self.backend.bulk_result_counts(report.bulk_id)
             page = await self.backend.bulk_result_lines(report.bulk_id, limit=LINES_PAGE)
         except ConsoleError as exc:
@@ -214,15 +265,45 @@ class BulkEndScreen(ModalScreen["BulkReport | None"]):
         self.report = report
         self.result_counts = counts
         self.phase = "results"
-        bar.update(total=max(1, report.total), progress=report.total)
-        self._title(f"Done: {report.ended:,} ended, {report.skipped:,} skipped")
+        self.done = report.ended + report.skipped
+        bar.update(total=max(1, report.total), progress=self.done)
+        if report.pending:
+            self._title(
+                f"Stopped: {self.done:,} of {report.total:,} done ({report.ended:,} ended, "
+                f"{report.skipped:,} skipped); the other {report.pending:,} are left as they "
+                "were and offered for resuming at the next start"
+            )
+        else:
+            self._title(f"Done: {report.ended:,} ended, {report.skipped:,} skipped")
         self.query_one("#bulk-counts", Static).update(counts_content(counts))
         self._show_page(page, first=True, empty="No rows.")
         self._show_close()
 
     def _progress(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
         self.query_one("#bulk-progress", ProgressBar).update(total=max(1, total), progress=done)
-        self._title(f"Ending… {done:,} of {total:,} done")
+        if not self._stop:
+            self._title(f"Ending… {done:,} of {total:,} done")
+
+    def _stopping(self) -> bool:
+        return self._stop
+
+    @property
+    def running(self) -> bool:
+        """Whether the operation is running (End Sessions confirmed, results not yet in)."""
+        return self.phase == "running"
+
+    async def stop(self) -> BulkReport | None:
+        """Stop the run after the chunk in progress (each chunk is one transaction) and wait
+        for it; the report says what was done and what is left."""
+        self._stop = True
+        if self.phase == "running":
+            self._title(f"Stopping after the current chunk… {self.done:,} of {self.total:,} done")
+        runner = self._runner
+        if runner is not None:
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await runner.wait()
+        return self.report
 
     def _show_close(self) -> None:
         close = self.query_one("#bulk-close", Button)

@@ -27,11 +27,19 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "cancel", "Cancel", id="confirm-no", tooltip="Change nothing"),
     ]
 
-    def __init__(self, title: str, lines: Sequence[Content], *, confirm: str = "Confirm") -> None:
+    def __init__(
+        self,
+        title: str,
+        lines: Sequence[Content],
+        *,
+        confirm: str = "Confirm",
+        cancel: str = "Cancel",
+    ) -> None:
         super().__init__(id="confirm-screen")
         self.title_text = title
         self.fact_lines = list(lines)
         self.confirm_label = confirm
+        self.cancel_label = cancel
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
@@ -45,7 +53,9 @@ class ConfirmScreen(ModalScreen[bool]):
                     id="confirm",
                     variant="warning",
                 )
-                yield Button(with_key("Cancel", bound_key(self, "confirm-no")), id="cancel")
+                yield Button(
+                    with_key(self.cancel_label, bound_key(self, "confirm-no")), id="cancel"
+                )
         yield Footer()
 
     def on_mount(self) -> None:

@@ -4,10 +4,16 @@ The screen owns what it shows (a :class:`Snapshot` from the backend) and turns t
 keys and clicks into service calls, each in a worker. It never decides a rule: End Chat and
 Close tab are enabled exactly when ``show_session(...).actions`` says so, and the service
 checks again when they are used.
+
+End Chat is not committed at once: the session waits a few seconds (:mod:`..pending_ends`,
+on the console's clock) with an Undo bar, then the service ends it. Going Offline, logging
+out and quitting commit the waiting ends first (the agent asked for them). At start, an End
+Sessions this agent left unfinished (a quit, a crash) is offered for resuming.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import tzinfo
 from typing import TYPE_CHECKING, ClassVar
@@ -21,7 +27,9 @@ from textual.geometry import Offset
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
+from textual.worker import WorkerCancelled, WorkerFailed
 
+from ...domain.ending import fmt_moment
 from ...domain.errors import ConsoleError
 from ...domain.needs import Alert, Glance, decide_alerts
 from ...domain.text import escape_log, plural
@@ -41,7 +49,9 @@ from ..messages import (
     PresenceClicked,
     ReplySubmitted,
     SessionPicked,
+    UndoEndPressed,
 )
+from ..pending_ends import UNDO_SECONDS, PendingEnds
 from ..screen_work import screen_work
 from ..widgets.composer import Composer
 from ..widgets.conversation import (
@@ -57,6 +67,8 @@ from ..widgets.session_list import SessionList
 from ..widgets.status_bar import StatusBar
 from ..widgets.transcript import Transcript
 from .admin_settings import AdminSettingsScreen
+from .bulk_end import BulkEndScreen
+from .confirm import ConfirmScreen
 from .ledger import LedgerScreen
 from .logout import LogoutScreen
 from .macro_picker import MacroPickerScreen
@@ -68,11 +80,14 @@ from .transfer_picker import TransferPickerScreen
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
+    from textual.notifications import SeverityLevel
     from textual.worker import Worker
 
     from ...services.deliveries import SessionDeliveries
     from ...services.views import (
         AgentView,
+        BulkReport,
+        EndResult,
         SessionDetail,
         SessionNeeds,
         SessionRow,
@@ -97,6 +112,8 @@ LOGGED_OUT_PANE = "Logged out of Omni: no sessions."
 DRAFT_DEBOUNCE = 0.3
 #: Seconds between redraws of the times on screen (time in presence, waiting, R7 countdown).
 CLOCK_TICK = 15.0
+#: How often a waiting End Chat looks at the clock (its countdown and its commit).
+PENDING_TICK = 0.2
 LOGGED_OUT = (
     "You are logged out of Omni: no work is routed to you. Press {key} and choose Online "
     "to log back in."
@@ -108,7 +125,9 @@ class ConsoleScreen(Screen[None]):
     HELP = (
         "The console: your presence and capacity on top, one entry per open session on the "
         "left, the open conversation on the right (transcript, End Chat or Close tab, and the "
-        "composer, whose draft is kept across crashes and failed sends). On a connected "
+        "composer, whose draft is kept across crashes and failed sends). End Chat waits a few "
+        "seconds before it ends the chat, with Undo meanwhile; a chat ended with a draft in "
+        "the composer keeps the draft, with a key to copy it. On a connected "
         "channel each of your lines says whether it reached the customer: ✓ sent, sending…, "
         "⟳ retrying at the next try's time, or ✗ not delivered with the reason. Under each "
         "session: its unread customer messages, how long the customer has waited, the R7 "
@@ -129,7 +148,23 @@ class ConsoleScreen(Screen[None]):
             "End Chat",
             id="end-chat",
             priority=True,
-            tooltip="End the open chat (the customer sees a system line)",
+            tooltip="End the open chat, after a few seconds of Undo (the customer sees a line)",
+        ),
+        # Priority, as End Chat: it must work while the agent is typing in the composer.
+        Binding(
+            "ctrl+z",
+            "undo_end",
+            "Undo end",
+            id="undo-end",
+            priority=True,
+            tooltip="Undo End Chat during its few seconds (the open chat's, else the last one)",
+        ),
+        Binding(
+            "ctrl+y",
+            "copy_draft",
+            "Copy draft",
+            id="copy-draft",
+            tooltip="Copy the draft of a chat that ended while you were writing",
         ),
         Binding(
             "ctrl+t",
@@ -218,7 +253,13 @@ class ConsoleScreen(Screen[None]):
         ),
     ]
 
-    def __init__(self, backend: ConsoleBackend, *, tz: tzinfo | None = None) -> None:
+    def __init__(
+        self,
+        backend: ConsoleBackend,
+        *,
+        tz: tzinfo | None = None,
+        undo_seconds: float = UNDO_SECONDS,
+    ) -> None:
         super().__init__(id="console-screen")
         self.backend = backend
         self._tz = tz
@@ -247,6 +288,9 @@ class ConsoleScreen(Screen[None]):
         self._read_upto: dict[int, int] = {}
         # The first session shown takes the focus to its composer: typing can start at once.
         self._focus_composer = True
+        #: End Chats waiting out their Undo time (0 s: End Chat ends at once).
+        self._pending_ends = PendingEnds(undo_seconds)
+        self._pending_timer: Timer | None = None
 
     # ------------------------------------------------------------------ layout
 
@@ -406,6 +450,7 @@ class ConsoleScreen(Screen[None]):
             now=self.backend.now(),
             # The open session is being read: nothing in it is unread.
             reading=self.selected_id if self.detail is not None else None,
+            ending=self._pending_ends.ids,
         )
 
     def action_focus_composer(self) -> None:
@@ -455,12 +500,13 @@ class ConsoleScreen(Screen[None]):
             pane.show(
                 self.detail,
                 keys={
-                    "end_chat": self.key_for("end_chat"),
-                    "close_tab": self.key_for("close_tab"),
+                    action: self.key_for(action)
+                    for action in ("end_chat", "close_tab", "undo_end", "copy_draft")
                 },
                 end_line=self.backend.end_line_now(),
                 empty_text=NO_SESSION if agent is None or agent.logged_in else LOGGED_OUT_PANE,
                 now=self.backend.now(),
+                pending_left=self._seconds_left(self.selected_id),
             )
             composer = pane.query_one("#composer")
             wants_focus = self._focus_composer or self.focused is None
@@ -470,6 +516,7 @@ class ConsoleScreen(Screen[None]):
         if not self._loaded and (self.selected_id is None or self.detail is not None):
             self._loaded = True
             self.query_one("#body").loading = False
+            self._offer_resume()
         self.refresh_bindings()
 
     def on_database_changed(self, message: DatabaseChanged) -> None:
@@ -543,8 +590,15 @@ class ConsoleScreen(Screen[None]):
         if action == "end_chat":
             if detail is None or detail.session.status == "Ended":
                 return False
+            if detail.session.id in self._pending_ends:
+                return False  # already ending: the Undo bar stands where End Chat was
             end = find_action(detail, END_CHAT)
             return True if end is not None and end.allowed else None
+        if action == "undo_end":
+            return bool(self._pending_ends)
+        if action == "copy_draft":
+            panes = self.query(ConversationPane)
+            return detail is not None and bool(panes) and panes.first().draft_stranded
         if action == "close_tab":
             if detail is None or detail.session.status != "Ended":
                 return False
@@ -570,6 +624,14 @@ class ConsoleScreen(Screen[None]):
         label = session_label(self.detail.session.id) if self.detail is not None else ""
         if self.check_action("end_chat", ()):
             yield SystemCommand("End Chat", f"End {label}", self.action_end_chat)
+        if self.check_action("undo_end", ()):
+            yield SystemCommand(
+                "Undo End Chat", "Keep the chat going: it is not ended yet", self.action_undo_end
+            )
+        if self.check_action("copy_draft", ()):
+            yield SystemCommand(
+                "Copy draft", f"Copy your unsent draft of {label}", self.action_copy_draft
+            )
         if self.check_action("close_tab", ()):
             yield SystemCommand("Close tab", f"Close the tab of {label}", self.action_close_tab)
         if self.agent_view is not None:
@@ -641,28 +703,120 @@ class ConsoleScreen(Screen[None]):
 
     def action_end_chat(self) -> None:
         if self.detail is not None:
-            self._end_chat(self.detail.session.id)
+            self._start_end(self.detail.session.id)
 
     def on_end_chat_pressed(self, message: EndChatPressed) -> None:
-        self._end_chat(message.session_id)
+        self._start_end(message.session_id)
+
+    def _start_end(self, session_id: int) -> None:
+        """End Chat: nothing is written yet; the session waits out its Undo time first."""
+        if self._pending_ends.delay.total_seconds() <= 0:
+            self._end_chat(session_id)
+            return
+        self._pending_ends.start(session_id, self.backend.now())
+        if self._pending_timer is None:
+            self._pending_timer = self.set_interval(PENDING_TICK, self._tick_pending)
+        self._show_pending()
+
+    def _seconds_left(self, session_id: int | None) -> int | None:
+        if session_id is None:
+            return None
+        return self._pending_ends.seconds_left(session_id, self.backend.now())
+
+    def _tick_pending(self) -> None:
+        """Each tick: end what is due, and count down the open chat's Undo bar (the footer
+        and the list change only when a chat starts or stops waiting)."""
+        due = self._pending_ends.take_due(self.backend.now())
+        for session_id in due:
+            self._end_chat(session_id)
+        if due:
+            self._show_pending()
+        elif self.detail is not None:
+            self.query_one(ConversationPane).set_pending(self._seconds_left(self.detail.session.id))
+
+    def _show_pending(self) -> None:
+        """A chat started or stopped waiting: the Undo bar, the list's "ending", the keys."""
+        if not self._pending_ends and self._pending_timer is not None:
+            self._pending_timer.stop()
+            self._pending_timer = None
+        if self.detail is not None:
+            self.query_one(ConversationPane).set_pending(self._seconds_left(self.detail.session.id))
+        self._show_sessions()
+        self.refresh_bindings()
+
+    def action_undo_end(self) -> None:
+        """Undo the open chat's End Chat, or else the last one pressed (the agent may have
+        moved on to the next chat already)."""
+        open_id = self.detail.session.id if self.detail is not None else None
+        target = open_id if open_id in self._pending_ends else self._pending_ends.newest()
+        if target is not None:
+            self._undo_end(target)
+
+    def on_undo_end_pressed(self, message: UndoEndPressed) -> None:
+        self._undo_end(message.session_id)
+
+    def _undo_end(self, session_id: int) -> None:
+        if self._pending_ends.cancel(session_id):
+            self.notify(f"{session_label(session_id)} not ended: End Chat undone", markup=False)
+        self._show_pending()
+
+    @property
+    def pending_ends(self) -> list[int]:
+        """The sessions whose End Chat waits out its Undo time, oldest first."""
+        return self._pending_ends.ids
+
+    async def end_pending_now(self) -> list[str]:
+        """End every chat waiting out its Undo time, now (quitting, logging out, going
+        Offline: the agent asked for these ends), and let the ends already under way finish.
+        Returns one line per chat ended here, as said."""
+        said: list[str] = []
+        for session_id in self._pending_ends.take_all():
+            said.append(await self._commit_end(session_id))
+        for worker in list(self.app.workers):
+            if worker.node is self and worker.group == "end-chat" and not worker.is_finished:
+                with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                    await worker.wait()
+        if self.app.is_running:
+            self._show_pending()
+        return said
 
     @screen_work(group="end-chat")
     async def _end_chat(self, session_id: int) -> None:
-        try:
-            result = await self.backend.end_chat(session_id)
-        except ConsoleError as exc:
-            self.notify(escape_log(str(exc)), severity="error", markup=False)
-        else:
-            label = session_label(result.session_id)
-            if result.result == "ended":
-                self.notify(f"{label} {escape_log(result.reason)}", markup=False)
-            else:
-                self.notify(
-                    f"{label} not ended: {escape_log(result.reason)}",
-                    severity="warning",
-                    markup=False,
-                )
+        await self._commit_end(session_id)
         self.request_refresh()
+
+    async def _commit_end(self, session_id: int) -> str:
+        """End the chat through the service and say how it went (returns what was said)."""
+        label = session_label(session_id)
+        try:
+            result: EndResult = await self.backend.end_chat(session_id)
+        except ConsoleError as exc:
+            text = f"{label} not ended: {exc}"
+            self._say(escape_log(text), "error")
+            return text
+        if result.result == "ended":
+            text = f"{label} {result.reason}"
+            self._say(escape_log(text), "information")
+        else:
+            text = f"{label} not ended: {result.reason}"
+            self._say(escape_log(text), "warning")
+        return text
+
+    def _say(self, text: str, severity: SeverityLevel) -> None:
+        if self.app.is_running:
+            self.notify(text, severity=severity, markup=False)
+
+    def action_copy_draft(self) -> None:
+        pane = self.query_one(ConversationPane)
+        text = pane.draft_text
+        if not text or pane.session_id is None:
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(
+            f"Draft of {session_label(pane.session_id)} copied "
+            f"({plural(len(text), 'character')}): paste it where you need it",
+            markup=False,
+        )
 
     def action_close_tab(self) -> None:
         if self.detail is not None:
@@ -735,6 +889,9 @@ class ConsoleScreen(Screen[None]):
                     if not confirmed:
                         self.notify("Presence unchanged")
                         return
+                # Chats whose End Chat waits out its Undo time end as the agent asked, not
+                # back to the queue.
+                await self.end_pending_now()
             result = await self.backend.set_presence(target, reason)
         except ConsoleError as exc:
             self.notify(escape_log(str(exc)), severity="error", markup=False)
@@ -758,6 +915,8 @@ class ConsoleScreen(Screen[None]):
             if not confirmed:
                 self.notify("Still logged in; nothing changed")
                 return
+            # Chats whose End Chat waits out its Undo time end by End Chat, as asked.
+            await self.end_pending_now()
             result = await self.backend.logout()
         except ConsoleError as exc:
             self.notify(escape_log(str(exc)), severity="error", markup=False)
@@ -856,6 +1015,29 @@ class ConsoleScreen(Screen[None]):
             self.notify(escape_log(outcome_text(result)), markup=False)
         self.request_refresh()
 
+    # ------------------------------------------------------------------ unfinished bulk ends
+
+    @screen_work(group="resume-offer", exclusive=True)
+    async def _offer_resume(self) -> None:
+        """An End Sessions this agent left unfinished (quit, crash): Resume, or Later."""
+        try:
+            unfinished = await self.backend.unfinished_bulks()
+        except ConsoleError as exc:
+            self._report_once(f"unfinished End Sessions not checked: {exc}")
+            return
+        for report in unfinished:
+            if not self.app.is_running:
+                return
+            if await self.app.push_screen_wait(resume_question(report, self._tz)):
+                await self.app.push_screen_wait(BulkEndScreen.resuming(self.backend, report))
+                self.request_refresh()
+            else:
+                self.notify(
+                    "Left for later: it is offered again at the next start "
+                    f"(or run agent-console sessions resume {report.bulk_id})",
+                    markup=False,
+                )
+
     # ------------------------------------------------------------------ drafts
 
     def on_draft_changed(self, message: DraftChanged) -> None:
@@ -898,3 +1080,37 @@ class ConsoleScreen(Screen[None]):
             return
         for pane in self.query(ConversationPane).results(ConversationPane):
             pane.restore_draft(session_id, text, save=False)
+
+
+def resume_question(report: BulkReport, tz: tzinfo | None) -> ConfirmScreen:
+    """Resume (y) or Later (n) for an End Sessions left unfinished."""
+    done = report.ended + report.skipped
+    when = ""
+    if report.started_at is not None:
+        zone = tz if tz is not None else report.started_at.astimezone().tzinfo
+        assert zone is not None
+        when = f" on {fmt_moment(report.started_at, zone)}"
+    lines = [
+        Content(
+            f"You started ending {report.total:,} sessions{when}. Done: {done:,} "
+            f"({report.ended:,} ended, {report.skipped:,} skipped); not reached yet, and as "
+            f"they were: {report.pending:,}."
+        ),
+        Content(
+            "Resume ends the rest, with the same checks, and shows the results; rows already "
+            "done are not touched again. Later asks again at the next start."
+        ),
+    ]
+    if report.status == "running":
+        lines.append(
+            Content(
+                "It may still be running in another console or shell: resuming here too is "
+                "safe (no session ends twice)."
+            )
+        )
+    return ConfirmScreen(
+        "An End Sessions you started was left unfinished",
+        lines,
+        confirm="Resume",
+        cancel="Later",
+    )

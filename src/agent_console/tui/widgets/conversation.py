@@ -4,6 +4,11 @@ Whether End Chat or Close tab may be used, and why not, comes from the session's
 as the service answered them; this widget only shows the answer. Whether the session's
 channel is connected comes from the session detail too: when it is not, the transcript's top
 border says so once (nothing the agent writes there reaches the customer).
+
+While an End Chat waits out its few seconds of Undo (the screen keeps the countdown), the
+End Chat bar gives way to the Undo bar. A session that ends with a draft in the composer
+(another console ended it, or the agent ended it mid-sentence) says who ended it and that the
+draft is kept, with the key that copies it.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from textual.content import Content
 from textual.widgets import Button, Label, Static
 
 from ...domain.capacity import consumes
-from ...domain.ending import ended_by
+from ...domain.ending import ended_by, fmt_moment, fmt_time
 from ...domain.needs import countdown_text
 from ...domain.outbox import DeliveryState
 from ...domain.sms import composer_count, is_sms_channel
@@ -28,6 +33,7 @@ from ..messages import (
     DraftWanted,
     EndChatPressed,
     ReplySubmitted,
+    UndoEndPressed,
 )
 from .composer import Composer
 from .session_list import STATUS_STYLES
@@ -36,9 +42,10 @@ from .transcript import Transcript, delivery_text
 if TYPE_CHECKING:
     from textual.app import ComposeResult
 
-    from ...services.views import ActionView, SessionDetail
+    from ...services.views import ActionView, EndView, SessionDetail
 
 END_CHAT = "End Chat"
+UNDO_END = "Undo"
 CLOSE_TAB = "Close tab"
 CSAT_ON_END = "CSAT on end"
 TRANSFER = "Transfer"
@@ -236,6 +243,39 @@ def csat_summary(detail: SessionDetail, tz: tzinfo | None) -> str:
     return f"a CSAT survey was requested ({went})"
 
 
+def undo_note(label: str, seconds: int, key: str) -> Content:
+    """The Undo bar's words: ``Ending S-1 in 5 s — ^z undoes it; ...``."""
+    undo = Content.assemble(" — ", (key, "bold"), " undoes it") if key else Content("")
+    return Content.assemble(
+        ("Ending ", "bold"),
+        (label, "bold"),
+        (f" in {seconds} s", "bold"),
+        undo,
+        "; nothing is sent until then.",
+    )
+
+
+def draft_note(end: EndView | None, as_of: datetime | None, tz: tzinfo | None, key: str) -> Content:
+    """What an ended session with a draft in the composer says: who ended it, when, and that
+    the draft is kept (``key`` copies it)."""
+    kept = (
+        Content.assemble("your draft is kept: ", (key, "bold"), " copies it.")
+        if key
+        else (Content("your draft is kept in the composer."))
+    )
+    if end is None:
+        return Content.assemble("This session has ended — ", kept)
+    who = ended_by(ActorKind(end.actor_kind), end.actor)
+    zone = tz if tz is not None else end.at.astimezone().tzinfo  # None: the machine's zone
+    assert zone is not None
+    today = (as_of or end.at).astimezone(zone).date()
+    same_day = end.at.astimezone(zone).date() == today
+    when = fmt_time(end.at, zone) if same_day else fmt_moment(end.at, zone)
+    return Content.assemble(
+        ("Ended by ", "bold"), (one_line(who, 60), "bold"), f" at {when} — ", kept
+    )
+
+
 class ConversationPane(Vertical):
     """Set with :meth:`show`; posts ReplySubmitted / EndChatPressed / CloseTabPressed."""
 
@@ -249,6 +289,7 @@ class ConversationPane(Vertical):
         self._header: SessionDetail | None = None
         self._detail: SessionDetail | None = None
         self._now: datetime | None = None
+        self._keys: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(NO_SESSION, id="conversation-header", markup=False)
@@ -256,16 +297,22 @@ class ConversationPane(Vertical):
         with Horizontal(id="end-bar"):
             yield Button(END_CHAT, id="end-chat", variant="error")
             yield Label("", id="end-reason", markup=False)
+        with Horizontal(id="undo-bar"):
+            yield Button(UNDO_END, id="undo-end", variant="warning")
+            yield Label("", id="undo-note", markup=False)
         yield Label("", id="end-outlook", markup=False)
         with Horizontal(id="tab-bar"):
             yield Button(CLOSE_TAB, id="close-tab", variant="primary")
             yield Label("", id="tab-note", markup=False)
         yield Label("", id="end-summary", markup=False)
+        yield Label("", id="draft-note", markup=False)
         yield Composer(placeholder=REPLY_PLACEHOLDER, id="composer")
 
     def on_mount(self) -> None:
         self.query_one("#tab-bar").display = False
         self.query_one("#end-bar").display = False
+        self.query_one("#undo-bar").display = False
+        self.query_one("#draft-note").display = False
         self.query_one("#end-outlook").display = False
         self.query_one("#end-summary").display = False
         self.query_one("#composer", Composer).disabled = True
@@ -280,10 +327,12 @@ class ConversationPane(Vertical):
         end_line: str = "",
         empty_text: str = NO_SESSION,
         now: datetime | None = None,
+        pending_left: int | None = None,
     ) -> None:
         """Render ``detail`` (None: no session open). ``keys`` maps action -> key shown;
         ``end_line`` is the line the customer would see if the agent ended the chat now;
-        ``now`` (the services' clock) times the R7 countdown."""
+        ``now`` (the services' clock) times the R7 countdown; ``pending_left`` the seconds
+        before its End Chat is committed (None: not pressed)."""
         header = self.query_one("#conversation-header", Static)
         transcript = self.query_one("#transcript", Transcript)
         end_bar = self.query_one("#end-bar")
@@ -300,8 +349,11 @@ class ConversationPane(Vertical):
                 composer.set_text("")
             self.session_id = None
             header.update(empty_text)
+            self._detail = None
             for part in (transcript, end_bar, tab_bar, composer, outlook, summary):
                 part.display = False
+            self.query_one("#undo-bar").display = False
+            self.query_one("#draft-note").display = False
             composer.disabled = True
             return
         composer.display = True
@@ -318,6 +370,7 @@ class ConversationPane(Vertical):
         composer.owner = detail.session.id
         self._show_count()
         self.show_countdown(now)
+        self._keys = keys
         self._header = detail
         self._show_header()
         transcript.display = True
@@ -330,10 +383,8 @@ class ConversationPane(Vertical):
         transcript.set_note(not_connected_note(detail), not_connected_note(detail, compact=True))
 
         ended = detail.session.status == "Ended"
-        end_bar.display = not ended
         tab_bar.display = ended
         self._ended = ended
-        summary.display = ended and not self._narrow
         if ended:
             summary.update(end_summary(detail, self._tz))
             close = find_action(detail, CLOSE_TAB)
@@ -347,7 +398,6 @@ class ConversationPane(Vertical):
             self.query_one("#end-chat", Button).disabled = not allowed
             reason = self.query_one("#end-reason", Label)
             reason.set_class(not allowed, "-refused")
-            outlook.display = allowed
             if allowed:
                 key = keys.get("end_chat", "")
                 reason.update(Content(f"{key} ends the chat" if key else ""))
@@ -356,10 +406,56 @@ class ConversationPane(Vertical):
             else:
                 why = end.reason if end is not None else "not available"
                 reason.update(Content.assemble("Cannot end: ", one_line(why, 200)))
-        if ended:
-            outlook.display = False
         composer.disabled = ended
         composer.placeholder = "This session has ended" if ended else REPLY_PLACEHOLDER
+        self.set_pending(pending_left)
+        self._show_draft_note()
+
+    def set_pending(self, seconds_left: int | None) -> None:
+        """Show the Undo bar counting ``seconds_left`` for the open session (None: End Chat's
+        own bar, or nothing once the session has ended)."""
+        detail = self._detail
+        if detail is None:
+            return
+        waiting = seconds_left is not None and not self._ended
+        end = find_action(detail, END_CHAT)
+        allowed = end is not None and end.allowed
+        self.query_one("#end-bar").display = not self._ended and not waiting
+        self.query_one("#undo-bar").display = waiting
+        self.query_one("#end-outlook").display = not self._ended and allowed and not waiting
+        if waiting:
+            assert seconds_left is not None
+            note = undo_note(detail.session.label, seconds_left, self._keys.get("undo_end", ""))
+            label = self.query_one("#undo-note", Label)
+            if label.content != note:  # the countdown ticks 5 times a second, the text once
+                label.update(note)
+
+    @property
+    def draft_text(self) -> str:
+        """What the composer holds (an ended session's draft too)."""
+        return self.query_one("#composer", Composer).value
+
+    @property
+    def draft_stranded(self) -> bool:
+        """The open session has ended with a draft in the composer."""
+        return self._ended and bool(self.draft_text)
+
+    def _show_draft_note(self) -> None:
+        note = self.query_one("#draft-note", Label)
+        stranded = self.draft_stranded and self._detail is not None
+        note.display = stranded
+        # The note says who ended it and when: the end summary would say it a second time.
+        self.query_one("#end-summary").display = self._ended and not self._narrow and not stranded
+        if stranded:
+            assert self._detail is not None
+            note.update(
+                draft_note(
+                    self._detail.end,
+                    self._detail.as_of,
+                    self._tz,
+                    self._keys.get("copy_draft", ""),
+                )
+            )
 
     @property
     def end_reason_text(self) -> str:
@@ -403,7 +499,7 @@ class ConversationPane(Vertical):
         self._show_outlook()
         self.show_countdown(None)
         if self.session_id is not None:
-            self.query_one("#end-summary").display = self._ended and not self._narrow
+            self._show_draft_note()
 
     @property
     def end_outlook_text(self) -> str:
@@ -413,12 +509,28 @@ class ConversationPane(Vertical):
     def end_summary_text(self) -> str:
         return str(self.query_one("#end-summary", Label).content)
 
+    @property
+    def undo_note_text(self) -> str:
+        """The Undo bar's words ("" when no End Chat of the open session is waiting)."""
+        if not self.query_one("#undo-bar").display:
+            return ""
+        return str(self.query_one("#undo-note", Label).content)
+
+    @property
+    def draft_note_text(self) -> str:
+        """What an ended session with a draft says about it ("" when there is none)."""
+        if not self.query_one("#draft-note").display:
+            return ""
+        return str(self.query_one("#draft-note", Label).content)
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if self.session_id is None:
             return
         if event.button.id == "end-chat":
             self.post_message(EndChatPressed(self.session_id))
+        elif event.button.id == "undo-end":
+            self.post_message(UndoEndPressed(self.session_id))
         elif event.button.id == "close-tab":
             self.post_message(CloseTabPressed(self.session_id))
 
@@ -495,3 +607,4 @@ class ConversationPane(Vertical):
             with self.prevent(Composer.Changed):
                 composer.set_text(text)
         self._show_count()
+        self._show_draft_note()

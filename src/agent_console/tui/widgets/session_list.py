@@ -4,12 +4,13 @@ An entry whose session has a line that did not reach the customer's channel says
 its status: "✗ not delivered" (a delivery gave up) or "⟳ retrying". Its third line says what
 the session needs: unread customer messages ("2 new"), how long the customer has waited
 since their last line ("waiting 4m"), the R7 countdown of a session the agent started
-("ends in 3h 12m"), and the customer's last line (safe, one line, cut with "…").
+("ends in 3h 12m"), and the customer's last line (safe, one line, cut with "…"). One whose
+End Chat waits out its Undo time says "ending".
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -85,12 +86,14 @@ def session_prompt(
     now: datetime | None = None,
     *,
     reading: bool = False,
+    ending: bool = False,
 ) -> Content:
     """Three lines: ``S-12  customer``, ``status · channel`` and what the session needs
     (:func:`needs_line`; customer text kept literal).
 
     The status comes first so that a narrow list (its lines end in "…") never hides it; a
-    ``delivery`` problem (the session's worst: failed or retrying) comes right after it.
+    ``delivery`` problem (the session's worst: failed or retrying) comes right after it, and
+    "ending" when its End Chat waits out its Undo time.
     """
     status = row.status
     if status == "Ended" and row.tab_open:
@@ -100,6 +103,8 @@ def session_prompt(
     problem: tuple[tuple[str, str], ...] = ()
     if mark is not None:
         problem = ((" · ", "$foreground-muted"), mark)
+    if ending and row.status != "Ended":
+        problem = (*problem, (" · ", "$foreground-muted"), ("ending", "bold $text-warning"))
     return Content.assemble(
         (row.label, "bold"),
         "  ",
@@ -130,15 +135,22 @@ class SessionList(OptionList):
         needs: Mapping[int, SessionNeeds] | None = None,
         now: datetime | None = None,
         reading: int | None = None,
+        ending: Collection[int] = (),
     ) -> None:
         """``deliveries``: the worst delivery state ("failed", "retrying") of the sessions
         that have a line not delivered yet; ``needs``: what each session asks of the agent,
-        at ``now``; ``reading``: the session open on screen (nothing in it is unread)."""
+        at ``now``; ``reading``: the session open on screen (nothing in it is unread); ``ending``:
+        the sessions whose End Chat waits out its Undo time."""
         worst = deliveries or {}
         wanted = needs or {}
         prompts = [
             session_prompt(
-                row, worst.get(row.id), wanted.get(row.id), now, reading=row.id == reading
+                row,
+                worst.get(row.id),
+                wanted.get(row.id),
+                now,
+                reading=row.id == reading,
+                ending=row.id in ending,
             )
             for row in rows
         ]
