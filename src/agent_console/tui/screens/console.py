@@ -203,11 +203,14 @@ class ConsoleScreen(Screen[None]):
             tooltip="Search the quick replies and insert one, placeholders filled, into the "
             "composer (enter still sends)",
         ),
+        # Priority: the composer (a TextArea, which has the focus while typing) takes f6 as
+        # "select line" otherwise.
         Binding(
             "f6",
             "transfer",
             "Transfer",
             id="transfer",
+            priority=True,
             show=False,  # the footer is full at 80 columns; Help and the palette list it
             tooltip="Transfer the open session to another agent, or back to the queue",
         ),
