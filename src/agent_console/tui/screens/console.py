@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import tzinfo
 from typing import TYPE_CHECKING, ClassVar
 
@@ -449,12 +450,22 @@ class ConsoleScreen(Screen[None]):
             self.rows,
             self.selected_id,
             {session_id: problem.worst for session_id, problem in self.deliveries.items()},
-            needs=self.needs,
+            needs=self._needs_as_read(),
             now=self.backend.now(),
             # The open session is being read: nothing in it is unread.
             reading=self.selected_id if self.detail is not None else None,
             ending=self._pending_ends.ids,
         )
+
+    def _needs_as_read(self) -> dict[int, SessionNeeds]:
+        """The needs, with what this console has marked read counted as read even before the
+        refresh that reads the marker back (no "2 new" flashing on a session just read)."""
+        needs = dict(self.needs)
+        for sid, upto in self._read_upto.items():
+            known = needs.get(sid)
+            if known is not None and known.unread and upto >= known.last_customer_message:
+                needs[sid] = replace(known, unread=0)
+        return needs
 
     def action_focus_composer(self) -> None:
         composer = self.query_one("#composer", Composer)
