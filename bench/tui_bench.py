@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/tui_bench.py [--sessions 100000] [--repeats 5] [--bulk 10000]
                                         [--bulk-repeats 3] [--demo-minutes 30]
-                                        [--only cold|list|bulk|demo ...] [--out results.json]
+                                        [--only cold|list|find|bulk|demo ...] [--out results.json]
 
 Every in-app figure is measured in a fresh process (``bench/tui_child.py``) running the real
 app headless (``App.run_test``), from an event to the first *frame* that shows its result (the
@@ -59,7 +59,7 @@ from agent_console.services.seed import seed
 HERE = Path(__file__).resolve().parent
 CHILD = HERE / "tui_child.py"
 #: The measures --only can choose.
-PARTS = ("cold", "list", "bulk", "demo")
+PARTS = ("cold", "list", "find", "bulk", "demo")
 
 
 def uptime() -> str:
@@ -374,11 +374,6 @@ def main() -> int:
         help="run only these measures (repeatable; default: all)",
     )
     ap.add_argument("--out", type=Path, default=None, help="also write the results as JSON")
-    ap.add_argument(
-        "--only",
-        default="start,list,find,bulk",
-        help="which parts to run, comma separated (start, list, find, bulk)",
-    )
     args = ap.parse_args()
 
     load_before = uptime()
@@ -393,21 +388,7 @@ def main() -> int:
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="agent-console-tui-bench-") as tmp:
         work = Path(tmp)
-<<<<<<< HEAD
-        db = work / "sessions.db"
-        print(f"seeding {args.sessions:,} sessions ...", flush=True)
-        seeded_in = asyncio.run(make_database(db, args.sessions))
-        print(f"  {seeded_in:.1f} s", flush=True)
-        prepared = work / "bulk.db"
-        copy_db(db, prepared)
-        waiting = keep_waiting(prepared, args.bulk)
-        if waiting != args.bulk:
-            raise SystemExit(f"only {waiting} Waiting sessions to end; seed more")
-
-        parts = set(args.only.split(","))
-        if "start" in parts:
-=======
-        if parts & {"cold", "list", "bulk"}:
+        if parts & {"cold", "list", "find", "bulk"}:
             db = work / "sessions.db"
             print(f"seeding {args.sessions:,} sessions ...", flush=True)
             seeded_in = asyncio.run(make_database(db, args.sessions))
@@ -419,20 +400,14 @@ def main() -> int:
             if waiting != args.bulk:
                 raise SystemExit(f"only {waiting} Waiting sessions to end; seed more")
         if "cold" in parts:
->>>>>>> i11-memory
             print(f"cold starts x{args.repeats} ...", flush=True)
             results.extend(cold_start(db, args.repeats))
         if "list" in parts:
             print("the list in the app ...", flush=True)
             results.extend(in_app(db, args.repeats))
-<<<<<<< HEAD
         if "find" in parts:
             print("search and the last page ...", flush=True)
             results.extend(find(db, args.repeats))
-        if "bulk" in parts:
-            print(f"bulk end of {args.bulk:,} from the list x{args.bulk_repeats} ...", flush=True)
-            results.extend(bulk_end(prepared, work, args.bulk, args.bulk_repeats))
-=======
         if "bulk" in parts:
             print(f"bulk end of {args.bulk:,} from the list x{args.bulk_repeats} ...", flush=True)
             results.extend(bulk_end(prepared, work, args.bulk, args.bulk_repeats))
@@ -443,7 +418,6 @@ def main() -> int:
                 flush=True,
             )
             results.extend(demo_memory(work, args.demo_minutes, args.demo_warmup))
->>>>>>> i11-memory
 
     load_after = uptime()
     speed_after = calibrate()

@@ -533,13 +533,10 @@ def main() -> None:
         inapp(args[0], int(args[1]))
     elif mode == "bulk":
         bulk(args[0])
-<<<<<<< HEAD
     elif mode == "find":
         find(args[0], int(args[1]))
-=======
     elif mode == "demo":
         demo(args[0], float(args[1]))
->>>>>>> i11-memory
     else:
         raise SystemExit(f"unknown mode {mode!r}")
 

@@ -48,6 +48,13 @@ async def test_selecting_a_session_opens_it(seeded: Seeded, app_factory: Any) ->
     app = app_factory(seeded.url)
     async with app.run_test(size=SIZE) as pilot:
         screen = await console_ready(pilot)
+        # The console starts with the focus in the open session's composer (issue 11): wait
+        # for it to land there before moving it, or it lands after and takes the keys.
+        await until(
+            pilot,
+            lambda: app.focused is screen.query_one("#composer", Composer),
+            what="the composer's first focus",
+        )
         screen.query_one(SessionList).focus()
         await pilot.press("down", "enter")
         await until(

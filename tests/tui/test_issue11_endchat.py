@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from textual.widgets import Button, Input
+from textual.widgets import Button
 
 from agent_console.domain.vocab import Presence, Surface
 from agent_console.services import agents, bulk, drafts, ending, listing
@@ -26,6 +26,7 @@ from agent_console.tui.screens.bulk_end import BulkEndScreen
 from agent_console.tui.screens.confirm import ConfirmScreen
 from agent_console.tui.screens.console import ConsoleScreen
 from agent_console.tui.screens.logout import LogoutScreen
+from agent_console.tui.widgets.composer import Composer
 from agent_console.tui.widgets.conversation import ConversationPane
 from agent_console.tui.widgets.session_list import SessionList
 
@@ -73,7 +74,7 @@ async def test_end_chat_waits_with_undo_and_writes_nothing_before(
     async with app.run_test(size=SIZE) as pilot:
         screen = await console_ready(pilot)
         pane = pane_of(screen)
-        screen.query_one("#composer", Input).focus()  # ctrl+e works while typing too
+        screen.query_one("#composer", Composer).focus()  # ctrl+e works while typing too
         await press_end_chat(pilot, screen, seeded.alice)
         note = pane.undo_note_text
         assert note.startswith(f"Ending S-{seeded.alice} in 5 s — ^z undoes it"), note
@@ -117,7 +118,7 @@ async def test_undo_keeps_the_chat_going(
     async with app.run_test(size=SIZE) as pilot:
         screen = await console_ready(pilot)
         pane = pane_of(screen)
-        screen.query_one("#composer", Input).focus()
+        screen.query_one("#composer", Composer).focus()
         await press_end_chat(pilot, screen, seeded.alice)
         await pilot.press("ctrl+z")
         await until(pilot, lambda: not screen.pending_ends, what="the undo")
@@ -291,7 +292,7 @@ async def test_a_chat_ended_elsewhere_keeps_the_draft_says_who_and_copies_it(
     async with app.run_test(size=SIZE) as pilot:
         screen = await console_ready(pilot)
         pane = pane_of(screen)
-        composer = screen.query_one("#composer", Input)
+        composer = screen.query_one("#composer", Composer)
         composer.focus()
         await pilot.press(*draft)
 
@@ -323,7 +324,7 @@ async def test_copy_draft_is_only_offered_for_a_stranded_draft(
     app = app_factory(seeded.url)
     async with app.run_test(size=SIZE) as pilot:
         screen = await console_ready(pilot)
-        screen.query_one("#composer", Input).focus()
+        screen.query_one("#composer", Composer).focus()
         await pilot.press(*"half a reply")
         assert not screen.check_action("copy_draft", ())
         await pilot.press("ctrl+y")

@@ -232,7 +232,7 @@ async def test_a_new_session_and_an_end_by_someone_else_alert(
 
 
 async def test_the_agents_own_end_raises_no_alert(seeded: Seeded, app_factory: Any) -> None:
-    app = app_factory(seeded.url)
+    app = app_factory(seeded.url, end_undo_seconds=0)  # the end itself, not its Undo time
     bell = Bell()
     async with app.run_test(size=SIZE) as pilot:
         app.bell = bell  # type: ignore[method-assign]

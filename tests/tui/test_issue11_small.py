@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from textual.app import App
-from textual.widgets import Input
 from textual.widgets._toast import Toast
 
 from agent_console.domain.vocab import Presence
@@ -23,6 +22,7 @@ from agent_console.services.context import Ctx
 from agent_console.services.views import OutcomeLine
 from agent_console.tui.screens.offline_preview import OfflinePreviewScreen
 from agent_console.tui.tour import TourCaption, TourPlayer, default_tour
+from agent_console.tui.widgets.composer import Composer
 from agent_console.tui.widgets.outcome_lines import CUSTOMER_WIDTH, ID_WIDTH, OutcomeLines
 
 from .conftest import ADMIN, AGENT, ALL_PERMISSIONS, SIZE, Seeded, console_ready, until
@@ -54,7 +54,8 @@ async def test_the_tours_captions_follow_the_capacity_model_of_the_session_it_en
     await conversations.inbound(ctx, "Bob", "standard_sms", "Is anyone there?")
     await routing.route(ctx)
     tour = TourPlayer(steps_named("reply", "end-chat", "close-tab"), pace=0.0)
-    app = app_factory(db_url, tour=tour)
+    # End Chat's Undo time runs on the fake clock, which moves only by hand: none here.
+    app = app_factory(db_url, tour=tour, end_undo_seconds=0)
     async with app.run_test(size=SIZE) as pilot:
         await console_ready(pilot)
         await until(pilot, lambda: tour.finished, within=60.0, what="the tour to finish")
@@ -80,7 +81,7 @@ async def test_the_caption_bar_covers_nothing_its_caption_speaks_of(
     seeded: Seeded, app_factory: Any, size: tuple[int, int]
 ) -> None:
     tour = TourPlayer(steps_named("welcome", "reply", "end-chat", "close-tab"), pace=0.6)
-    app = app_factory(seeded.url, tour=tour)
+    app = app_factory(seeded.url, tour=tour, end_undo_seconds=0)
     checked: set[str] = set()
     async with app.run_test(size=size) as pilot:
         await console_ready(pilot)
@@ -311,7 +312,7 @@ async def test_toasts_keep_off_the_composer_and_its_error(
     app = app_factory(seeded.url)
     async with app.run_test(size=size, notifications=True) as pilot:
         screen = await console_ready(pilot)
-        composer = screen.query_one("#composer", Input)
+        composer = screen.query_one("#composer", Composer)
         composer.focus()
         composer.value = "a NUL \x00 cannot be stored"
         await pilot.press("enter")  # the service refuses it: an error toast, the text kept

@@ -312,7 +312,8 @@ async def logout(ctx: Ctx, agent_name: str, *, confirmed: bool) -> LogoutResult:
                 presence=Presence.OFFLINE.value,
                 logged_in=False,
                 away_reason=None,
-                presence_since=now,
+                # Logging out again (already logged out) is not a new presence: its time stays.
+                presence_since=now if agent.logged_in else agent.presence_since,
                 used_units=Agent.used_units - freed,
             )
         )
