@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import Button, Input
+from textual.widgets import Button
 
 from agent_console.domain.vocab import Surface
 from agent_console.services import bulk, drafts, ending
 from agent_console.services.runtime import open_ctx
 from agent_console.tui.screens.confirm import ConfirmScreen
+from agent_console.tui.widgets.composer import Composer
 from agent_console.tui.widgets.conversation import ConversationPane
 from conftest import FakeClock
 
@@ -72,7 +73,7 @@ def test_chat_ended_elsewhere_keeps_the_draft(
     async def run_before(pilot: Pilot[Any]) -> None:
         screen = console_screen(pilot)
         pane = screen.query_one(ConversationPane)
-        screen.query_one("#composer", Input).focus()
+        screen.query_one("#composer", Composer).focus()
         await pilot.press(*DRAFT)
         clock = pilot.app.clock
         assert isinstance(clock, FakeClock)

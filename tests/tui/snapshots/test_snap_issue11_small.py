@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
 
 from agent_console.domain.vocab import Presence
 from agent_console.services import agents, conversations, presence, routing, settings
@@ -27,6 +26,7 @@ from agent_console.tui.tour import (
     default_tour,
     offline_caption,
 )
+from agent_console.tui.widgets.composer import Composer
 from conftest import FakeClock
 
 from ..conftest import ADMIN, AGENT, ALL_PERMISSIONS, until
@@ -120,7 +120,7 @@ def test_a_toast_keeps_off_the_composer(
     console_snapshot: ConsoleSnapshot, size: tuple[int, int]
 ) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
-        composer = console_screen(pilot).query_one("#composer", Input)
+        composer = console_screen(pilot).query_one("#composer", Composer)
         composer.focus()
         await pilot.press(*"Your parcel is on its way")
         # As a refused send says it (a NUL in the reply would not draw in an SVG).
