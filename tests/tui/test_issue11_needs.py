@@ -272,3 +272,32 @@ def test_bell_in_the_config_file(tmp_path: Path) -> None:
     file.write_text('bell = "no"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match='key "bell": value "no" must be true or false'):
         load_settings(file, env={})
+
+
+async def test_a_refresh_leaves_the_highlight_where_the_agent_moved_it(
+    ctx: Ctx, seeded: Seeded, app_factory: Any
+) -> None:
+    """Walking My sessions with the arrows while a customer writes: the refresh that shows
+    the new count must not put the highlight back on the open session (enter would open the
+    wrong one)."""
+    app = app_factory(seeded.url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await console_ready(pilot)
+        sessions = screen.query_one(SessionList)
+        await until(pilot, lambda: app.focused is screen.query_one("#composer", Composer))
+        sessions.focus()
+        await pilot.press("down")
+        assert sessions.highlighted == 1  # Bob's, while Alice's stays open
+        await conversations.inbound(ctx, "Bob", "standard_sms", "hello again")
+        await until(
+            pilot,
+            lambda: "hello again" in str(sessions.get_option_at_index(1).prompt),
+            what="Bob's new line in My sessions",
+        )
+        assert sessions.highlighted == 1
+        await pilot.press("enter")
+        await until(
+            pilot,
+            lambda: screen.detail is not None and screen.detail.session.id == seeded.bob,
+            what="Bob's session to open",
+        )

@@ -125,6 +125,10 @@ class SessionList(OptionList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._shown: tuple[tuple[object, ...], ...] | None = None
+        self._shown_ids: tuple[int, ...] = ()
+        #: The open session the highlight was last put on (a refresh that changes nothing
+        #: about it leaves the highlight where the agent moved it).
+        self._marked: int | None = None
 
     def show_rows(
         self,
@@ -155,19 +159,41 @@ class SessionList(OptionList):
             for row in rows
         ]
         key = tuple((row.id, prompt.markup) for row, prompt in zip(rows, prompts, strict=True))
+        ids = tuple(row.id for row in rows)
         if key != self._shown:
             self._shown = key
-            self.clear_options()
-            if rows:
-                self.add_options(
-                    [
-                        Option(prompt, id=str(row.id))
-                        for row, prompt in zip(rows, prompts, strict=True)
-                    ]
-                )
+            if rows and ids == self._shown_ids:
+                # The same sessions with new text (a count, a waiting time): replaced in
+                # place, so the highlight and the scroll stay where the agent left them.
+                for row, prompt in zip(rows, prompts, strict=True):
+                    self.replace_option_prompt(str(row.id), prompt)
             else:
-                self.add_option(Option(Content(EMPTY), id=None, disabled=True))
-        self.mark_selected(selected_id)
+                kept = self._highlighted_id()
+                self.clear_options()
+                if rows:
+                    self.add_options(
+                        [
+                            Option(prompt, id=str(row.id))
+                            for row, prompt in zip(rows, prompts, strict=True)
+                        ]
+                    )
+                else:
+                    self.add_option(Option(Content(EMPTY), id=None, disabled=True))
+                if kept is not None and self.has_focus and kept in ids:
+                    self.mark_selected(kept)
+                    self._marked = selected_id
+            self._shown_ids = ids
+        if selected_id != self._marked or self.highlighted is None:
+            # A refresh that does not change the open session never moves the highlight: the
+            # agent may be walking the list with the arrows.
+            self._marked = selected_id
+            self.mark_selected(selected_id)
+
+    def _highlighted_id(self) -> int | None:
+        if self.highlighted is None:
+            return None
+        option_id = self.get_option_at_index(self.highlighted).id
+        return int(option_id) if option_id is not None else None
 
     def mark_selected(self, selected_id: int | None) -> None:
         if selected_id is None:
