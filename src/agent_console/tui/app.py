@@ -12,6 +12,7 @@ time is ended before the console closes, and the terminal is told so once it has
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, tzinfo
@@ -30,7 +31,7 @@ from textual.worker import Worker
 from ..domain.errors import ConsoleError, NotFound, StoreError
 from ..domain.text import escape_log
 from .keymap import check_keymap, normalise_keymap
-from .messages import DatabaseChanged
+from .messages import ConsoleLoaded, DatabaseChanged
 from .pending_ends import UNDO_SECONDS
 from .screens.error import ErrorScreen
 from .screens.loading import LoadingScreen
@@ -120,6 +121,7 @@ class AgentConsoleApp(App[None]):
         self.end_undo_seconds = end_undo_seconds
         self._console: ConsoleScreen | None = None
         self._quitting = False
+        self._frozen = False
         #: What the console said as it quit (also printed on the terminal once it has closed).
         self.farewell: list[str] = []
 
@@ -240,6 +242,21 @@ class AgentConsoleApp(App[None]):
         self._poll_timer = self.set_interval(self.poll_interval, self._poll_tick)
         self._start_demo(backend)
 
+    def on_console_loaded(self, message: ConsoleLoaded) -> None:
+        self.call_after_refresh(self._freeze_start_up)
+
+    def _freeze_start_up(self) -> None:
+        """What start-up made (modules, styles, the database's metadata) lives as long as the
+        console: out of the collector's way, once the sessions are drawn. Otherwise each full
+        collection walks all of it: 50-60 ms on the UI thread, every third search or so of the
+        list on 100,000 sessions (``bench/tui_bench.py --only find``). Undone at unmount, so an
+        app that ends inside a longer process (a test) leaves nothing frozen."""
+        if self._frozen:
+            return
+        self._frozen = True
+        gc.collect()
+        gc.freeze()
+
     async def _fail(self, title: str, message: str, hint: str = "") -> None:
         self.notify(escape_log(message), title=title, severity="error", markup=False)
         await self.switch_screen(ErrorScreen(title, message, hint))
@@ -304,6 +321,9 @@ class AgentConsoleApp(App[None]):
         self.exit(message="\n".join(said) if said else None)
 
     async def on_unmount(self) -> None:
+        if self._frozen:
+            self._frozen = False
+            gc.unfreeze()
         if self._poll_timer is not None:
             self._poll_timer.stop()
         if self.demo is not None:

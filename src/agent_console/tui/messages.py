@@ -20,6 +20,10 @@ class DatabaseChanged(Message):
         return isinstance(message, DatabaseChanged)
 
 
+class ConsoleLoaded(Message):
+    """The console screen shows the agent's sessions for the first time (start-up is over)."""
+
+
 @dataclass
 class SessionPicked(Message):
     """The agent chose a session in the list (or the palette) to open it."""

@@ -41,6 +41,7 @@ from ..alerts import alert_notice
 from ..commands import OpenSessionProvider
 from ..delivery_alerts import DeliveryAlerts
 from ..messages import (
+    ConsoleLoaded,
     CapacityClicked,
     CloseTabPressed,
     DatabaseChanged,
@@ -530,6 +531,7 @@ class ConsoleScreen(Screen[None]):
         if not self._loaded and (self.selected_id is None or self.detail is not None):
             self._loaded = True
             self.query_one("#body").loading = False
+            self.post_message(ConsoleLoaded())
             self._offer_resume()
         self.refresh_bindings()
 
