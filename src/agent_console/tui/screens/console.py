@@ -41,9 +41,9 @@ from ..alerts import alert_notice
 from ..commands import OpenSessionProvider
 from ..delivery_alerts import DeliveryAlerts
 from ..messages import (
-    ConsoleLoaded,
     CapacityClicked,
     CloseTabPressed,
+    ConsoleLoaded,
     DatabaseChanged,
     DraftChanged,
     DraftWanted,
