@@ -93,6 +93,22 @@ async def until_async(
         await pilot.pause(0.05)
 
 
+async def quiet(pilot: Pilot[Any], *, within: float = 10.0) -> None:
+    """Let what the last key started run out: its messages handled and no worker of the app
+    still running (a predicate, not a sleep). Before asserting that something did *not*
+    happen: whatever would have done it has had every chance to."""
+    app = pilot.app
+    for _ in range(2):
+        await pilot.pause()
+        await until(
+            pilot,
+            lambda: all(w.is_finished for w in app.workers),
+            within=within,
+            what="the app's workers to finish",
+        )
+    await pilot.pause()
+
+
 async def console_ready(pilot: Pilot[Any]) -> ConsoleScreen:
     """Wait for the console screen to show its first snapshot."""
     app = pilot.app

@@ -18,7 +18,7 @@ from agent_console.tui.screens.row_menu import END, RowMenuScreen
 from agent_console.tui.screens.sessions_list import SessionsListScreen
 from agent_console.tui.widgets.filter_choice import FilterChoice
 
-from .conftest import AGENT, SIZE, Seeded, console_ready, until, until_async
+from .conftest import AGENT, SIZE, Seeded, console_ready, quiet, until, until_async
 from .list_support import World, build_world, bulk_ready, open_list, row_ids, title_text
 
 
@@ -164,7 +164,7 @@ async def test_issue11_enter_enter_on_a_row_does_not_end_its_session(
         assert ("End Session", True) in menu.option_texts
         await pilot.press("enter")  # the default item: harmless (it selects the row)
         await until(pilot, lambda: app.screen is screen, what="the menu to close")
-        await pilot.pause(0.3)
+        await quiet(pilot)
         assert await status_of(ctx, world.bob) == "Active"
         assert screen.selection.picked == {world.bob}
         # The default is an item that changes nothing on the customer's side.
@@ -189,7 +189,7 @@ async def test_issue11_end_session_from_the_row_menu_asks_and_enter_keeps_the_se
         assert app.focused is confirm.query_one("#cancel", Button)
         await pilot.press("enter")  # the default answer keeps the session
         await until(pilot, lambda: app.screen is menu, what="back to the menu")
-        await pilot.pause(0.3)
+        await quiet(pilot)
         assert await status_of(ctx, world.bob) == "Active"
         # Asked again, y ends it: one session, from the row, by dana.
         await pilot.press("enter")
@@ -238,7 +238,7 @@ async def test_issue11_enter_enter_in_the_macro_picker_runs_no_macro(
         assert app.focused is confirm.query_one("#cancel", Button)
         await pilot.press("enter")
         await until(pilot, lambda: app.screen is macros, what="back to the picker")
-        await pilot.pause(0.3)
+        await quiet(pilot)
         assert macros.result is None and macros.error is None
         detail = await listing.show_session(ctx, seeded.alice)
         assert detail.session.status == "Active" and detail.escalated_to is None

@@ -14,7 +14,7 @@ from agent_console.services.context import Ctx
 from agent_console.tui.screens.sessions_list import SessionsListScreen
 from agent_console.tui.widgets.filter_choice import FilterChoice
 
-from .conftest import SIZE, Seeded, console_ready, until
+from .conftest import SIZE, Seeded, console_ready, quiet, until
 from .list_support import (
     World,
     build_world,
@@ -112,7 +112,7 @@ async def test_issue11_the_list_opens_as_the_agent_left_it_and_c_clears_it(
         assert screen.query_one("#filter-status", FilterChoice).value == "all"
         assert search_box(screen).value == ""
         assert screen.sort.descending
-        await pilot.pause(0.3)
+        await quiet(pilot)
 
     again = app_factory(world.url)
     async with again.run_test(size=SIZE) as pilot:

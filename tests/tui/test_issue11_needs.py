@@ -19,7 +19,7 @@ from agent_console.tui.widgets.conversation import ConversationPane
 from agent_console.tui.widgets.session_list import SessionList
 from conftest import FakeClock
 
-from .conftest import AGENT, SIZE, Seeded, console_ready, until
+from .conftest import AGENT, SIZE, Seeded, console_ready, quiet, until, until_async
 
 
 def notified(app: Any, title: str) -> list[Any]:
@@ -80,11 +80,7 @@ async def test_shift_enter_and_ctrl_j_start_lines_and_enter_sends_them_all(
             detail = await listing.show_session(ctx, seeded.alice)
             return detail.messages[-1].text == want
 
-        for _ in range(50):
-            if await stored():
-                break
-            await pilot.pause(0.1)
-        assert await stored(), "the three lines were not sent as one message"
+        await until_async(pilot, stored, what="the three lines sent as one message")
         assert composer.value == ""
 
 
@@ -152,11 +148,7 @@ async def test_unread_last_line_and_waiting_under_each_session(
         async def marked() -> bool:
             return await reading.read_marker(ctx, AGENT, seeded.bob) == newest
 
-        for _ in range(50):
-            if await marked():
-                break
-            await pilot.pause(0.1)
-        assert await marked()
+        await until_async(pilot, marked, what="the read marker stored")
         assert "new" not in entry_text(screen, seeded.bob).splitlines()[2]
 
 
@@ -245,7 +237,7 @@ async def test_the_agents_own_end_raises_no_alert(seeded: Seeded, app_factory: A
             what="Alice's session ended",
         )
         await until(pilot, lambda: not screen._refresh_wanted, what="the refresh")
-        await pilot.pause(0.5)
+        await quiet(pilot)
         assert notified(app, "Session ended") == [] and bell.rings == 0
 
 

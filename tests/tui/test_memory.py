@@ -21,7 +21,7 @@ from agent_console.tui.demo_driver import TICK_SECONDS, DemoDriver
 from agent_console.tui.widgets.footer import Footer, forget_closed_watchers
 from conftest import FakeClock
 
-from .conftest import SIZE, Seeded, console_ready, until
+from .conftest import SIZE, Seeded, console_ready, quiet, until
 
 #: Ticks of the world: a simulated minute, each tick a database change and a refresh.
 TICKS = 20
@@ -76,7 +76,7 @@ async def test_minutes_of_the_living_demo_leave_no_removed_widget_in_memory(
             pilot, lambda: driver.ticks >= start + TICKS, within=60.0, what=f"{TICKS} ticks"
         )
         driver.stop()
-        await pilot.pause(0.2)
+        await quiet(pilot)
         gc.collect()
         stray = [w for w in _widgets() if w not in before and not w.is_attached]
 
