@@ -12,6 +12,7 @@ from agent_console.services import agents, listing, settings
 from agent_console.services.context import Ctx
 from agent_console.tui.screens.admin_settings import AdminSettingsScreen
 from agent_console.tui.widgets.conversation import ConversationPane, find_action
+from conftest import FakeClock
 
 from .conftest import ADMIN, AGENT, SIZE, Seeded, console_ready, until, until_async
 
@@ -202,3 +203,19 @@ async def test_at_80x24_the_what_will_happen_line_is_short_and_the_full_one_a_to
         )
         tooltip = str(console.query_one("#end-outlook").tooltip)
         assert "no CSAT survey: the CSAT-on-agent-end setting is off" in tooltip
+
+
+async def test_the_end_line_in_the_outlook_follows_the_clock(
+    seeded: Seeded, app_factory: Any, clock: FakeClock
+) -> None:
+    """The outlook quotes the line End Chat would send, with its time: it moves on with the
+    clock's tick, not only when the database changes."""
+    app = app_factory(seeded.url)
+    async with app.run_test(size=SIZE) as pilot:
+        console = await console_ready(pilot)
+        pane = console.query_one(ConversationPane)
+        assert "by dana at 09:00 UTC" in pane.end_outlook_text
+        clock.advance(minutes=7)
+        console._tick()  # the console's clock tick (CLOCK_TICK), nothing written meanwhile
+        await pilot.pause()
+        assert "by dana at 09:07 UTC" in pane.end_outlook_text

@@ -321,11 +321,13 @@ class ConsoleScreen(Screen[None]):
 
     def _tick(self) -> None:
         """Times on screen move on without a database change (the time in the current
-        presence, waiting, the R7 countdown)."""
+        presence, waiting, the R7 countdown, the time in the end line End Chat would send)."""
         self.tick_presence()
         if self._loaded:
             self._show_sessions()
-            self.query_one(ConversationPane).show_countdown(self.backend.now())
+            pane = self.query_one(ConversationPane)
+            pane.show_countdown(self.backend.now())
+            pane.set_end_line(self.backend.end_line_now())
 
     @property
     def loaded(self) -> bool:

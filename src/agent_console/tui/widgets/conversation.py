@@ -469,6 +469,13 @@ class ConversationPane(Vertical):
     def _narrow(self) -> bool:
         return 0 < self.size.width < COMPACT_WIDTH
 
+    def set_end_line(self, end_line: str) -> None:
+        """The line ending now would send, as the clock moves on (it names the time)."""
+        if self._outlook is None or self._outlook[1] == end_line:
+            return
+        self._outlook = (self._outlook[0], end_line)
+        self._show_outlook()
+
     def _show_outlook(self) -> None:
         if self._outlook is None:
             return
