@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +65,83 @@ def test_importing_the_app_does_not_load_the_database_layer() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+#: What the console's start (``agent-console --db URL --as NAME`` up to the agent's sessions
+#: on screen) must not load: migrations (the schema check reads the version row), another
+#: database's dialect and driver, the gateway's web stack, the demo's seed and the CLI's other
+#: commands. Each costs start-up time and none of it is used.
+NOT_ON_THE_CONSOLE_START = (
+    "alembic",
+    "sqlalchemy.dialects.postgresql",
+    "asyncpg",
+    "starlette",
+    "uvicorn",
+    "aiohttp",
+    "agent_console.gateway",
+    "agent_console.services.seed",
+    "agent_console.services.demo",
+    "agent_console.services.channels",
+    "agent_console.services.webchat",
+    "agent_console.cli.admin",
+    "agent_console.cli.agents",
+    "agent_console.cli.channels",
+    "agent_console.cli.demo_gateway",
+    "agent_console.cli.gateway",
+    "agent_console.cli.ops",
+    "agent_console.cli.presence",
+    "agent_console.cli.quick_replies",
+    "agent_console.cli.sessions",
+    "agent_console.cli.talk",
+)
+
+#: The CLI's console start in a fresh process, up to the app's run, plus what the app's open
+#: imports (the services and the console screen, tui/app.py ``_open``); prints sys.modules.
+START_IMPORTS = """
+import importlib, json, sys
+from agent_console.tui import app as tui_app
+
+def run(self):
+    importlib.import_module(tui_app.BACKEND_MODULE)
+    importlib.import_module("agent_console.tui.screens.console")
+    print(json.dumps(sorted(sys.modules)))
+
+tui_app.AgentConsoleApp.run = run
+from agent_console.cli.main import main
+main(["--db", sys.argv[1], "--as", "dana"])
+"""
+
+
+async def test_the_console_start_imports_nothing_it_does_not_need(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from agent_console.services import agents
+    from agent_console.services.runtime import open_ctx
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'console.db'}"
+    ctx = await open_ctx(url)  # the first run (creates the schema: Alembic, in this process)
+    await agents.add_agent(ctx, "dana")
+    await ctx.db.dispose()
+    env = {**os.environ, "AGENT_CONSOLE_HOME": str(tmp_path / "home")}
+    out = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", START_IMPORTS, url],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "agent_console.tui.backend" in loaded and "textual.app" in loaded  # it did start
+    unwanted = [
+        name
+        for name in loaded
+        if any(name == top or name.startswith(top + ".") for top in NOT_ON_THE_CONSOLE_START)
+    ]
+    assert unwanted == []
 
 
 def test_run_console_applies_the_users_settings(

@@ -1,7 +1,8 @@
 """Starting the console: on the configured database, or on a fresh seeded demo database.
 
 Textual is imported only here, inside the functions that start it, so every other command
-(and ``import agent_console.cli.main``) stays free of it.
+(and ``import agent_console.cli.main``) stays free of it; the services are imported when a
+command opens the database, and the demo's seed only by ``demo``.
 """
 
 from __future__ import annotations
@@ -15,14 +16,13 @@ import click
 
 from ..config import check_keymap, data_dir, normalize_database_url
 from ..domain.errors import StoreError
-from ..services.agents import get_agent
-from ..services.context import Ctx
-from ..services.seed import SeedReport, seed
 from . import output as out
 from .params import json_option, wants_json
 
 if TYPE_CHECKING:
     from ..config import Settings
+    from ..services.context import Ctx
+    from ..services.seed import SeedReport
     from .main import State
 
 DEMO_FILE = "demo.db"
@@ -75,6 +75,8 @@ def start(state: State) -> None:
         data_dir().mkdir(parents=True, exist_ok=True)
 
     async def preflight(ctx: Ctx) -> None:
+        from ..services.agents import get_agent
+
         if agent:
             await get_agent(ctx, agent)
 
@@ -176,6 +178,9 @@ def demo(
             out.note(f"seeding: {done}/{total} sessions")
 
     async def make(ctx: Ctx) -> SeedReport:
+        from ..services.agents import get_agent
+        from ..services.seed import seed
+
         report = await seed(
             ctx, agents=agents, sessions=sessions, seed=seed_value, progress=progress
         )
