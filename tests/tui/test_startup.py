@@ -12,7 +12,7 @@ from textual.widgets import Label
 
 from agent_console.tui.screens.error import ErrorScreen
 
-from .conftest import SIZE, Seeded, console_ready, until
+from .conftest import SIZE, Seeded, console_ready, quiet, until
 
 
 def _error_text(screen: ErrorScreen) -> str:
@@ -179,3 +179,27 @@ async def test_what_start_up_made_is_frozen_once_the_sessions_show_and_thawed_at
         await until(pilot, lambda: gc.get_freeze_count() > 0, what="start-up frozen")
         assert gc.get_freeze_count() > 10_000
     assert gc.get_freeze_count() == 0
+
+
+async def test_the_first_refresh_shows_the_sessions_with_the_first_one_open_in_one_round(
+    seeded: Seeded, app_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first snapshot brings the first session's detail with the list: one round of
+    queries before the agent sees the sessions, not a second one for the open session."""
+    from agent_console.tui.backend import ConsoleBackend
+
+    asked: list[int | None] = []
+    original = ConsoleBackend.snapshot
+
+    async def counted(self: ConsoleBackend, session_id: int | None, **kw: Any) -> Any:
+        asked.append(session_id)
+        return await original(self, session_id, **kw)
+
+    monkeypatch.setattr(ConsoleBackend, "snapshot", counted)
+    app = app_factory(seeded.url, poll_interval=3600)  # no refresh but the first
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await console_ready(pilot)
+        assert screen.selected_id == seeded.alice
+        assert screen.detail is not None and screen.detail.session.id == seeded.alice
+        await quiet(pilot)
+        assert asked == [None]

@@ -347,7 +347,9 @@ class ConsoleScreen(Screen[None]):
         while self._refresh_wanted:
             self._refresh_wanted = False
             try:
-                snapshot = await self.backend.snapshot(self.selected_id)
+                snapshot = await self.backend.snapshot(
+                    self.selected_id, neighbour=self._selected_index
+                )
             except ConsoleError as exc:
                 self._report_once(str(exc))
                 return
@@ -372,7 +374,10 @@ class ConsoleScreen(Screen[None]):
             if ids:
                 self._selected_index = min(self._selected_index, len(ids) - 1)
                 self.selected_id = ids[self._selected_index]
-                self._refresh_wanted = True
+                # The snapshot brings that neighbour's detail (see ConsoleBackend.snapshot);
+                # another round only if it does not.
+                if snapshot.detail is None or snapshot.detail.session.id != self.selected_id:
+                    self._refresh_wanted = True
             else:
                 self.selected_id = None
         else:
