@@ -69,8 +69,9 @@ def test_importing_the_app_does_not_load_the_database_layer() -> None:
 
 #: What the console's start (``agent-console --db URL --as NAME`` up to the agent's sessions
 #: on screen) must not load: migrations (the schema check reads the version row), another
-#: database's dialect and driver, the gateway's web stack, the demo's seed and the CLI's other
-#: commands. Each costs start-up time and none of it is used.
+#: database's dialect and driver, the gateway's web stack, the demo's seed, the CLI's other
+#: commands and the console's other screens. Each costs start-up time and none of it is used
+#: before the sessions are on screen.
 NOT_ON_THE_CONSOLE_START = (
     "alembic",
     "sqlalchemy.dialects.postgresql",
@@ -93,6 +94,17 @@ NOT_ON_THE_CONSOLE_START = (
     "agent_console.cli.quick_replies",
     "agent_console.cli.sessions",
     "agent_console.cli.talk",
+    # The console's other screens load when they open.
+    "agent_console.tui.screens.admin_settings",
+    "agent_console.tui.screens.bulk_end",
+    "agent_console.tui.screens.ledger",
+    "agent_console.tui.screens.logout",
+    "agent_console.tui.screens.macro_picker",
+    "agent_console.tui.screens.offline_preview",
+    "agent_console.tui.screens.presence_menu",
+    "agent_console.tui.screens.quick_reply_picker",
+    "agent_console.tui.screens.sessions_list",
+    "agent_console.tui.screens.transfer_picker",
 )
 
 #: The CLI's console start in a fresh process, up to the app's run, plus what the app's open

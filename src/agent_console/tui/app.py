@@ -237,7 +237,13 @@ class AgentConsoleApp(App[None]):
             await self._fail("The console cannot start", f"{type(exc).__name__}: {exc}")
             return
         self.backend = backend
-        self._console = ConsoleScreen(backend, tz=self._tz, undo_seconds=self.end_undo_seconds)
+        # The first snapshot's queries run while the console screen composes and mounts.
+        first = self.run_worker(
+            backend.snapshot(None, neighbour=0), group="first-snapshot", exit_on_error=False
+        )
+        self._console = ConsoleScreen(
+            backend, tz=self._tz, undo_seconds=self.end_undo_seconds, first=first
+        )
         await self.switch_screen(self._console)
         self._poll_timer = self.set_interval(self.poll_interval, self._poll_tick)
         self._start_demo(backend)
