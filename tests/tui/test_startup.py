@@ -197,14 +197,17 @@ async def test_the_first_refresh_shows_the_sessions_with_the_first_one_open_in_o
     seeded: Seeded, app_factory: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first snapshot brings the first session's detail with the list: one round of
-    queries before the agent sees the sessions, not a second one for the open session."""
+    queries before the agent sees the sessions, not a second one for the open session. It is
+    asked for before the console screen is up (its queries run while the screen composes)."""
     from agent_console.tui.backend import ConsoleBackend
 
     asked: list[int | None] = []
+    composed_when_asked: list[bool] = []
     original = ConsoleBackend.snapshot
 
     async def counted(self: ConsoleBackend, session_id: int | None, **kw: Any) -> Any:
         asked.append(session_id)
+        composed_when_asked.append(bool(app.screen.query("#sessions")))
         return await original(self, session_id, **kw)
 
     monkeypatch.setattr(ConsoleBackend, "snapshot", counted)
@@ -215,3 +218,4 @@ async def test_the_first_refresh_shows_the_sessions_with_the_first_one_open_in_o
         assert screen.detail is not None and screen.detail.session.id == seeded.alice
         await quiet(pilot)
         assert asked == [None]
+        assert composed_when_asked == [False]
