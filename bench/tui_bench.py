@@ -4,13 +4,16 @@
                                         [--bulk-repeats 3] [--demo-minutes 30]
                                         [--only cold|list|find|bulk|demo ...] [--out results.json]
 
-Every in-app figure is measured in a fresh process (``bench/tui_child.py``) running the real
-app headless (``App.run_test``), from an event to the first *frame* that shows its result (the
-moment Textual hands the rendered update to its driver):
+The cold start runs both programs for real in a pseudo-terminal (``bench/tty_start.py``):
+``agent-console --db URL --as dana`` and a bare Textual app (Header, Static, Footer), from the
+spawn to their text on screen -- the agent's first session (label and customer), the bare
+app's Static -- then ctrl+q; each ``--repeats`` times, alternating, the median counts (target:
+<= 2x the bare app). Every other in-app figure is measured in a fresh process
+(``bench/tui_child.py``) running the real app headless (``App.run_test``), from an event to the
+first *frame* that shows its result (the moment Textual hands the rendered update to its
+driver); the headless cold starts are printed as references. Every child has a timeout: a hang
+is a FAIL in the table, never an endless wait.
 
-* cold start: process start to the first frame, the console (its loading screen, then the
-  console with the agent's sessions) vs a bare Textual app with a Header, a Footer and one
-  Label; each ``--repeats`` times, alternating, the median counts (target: <= 2x the bare app);
 * opening the Messaging Sessions list (f3 on the console) on 100,000 sessions: key press to
   the frame with the first page (target: <= 0.5 s);
 * a filter change or a sort: the choice to the frame with the new rows; a page move: the key to
