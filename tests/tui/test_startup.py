@@ -193,6 +193,28 @@ async def test_what_start_up_made_is_frozen_once_the_sessions_show_and_thawed_at
     assert gc.get_freeze_count() == 0
 
 
+async def test_the_collector_paused_for_the_start_is_back_on_once_the_sessions_show(
+    seeded: Seeded, app_factory: Any
+) -> None:
+    """The CLI pauses the garbage collector while the console starts (cli/console.py); the
+    app turns it back on with the sessions on screen, or with an error screen."""
+    import gc
+
+    gc.disable()
+    try:
+        app = app_factory(seeded.url)
+        async with app.run_test(size=SIZE) as pilot:
+            await console_ready(pilot)
+            await until(pilot, gc.isenabled, what="the collector back on")
+        gc.disable()
+        app = app_factory(seeded.url, "nobody")
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: _error_shown(app), what="the error screen")
+            assert gc.isenabled()
+    finally:
+        gc.enable()
+
+
 async def test_the_first_refresh_shows_the_sessions_with_the_first_one_open_in_one_round(
     seeded: Seeded, app_factory: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
