@@ -75,13 +75,13 @@ def test_every_lazy_command_is_the_one_its_module_defines() -> None:
 
 def test_a_command_loads_its_own_module_only(home: Path, tmp_path: Path) -> None:
     code = (
-        "import sys\n"
+        "import json, sys\n"
         "from agent_console.cli.main import main\n"
         "try:\n"
         f"    main(['--db', {str(tmp_path / 'm.db')!r}, 'agents', 'list'])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "print(sorted(m for m in sys.modules if m.startswith('agent_console.cli.')), "
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('agent_console.cli.'))), "
         "file=sys.stderr)\n"
     )
     env = {**os.environ, "AGENT_CONSOLE_HOME": str(home)}
@@ -89,7 +89,7 @@ def test_a_command_loads_its_own_module_only(home: Path, tmp_path: Path) -> None
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env
     )
     assert "no agents yet" in done.stdout, done.stderr
-    loaded = set(eval(done.stderr.strip().splitlines()[-1]))
+    loaded = set(json.loads(done.stderr.strip().splitlines()[-1]))
     assert "agent_console.cli.agents" in loaded
     assert not loaded & {
         "agent_console.cli.admin",
