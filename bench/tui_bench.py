@@ -169,7 +169,7 @@ def tty_env(home: Path) -> dict[str, str]:
 
 
 #: The console as the ``agent-console`` script starts it.
-CONSOLE_SCRIPT = "import sys; from agent_console.cli.main import main; sys.exit(main())"
+CONSOLE_SCRIPT = "from agent_console.cli.entry import main; main()"
 
 
 def tty_result(name: str, runs: list[TtyRun], target: str, bare: float | None) -> Result:

@@ -100,6 +100,35 @@ def test_a_command_loads_its_own_module_only(home: Path, tmp_path: Path) -> None
     }
 
 
+def test_a_command_runs_with_the_collector_on(run_sqlite: Console) -> None:
+    """The script pauses the garbage collector for the console's start (cli/entry.py); any
+    other command turns it back on as soon as it is chosen."""
+    import gc
+
+    gc.disable()
+    try:
+        run_sqlite("agents", "list")
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_script_entry_runs_the_cli(home: Path) -> None:
+    code = (
+        "import sys; sys.argv[1:] = ['--version']\n"
+        "from agent_console.cli.entry import main\n"
+        "main()\n"
+    )
+    env = {**os.environ, "AGENT_CONSOLE_HOME": str(home)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert "agent-console, version" in done.stdout
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert 'agent-console = "agent_console.cli.entry:main"' in pyproject
+
+
 def test_every_command_has_help(run_sqlite: Console) -> None:
     groups = {
         "": [

@@ -9,6 +9,7 @@ to see one for an unexpected error).
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import logging
 import os
@@ -175,6 +176,9 @@ class ConsoleGroup(click.Group):
         return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        # A command, not the console start: the collector the script paused is on again
+        # (cli/entry.py); the console start pauses it itself until its sessions show.
+        gc.enable()
         found = super().get_command(ctx, cmd_name)
         if found is not None or cmd_name not in LAZY_COMMANDS:
             return found
