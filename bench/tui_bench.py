@@ -4,13 +4,16 @@
                                         [--bulk-repeats 3] [--demo-minutes 30]
                                         [--only cold|list|find|bulk|demo ...] [--out results.json]
 
-Every in-app figure is measured in a fresh process (``bench/tui_child.py``) running the real
-app headless (``App.run_test``), from an event to the first *frame* that shows its result (the
-moment Textual hands the rendered update to its driver):
+The cold start runs both programs for real in a pseudo-terminal (``bench/tty_start.py``):
+``agent-console --db URL --as dana`` and a bare Textual app (Header, Static, Footer), from the
+spawn to their text on screen -- the agent's first session (label and customer), the bare
+app's Static -- then ctrl+q; each ``--repeats`` times, alternating, the median counts (target:
+<= 2x the bare app). Every other in-app figure is measured in a fresh process
+(``bench/tui_child.py``) running the real app headless (``App.run_test``), from an event to the
+first *frame* that shows its result (the moment Textual hands the rendered update to its
+driver); the headless cold starts are printed as references. Every child has a timeout: a hang
+is a FAIL in the table, never an endless wait.
 
-* cold start: process start to the first frame, the console (its loading screen, then the
-  console with the agent's sessions) vs a bare Textual app with a Header, a Footer and one
-  Label; each ``--repeats`` times, alternating, the median counts (target: <= 2x the bare app);
 * opening the Messaging Sessions list (f3 on the console) on 100,000 sessions: key press to
   the frame with the first page (target: <= 0.5 s);
 * a filter change or a sort: the choice to the frame with the new rows; a page move: the key to
@@ -46,18 +49,23 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from run import T0, FixedClock, Result, calibrate, copy_db, print_table
+from tty_start import TtyRun, run_to_text
+from tui_child import BARE_TEXT
 
 from agent_console.services.runtime import open_ctx
 from agent_console.services.seed import seed
 
 HERE = Path(__file__).resolve().parent
 CHILD = HERE / "tui_child.py"
+#: Seconds a cold start may take before it counts as a hang (the child is killed).
+CHILD_TIMEOUT = 60.0
 #: The measures --only can choose.
 PARTS = ("cold", "list", "find", "bulk", "demo")
 
@@ -69,21 +77,31 @@ def uptime() -> str:
         return f"load average {os.getloadavg()}"
 
 
+class ChildFailed(Exception):
+    """A measurement's process failed or hung (killed at its timeout): a FAIL in the table."""
+
+
 def child(*args: str, timeout: float = 300) -> tuple[dict[str, Any], float]:
-    """Run one measurement; returns its JSON and the wall-clock time it was started at."""
+    """Run one measurement; returns its JSON and the wall-clock time it was started at.
+    A child still running after ``timeout`` s is killed and raises :class:`ChildFailed`."""
     env = dict(os.environ)
     src = str(HERE.parent / "src")
     env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
     started = time.time()
-    proc = subprocess.run(
-        [sys.executable, str(CHILD), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(CHILD), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+        )
+    except subprocess.TimeoutExpired as exc:
+        said = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else ""
+        printed = " (after printing its figures)" if said.strip() else ""
+        raise ChildFailed(f"{args[0]} hung{printed}: killed after {timeout:g} s") from None
     if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(args[:1])} failed: {proc.stderr[-2000:]}")
+        raise ChildFailed(f"{args[0]} failed (exit {proc.returncode}): {proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1]), started
 
 
@@ -124,20 +142,117 @@ def ms(values: list[float]) -> list[float]:
     return [round(v * 1000, 1) for v in values]
 
 
-def cold_start(db: Path, repeats: int) -> list[Result]:
+def first_tab(db: Path, agent: str) -> tuple[str, str]:
+    """The label and customer of the agent's first tab (the console lists tabs by id)."""
+    con = sqlite3.connect(db)
+    try:
+        row = con.execute(
+            "SELECT s.id, c.name FROM sessions s JOIN agents a ON a.id = s.owner_id "
+            "JOIN customers c ON c.id = s.customer_id "
+            "WHERE a.name = ? AND (s.status != 'Ended' OR s.tab_open) ORDER BY s.id LIMIT 1",
+            (agent,),
+        ).fetchone()
+    finally:
+        con.close()
+    if row is None:
+        raise SystemExit(f"{agent} has no session to show")
+    return f"S-{row[0]}", str(row[1])
+
+
+def tty_env(home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(HERE.parent / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    env["AGENT_CONSOLE_HOME"] = str(home)  # no user config, theme or keymap
+    for var in ("AGENT_CONSOLE_DB", "AGENT_CONSOLE_CONFIG", "AGENT_CONSOLE_AGENT", "NO_COLOR"):
+        env.pop(var, None)
+    return env
+
+
+#: The console as the ``agent-console`` script starts it.
+CONSOLE_SCRIPT = "from agent_console.cli.entry import main; main()"
+
+
+def tty_result(name: str, runs: list[TtyRun], target: str, bare: float | None) -> Result:
+    shown = [r.shown_s for r in runs if r.shown_s is not None]
+    failures = [r.failure for r in runs if r.failure is not None]
+    value = statistics.median(shown) if shown else float("nan")
+    detail: dict[str, Any] = {
+        "runs_s": [None if r.shown_s is None else round(r.shown_s, 3) for r in runs],
+        "quit_after_ctrl_q_s": [None if r.exited_s is None else round(r.exited_s, 3) for r in runs],
+    }
+    if bare is not None and shown:
+        detail["ratio_to_bare"] = round(value / bare, 2)
+    if failures:
+        detail["failures"] = failures
+        detail["last_failure_screen_tail"] = next(r.tail for r in runs if r.failure)[-300:]
+    passed = not failures and (bare is None or (bool(shown) and value <= 2 * bare))
+    return Result(name, value, "s", target, passed, detail)
+
+
+def cold_start(db: Path, repeats: int, work: Path) -> list[Result]:
+    label, customer = first_tab(db, "dana")
+    env = tty_env(work / "home")
+    bare_argv = [sys.executable, str(CHILD), "bare-tty"]
+    console_argv = [sys.executable, "-c", CONSOLE_SCRIPT, "--db", url_of(db), "--as", "dana"]
+    tty_bare: list[TtyRun] = []
+    tty_console: list[TtyRun] = []
     bare: list[float] = []
     first: list[float] = []
     ready: list[float] = []
     for _ in range(repeats):
-        out, started = child("bare")
-        bare.append(out["first_frame"] - started)
-        out, started = child("console", url_of(db))
-        first.append(out["first_frame"] - started)
-        ready.append(out["console_ready"] - started)
+        tty_bare.append(run_to_text(bare_argv, (BARE_TEXT,), env=env, timeout=CHILD_TIMEOUT))
+        tty_console.append(
+            run_to_text(console_argv, (label, customer), env=env, timeout=CHILD_TIMEOUT)
+        )
+    headless_failures: list[str] = []
+    for _ in range(repeats):  # the headless figures, for reference
+        try:
+            out, started = child("bare", timeout=CHILD_TIMEOUT)
+            bare.append(out["first_frame"] - started)
+            out, started = child("console", url_of(db), timeout=CHILD_TIMEOUT)
+            first.append(out["first_frame"] - started)
+            ready.append(out["console_ready"] - started)
+        except ChildFailed as exc:
+            headless_failures.append(str(exc))
+    bare_results = tty_result(
+        f"cold start in a pty, bare app to its text (median of {repeats})",
+        tty_bare,
+        "(reference)",
+        None,
+    )
+    b_tty = bare_results.value if bare_results.passed else None
+    console_result = tty_result(
+        "cold start in a pty, console to the agent's sessions (100k db)",
+        tty_console,
+        "<= 2x bare",
+        b_tty,
+    )
+    console_result.detail["waited_for"] = [label, customer]
+    console_result.detail["command"] = "agent-console --db URL --as dana"
+    ratio = console_result.value / bare_results.value if bare_results.value else float("nan")
+    results = [
+        bare_results,
+        console_result,
+        Result("  ratio sessions on screen / bare (pty)", ratio, "x", "<= 2x", ratio <= 2.0),
+    ]
+    if headless_failures:
+        results.append(
+            Result(
+                "headless cold starts",
+                len(headless_failures),
+                "failed",
+                "0",
+                False,
+                {"failures": headless_failures},
+            )
+        )
+    if not (bare and first and ready):
+        return results
     b, f, r = statistics.median(bare), statistics.median(first), statistics.median(ready)
     return [
+        *results,
         Result(
-            f"cold start, bare Textual app (median of {repeats})",
+            f"headless: bare app, first frame (median of {repeats})",
             b,
             "s",
             "(reference)",
@@ -145,32 +260,20 @@ def cold_start(db: Path, repeats: int) -> list[Result]:
             {"runs_s": [round(v, 3) for v in bare]},
         ),
         Result(
-            "cold start, console: first frame (loading screen)",
+            "headless: console, first frame (loading screen)",
             f,
             "s",
-            "<= 2x bare",
-            f <= 2 * b,
+            "(reference)",
+            True,
             {"runs_s": [round(v, 3) for v in first], "ratio_to_bare": round(f / b, 2)},
         ),
         Result(
-            "  ratio first frame / bare",
-            f / b,
-            "x",
-            "<= 2x",
-            f / b <= 2.0,
-        ),
-        Result(
-            "cold start, console: sessions on screen (100k db)",
+            "headless: console, sessions on screen (100k db)",
             r,
             "s",
             "(reference)",
             True,
-            {
-                "runs_s": [round(v, 3) for v in ready],
-                "ratio_to_bare": round(r / b, 2),
-                "note": "imports the services (SQLAlchemy) on a thread, opens and checks the "
-                "database, loads the agent's sessions",
-            },
+            {"runs_s": [round(v, 3) for v in ready], "ratio_to_bare": round(r / b, 2)},
         ),
     ]
 
@@ -352,6 +455,23 @@ def demo_memory(work: Path, minutes: float, warmup: float) -> list[Result]:
     ]
 
 
+def measured(name: str, measure: Callable[[], list[Result]]) -> list[Result]:
+    """The measure's results, or one FAIL saying which child failed or hung."""
+    try:
+        return measure()
+    except ChildFailed as exc:
+        return [
+            Result(
+                f"{name}: a measurement failed",
+                float("nan"),
+                "",
+                "no failure",
+                False,
+                {"error": str(exc)},
+            )
+        ]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sessions", type=int, default=100_000)
@@ -401,23 +521,29 @@ def main() -> int:
                 raise SystemExit(f"only {waiting} Waiting sessions to end; seed more")
         if "cold" in parts:
             print(f"cold starts x{args.repeats} ...", flush=True)
-            results.extend(cold_start(db, args.repeats))
+            results.extend(measured("cold_start", lambda: cold_start(db, args.repeats, work)))
         if "list" in parts:
             print("the list in the app ...", flush=True)
-            results.extend(in_app(db, args.repeats))
+            results.extend(measured("in_app", lambda: in_app(db, args.repeats)))
         if "find" in parts:
             print("search and the last page ...", flush=True)
-            results.extend(find(db, args.repeats))
+            results.extend(measured("find", lambda: find(db, args.repeats)))
         if "bulk" in parts:
             print(f"bulk end of {args.bulk:,} from the list x{args.bulk_repeats} ...", flush=True)
-            results.extend(bulk_end(prepared, work, args.bulk, args.bulk_repeats))
+            results.extend(
+                measured("bulk_end", lambda: bulk_end(prepared, work, args.bulk, args.bulk_repeats))
+            )
         if "demo" in parts:
             print(
                 f"the living demo, {args.demo_warmup:g} + {args.demo_minutes:g} simulated "
                 "minutes ...",
                 flush=True,
             )
-            results.extend(demo_memory(work, args.demo_minutes, args.demo_warmup))
+            results.extend(
+                measured(
+                    "demo_memory", lambda: demo_memory(work, args.demo_minutes, args.demo_warmup)
+                )
+            )
 
     load_after = uptime()
     speed_after = calibrate()

@@ -1,6 +1,7 @@
 """One measurement of bench/tui_bench.py, in a fresh process (started by it, not by hand).
 
     tui_child.py bare                 first frame of a bare Textual app (Header, Label, Footer)
+    tui_child.py bare-tty             the same app run for real (in bench/tty_start.py's pty)
     tui_child.py console URL          first frame, then the console ready, on the database URL
     tui_child.py inapp URL REPEATS    the list on the database: open, filters, pages, RSS
     tui_child.py bulk URL             select all matching + bulk end from the list
@@ -100,6 +101,24 @@ def bare() -> None:
         emit(first_frame=frames.wall[0])
 
     asyncio.run(run())
+
+
+#: What the bare app shows (the pty measure's clock stops when it is on screen).
+BARE_TEXT = "Hello from a bare Textual app"
+
+
+def bare_tty() -> None:
+    """The bare app as a person runs it: in the terminal, until ctrl+q (no JSON line)."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Footer, Header, Static
+
+    class Bare(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Header()
+            yield Static(BARE_TEXT)
+            yield Footer()
+
+    Bare().run()
 
 
 def console(url: str) -> None:
@@ -527,6 +546,8 @@ def main() -> None:
     mode, *args = sys.argv[1:]
     if mode == "bare":
         bare()
+    elif mode == "bare-tty":
+        bare_tty()
     elif mode == "console":
         console(args[0])
     elif mode == "inapp":

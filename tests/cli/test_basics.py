@@ -53,6 +53,82 @@ def test_importing_the_cli_does_not_import_textual() -> None:
     assert out.stdout.strip() == "False"
 
 
+def test_every_lazy_command_is_the_one_its_module_defines() -> None:
+    """The root group imports a command's module only when it runs: the table it does that
+    from names every command of every module, under its own name."""
+    import importlib
+
+    from agent_console.cli.main import LAZY_COMMANDS
+
+    defined = {}
+    for module in {module for module, _ in LAZY_COMMANDS.values()}:
+        for command in importlib.import_module(f"agent_console.cli.{module}").COMMANDS:
+            defined[command.name] = (module, command.callback.__name__)
+    assert defined == {
+        name: (
+            module,
+            getattr(importlib.import_module(f"agent_console.cli.{module}"), attr).callback.__name__,
+        )
+        for name, (module, attr) in LAZY_COMMANDS.items()
+    }
+
+
+def test_a_command_loads_its_own_module_only(home: Path, tmp_path: Path) -> None:
+    code = (
+        "import json, sys\n"
+        "from agent_console.cli.main import main\n"
+        "try:\n"
+        f"    main(['--db', {str(tmp_path / 'm.db')!r}, 'agents', 'list'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('agent_console.cli.'))), "
+        "file=sys.stderr)\n"
+    )
+    env = {**os.environ, "AGENT_CONSOLE_HOME": str(home)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert "no agents yet" in done.stdout, done.stderr
+    loaded = set(json.loads(done.stderr.strip().splitlines()[-1]))
+    assert "agent_console.cli.agents" in loaded
+    assert not loaded & {
+        "agent_console.cli.admin",
+        "agent_console.cli.sessions",
+        "agent_console.cli.gateway",
+        "agent_console.cli.talk",
+        "agent_console.cli.ops",
+    }
+
+
+def test_a_command_runs_with_the_collector_on(run_sqlite: Console) -> None:
+    """The script pauses the garbage collector for the console's start (cli/entry.py); any
+    other command turns it back on as soon as it is chosen."""
+    import gc
+
+    gc.disable()
+    try:
+        run_sqlite("agents", "list")
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_script_entry_runs_the_cli(home: Path) -> None:
+    code = (
+        "import sys; sys.argv[1:] = ['--version']\n"
+        "from agent_console.cli.entry import main\n"
+        "main()\n"
+    )
+    env = {**os.environ, "AGENT_CONSOLE_HOME": str(home)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert "agent-console, version" in done.stdout
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert 'agent-console = "agent_console.cli.entry:main"' in pyproject
+
+
 def test_every_command_has_help(run_sqlite: Console) -> None:
     groups = {
         "": [

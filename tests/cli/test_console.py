@@ -89,6 +89,24 @@ def test_bare_command_starts_the_console(
     assert call["agent"] == "dana" and call["url"] == run_sqlite.url
 
 
+def test_the_console_starts_with_the_collector_paused_and_it_is_back_on_after(
+    run_sqlite: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Full collections during start-up walk every object start-up made, again and again;
+    the console turns the collector back on once the sessions are on screen."""
+    import gc
+
+    seen: list[bool] = []
+    fake = types.ModuleType("agent_console.tui.app")
+    fake.run_console = lambda **kwargs: seen.append(gc.isenabled())  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "agent_console.tui.app", fake)
+    run_sqlite("agents", "add", "dana")
+    assert gc.isenabled()
+    run_sqlite("--as", "dana")
+    assert seen == [False]
+    assert gc.isenabled()
+
+
 def test_bare_command_refuses_an_unknown_agent(
     run_sqlite: Console, launched: list[dict[str, Any]]
 ) -> None:

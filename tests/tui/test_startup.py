@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,7 @@ from textual.widgets import Label
 
 from agent_console.tui.screens.error import ErrorScreen
 
-from .conftest import SIZE, Seeded, console_ready, until
+from .conftest import SIZE, Seeded, console_ready, quiet, until
 
 
 def _error_text(screen: ErrorScreen) -> str:
@@ -65,6 +67,95 @@ def test_importing_the_app_does_not_load_the_database_layer() -> None:
     assert out.stdout.strip() == "False"
 
 
+#: What the console's start (``agent-console --db URL --as NAME`` up to the agent's sessions
+#: on screen) must not load: migrations (the schema check reads the version row), another
+#: database's dialect and driver, the gateway's web stack, the demo's seed, the CLI's other
+#: commands and the console's other screens. Each costs start-up time and none of it is used
+#: before the sessions are on screen.
+NOT_ON_THE_CONSOLE_START = (
+    "alembic",
+    "sqlalchemy.dialects.postgresql",
+    "asyncpg",
+    "starlette",
+    "uvicorn",
+    "aiohttp",
+    "agent_console.gateway",
+    "agent_console.services.seed",
+    "agent_console.services.demo",
+    "agent_console.services.channels",
+    "agent_console.services.webchat",
+    "agent_console.cli.admin",
+    "agent_console.cli.agents",
+    "agent_console.cli.channels",
+    "agent_console.cli.demo_gateway",
+    "agent_console.cli.gateway",
+    "agent_console.cli.ops",
+    "agent_console.cli.presence",
+    "agent_console.cli.quick_replies",
+    "agent_console.cli.sessions",
+    "agent_console.cli.talk",
+    # The console's other screens load when they open.
+    "agent_console.tui.screens.admin_settings",
+    "agent_console.tui.screens.bulk_end",
+    "agent_console.tui.screens.ledger",
+    "agent_console.tui.screens.logout",
+    "agent_console.tui.screens.macro_picker",
+    "agent_console.tui.screens.offline_preview",
+    "agent_console.tui.screens.presence_menu",
+    "agent_console.tui.screens.quick_reply_picker",
+    "agent_console.tui.screens.sessions_list",
+    "agent_console.tui.screens.transfer_picker",
+)
+
+#: The CLI's console start in a fresh process, up to the app's run, plus what the app's open
+#: imports (the services and the console screen, tui/app.py ``_open``); prints sys.modules.
+START_IMPORTS = """
+import importlib, json, sys
+from agent_console.tui import app as tui_app
+
+def run(self):
+    importlib.import_module(tui_app.BACKEND_MODULE)
+    importlib.import_module("agent_console.tui.screens.console")
+    print(json.dumps(sorted(sys.modules)))
+
+tui_app.AgentConsoleApp.run = run
+from agent_console.cli.main import main
+main(["--db", sys.argv[1], "--as", "dana"])
+"""
+
+
+async def test_the_console_start_imports_nothing_it_does_not_need(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from agent_console.services import agents
+    from agent_console.services.runtime import open_ctx
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'console.db'}"
+    ctx = await open_ctx(url)  # the first run (creates the schema: Alembic, in this process)
+    await agents.add_agent(ctx, "dana")
+    await ctx.db.dispose()
+    env = {**os.environ, "AGENT_CONSOLE_HOME": str(tmp_path / "home")}
+    out = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", START_IMPORTS, url],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "agent_console.tui.backend" in loaded and "textual.app" in loaded  # it did start
+    unwanted = [
+        name
+        for name in loaded
+        if any(name == top or name.startswith(top + ".") for top in NOT_ON_THE_CONSOLE_START)
+    ]
+    assert unwanted == []
+
+
 def test_run_console_applies_the_users_settings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -100,3 +191,53 @@ async def test_what_start_up_made_is_frozen_once_the_sessions_show_and_thawed_at
         await until(pilot, lambda: gc.get_freeze_count() > 0, what="start-up frozen")
         assert gc.get_freeze_count() > 10_000
     assert gc.get_freeze_count() == 0
+
+
+async def test_the_collector_paused_for_the_start_is_back_on_once_the_sessions_show(
+    seeded: Seeded, app_factory: Any
+) -> None:
+    """The CLI pauses the garbage collector while the console starts (cli/console.py); the
+    app turns it back on with the sessions on screen, or with an error screen."""
+    import gc
+
+    gc.disable()
+    try:
+        app = app_factory(seeded.url)
+        async with app.run_test(size=SIZE) as pilot:
+            await console_ready(pilot)
+            await until(pilot, gc.isenabled, what="the collector back on")
+        gc.disable()
+        app = app_factory(seeded.url, "nobody")
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: _error_shown(app), what="the error screen")
+            assert gc.isenabled()
+    finally:
+        gc.enable()
+
+
+async def test_the_first_refresh_shows_the_sessions_with_the_first_one_open_in_one_round(
+    seeded: Seeded, app_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first snapshot brings the first session's detail with the list: one round of
+    queries before the agent sees the sessions, not a second one for the open session. It is
+    asked for before the console screen is up (its queries run while the screen composes)."""
+    from agent_console.tui.backend import ConsoleBackend
+
+    asked: list[int | None] = []
+    composed_when_asked: list[bool] = []
+    original = ConsoleBackend.snapshot
+
+    async def counted(self: ConsoleBackend, session_id: int | None, **kw: Any) -> Any:
+        asked.append(session_id)
+        composed_when_asked.append(bool(app.screen.query("#sessions")))
+        return await original(self, session_id, **kw)
+
+    monkeypatch.setattr(ConsoleBackend, "snapshot", counted)
+    app = app_factory(seeded.url, poll_interval=3600)  # no refresh but the first
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await console_ready(pilot)
+        assert screen.selected_id == seeded.alice
+        assert screen.detail is not None and screen.detail.session.id == seeded.alice
+        await quiet(pilot)
+        assert asked == [None]
+        assert composed_when_asked == [False]

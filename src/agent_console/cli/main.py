@@ -9,36 +9,27 @@ to see one for an unexpected error).
 from __future__ import annotations
 
 import asyncio
+import gc
+import importlib
 import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
-from sqlalchemy.engine import make_url
 
 from ..config import ConfigError, Settings, data_dir, load_settings, resolve_database_url
 from ..domain.errors import ConsoleError
 from ..domain.text import escape_log
 from ..logs import LOG_FILE, setup_logging
-from ..services.context import Ctx
-from ..services.runtime import open_ctx
-from . import (
-    admin,
-    agents,
-    channels,
-    console,
-    gateway,
-    ops,
-    presence,
-    quick_replies,
-    sessions,
-    talk,
-)
+from . import console
 from .params import JSON_KEY
+
+if TYPE_CHECKING:
+    from ..services.context import Ctx
 
 PROG = "agent-console"
 DEBUG_ENV = "AGENT_CONSOLE_DEBUG"
@@ -86,13 +77,16 @@ class State:
         work: Callable[[Ctx], Awaitable[T]],
         *,
         url: str | None = None,
-        opener: Callable[..., Awaitable[Ctx]] = open_ctx,
+        opener: Callable[..., Awaitable[Ctx]] | None = None,
     ) -> T:
         """Open the services on the database, run ``work``, always dispose of the engine.
 
-        ``opener`` is :func:`open_ctx` (creates the schema on first run) or, for ``db upgrade``,
-        ``open_for_upgrade``. Only the default database may have its directory created.
+        ``opener`` is :func:`open_ctx` (the default: creates the schema on first run) or, for
+        ``db upgrade``, ``open_for_upgrade``. Only the default database may have its directory
+        created.
         """
+        if opener is None:
+            from ..services.runtime import open_ctx as opener
         target, is_default = (url, False) if url is not None else self.database()
         self.start_log()
 
@@ -118,6 +112,8 @@ class State:
         out = []
         for raw in (self.db_option, self._settings.database_url if self._settings else None):
             if raw and "://" in raw:
+                from sqlalchemy.engine import make_url
+
                 try:
                     password = make_url(raw.strip()).password
                 except Exception:
@@ -143,8 +139,54 @@ def _usage_message(exc: click.UsageError) -> str:
     return message
 
 
+#: Every command, by name: the module that defines it and its attribute there. A command's
+#: module (and the services it uses) is imported only when that command runs or is listed
+#: (``--help``): starting the console loads none of the others.
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("console", "demo"),
+    "db": ("admin", "db"),
+    "seed": ("admin", "seed_cmd"),
+    "settings": ("admin", "settings_group"),
+    "macro": ("admin", "macro"),
+    "trigger": ("admin", "trigger"),
+    "agents": ("agents", "agents_group"),
+    "capacity": ("agents", "capacity"),
+    "presence": ("presence", "presence"),
+    "logout": ("presence", "logout"),
+    "inbound": ("talk", "inbound"),
+    "outbound": ("talk", "outbound"),
+    "route": ("talk", "route"),
+    "send": ("talk", "send"),
+    "sessions": ("sessions", "sessions_group"),
+    "channels": ("channels", "channels_group"),
+    "gateway": ("gateway", "gateway"),
+    "sweep": ("ops", "sweep"),
+    "check": ("ops", "check_cmd"),
+    "changes": ("ops", "changes"),
+    "locate": ("ops", "locate"),
+    "quick-replies": ("quick_replies", "quick_replies_group"),
+}
+
+
 class ConsoleGroup(click.Group):
-    """The root group: turns every failure into one line on stderr and an exit code."""
+    """The root group: turns every failure into one line on stderr and an exit code, and
+    imports a command's module only when the command is asked for (:data:`LAZY_COMMANDS`)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        # A command, not the console start: the collector the script paused is on again
+        # (cli/entry.py); the console start pauses it itself until its sessions show.
+        gc.enable()
+        found = super().get_command(ctx, cmd_name)
+        if found is not None or cmd_name not in LAZY_COMMANDS:
+            return found
+        module, attr = LAZY_COMMANDS[cmd_name]
+        command = getattr(importlib.import_module(f"{__package__}.{module}"), attr)
+        assert isinstance(command, click.Command) and command.name == cmd_name
+        self.add_command(command)
+        return command
 
     def main(
         self,
@@ -229,22 +271,6 @@ def cli(
     ctx.meta[JSON_KEY] = as_json
     if ctx.invoked_subcommand is None:
         console.start(state)
-
-
-for module in (
-    console,
-    admin,
-    agents,
-    presence,
-    talk,
-    sessions,
-    channels,
-    gateway,
-    ops,
-    quick_replies,
-):
-    for command in module.COMMANDS:
-        cli.add_command(command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..store import queries as q
@@ -49,8 +48,7 @@ async def _upsert(
     conn: AsyncConnection, agent_id: int, session_id: int, text: str, now: datetime
 ) -> None:
     values = {"agent_id": agent_id, "session_id": session_id, "text": text, "updated_at": now}
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(Draft).values(**values)
+    stmt = q.dialect_insert(conn)(Draft).values(**values)
     await conn.execute(
         stmt.on_conflict_do_update(
             index_elements=[Draft.agent_id, Draft.session_id],

@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.text import unstorable
@@ -81,8 +80,7 @@ async def save_list_view(ctx: Ctx, agent_name: str, view: ListView) -> None:
 
 
 async def _upsert(conn: AsyncConnection, agent_id: int, value: str, now: datetime) -> None:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(AgentPreference).values(
+    stmt = q.dialect_insert(conn)(AgentPreference).values(
         agent_id=agent_id, key=LIST_KEY, value=value, updated_at=now
     )
     await conn.execute(

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import case, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.vocab import AuthorKind
@@ -50,8 +49,7 @@ async def mark_read(
 async def _upsert(
     conn: AsyncConnection, agent_id: int, session_id: int, upto: int, now: Any
 ) -> None:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(ReadMarker).values(
+    stmt = q.dialect_insert(conn)(ReadMarker).values(
         agent_id=agent_id, session_id=session_id, last_read_message_id=upto, read_at=now
     )
     forward = stmt.excluded.last_read_message_id > ReadMarker.last_read_message_id

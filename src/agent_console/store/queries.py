@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,8 +18,6 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -98,6 +96,16 @@ def session_select() -> Any:
     )
 
 
+def dialect_insert(conn: AsyncConnection) -> Callable[..., Any]:
+    """The dialect's ``insert`` (with ``on_conflict_do_*``) for ``conn``. PostgreSQL's is
+    imported only on PostgreSQL: the SQLite start of the console does not load that dialect."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    return sqlite_insert
+
+
 def in_ids(
     conn: AsyncConnection, column: Any, ids: Iterable[int] | Iterable[str]
 ) -> ColumnElement[bool]:
@@ -109,6 +117,8 @@ def in_ids(
     """
     values = list(ids)
     if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
         return column == any_(bindparam(None, values, type_=ARRAY(column.type)))  # type: ignore[no-any-return]
     listed = select(literal_column("value")).select_from(
         func.json_each(bindparam(None, json.dumps(values), type_=String))
@@ -256,9 +266,8 @@ async def customer_id(conn: AsyncConnection, name: str, now: datetime, *, create
         raise NotFound(f"unknown customer {name!r}")
     # Two first messages from a new customer may arrive at once: the second insert does
     # nothing and both read the one row (the name is unique).
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     await conn.execute(
-        dialect_insert(Customer)
+        dialect_insert(conn)(Customer)
         .values(name=name, created_at=now)
         .on_conflict_do_nothing(index_elements=[Customer.name])
     )

@@ -54,6 +54,9 @@ if TYPE_CHECKING:
 Clock = Callable[[], datetime]
 FALLBACK_THEME = "textual-dark"
 BACKEND_MODULE = "agent_console.tui.backend"
+#: Seconds after the app mounts by which the garbage collector is on again, however the start
+#: goes (a database that answers slowly, a refresh that keeps failing).
+START_GC_PAUSE_LIMIT = 10.0
 
 
 class AgentConsoleApp(App[None]):
@@ -189,6 +192,9 @@ class AgentConsoleApp(App[None]):
     # ------------------------------------------------------------------ start and stop
 
     def on_mount(self) -> None:
+        # The collector paused for the start (cli/console.py) is back on once the sessions
+        # show or an error screen does; at the latest after this, whatever the start is doing.
+        self.set_timer(START_GC_PAUSE_LIMIT, gc.enable)
         self._install_themes()
         if self._user_keymap:
             self.set_keymap(self._user_keymap)
@@ -237,7 +243,13 @@ class AgentConsoleApp(App[None]):
             await self._fail("The console cannot start", f"{type(exc).__name__}: {exc}")
             return
         self.backend = backend
-        self._console = ConsoleScreen(backend, tz=self._tz, undo_seconds=self.end_undo_seconds)
+        # The first snapshot's queries run while the console screen composes and mounts.
+        first = self.run_worker(
+            backend.snapshot(None, neighbour=0), group="first-snapshot", exit_on_error=False
+        )
+        self._console = ConsoleScreen(
+            backend, tz=self._tz, undo_seconds=self.end_undo_seconds, first=first
+        )
         await self.switch_screen(self._console)
         self._poll_timer = self.set_interval(self.poll_interval, self._poll_tick)
         self._start_demo(backend)
@@ -256,8 +268,10 @@ class AgentConsoleApp(App[None]):
         self._frozen = True
         gc.collect()
         gc.freeze()
+        gc.enable()  # the CLI pauses the collector while the console starts (cli/console.py)
 
     async def _fail(self, title: str, message: str, hint: str = "") -> None:
+        gc.enable()  # paused for the start (cli/console.py), which ends here
         self.notify(escape_log(message), title=title, severity="error", markup=False)
         await self.switch_screen(ErrorScreen(title, message, hint))
 

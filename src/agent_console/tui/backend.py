@@ -169,14 +169,20 @@ class ConsoleBackend:
         """Load up to this much text of ``session_id`` from now on (the services cap it)."""
         self._text_window = (session_id, per_message, total)
 
-    async def snapshot(self, session_id: int | None) -> Snapshot:
+    async def snapshot(self, session_id: int | None, *, neighbour: int | None = None) -> Snapshot:
+        """What the screen shows, with ``session_id``'s detail. When that session is not among
+        the agent's (none open yet, or it left) and ``neighbour`` is given, the detail is the
+        session at that index instead (the last one if fewer): the one the screen opens next,
+        so the first refresh shows the sessions with one open, in one round."""
         policy = await settings.get_policy(self.ctx)
         self.deployment_zone = policy.zone
         self.away_reasons = policy.away_reasons
         agent = await self.my_agent()
         sessions = await self.my_sessions()
-        detail = await self.session(session_id) if session_id is not None else None
         ids = [row.id for row in sessions]
+        if neighbour is not None and session_id not in ids:
+            session_id = ids[min(neighbour, len(ids) - 1)] if ids else None
+        detail = await self.session(session_id) if session_id is not None else None
         problems = await self.delivery_problems(ids)
         needs = await reading.session_needs(self.ctx, self.agent, ids)
         return Snapshot(agent, sessions, detail, problems, needs)

@@ -68,17 +68,6 @@ from ..widgets.key_footer import KeyFooter
 from ..widgets.session_list import SessionList
 from ..widgets.status_bar import StatusBar
 from ..widgets.transcript import Transcript
-from .admin_settings import AdminSettingsScreen
-from .bulk_end import BulkEndScreen
-from .confirm import ConfirmScreen
-from .ledger import LedgerScreen
-from .logout import LogoutScreen
-from .macro_picker import MacroPickerScreen
-from .offline_preview import OfflinePreviewScreen
-from .presence_menu import LOG_OUT, PresenceChoice, PresenceMenu
-from .quick_reply_picker import QuickReplyPickerScreen, insert_at_cursor
-from .sessions_list import SessionsListProvider, open_sessions_list
-from .transfer_picker import TransferPickerScreen
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -96,6 +85,8 @@ if TYPE_CHECKING:
         TransferResult,
     )
     from ..backend import ConsoleBackend, Snapshot
+    from .confirm import ConfirmScreen
+    from .presence_menu import PresenceChoice
 
 #: The console's footer: these first; below 100 columns, without the narrow-hidden ones.
 FOOTER_FIRST = (
@@ -122,6 +113,13 @@ LOGGED_OUT = (
 )
 
 
+def _sessions_list_provider() -> type[Provider]:
+    """The list's palette commands; its module loads when the palette opens, not at start."""
+    from .sessions_list import SessionsListProvider
+
+    return SessionsListProvider
+
+
 class ConsoleScreen(Screen[None]):
     CSS_PATH = "console.tcss"
     HELP = (
@@ -139,7 +137,7 @@ class ConsoleScreen(Screen[None]):
     )
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {
         OpenSessionProvider,
-        SessionsListProvider,
+        _sessions_list_provider,
     }
     AUTO_FOCUS = "#sessions"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -264,9 +262,13 @@ class ConsoleScreen(Screen[None]):
         *,
         tz: tzinfo | None = None,
         undo_seconds: float = UNDO_SECONDS,
+        first: Worker[Snapshot] | None = None,
     ) -> None:
+        """``first``: the first snapshot, already asked for (the app starts it while this
+        screen composes); the first refresh uses it instead of asking again."""
         super().__init__(id="console-screen")
         self.backend = backend
+        self._first = first
         self._tz = tz
         self.agent_view: AgentView | None = None
         self.rows: list[SessionRow] = []
@@ -349,7 +351,7 @@ class ConsoleScreen(Screen[None]):
         while self._refresh_wanted:
             self._refresh_wanted = False
             try:
-                snapshot = await self.backend.snapshot(self.selected_id)
+                snapshot = await self._first_or_fresh()
             except ConsoleError as exc:
                 self._report_once(str(exc))
                 return
@@ -357,6 +359,15 @@ class ConsoleScreen(Screen[None]):
             if not self.app.is_running:  # the app is closing: the widgets are going away
                 return
             self._apply(snapshot)
+
+    async def _first_or_fresh(self) -> Snapshot:
+        """The snapshot started with the screen, if there is one and it came back; otherwise
+        (none, failed, cancelled) a fresh one, which raises what went wrong as usual."""
+        first, self._first = self._first, None
+        if first is not None:
+            with contextlib.suppress(WorkerFailed, WorkerCancelled):
+                return await first.wait()
+        return await self.backend.snapshot(self.selected_id, neighbour=self._selected_index)
 
     def _report_once(self, message: str) -> None:
         if message != self._last_error:
@@ -374,7 +385,10 @@ class ConsoleScreen(Screen[None]):
             if ids:
                 self._selected_index = min(self._selected_index, len(ids) - 1)
                 self.selected_id = ids[self._selected_index]
-                self._refresh_wanted = True
+                # The snapshot brings that neighbour's detail (see ConsoleBackend.snapshot);
+                # another round only if it does not.
+                if snapshot.detail is None or snapshot.detail.session.id != self.selected_id:
+                    self._refresh_wanted = True
             else:
                 self.selected_id = None
         else:
@@ -598,6 +612,8 @@ class ConsoleScreen(Screen[None]):
         self.request_refresh()
 
     def action_sessions_list(self) -> None:
+        from .sessions_list import open_sessions_list
+
         open_sessions_list(self.app, self.backend, tz=self._tz)
 
     # ------------------------------------------------------------------ what may run now
@@ -861,6 +877,8 @@ class ConsoleScreen(Screen[None]):
     # ------------------------------------------------------------------ presence
 
     def action_presence_menu(self) -> None:
+        from .presence_menu import PresenceMenu
+
         if self.agent_view is None:
             return
         label = self.query_one("#presence")
@@ -880,6 +898,8 @@ class ConsoleScreen(Screen[None]):
         )
 
     def _presence_chosen(self, choice: PresenceChoice | None) -> None:
+        from .presence_menu import LOG_OUT
+
         if choice is None:
             return
         if choice.choice == LOG_OUT:
@@ -895,6 +915,8 @@ class ConsoleScreen(Screen[None]):
 
     @screen_work(group="presence", exclusive=True)
     async def _change_presence(self, target: Presence, reason: str | None = None) -> None:
+        from .offline_preview import OfflinePreviewScreen
+
         try:
             if target is Presence.OFFLINE:
                 # R5: the service's dry run says what happens to each session; ask first.
@@ -925,6 +947,8 @@ class ConsoleScreen(Screen[None]):
 
     @screen_work(group="presence", exclusive=True)
     async def _log_out(self) -> None:
+        from .logout import LogoutScreen
+
         try:
             preview = await self.backend.logout_preview()
             confirmed = await self.app.push_screen_wait(
@@ -968,6 +992,8 @@ class ConsoleScreen(Screen[None]):
 
     @screen_work(group="ledger", exclusive=True)
     async def _open_ledger(self) -> None:
+        from .ledger import LedgerScreen
+
         try:
             ledger = await self.backend.ledger()
         except ConsoleError as exc:
@@ -981,6 +1007,8 @@ class ConsoleScreen(Screen[None]):
             self.open_session(chosen)
 
     def action_run_macro(self) -> None:
+        from .macro_picker import MacroPickerScreen
+
         if self.detail is None:
             return
         row = self.detail.session
@@ -991,6 +1019,8 @@ class ConsoleScreen(Screen[None]):
         )
 
     def action_quick_reply(self) -> None:
+        from .quick_reply_picker import QuickReplyPickerScreen
+
         if self.detail is None:
             return
         row = self.detail.session
@@ -1001,6 +1031,8 @@ class ConsoleScreen(Screen[None]):
 
     def _insert_quick_reply(self, session_id: int, text: str | None) -> None:
         """Put the chosen reply into the composer at its cursor; the agent sends it (enter)."""
+        from .quick_reply_picker import insert_at_cursor
+
         if text is None:
             return
         pane = self.query_one(ConversationPane)
@@ -1017,9 +1049,13 @@ class ConsoleScreen(Screen[None]):
         composer.focus()
 
     def action_admin_settings(self) -> None:
+        from .admin_settings import AdminSettingsScreen
+
         self.app.push_screen(AdminSettingsScreen(self.backend))
 
     def action_transfer(self) -> None:
+        from .transfer_picker import TransferPickerScreen
+
         if self.detail is None:
             return
         row = self.detail.session
@@ -1038,6 +1074,8 @@ class ConsoleScreen(Screen[None]):
     @screen_work(group="resume-offer", exclusive=True)
     async def _offer_resume(self) -> None:
         """An End Sessions this agent left unfinished (quit, crash): Resume, or Later."""
+        from .bulk_end import BulkEndScreen
+
         try:
             unfinished = await self.backend.unfinished_bulks()
         except ConsoleError as exc:
@@ -1102,6 +1140,8 @@ class ConsoleScreen(Screen[None]):
 
 def resume_question(report: BulkReport, tz: tzinfo | None) -> ConfirmScreen:
     """Resume (y) or Later (n) for an End Sessions left unfinished."""
+    from .confirm import ConfirmScreen
+
     done = report.ended + report.skipped
     when = ""
     if report.started_at is not None:
