@@ -52,8 +52,9 @@ def left_behind(before: set[threading.Thread]) -> list[threading.Thread]:
     return [t for t in started if t.is_alive()]
 
 
-def other_tasks() -> list[asyncio.Task[Any]]:
-    return [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+def other_tasks(before: frozenset[asyncio.Task[Any]] = frozenset()) -> list[asyncio.Task[Any]]:
+    """Tasks still pending besides this one (and ``before``): none should outlive the app."""
+    return [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and t not in before]
 
 
 async def test_ctrl_q_on_the_loading_screen_quits(seeded: Seeded, app_factory: Any) -> None:
