@@ -131,14 +131,16 @@ class ConsoleBackend:
     ) -> ConsoleBackend:
         """Open the database and check the agent exists (raises ConsoleError subclasses).
 
-        Cancelled (the console quit while it was loading), the opening still runs to its end
-        and what it opened is closed before the cancellation goes on."""
+        Cancelled (the console quit while it was loading), the opening stops after the step
+        it is in and closes what it opened before the cancellation goes on."""
+        abandoned = asyncio.Event()
         opening = asyncio.ensure_future(
-            cls._open(url, agent, clock=clock, busy_timeout_ms=busy_timeout_ms)
+            cls._open(url, agent, clock=clock, busy_timeout_ms=busy_timeout_ms, abandoned=abandoned)
         )
         try:
             return await asyncio.shield(opening)
         except asyncio.CancelledError:
+            abandoned.set()
             try:
                 backend = await _to_the_end(opening)
             except Exception:  # it failed by itself: nothing is open
@@ -148,12 +150,22 @@ class ConsoleBackend:
 
     @classmethod
     async def _open(
-        cls, url: str, agent: str, *, clock: Callable[[], datetime] | None, busy_timeout_ms: int
+        cls,
+        url: str,
+        agent: str,
+        *,
+        clock: Callable[[], datetime] | None,
+        busy_timeout_ms: int,
+        abandoned: asyncio.Event,
     ) -> ConsoleBackend:
         ctx = await open_ctx(url, clock=clock or system_clock, busy_timeout_ms=busy_timeout_ms)
         probe = ChangeProbe(ctx)
         try:
+            if abandoned.is_set():
+                raise _Abandoned
             view = await agents.get_agent(ctx, agent)
+            if abandoned.is_set():
+                raise _Abandoned
             await probe.open()
         except BaseException:
             await probe.close()
@@ -474,6 +486,10 @@ class ConsoleBackend:
         self, bulk_id: int, cursor: PageCursor | None = None, limit: int = 100
     ) -> OutcomePage:
         return await list_bulk.result_lines(self.ctx, bulk_id, cursor=cursor, limit=limit)
+
+
+class _Abandoned(Exception):
+    """The console closed while the database was opening: stop opening."""
 
 
 async def _inside_unit(work: Coroutine[Any, Any, T]) -> T:
