@@ -6,7 +6,9 @@ with the user's settings.
 
 Quitting (ctrl+q, the palette) asks first while an End Sessions runs, and a yes stops it
 between two chunks (the rest is offered at the next start); an End Chat still in its Undo
-time is ended before the console closes, and the terminal is told so once it has.
+time is ended before the console closes, and the terminal is told so once it has. Closing
+waits for the workers Textual has cancelled, then closes the database: nothing the console
+started outlives it (see ``ConsoleBackend.close``).
 """
 
 from __future__ import annotations
