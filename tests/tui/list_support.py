@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,7 +133,12 @@ class Gate:
 
             chunk = kw.get("chunk")
             await real(ctx, bulk_id, chunk=chunk, progress=counted, stop=lambda: bool(chunks))
-            await self.event.wait()
+            # Held until open(), or until the run is told to stop between two chunks (a yes to
+            # quitting, the console closing): a real bulk end asks stop() after every chunk.
+            stop = kw.get("stop") or (lambda: False)
+            while not (self.event.is_set() or stop()):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.event.wait(), 0.02)
             return await real(ctx, bulk_id, **kw)
 
         monkeypatch.setattr(backend_module.bulk, "run_bulk", gated)

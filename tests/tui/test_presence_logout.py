@@ -205,6 +205,12 @@ async def test_r6_logout_confirm_ends_every_session_and_shows_the_logged_out_sta
         # Lunch, Training (one line each).
         await pilot.click("#presence-options", offset=(4, 10))
         await until(pilot, lambda: isinstance(app.screen, LogoutScreen), what="the warning")
+        # The screen is on top before its buttons are mounted and laid out: a click needs them.
+        await until(
+            pilot,
+            lambda: any(go.is_mounted and go.region for go in app.screen.query("#logout-go")),
+            what="the Log out button",
+        )
         csat_line = str(app.screen.query_one("#logout-csat").content)  # type: ignore[attr-defined]
         assert "Session ended by dana (logout)" in csat_line
         assert "a CSAT survey will be sent" in csat_line

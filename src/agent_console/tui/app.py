@@ -6,7 +6,9 @@ with the user's settings.
 
 Quitting (ctrl+q, the palette) asks first while an End Sessions runs, and a yes stops it
 between two chunks (the rest is offered at the next start); an End Chat still in its Undo
-time is ended before the console closes, and the terminal is told so once it has.
+time is ended before the console closes, and the terminal is told so once it has. Closing
+waits for the workers Textual has cancelled, then closes the database: nothing the console
+started outlives it (see ``ConsoleBackend.close``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.timer import Timer
-from textual.worker import Worker
+from textual.worker import Worker, WorkerState
 
 from ..domain.errors import ConsoleError, NotFound, StoreError
 from ..domain.text import escape_log
@@ -342,6 +344,10 @@ class AgentConsoleApp(App[None]):
             self._poll_timer.stop()
         if self.demo is not None:
             self.demo.stop()
+        # Textual has cancelled every worker without waiting for them; the database is closed
+        # only once they have ended (a cancelled opening finishes and closes what it opened, a
+        # database call in flight ends as a whole: see backend.py).
+        await self._workers_ended()
         # Any other way out (the tour's end, an error): End Chats in their Undo time still end.
         if self._console is not None and self._console.pending_ends and self.backend is not None:
             ended = [
@@ -355,6 +361,15 @@ class AgentConsoleApp(App[None]):
         if self.backend is not None:
             backend, self.backend = self.backend, None
             await backend.close()
+
+    async def _workers_ended(self) -> None:
+        running = [worker for worker in self.workers if not worker.is_finished]
+        for worker in running:
+            worker.cancel()
+        await asyncio.gather(
+            *(worker.wait() for worker in running if worker.state is not WorkerState.PENDING),
+            return_exceptions=True,
+        )
 
     # ------------------------------------------------------------------ live refresh
 

@@ -4,16 +4,28 @@ A thin adapter, no rules: every answer (may I end this? what happens if I go off
 from the services. Writes go through one lock so a reply typed after another is stored after
 it. Nothing here imports Textual; the app imports this module only once it opens the database,
 so the first frame does not wait for SQLAlchemy to load.
+
+Every call is a unit of work that runs to its end even when its caller is cancelled (a screen
+closed, the app quitting): Textual cancels workers without waiting for them, and a task
+cancelled inside a database call leaves its connection to SQLAlchemy's cancellation path, which
+on aiosqlite can leave a close that never finishes (the loop's teardown then waits on it) or a
+connection whose thread keeps the process alive after the app has closed. :meth:`close` waits
+for the units still running, stops a bulk end between two chunks, then closes the database.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable, Coroutine
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from functools import wraps
+from typing import Any, TypeVar
 
 from ..domain.ending import Actor, end_line
+from ..domain.errors import StoreError
 from ..domain.presence import DEFAULT_AWAY_REASONS
 from ..domain.vocab import ActorKind, Presence, SessionStatus, Surface
 from ..services import (
@@ -70,6 +82,11 @@ LIVE_WINDOW = 500
 #: each chunk costs a commit, so smaller chunks make a smoother bar but a slower end).
 BULK_CHUNK = 2000
 
+T = TypeVar("T")
+#: Set inside a unit of work: the units it calls (``snapshot`` reads through ``my_sessions``...)
+#: run as part of it, not as units of their own.
+_IN_UNIT: ContextVar[bool] = ContextVar("_IN_UNIT", default=False)
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -99,6 +116,9 @@ class ConsoleBackend:
         self.deployment_zone: tzinfo = UTC
         #: The away reasons a Busy agent chooses from, as of the last refresh.
         self.away_reasons: tuple[str, ...] = DEFAULT_AWAY_REASONS
+        #: The units of work running now (see :meth:`_unit`).
+        self._units: set[asyncio.Future[Any]] = set()
+        self._closing = False
 
     @classmethod
     async def open(
@@ -109,20 +129,79 @@ class ConsoleBackend:
         clock: Callable[[], datetime] | None = None,
         busy_timeout_ms: int = 5000,
     ) -> ConsoleBackend:
-        """Open the database and check the agent exists (raises ConsoleError subclasses)."""
-        ctx = await open_ctx(url, clock=clock or system_clock, busy_timeout_ms=busy_timeout_ms)
+        """Open the database and check the agent exists (raises ConsoleError subclasses).
+
+        Cancelled (the console quit while it was loading), the opening stops after the step
+        it is in and closes what it opened before the cancellation goes on."""
+        abandoned = asyncio.Event()
+        opening = asyncio.ensure_future(
+            cls._open(url, agent, clock=clock, busy_timeout_ms=busy_timeout_ms, abandoned=abandoned)
+        )
         try:
+            return await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            abandoned.set()
+            try:
+                backend = await _to_the_end(opening)
+            except Exception:  # it failed by itself: nothing is open
+                raise asyncio.CancelledError from None
+            await _to_the_end(asyncio.ensure_future(backend.close()))
+            raise
+
+    @classmethod
+    async def _open(
+        cls,
+        url: str,
+        agent: str,
+        *,
+        clock: Callable[[], datetime] | None,
+        busy_timeout_ms: int,
+        abandoned: asyncio.Event,
+    ) -> ConsoleBackend:
+        ctx = await open_ctx(url, clock=clock or system_clock, busy_timeout_ms=busy_timeout_ms)
+        probe = ChangeProbe(ctx)
+        try:
+            if abandoned.is_set():
+                raise _Abandoned
             view = await agents.get_agent(ctx, agent)
-            probe = ChangeProbe(ctx)
+            if abandoned.is_set():
+                raise _Abandoned
             await probe.open()
         except BaseException:
+            await probe.close()
             await ctx.db.dispose()
             raise
         return cls(ctx, view.name, probe)
 
     async def close(self) -> None:
+        """Let the units of work still running end (a bulk end stops between two chunks),
+        then close the change probe and the database: no connection, and so no driver
+        thread, is left behind. Calls after this are refused."""
+        self._closing = True
+        while self._units:
+            await asyncio.gather(*self._units, return_exceptions=True)
         await self._probe.close()
         await self.ctx.db.dispose()
+
+    async def _unit(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run ``work`` as a task the caller's cancellation does not reach: the caller stops
+        waiting at once, the database call ends as usual and :meth:`close` waits for it."""
+        if self._closing:  # a unit made of several calls stops between two of them
+            work.close()
+            raise StoreError("the console has closed the database")
+        if _IN_UNIT.get():
+            return await work
+        task = asyncio.ensure_future(_inside_unit(work))
+        self._units.add(task)
+        task.add_done_callback(self._units.discard)
+        return await asyncio.shield(task)
+
+    async def run(self, work: Callable[[Ctx], Awaitable[T]]) -> T:
+        """Any other unit of work on this console's services (the living demo's ticks)."""
+        return await work(self.ctx)
+
+    def _stop_or_closing(self, stop: Callable[[], bool] | None) -> Callable[[], bool]:
+        return lambda: self._closing or (stop is not None and stop())
 
     async def changed(self) -> bool:
         """Whether anyone (this console included) committed since the last call."""
@@ -376,7 +455,11 @@ class ConsoleBackend:
         async with self._writes:
             bulk_id = await list_bulk.start_selection(self.ctx, self.agent, selection)
             return await bulk.run_bulk(
-                self.ctx, bulk_id, chunk=chunk or BULK_CHUNK, progress=progress, stop=stop
+                self.ctx,
+                bulk_id,
+                chunk=chunk or BULK_CHUNK,
+                progress=progress,
+                stop=self._stop_or_closing(stop),
             )
 
     async def bulk_resume(
@@ -389,7 +472,11 @@ class ConsoleBackend:
         """Finish an unfinished bulk end (rows already done are not touched again)."""
         async with self._writes:
             return await bulk.run_bulk(
-                self.ctx, bulk_id, chunk=chunk or BULK_CHUNK, progress=progress, stop=stop
+                self.ctx,
+                bulk_id,
+                chunk=chunk or BULK_CHUNK,
+                progress=progress,
+                stop=self._stop_or_closing(stop),
             )
 
     async def unfinished_bulks(self) -> list[BulkReport]:
@@ -405,3 +492,40 @@ class ConsoleBackend:
         self, bulk_id: int, cursor: PageCursor | None = None, limit: int = 100
     ) -> OutcomePage:
         return await list_bulk.result_lines(self.ctx, bulk_id, cursor=cursor, limit=limit)
+
+
+class _Abandoned(Exception):
+    """The console closed while the database was opening: stop opening."""
+
+
+async def _inside_unit(work: Coroutine[Any, Any, T]) -> T:
+    _IN_UNIT.set(True)  # this task's own context
+    return await work
+
+
+async def _to_the_end(task: asyncio.Future[T]) -> T:
+    """``task``'s result, waited for through any cancellation of the waiter."""
+    while True:
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done():
+                return task.result()
+
+
+def _as_unit(method: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., Awaitable[T]]:
+    @wraps(method)
+    async def unit(self: ConsoleBackend, *args: Any, **kwargs: Any) -> T:
+        return await self._unit(method(self, *args, **kwargs))
+
+    return unit
+
+
+# Every public coroutine method is a unit of work (see the module's docstring).
+for _name, _method in list(vars(ConsoleBackend).items()):
+    if (
+        not _name.startswith("_")
+        and _name not in ("open", "close")
+        and inspect.iscoroutinefunction(_method)
+    ):
+        setattr(ConsoleBackend, _name, _as_unit(_method))

@@ -79,7 +79,9 @@ class DemoDriver:
 
             self._world = DemoWorld(backend.ctx, self.seed, agent=backend.agent, pace=self.pace)
         try:
-            lines = await self._world.tick(backend.ctx.now())
+            world = self._world
+            # Through the backend: a tick cut by the console's closing still ends as a whole.
+            lines = await backend.run(lambda ctx: world.tick(ctx.now()))
         except ConsoleError as exc:  # e.g. the database is locked for a moment: next tick
             app.log.warning(escape_log(f"demo tick failed: {exc}"))
             return

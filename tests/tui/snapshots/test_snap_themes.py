@@ -21,7 +21,7 @@ from agent_console.config import load_settings, save_theme
 from agent_console.tui.themes import shipped_themes_dir
 from conftest import FakeClock
 
-from ..conftest import SIZE, console_ready
+from ..conftest import SIZE, console_ready, until
 from .conftest import (
     SMALL,
     ConsoleSnapshot,
@@ -157,13 +157,20 @@ async def test_the_chosen_theme_is_saved_and_used_next_start(
     clock = FakeClock()
     await _seed_async(seed_busy_shift, clock)
 
-    first = build_app(clock, on_theme_change=save_theme)
+    saved: list[str] = []
+
+    def save_and_tell(name: str) -> None:
+        save_theme(name)
+        saved.append(name)  # after the file is written (the app saves on a thread)
+
+    first = build_app(clock, on_theme_change=save_and_tell)
     async with first.run_test(size=SIZE) as pilot:
         await console_ready(pilot)
         assert first.theme == "agent-dark"
         first.theme = "agent-high-contrast"
-        await first.workers.wait_for_complete()
-        await pilot.pause()
+        # The app hears of the change on its next message, then saves on a thread: wait for
+        # the save itself (waiting for the app's workers could come before it even started).
+        await until(pilot, lambda: saved == ["agent-high-contrast"], what="the theme saved")
     assert load_settings().theme == "agent-high-contrast"
 
     settings = load_settings()
