@@ -365,7 +365,11 @@ class AgentConsoleApp(App[None]):
     async def _workers_ended(self) -> None:
         running = [worker for worker in self.workers if not worker.is_finished]
         for worker in running:
-            worker.cancel()
+            # Textual has cancelled the workers it knew of; one started since is cancelled
+            # here. Never twice: a second cancel can land in an await the worker shares with
+            # the app's own teardown (a screen switch's removal) and cancel that too.
+            if not worker.is_cancelled:
+                worker.cancel()
         await asyncio.gather(
             *(worker.wait() for worker in running if worker.state is not WorkerState.PENDING),
             return_exceptions=True,
