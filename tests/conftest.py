@@ -9,15 +9,19 @@ variants are skipped -- unless ``AGENT_CONSOLE_REQUIRE_PG`` is set, as in CI, wh
 from __future__ import annotations
 
 import asyncio
+import atexit
 import fcntl
+import json
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -101,48 +105,137 @@ def drop_pg_database(name: str) -> None:
     asyncio.run(_pg_exec(PG_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
-@contextmanager
-def _the_machine(run: str, alone: bool) -> Iterator[None]:
-    """A share of the machine among the xdist workers of one run, or all of it (``alone``).
+# --- how the suite runs -------------------------------------------------------------------
+#
+# The tests run on pytest-xdist workers with work stealing (``addopts``). Tests marked
+# ``timing`` assert a wall-clock bound: they are held back and run at the end, one after the
+# other on one worker, once every other test has finished -- their own serial pass, in the same
+# run and the same report. Tests marked ``slow`` start first (tests/serial_pass.py). Tests under
+# tests/tui fail after 60 s instead of the suite's 300 s.
 
-    Two file locks: every test takes the machine lock shared; a test that measures time takes
-    it exclusively, so the other workers' tests finish first and no new one starts meanwhile.
-    The turnstile gives it priority: it holds the turnstile while waiting, and new tests pass
-    the turnstile before they take their share.
-    """
-    base = Path(tempfile.gettempdir()) / f"agent-console-tests-{run}"
-    with open(f"{base}.turnstile", "a") as turnstile, open(f"{base}.machine", "a") as machine:
-        fcntl.flock(turnstile, fcntl.LOCK_EX)
-        try:
-            fcntl.flock(machine, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
-        finally:
-            if not alone:
-                fcntl.flock(turnstile, fcntl.LOCK_UN)
-        try:
-            yield
-        finally:
-            fcntl.flock(machine, fcntl.LOCK_UN)
-            if alone:
-                fcntl.flock(turnstile, fcntl.LOCK_UN)
+TUI_TIMEOUT_S = 60
+_TIMING_IDS = "agent_console_timing_ids"  # workerinput key: where workers write the ids
+_timing_ids_file = pytest.StashKey[Path]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A TUI test that hangs fails after ``TUI_TIMEOUT_S`` (unless it is ``slow``, like the
+    start-and-quit stress test, or sets its own ``timeout``)."""
+    tui = Path(__file__).parent / "tui"
+    for item in items:
+        if (
+            item.path.is_relative_to(tui)
+            and item.get_closest_marker("timeout") is None
+            and item.get_closest_marker("slow") is None
+        ):
+            item.add_marker(pytest.mark.timeout(TUI_TIMEOUT_S))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """On an xdist worker: tell the controller's scheduler which tests are ``timing`` and
+    ``slow`` (written before the worker reports its collection: xdist does it in this hook,
+    later)."""
+    target = getattr(session.config, "workerinput", {}).get(_TIMING_IDS)
+    if target is None:
+        return
+    marked = {
+        name: [item.nodeid for item in session.items if item.get_closest_marker(name)]
+        for name in ("timing", "slow")
+    }
+    tmp = Path(f"{target}.{os.getpid()}")
+    tmp.write_text(json.dumps(marked), encoding="utf-8")
+    tmp.replace(target)  # every worker writes the same list; each write is whole
 
 
 @pytest.fixture(autouse=True)
-def _share_the_machine(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Tests marked ``timing`` (they assert a wall-clock bound) run with the machine to
-    themselves under pytest-xdist; the bounds are the product's, not widened for load."""
-    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
-    if run is None:  # not under xdist: nothing else runs meanwhile
+def _timing_tests_run_alone(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Checks the serial pass, it does not make it: every test holds a shared lock while it
+    runs, and a ``timing`` test fails at once if it cannot have the lock to itself."""
+    target = getattr(request.config, "workerinput", {}).get(_TIMING_IDS)
+    if target is None:  # not under xdist, or another --dist
         yield
         return
-    with _the_machine(run, alone=request.node.get_closest_marker("timing") is not None):
+    timing = request.node.get_closest_marker("timing") is not None
+    with open(Path(target).with_name("running.lock"), "a") as lock:
+        try:
+            fcntl.flock(lock, (fcntl.LOCK_EX if timing else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pytest.fail(
+                "a timing test and another test ran at the same time: the serial pass "
+                "(tests/serial_pass.py) should have kept them apart"
+            )
         yield
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    config = node.config
+    if _timing_ids_file not in config.stash:
+        directory = Path(tempfile.mkdtemp(prefix="agent-console-run-"))
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+        config.stash[_timing_ids_file] = directory / "timing-tests.json"
+    if config.getvalue("dist") == "worksteal":
+        node.workerinput[_TIMING_IDS] = str(config.stash[_timing_ids_file])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getvalue("dist") != "worksteal":
+        return None  # another --dist asked for: xdist's own; timing tests run among the rest
+    from serial_pass import SerialPassScheduling
+
+    return SerialPassScheduling(config, log, lambda: config.stash.get(_timing_ids_file, None))
+
+
+_sqlite_template: Path | None = None
+
+
+def sqlite_template() -> Path:
+    """A SQLite file with the schema and the default macros/triggers, made once per process
+    (each xdist worker) by the product's own first open. Each test gets a copy of it instead
+    of running the migrations again (~65 ms a test). Tests of creating and migrating a file
+    use a path of their own (``run_sqlite``, ``tmp_path / "x.db"``), which this never touches.
+    """
+    global _sqlite_template
+    if _sqlite_template is not None:
+        return _sqlite_template
+    directory = Path(tempfile.mkdtemp(prefix="agent-console-template-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    path = directory / "template.db"
+
+    async def build() -> None:
+        ctx = await open_ctx(f"sqlite+aiosqlite:///{path}")
+        await ctx.db.dispose()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(build())
+    else:  # asked from async code: build it on a loop of its own
+        with ThreadPoolExecutor(1) as thread:
+            thread.submit(asyncio.run, build()).result()
+    # The last connection closed checkpointed the write-ahead log into the file and removed
+    # it: the main file alone is the whole database. Make sure, or a copy would miss rows.
+    leftovers = sorted(p.name for p in directory.iterdir() if p != path)
+    assert not leftovers, f"the SQLite template left {leftovers} beside it"
+    _sqlite_template = path
+    return path
+
+
+def new_sqlite_database(path: Path) -> str:
+    """A fresh database at ``path`` (a copy of the migrated template); its URL."""
+    shutil.copyfile(sqlite_template(), path)
+    return f"sqlite+aiosqlite:///{path}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database URL with nothing in it but the schema (and default macros/triggers)."""
+    """A database URL with nothing in it but the schema (and default macros/triggers): on
+    SQLite a copy of the migrated template file, on PostgreSQL a clone of a template
+    database."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        yield new_sqlite_database(tmp_path / "test.db")
         return
     if PG_URL is None:
         if REQUIRE_PG:

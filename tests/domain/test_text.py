@@ -363,6 +363,7 @@ def best_of(runs: int, fn: Callable[[str], str], arg: str) -> float:
         ),
     ],
 )
+@pytest.mark.timing
 def test_a_megabyte_is_fast(text: str, clean: bool, bound: float) -> None:
     safe_text("warm up the lazily built tables \x1b")
     assert (safe_text(text) is text) is clean

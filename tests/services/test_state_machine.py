@@ -23,6 +23,7 @@ import shutil
 import tempfile
 from collections.abc import Coroutine
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -50,7 +51,14 @@ from agent_console.services.context import Ctx
 from agent_console.services.runtime import open_ctx
 from agent_console.services.views import EndResult
 from agent_console.store.models import Agent, CsatRequest, EndRecord, Session
-from conftest import PG_URL, REQUIRE_PG, FakeClock, drop_pg_database, new_pg_database
+from conftest import (
+    PG_URL,
+    REQUIRE_PG,
+    FakeClock,
+    drop_pg_database,
+    new_pg_database,
+    new_sqlite_database,
+)
 
 T = TypeVar("T")
 P = Permission
@@ -140,7 +148,7 @@ class ServicesMachine(RuleBasedStateMachine):
     # -- the database --------------------------------------------------------------------
     def new_url(self) -> str:
         self.tmp = tempfile.mkdtemp(prefix="sm-")
-        return f"sqlite+aiosqlite:///{self.tmp}/state.db"
+        return new_sqlite_database(Path(self.tmp) / "state.db")
 
     def drop(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)

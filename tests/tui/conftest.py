@@ -13,12 +13,15 @@ from datetime import UTC
 from typing import Any
 
 import pytest
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from agent_console.domain.vocab import Presence
 from agent_console.services import agents, conversations, presence, routing
 from agent_console.services.context import Ctx
 from agent_console.tui.app import AgentConsoleApp, make_app
+from agent_console.tui.messages import DatabaseChanged
 from agent_console.tui.screens.console import ConsoleScreen
 
 AGENT = "dana"
@@ -57,13 +60,28 @@ async def seeded(ctx: Ctx, db_url: str) -> Seeded:
     return await seed_console(ctx, db_url)
 
 
+#: The live poll of a test's console: once an hour, i.e. never during a test. A test that
+#: changes the database behind the console's back says so with ``changed(pilot)``; one that
+#: forgets fails instead of passing when a poll tick happens to come in time. Tests of the
+#: poll itself pass their own ``poll_interval``.
+NO_POLL = 3600.0
+
+
 @pytest.fixture
 def app_factory(clock: Any) -> Callable[..., AgentConsoleApp]:
     def build(url: str, agent: str | None = AGENT, **kw: Any) -> AgentConsoleApp:
-        kw.setdefault("poll_interval", 0.2)
+        kw.setdefault("poll_interval", NO_POLL)
         return make_app(url, agent, clock=clock, timezone=UTC, **kw)
 
     return build
+
+
+def changed(pilot: Pilot[Any]) -> None:
+    """The test changed the database (a service call on its own ``ctx``): tell every screen
+    of the console now, as the live poll does when it sees a commit, instead of waiting for
+    a poll tick. Then wait (``until``) for what the change shows."""
+    for screen in pilot.app.screen_stack:
+        screen.post_message(DatabaseChanged())
 
 
 async def until(
@@ -107,6 +125,43 @@ async def quiet(pilot: Pilot[Any], *, within: float = 10.0) -> None:
             what="the app's workers to finish",
         )
     await pilot.pause()
+
+
+async def palette_offers(pilot: Pilot[Any], text: str) -> None:
+    """Wait until the command palette has searched for what was typed and offers ``text``
+    first, highlighted: enter runs it."""
+    app = pilot.app
+
+    def offered() -> bool:
+        palette = app.screen
+        if not isinstance(palette, CommandPalette) or any(
+            w.group == CommandPalette._GATHER_COMMANDS_GROUP and not w.is_finished
+            for w in app.workers
+        ):
+            return False
+        results = palette.query_one(CommandList)
+        return (
+            results.option_count > 0
+            and results.highlighted == 0
+            and text in str(results.get_option_at_index(0).prompt)
+        )
+
+    await until(pilot, offered, what=f"the palette to offer {text!r}")
+
+
+async def palette_open(pilot: Pilot[Any]) -> CommandPalette:
+    """ctrl+p, and wait for the palette's input to have the focus (keys go there)."""
+    app = pilot.app
+    await pilot.press("ctrl+p")
+    await until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, CommandPalette) and app.focused is app.screen.query_one(Input)
+        ),
+        what="the palette's input",
+    )
+    assert isinstance(app.screen, CommandPalette)
+    return app.screen
 
 
 async def console_ready(pilot: Pilot[Any]) -> ConsoleScreen:

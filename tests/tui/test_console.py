@@ -17,7 +17,7 @@ from agent_console.tui.widgets.session_list import SessionList
 from agent_console.tui.widgets.status_bar import StatusBar
 from agent_console.tui.widgets.transcript import Transcript
 
-from .conftest import ADMIN, AGENT, SIZE, Seeded, console_ready, until, until_async
+from .conftest import ADMIN, AGENT, SIZE, Seeded, console_ready, quiet, until, until_async
 
 
 def _text(widget: Any) -> str:
@@ -177,7 +177,7 @@ async def test_r8_end_chat_disabled_with_the_reason_and_the_key_does_nothing(
 
         screen.query_one("#composer", Composer).focus()
         await pilot.press("ctrl+e")
-        await pilot.pause(0.5)
+        await quiet(pilot)
         detail = await listing.show_session(ctx, seeded.alice)
         assert detail.session.status == "Active"
         assert detail.end is None
@@ -210,7 +210,7 @@ async def test_r5_going_offline_asks_first_and_cancel_changes_nothing(
         assert f"S-{seeded.alice}" in shown and "back to Waiting" in shown
         await pilot.press("n")
         await until(pilot, lambda: app.screen is screen, what="the preview to close")
-        await pilot.pause(0.3)
+        await quiet(pilot)
         assert await presence_is("Busy")
 
         await pilot.press("ctrl+o", "f")

@@ -3,7 +3,8 @@
 Events are put in each state through the services, without HTTP: a channel is connected, a
 reply (or an end line) makes an outbox event, and ``outbox.claim`` / ``outbox.complete`` play
 the delivery worker -- ok (sent), HTTP 500 (retrying), or HTTP 500 once the clock is past the
-24 h give-up window (failed). The console sees each change within a poll.
+24 h give-up window (failed). The test tells the console of each change (``changed``) as its
+poll would.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from agent_console.tui.widgets.session_list import SessionList
 from agent_console.tui.widgets.transcript import Transcript
 from conftest import FakeClock
 
-from .conftest import ADMIN, AGENT, SIZE, Seeded, console_ready, until
+from .conftest import ADMIN, AGENT, SIZE, Seeded, changed, console_ready, until
 
 HOOK = "http://127.0.0.1:9/hook"
 LEASE = timedelta(seconds=30)
@@ -55,6 +56,7 @@ async def refreshed(pilot: Any, screen: Any, ctx: Ctx, alice_says: str) -> None:
     """A change elsewhere (Alice writes in her open session) and the refresh that shows it:
     what a refresh would notify is on screen by then (no sleep needed to see nothing more)."""
     await conversations.inbound(ctx, "Alice", "enhanced_whatsapp", alice_says)
+    changed(pilot)
     await until(pilot, lambda: alice_says in transcript_of(screen), what=f"{alice_says!r} to show")
 
 
@@ -77,12 +79,14 @@ async def test_each_agent_line_says_whether_it_reached_the_channel(
         await open_session(pilot, screen, seeded.bob)
 
         await conversations.send(ctx, AGENT, seeded.bob, "First reply")
+        changed(pilot)
         await until(
             pilot,
             lambda: "First reply  sending…" in transcript_of(screen),
             what="the new reply to say it is being sent",
         )
         assert await deliver(ctx, ok=True)
+        changed(pilot)
         await until(
             pilot,
             lambda: "First reply  ✓ sent" in transcript_of(screen),
@@ -92,6 +96,7 @@ async def test_each_agent_line_says_whether_it_reached_the_channel(
         clock.advance(minutes=2)  # 09:02
         await conversations.send(ctx, AGENT, seeded.bob, "Second reply")
         assert await deliver(ctx, ok=False, status=500)
+        changed(pilot)
         await until(
             pilot,
             lambda: (
@@ -102,6 +107,7 @@ async def test_each_agent_line_says_whether_it_reached_the_channel(
 
         clock.advance(hours=25)
         assert await deliver(ctx, ok=False, status=500)
+        changed(pilot)
         await until(
             pilot,
             lambda: "Second reply\n       ✗ not delivered: HTTP 500" in transcript_of(screen),
@@ -113,6 +119,7 @@ async def test_each_agent_line_says_whether_it_reached_the_channel(
 
         # The R12 end line goes out too, and says so.
         await ending.end_session(ctx, AGENT, seeded.bob, Surface.CONVERSATION)
+        changed(pilot)
         await until(
             pilot,
             lambda: (
@@ -189,6 +196,7 @@ async def test_a_failing_delivery_is_told_once_per_state_and_marked_in_the_list(
 
         await conversations.send(ctx, AGENT, seeded.bob, "Your refund is on its way")
         assert await deliver(ctx, ok=False, status=500)
+        changed(pilot)
         retrying = f"Reply in S-{seeded.bob} to Bob not delivered: HTTP 500 — retrying at 09:00:00"
         await until(
             pilot, lambda: bool(notifications(app, retrying)), what="the retrying notification"
@@ -207,6 +215,7 @@ async def test_a_failing_delivery_is_told_once_per_state_and_marked_in_the_list(
 
         clock.advance(hours=25)
         assert await deliver(ctx, ok=False, status=500)
+        changed(pilot)
         failed = f"Reply in S-{seeded.bob} to Bob not delivered: HTTP 500"
         await until(
             pilot,
@@ -263,6 +272,7 @@ async def test_the_customers_csat_answer_shows_in_the_header(
         assert "a CSAT survey was requested (sending…)" in pane.end_summary_text
 
         await channels.answer_csat(ctx, "standard_sms", "+15550001", cara.session_id, 4)
+        changed(pilot)
         await until(
             pilot, lambda: "CSAT 4/5" in str(header.content), what="the score in the header"
         )

@@ -23,7 +23,7 @@ from agent_console.tui.tour import (
 )
 from agent_console.tui.widgets.transcript import Transcript
 
-from .conftest import AGENT, SIZE, Seeded, console_ready, until
+from .conftest import AGENT, SIZE, Seeded, console_ready, quiet, until
 
 WORLD_LINES = {t.split("{")[0] for t in (*FOLLOW_UPS, *CLOSINGS, *ANSWERS)}
 #: Steps that need a screen still being built; skipped (with a caption) until it lands.
@@ -51,7 +51,8 @@ async def test_the_demo_world_writes_into_the_open_conversation_without_a_key_pr
         follow_up_at_start=False,
     )
     driver = DemoDriver(seed=3, interval=0.2, pace=chatty)
-    app = app_factory(seeded.url, demo=driver)
+    # The world writes as another process would: the console sees it through its live poll.
+    app = app_factory(seeded.url, demo=driver, poll_interval=0.2)
     async with app.run_test(size=SIZE) as pilot:
         screen = await console_ready(pilot)
         assert screen.detail is not None and screen.detail.session.id == seeded.alice
@@ -76,7 +77,7 @@ async def test_without_a_driver_nothing_moves(seeded: Seeded, ctx: Ctx, app_fact
     app = app_factory(seeded.url)
     async with app.run_test(size=SIZE) as pilot:
         await console_ready(pilot)
-        await pilot.pause(1.0)
+        await quiet(pilot)
         assert app.demo is None
     assert (await listing.show_session(ctx, seeded.alice)).messages_total == 1
 
@@ -150,7 +151,7 @@ async def test_escape_stops_the_tour_and_leaves_the_console(
         await pilot.press("escape")
         await until(pilot, lambda: tour.stopped, what="the tour to stop")
         await until(pilot, lambda: not app.screen.query(TourCaption), what="the caption bar to go")
-        await pilot.pause(0.3)
+        await quiet(pilot)
         assert app.is_running  # stopped, not finished: the console stays
         assert tour.played == ["welcome"] or tour.played == []
     dana = await agents.get_agent(ctx, AGENT)

@@ -11,13 +11,21 @@ from agent_console.services.context import Ctx
 from agent_console.tui.widgets.composer import Composer
 from agent_console.tui.widgets.conversation import ConversationPane
 
-from .conftest import AGENT, SIZE, Seeded, console_ready, until, until_async
+from .conftest import AGENT, SIZE, Seeded, console_ready, quiet, until, until_async
 
 HOSTILE = "\x1b]52;c;ZXZpbA==\x07 [@click=app.quit]x[/] [/bold] \u202eevil\u202c \x9b31m ok"
 
 
 async def _draft_is(ctx: Ctx, sid: int, text: str) -> bool:
     return await drafts.load_draft(ctx, AGENT, sid) == text
+
+
+async def drafts_settled(pilot: Any, screen: Any) -> None:
+    """No draft waits for the debounce and no save is running: nothing more will be written
+    (instead of sleeping longer than the debounce)."""
+    await quiet(pilot)  # the composer's last changes handled
+    await until(pilot, lambda: not screen._pending_drafts, what="no draft waiting to be saved")
+    await quiet(pilot)  # the last save, if one started, committed
 
 
 async def test_a_draft_survives_a_restart(seeded: Seeded, ctx: Ctx, app_factory: Any) -> None:
@@ -55,7 +63,7 @@ async def test_each_session_loads_its_own_draft(seeded: Seeded, ctx: Ctx, app_fa
     async with app.run_test(size=SIZE) as pilot:
         screen = await console_ready(pilot)
         composer = screen.query_one("#composer", Composer)
-        await pilot.pause(0.5)
+        await quiet(pilot)  # Alice's draft looked for
         assert composer.value == ""  # Alice has none
         await pilot.press("ctrl+down")
         await until(pilot, lambda: composer.value == "for Bob", what="Bob's draft")
@@ -77,7 +85,7 @@ async def test_a_sent_reply_clears_the_draft(seeded: Seeded, ctx: Ctx, app_facto
             return (await listing.show_session(ctx, seeded.alice)).messages[-1].text == "Done!"
 
         await until_async(pilot, sent, what="the reply")
-        await pilot.pause(0.8)  # longer than the debounce: no stale save comes back
+        await drafts_settled(pilot, screen)  # no stale save comes back
         assert await _draft_is(ctx, seeded.alice, "")
         assert composer.value == ""
 
@@ -98,7 +106,7 @@ async def test_a_failed_send_keeps_the_draft(seeded: Seeded, ctx: Ctx, app_facto
         ).result == "ended"
         await pilot.press("enter")
         await until(pilot, lambda: composer.value == "Let me check", what="the text back")
-        await pilot.pause(0.8)
+        await drafts_settled(pilot, screen)
         assert await _draft_is(ctx, seeded.alice, "Let me check")
         detail = await listing.show_session(ctx, seeded.alice)
         assert "Let me check" not in [m.text for m in detail.messages]

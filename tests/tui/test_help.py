@@ -17,7 +17,7 @@ from agent_console.tui.screens.offline_preview import OfflinePreviewScreen
 from agent_console.tui.screens.presence_menu import PresenceMenu
 from agent_console.tui.widgets.composer import Composer
 
-from .conftest import SIZE, Seeded, console_ready, until
+from .conftest import SIZE, Seeded, console_ready, quiet, until
 
 MY_SCREENS = (
     ConsoleScreen,
@@ -85,7 +85,7 @@ async def test_question_mark_opens_help_except_while_typing(
         composer = console.query_one("#composer", Composer)
         composer.focus()
         await pilot.press(*"why?")
-        await pilot.pause(0.2)
+        await quiet(pilot)
         assert composer.value == "why?"
         assert app.screen is console
         console.query_one("#sessions").focus()
@@ -140,6 +140,16 @@ async def test_the_palette_reaches_every_screen_and_action(
                 lambda cls=cls: isinstance(app.screen, cls) and app.screen.is_mounted,
                 what=title,
             )
-            await pilot.pause(0.1)
+            # The screen's own work done (the console's worker that opened it waits for it).
+            top = app.screen
+            await until(
+                pilot,
+                lambda top=top: all(
+                    w.is_finished
+                    for w in app.workers
+                    if w.node is top or w.node in top.walk_children()
+                ),
+                what=f"{title}'s workers",
+            )
             app.screen.dismiss(None)
             await until(pilot, lambda: app.screen is console, what=f"{title} to close")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.command import CommandList, CommandPalette
+from textual.command import CommandList
 
 from agent_console.services import conversations, routing
 from agent_console.services.context import Ctx
@@ -12,7 +12,7 @@ from agent_console.tui.screens.console import ConsoleScreen
 from agent_console.tui.widgets.session_list import SessionList
 from agent_console.tui.widgets.transcript import Transcript
 
-from .conftest import SIZE, Seeded, console_ready, until
+from .conftest import SIZE, Seeded, console_ready, palette_open, quiet, until
 
 HOSTILE = [
     "[/bold]",
@@ -53,14 +53,12 @@ async def test_hostile_customer_text_renders_literally(
 
         # Clicking across the transcript runs no embedded action.
         await pilot.click(Transcript, offset=(12, 2))
-        await pilot.pause(0.2)
+        await quiet(pilot)
+        assert app.is_running
 
         # The palette lists the session by its literal name.
-        await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
+        palette = await palette_open(pilot)
         await pilot.press(*"Open session")
-        palette = app.screen
-        assert isinstance(palette, CommandPalette)
         results = palette.query_one(CommandList)
         await until(
             pilot,
@@ -71,7 +69,8 @@ async def test_hostile_customer_text_renders_literally(
             what="the palette to list the hostile session literally",
         )
         await pilot.press("escape")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: isinstance(app.screen, ConsoleScreen), what="the console")
+        await quiet(pilot)
 
         svg = app.export_screenshot()
         assert "\x1b" not in svg

@@ -35,6 +35,7 @@ from .conftest import (
     ALL_PERMISSIONS,
     SIZE,
     Seeded,
+    changed,
     console_ready,
     until,
     until_async,
@@ -303,6 +304,7 @@ async def test_a_chat_ended_elsewhere_keeps_the_draft_says_who_and_copies_it(
         clock.advance(minutes=102)  # 10:42
         result = await ending.end_session(ctx, "erin", seeded.alice, Surface.LIST)
         assert result.result == "ended"
+        changed(pilot)
 
         await until(pilot, lambda: bool(pane.draft_note_text), what="the draft note")
         assert pane.draft_note_text == (

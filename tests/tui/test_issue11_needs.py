@@ -19,7 +19,7 @@ from agent_console.tui.widgets.conversation import ConversationPane
 from agent_console.tui.widgets.session_list import SessionList
 from conftest import FakeClock
 
-from .conftest import AGENT, SIZE, Seeded, console_ready, quiet, until, until_async
+from .conftest import AGENT, SIZE, Seeded, changed, console_ready, quiet, until, until_async
 
 
 def notified(app: Any, title: str) -> list[Any]:
@@ -129,6 +129,7 @@ async def test_unread_last_line_and_waiting_under_each_session(
 
         clock.advance(minutes=4)
         await conversations.inbound(ctx, "Bob", "standard_sms", "[b]Hello?[/b]\nanyone")
+        changed(pilot)
         await until(pilot, lambda: "2 new" in entry_text(screen, seeded.bob), what="Bob's 2 unread")
         third = entry_text(screen, seeded.bob).splitlines()[2]
         assert third == "2 new · waiting 0s · [b]Hello?[/b] ⏎ anyone"
@@ -185,6 +186,7 @@ async def test_a_reply_on_a_session_not_on_screen_alerts_and_rings(
         await until(pilot, lambda: screen._glances is not None, what="the first look")
         # On screen (Alice's): no alert.
         await conversations.inbound(ctx, "Alice", "enhanced_whatsapp", "still there?")
+        changed(pilot)
         await until(
             pilot,
             lambda: "still there?" in screen.query_one("#transcript").plain_text,
@@ -193,6 +195,7 @@ async def test_a_reply_on_a_session_not_on_screen_alerts_and_rings(
         assert notified(app, "Alice wrote") == [] and bell.rings == 0
         # Off screen (Bob's): a notification and the bell.
         await conversations.inbound(ctx, "Bob", "standard_sms", "[@click=app.quit]hurry[/]")
+        changed(pilot)
         await until(pilot, lambda: bool(notified(app, "Bob wrote")), what="Bob's alert")
         [note] = notified(app, "Bob wrote")
         assert note.message == f"S-{seeded.bob}: [@click=app.quit]hurry[/]"
@@ -211,6 +214,7 @@ async def test_a_new_session_and_an_end_by_someone_else_alert(
         await until(pilot, lambda: screen._glances is not None, what="the first look")
         new = await conversations.inbound(ctx, "Chen", "standard_sms", "Hi there")
         assert [a.agent for a in await routing.route(ctx)] == [AGENT]
+        changed(pilot)
         await until(pilot, lambda: bool(notified(app, "New session")), what="the new session")
         assert notified(app, "New session")[0].message == (
             f"Chen (S-{new.session_id} · Standard SMS): Hi there"
@@ -218,6 +222,7 @@ async def test_a_new_session_and_an_end_by_someone_else_alert(
         assert bell.rings == 1
         # A trigger (not dana) ends Bob's session.
         await automation.fire_trigger(ctx, "escalated", seeded.bob)
+        changed(pilot)
         await until(pilot, lambda: bool(notified(app, "Session ended")), what="the end alert")
         assert notified(app, "Session ended")[0].message.startswith(f"S-{seeded.bob} with Bob")
         assert bell.rings == 2
@@ -251,6 +256,7 @@ async def test_bell_off_keeps_the_notification_and_silences_the_bell(
         screen = await console_ready(pilot)
         await until(pilot, lambda: screen._glances is not None, what="the first look")
         await conversations.inbound(ctx, "Bob", "standard_sms", "hello?")
+        changed(pilot)
         await until(pilot, lambda: bool(notified(app, "Bob wrote")), what="Bob's alert")
         assert bell.rings == 0
 
@@ -281,6 +287,7 @@ async def test_a_refresh_leaves_the_highlight_where_the_agent_moved_it(
         await pilot.press("down")
         assert sessions.highlighted == 1  # Bob's, while Alice's stays open
         await conversations.inbound(ctx, "Bob", "standard_sms", "hello again")
+        changed(pilot)
         await until(
             pilot,
             lambda: "hello again" in str(sessions.get_option_at_index(1).prompt),

@@ -8,7 +8,7 @@ from agent_console.services import conversations, routing
 from agent_console.services.context import Ctx
 from agent_console.tui.widgets.transcript import Transcript
 
-from .conftest import SIZE, Seeded, console_ready
+from .conftest import SIZE, Seeded, console_ready, until
 
 
 async def test_outside_changes_appear_after_the_poll(
@@ -21,8 +21,14 @@ async def test_outside_changes_appear_after_the_poll(
         carol = await conversations.inbound(ctx, "Carol", "enhanced_web_chat_v1", "Hi!")
         await routing.route(ctx)
 
-        await pilot.pause(1.0)
-
-        assert "Alice  Still waiting..." in screen.query_one(Transcript).plain_text
-        assert carol.session_id in [row.id for row in screen.rows]
-        assert screen.agent_view is not None and screen.agent_view.used == 3
+        # Nothing tells the console but its poll.
+        await until(
+            pilot,
+            lambda: (
+                "Alice  Still waiting..." in screen.query_one(Transcript).plain_text
+                and carol.session_id in [row.id for row in screen.rows]
+                and screen.agent_view is not None
+                and screen.agent_view.used == 3
+            ),
+            what="the poll to show the changes",
+        )

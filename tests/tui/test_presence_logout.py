@@ -24,6 +24,7 @@ from .conftest import (
     SIZE,
     Seeded,
     console_ready,
+    quiet,
     until,
     until_async,
 )
@@ -84,7 +85,7 @@ async def test_the_presence_menu_opens_from_a_click_and_escape_changes_nothing(
         assert "(now · 0m)" in prompts[0]
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen, what="the menu to close")
-        await pilot.pause(0.3)
+        await quiet(pilot)
         assert (await agents.get_agent(ctx, AGENT)).presence == "Online"
 
 
@@ -159,7 +160,7 @@ async def test_r5_offline_preview_cancel_changes_nothing(
         else:
             await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen, what="the preview to close")
-        await pilot.pause(0.5)
+        await quiet(pilot)
     assert await agents.get_agent(ctx, AGENT) == before
     for sid in (seeded.alice, seeded.bob):
         assert await _status(ctx, sid) == ("Active", AGENT)
@@ -185,7 +186,7 @@ async def test_r6_logout_cancel_changes_nothing(seeded: Seeded, ctx: Ctx, app_fa
         assert app.focused is warning.query_one("#logout-stay")  # the safe choice first
         await pilot.press("enter")  # on Cancel
         await until(pilot, lambda: app.screen is screen, what="the warning to close")
-        await pilot.pause(0.5)
+        await quiet(pilot)
     assert await agents.get_agent(ctx, AGENT) == before
     for sid in (seeded.alice, seeded.bob):
         assert await _status(ctx, sid) == ("Active", AGENT)

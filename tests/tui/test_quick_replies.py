@@ -20,7 +20,7 @@ from agent_console.tui.screens.quick_replies_admin import (
 from agent_console.tui.screens.quick_reply_picker import QuickReplyPickerScreen
 from agent_console.tui.widgets.composer import Composer
 
-from .conftest import ADMIN, AGENT, SIZE, Seeded, console_ready, until, until_async
+from .conftest import ADMIN, AGENT, SIZE, Seeded, changed, console_ready, until, until_async
 
 REPLIES = [
     ("Greeting", "Hi {customer}, I'm {agent}. How can I help?"),
@@ -215,6 +215,7 @@ async def test_a_session_ended_meanwhile_gets_nothing_inserted(
         picker = await open_picker(pilot)
         result = await ending.end_session(ctx, AGENT, seeded.alice, Surface.CONVERSATION)
         assert result.result == "ended"
+        changed(pilot)
         await until(
             pilot,
             lambda: console.detail is not None and console.detail.session.status == "Ended",

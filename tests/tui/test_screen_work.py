@@ -14,6 +14,8 @@ from textual.worker import WorkerFailed
 
 from agent_console.tui.screen_work import quiet_when_gone, screen_work
 
+from .conftest import quiet
+
 
 class Slow(Screen[None]):
     def __init__(self, gate: asyncio.Event) -> None:
@@ -105,7 +107,7 @@ async def test_a_late_answer_after_the_screen_closed_is_dropped() -> None:
         app.pop_screen()
         await pilot.pause()
         gate.set()
-        await pilot.pause(0.1)
+        await quiet(pilot)  # the worker has had its answer
         assert not screen.finished
         assert app.is_running
     assert app.return_code in (None, 0)
@@ -121,4 +123,4 @@ async def test_an_error_while_the_screen_is_up_still_fails() -> None:
             await screen.query_one("#status").remove()  # a real bug: the label is missing
             screen.answer()
             gate.set()
-            await pilot.pause(0.2)
+            await quiet(pilot)  # the worker has failed (the app fails when this block ends)

@@ -18,7 +18,17 @@ from agent_console.tui.screens.row_menu import RowMenuScreen
 from agent_console.tui.screens.sessions_list import SessionsListScreen
 from agent_console.tui.widgets.filter_choice import FilterChoice
 
-from .conftest import AGENT, SIZE, Seeded, console_ready, until, until_async
+from .conftest import (
+    AGENT,
+    SIZE,
+    Seeded,
+    console_ready,
+    palette_offers,
+    palette_open,
+    quiet,
+    until,
+    until_async,
+)
 from .list_support import (
     OTHER,
     World,
@@ -67,16 +77,16 @@ async def test_r3_the_palette_opens_the_list_and_the_owners_sessions(
     app = app_factory(world.url)
     async with app.run_test(size=SIZE) as pilot:
         await console_ready(pilot)
-        await pilot.press("ctrl+p")
+        await palette_open(pilot)
         await pilot.press(*"Messaging Sessions")
-        await pilot.pause(0.5)
+        await palette_offers(pilot, "Messaging Sessions")
         await pilot.press("enter")
         screen = await list_ready(pilot)
         assert len(row_ids(screen)) == 5
 
-        await pilot.press("ctrl+p")
+        await palette_open(pilot)
         await pilot.press(*f"Sessions owned by {AGENT}")
-        await pilot.pause(0.5)
+        await palette_offers(pilot, f"Sessions owned by {AGENT}")
         await pilot.press("enter")
         await until(
             pilot,
@@ -537,7 +547,8 @@ async def test_customer_names_are_literal_text(ctx: Ctx, seeded: Seeded, app_fac
         await pilot.click("#session-table", offset=(30, 0))
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RowMenuScreen), what="the menu")
-        await pilot.pause(0.3)
+        await quiet(pilot)
+        assert app.is_running  # no markup in the name ran app.quit
     assert app.return_code is None or app.return_code == 0
 
 
@@ -613,7 +624,7 @@ async def test_closing_the_list_and_its_modals_at_once_is_quiet(
         await pilot.press("f3")
         screen = await list_ready(pilot)
         await pilot.press("A", "e", "escape", "enter", "escape")
-        await pilot.pause(0.5)
+        await quiet(pilot)
         assert app.screen is screen
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, ConsoleScreen), what="the console")

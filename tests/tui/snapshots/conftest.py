@@ -69,7 +69,7 @@ from agent_console.tui.app import AgentConsoleApp, make_app
 from agent_console.tui.screens.console import ConsoleScreen
 from agent_console.tui.screens.error import ErrorScreen
 from agent_console.tui.themes import DEFAULT_THEME
-from conftest import FakeClock
+from conftest import FakeClock, new_sqlite_database
 
 from ..conftest import ADMIN, AGENT, ALL_PERMISSIONS, until
 
@@ -298,6 +298,8 @@ def seed_database(seed_fn: SeedFn | None, clock: FakeClock) -> None:
     create nothing, the test arranges the database itself)."""
     if seed_fn is None:
         return
+
+    new_sqlite_database(Path(DB_FILE))  # the migrated template, copied
 
     async def run() -> None:
         ctx = await open_ctx(DB_URL, clock=clock)
