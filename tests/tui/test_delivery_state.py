@@ -144,9 +144,9 @@ async def test_a_session_on_an_unconnected_channel_says_so_once(
         await open_session(pilot, screen, seeded.alice)
         pane = screen.query_one(ConversationPane)
         await until(pilot, lambda: "It ships today" in transcript_of(screen))
-        assert pane.channel_note_text == (
-            "Enhanced WhatsApp is not connected: nothing here reaches the customer"
-        )
+        full = "Enhanced WhatsApp is not connected: nothing here reaches the customer"
+        # The short form until the layout gives the transcript its width, then this one.
+        await until(pilot, lambda: pane.channel_note_text == full, what="the note in full")
         text = transcript_of(screen)
         for mark in ("sent", "sending", "retrying", "not delivered", "not connected"):
             assert mark not in text, mark  # said once, above the lines, not on each of them

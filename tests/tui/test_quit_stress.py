@@ -31,7 +31,11 @@ from agent_console.tui.demo_driver import DemoDriver
 from .conftest import SIZE, Seeded, console_ready, until
 from .test_quit import driver_threads, left_behind, other_tasks
 
-pytestmark = [pytest.mark.slow, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.stress,
+    pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),
+]
 
 STRESS_SEED = 12
 #: Starts under ``run_test``, and in a real pseudo-terminal (a process each: ~2 s apiece).
