@@ -148,6 +148,16 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     tmp.replace(target)  # every worker writes the same list; each write is whole
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_start_up_freeze() -> None:
+    """The console's full collection and freeze once the sessions show (``freeze_start_up``)
+    costs ~170 ms per app in a worker that has run hundreds of them; the test that checks
+    the freeze turns it back on."""
+    from agent_console.tui.app import AgentConsoleApp
+
+    AgentConsoleApp.freeze_start_up = False
+
+
 @pytest.fixture(autouse=True)
 def _timing_tests_run_alone(request: pytest.FixtureRequest) -> Iterator[None]:
     """Checks the serial pass, it does not make it: every test holds a shared lock while it

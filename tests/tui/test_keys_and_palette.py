@@ -44,3 +44,16 @@ async def test_a_keymap_moves_end_chat_to_another_key(
             return (await listing.show_session(ctx, seeded.alice)).session.status == "Ended"
 
         await until_async(pilot, ended, what="f8 to end the chat")
+
+
+def test_every_action_check_action_answers_from_state_is_a_dynamic_action() -> None:
+    """A refresh tells the footer about changed keys only for DYNAMIC_ACTIONS: an action
+    check_action answers from the screen's state but missing there would keep a stale key."""
+    import inspect
+    import re
+
+    from agent_console.tui.screens import console
+
+    source = inspect.getsource(console.ConsoleScreen.check_action)
+    named = set(re.findall(r'"([a-z_]+)"', source))
+    assert named == set(console.DYNAMIC_ACTIONS)

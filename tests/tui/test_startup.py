@@ -176,7 +176,7 @@ def test_run_console_applies_the_users_settings(
 
 
 async def test_what_start_up_made_is_frozen_once_the_sessions_show_and_thawed_at_exit(
-    seeded: Seeded, app_factory: Any
+    seeded: Seeded, app_factory: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Full collections walk every object the collector tracks: with start-up's modules and
     styles among them, each took 50-60 ms of the UI thread on 100,000 sessions (a search's
@@ -185,6 +185,9 @@ async def test_what_start_up_made_is_frozen_once_the_sessions_show_and_thawed_at
     import gc
 
     gc.unfreeze()
+    from agent_console.tui.app import AgentConsoleApp
+
+    monkeypatch.setattr(AgentConsoleApp, "freeze_start_up", True)  # the suite turns it off
     app = app_factory(seeded.url)
     async with app.run_test(size=SIZE) as pilot:
         await console_ready(pilot)

@@ -99,6 +99,24 @@ FOOTER_FIRST = (
     "previous_session",
 )
 FOOTER_NARROW_HIDDEN = ("ledger", "run_macro")
+#: The actions check_action answers from the screen's state: when none of its answers
+#: changed, a refresh leaves the footer alone (``_refresh_keys``).
+DYNAMIC_ACTIONS = (
+    "end_chat",
+    "undo_end",
+    "copy_draft",
+    "close_tab",
+    "next_session",
+    "previous_session",
+    "presence_menu",
+    "set_presence",
+    "log_out",
+    "ledger",
+    "admin_settings",
+    "run_macro",
+    "quick_reply",
+    "transfer",
+)
 PRESENCE_CYCLE = (Presence.ONLINE, Presence.BUSY, Presence.OFFLINE)
 LOGGED_OUT_PANE = "Logged out of Omni: no sessions."
 #: Seconds the composer must be still before its draft is written to the database.
@@ -279,6 +297,7 @@ class ConsoleScreen(Screen[None]):
         self.selected_id: int | None = None
         self._selected_index = 0
         self._loaded = False
+        self._keys_shown: tuple[bool | None, ...] = ()
         self._refresh_wanted = False
         self._refresher: Worker[None] | None = None
         self._focus_composer = False
@@ -549,7 +568,7 @@ class ConsoleScreen(Screen[None]):
             self.query_one("#body").loading = False
             self.post_message(ConsoleLoaded())
             self._offer_resume()
-        self.refresh_bindings()
+        self._refresh_keys()
 
     def on_database_changed(self, message: DatabaseChanged) -> None:
         self.request_refresh()
@@ -617,6 +636,14 @@ class ConsoleScreen(Screen[None]):
         open_sessions_list(self.app, self.backend, tz=self._tz)
 
     # ------------------------------------------------------------------ what may run now
+
+    def _refresh_keys(self) -> None:
+        """Tell the footer the keys changed, when one did: each refresh_bindings rebuilds the
+        footer's keys and restyles them (~10 ms), and a refresh mostly changes none."""
+        keys = tuple(self.check_action(action, ()) for action in DYNAMIC_ACTIONS)
+        if keys != self._keys_shown:
+            self._keys_shown = keys
+            self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Footer and keys follow the service's answers (None: shown, but disabled)."""
@@ -776,7 +803,7 @@ class ConsoleScreen(Screen[None]):
         if self.detail is not None:
             self.query_one(ConversationPane).set_pending(self._seconds_left(self.detail.session.id))
         self._show_sessions()
-        self.refresh_bindings()
+        self._refresh_keys()
 
     def action_undo_end(self) -> None:
         """Undo the open chat's End Chat, or else the last one pressed (the agent may have
