@@ -109,17 +109,14 @@ class State:
 
     def secrets(self) -> list[str]:
         """Passwords that must never be printed (from whichever URL we were given)."""
+        from ..store.url import DatabaseURL
+
         out = []
         for raw in (self.db_option, self._settings.database_url if self._settings else None):
             if raw and "://" in raw:
-                from sqlalchemy.engine import make_url
-
-                try:
-                    password = make_url(raw.strip()).password
-                except Exception:
-                    password = raw.split("://", 1)[1].rpartition("@")[0].partition(":")[2]
-                if password and len(str(password)) >= 3:
-                    out.append(str(password))
+                password = DatabaseURL(raw.strip()).password
+                if password and len(password) >= 3:
+                    out.append(password)
         return out
 
 

@@ -58,6 +58,8 @@ from typing import NamedTuple
 
 __all__ = [
     "escape_log",
+    "escape_value",
+    "is_plain",
     "one_line",
     "safe_text",
     "steady_width",
@@ -232,6 +234,33 @@ def escape_log(text: str) -> str:
     back, and a literal ``␊`` typed by a customer is indistinguishable from an escaped one.
     """
     return _sanitize(text, keep_layout=False)
+
+
+def is_plain(text: str) -> bool:
+    """Whether :func:`escape_log` would leave ``text`` as it is (cheap when it would)."""
+    if text.isprintable() and not any(c in text for c in _PRINTABLE_BUT_MARKED):
+        return True
+    return escape_log(text) == text
+
+
+def escape_value(text: str, limit: int | None = None, *, quotes: bool = False) -> str:
+    """:func:`escape_log` for a value quoted in a one-line message, clipped to ``limit``.
+
+    With ``quotes`` backslashes and double quotes are escaped too and the result is wrapped in
+    double quotes. Past ``limit`` characters the rest becomes ``...`` (inside the quotes); a
+    marker is never cut in half.
+    """
+    pieces: list[str] = []
+    size = 0
+    for ch in text:
+        piece = "\\" + ch if quotes and ch in '\\"' else escape_log(ch)
+        if limit is not None and size + len(piece) > limit:
+            pieces.append("...")
+            break
+        pieces.append(piece)
+        size += len(piece)
+    body = "".join(pieces)
+    return f'"{body}"' if quotes else body
 
 
 def truncate_for_display(text: str, limit: int) -> tuple[str, int]:

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import NullPool
 
 from ..domain.errors import StoreError
+from .url import DatabaseURL, sqlite_file
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +65,9 @@ LOST_CONNECTION = (
 
 
 def redact(url: str | URL) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unparseable URL is shown without anything after the scheme
-        return str(url).split("://", 1)[0] + "://***"
+    """``url`` for messages, password hidden (:meth:`DatabaseURL.redacted`)."""
+    text = url if isinstance(url, str) else url.render_as_string(hide_password=False)
+    return DatabaseURL(text).redacted()
 
 
 def _mount_type(path: Path) -> str | None:
@@ -278,10 +278,8 @@ def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 
 
 def sqlite_path(url: URL) -> Path | None:
-    db = url.database
-    if not db or db == ":memory:" or db.startswith("file:"):
-        return None
-    return Path(db).expanduser()
+    """The database file of a SQLite URL; None for ``:memory:`` and ``file:`` URIs."""
+    return sqlite_file(url.database)
 
 
 def open_database(
