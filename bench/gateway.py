@@ -990,9 +990,10 @@ async def profile_suite(work: Path, args: argparse.Namespace) -> list[str]:
 
 async def pg_database(pg_url: str, name: str, create: bool) -> str:
     import asyncpg  # type: ignore[import-untyped]
-    from sqlalchemy.engine import make_url
 
-    dsn = make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    from agent_console.store.url import DatabaseURL
+
+    dsn = DatabaseURL(pg_url).asyncpg_dsn()
     conn = await asyncpg.connect(dsn)
     try:
         if create:
@@ -1001,7 +1002,7 @@ async def pg_database(pg_url: str, name: str, create: bool) -> str:
             await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     finally:
         await conn.close()
-    return make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+    return str(DatabaseURL(pg_url).replace(database=name))
 
 
 def fmt(m: Measure) -> str:

@@ -43,7 +43,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.engine import make_url
 
 from agent_console.domain.channels import CHANNELS
 from agent_console.domain.ending import Actor, end_line
@@ -56,6 +55,7 @@ from agent_console.services.listing import SessionFilter, list_sessions
 from agent_console.services.runtime import open_ctx
 from agent_console.services.seed import count_rows, seed
 from agent_console.store.models import Agent, Customer, Session
+from agent_console.store.url import DatabaseURL
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "latest.json"
@@ -355,7 +355,7 @@ async def bench_bulk(
 async def _pg_exec(url: str, *statements: str) -> None:
     import asyncpg
 
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    dsn = DatabaseURL(url).asyncpg_dsn()
     conn = await asyncpg.connect(dsn)
     try:
         for stmt in statements:
@@ -455,7 +455,7 @@ async def bench_routing(pg_url: str, routers: int = 4) -> list[Result]:
     agents, capacity, sessions = 200, 20, 4000
     name = "bench_" + uuid.uuid4().hex[:10]
     await _pg_exec(pg_url, f"CREATE DATABASE {name}")
-    url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+    url = str(DatabaseURL(pg_url).replace(database=name))
     try:
         ctx = await open_ctx(url, clock=FixedClock(T0))
         try:

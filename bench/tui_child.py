@@ -299,7 +299,9 @@ def customer_names(url: str, count: int) -> list[str]:
     """``count`` customers of the seeded database, spread over it: what an agent searches for."""
     import sqlite3
 
-    path = url.split(":///", 1)[1]
+    from agent_console.store.url import DatabaseURL
+
+    path = str(DatabaseURL(url).sqlite_path)
     con = sqlite3.connect(path)
     try:
         (total,) = con.execute("SELECT count(*) FROM customers").fetchone()

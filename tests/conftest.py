@@ -49,18 +49,15 @@ class FakeClock:
 
 
 def _dsn(url: str, database: str | None = None) -> str:
-    from sqlalchemy.engine import make_url
+    from agent_console.store.url import DatabaseURL
 
-    u = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        u = u.set(database=database)
-    return u.render_as_string(hide_password=False)
+    return DatabaseURL(url).asyncpg_dsn(database)
 
 
 def _sa_url(url: str, database: str) -> str:
-    from sqlalchemy.engine import make_url
+    from agent_console.store.url import DatabaseURL
 
-    return make_url(url).set(database=database).render_as_string(hide_password=False)
+    return str(DatabaseURL(url).replace(database=database))
 
 
 async def _pg_exec(url: str, *statements: str) -> None:

@@ -23,7 +23,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import event, func, select, text
-from sqlalchemy.engine import make_url
 
 from agent_console.cli.main import cli
 from agent_console.domain.errors import StoreError
@@ -33,6 +32,7 @@ from agent_console.services.changes import ChangeProbe
 from agent_console.services.context import Ctx
 from agent_console.services.runtime import open_ctx
 from agent_console.store.models import Message
+from agent_console.store.url import DatabaseURL
 from agent_console.tui.app import make_app
 from agent_console.tui.screens.console import ConsoleScreen
 from agent_console.tui.screens.error import ErrorScreen
@@ -81,7 +81,7 @@ async def pg(pg_url: str) -> AsyncIterator[Ctx]:
 
 
 def password_of(url: str) -> str:
-    password = make_url(url).password
+    password = DatabaseURL(url).password
     assert password, "the test URLs carry a password"
     return str(password)
 
@@ -101,7 +101,7 @@ async def admin_exec(url: str, sql: str) -> Any:
     """Run ``sql`` on a connection of its own (the DBA's psql)."""
     import asyncpg
 
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    dsn = DatabaseURL(url).asyncpg_dsn()
     conn = await asyncpg.connect(dsn)
     try:
         return await conn.fetch(sql)

@@ -27,6 +27,7 @@ from agent_console.services.runtime import open_ctx
 from agent_console.store import engine
 from agent_console.store.engine import open_database
 from agent_console.store.models import Message
+from agent_console.store.url import DatabaseURL
 from conftest import PG_URL, REQUIRE_PG, T0, FakeClock
 
 
@@ -290,16 +291,12 @@ def _real_pg(**changes: str) -> str:
         if REQUIRE_PG:
             pytest.fail("AGENT_CONSOLE_REQUIRE_PG is set but AGENT_CONSOLE_TEST_PG_URL is not")
         pytest.skip("PostgreSQL variant: set AGENT_CONSOLE_TEST_PG_URL (CI does)")
-    from sqlalchemy.engine import make_url
-
-    return make_url(PG_URL).set(**changes).render_as_string(hide_password=False)
+    return str(DatabaseURL(PG_URL).replace(**changes))
 
 
 async def test_postgresql_missing_database_is_one_line_without_the_password() -> None:
-    from sqlalchemy.engine import make_url
-
     url = _real_pg(database="agent_console_no_such_db")
-    password = make_url(url).password
+    password = DatabaseURL(url).password
     with pytest.raises(StoreError) as exc:
         await open_ctx(url)
     msg = _one_line(exc.value)

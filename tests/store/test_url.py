@@ -109,3 +109,17 @@ def test_importing_store_url_and_config_does_not_import_sqlalchemy() -> None:
 def test_unparseable_urls_are_redacted_too(text: str) -> None:
     assert SECRET not in DatabaseURL(text).redacted()
     assert DatabaseURL(text).password is not None
+
+
+@pytest.mark.parametrize(
+    "text", [f"postgresql+asyncpg://u:{SECRET}@h:5432/db?ssl=on", "postgresql://u:p%40ss@[::1]/db"]
+)
+def test_replace_renders_like_sqlalchemy_set(text: str) -> None:
+    url = DatabaseURL(text)
+    assert url.asyncpg_dsn() == make_url(text).set(drivername="postgresql").render_as_string(
+        hide_password=False
+    )
+    expected = make_url(text).set(database="other").render_as_string(hide_password=False)
+    assert str(url.replace(database="other")) == expected
+    with pytest.raises(DatabaseURLError):
+        DatabaseURL("not a url").replace(database="x")

@@ -9,10 +9,11 @@ imports it lazily for the engine. Standard library only.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, quote_plus, unquote
 
 from ..domain.text import escape_value
@@ -249,6 +250,21 @@ class DatabaseURL:
         else:
             out = self.text
         return _QUERY_PASSWORD.sub(lambda m: m["head"] + "***", out)
+
+    def replace(self, **changes: Any) -> DatabaseURL:
+        """A copy with parts changed (``drivername=``, ``database=``, ...), rendered as
+        SQLAlchemy's ``URL.set(...).render_as_string(hide_password=False)`` does."""
+        if self.parts is None:
+            raise DatabaseURLError(f"cannot read database URL {self.redacted()!r}")
+        parts = dataclasses.replace(self.parts, **changes)
+        return DatabaseURL(parts.render(hide_password=False))
+
+    def asyncpg_dsn(self, database: str | None = None) -> str:
+        """The ``postgresql://`` DSN that ``asyncpg.connect`` takes (optionally another DB)."""
+        changes: dict[str, Any] = {"drivername": "postgresql"}
+        if database is not None:
+            changes["database"] = database
+        return str(self.replace(**changes))
 
     def to_sqlalchemy(self) -> URL:
         """The SQLAlchemy ``URL`` (imports SQLAlchemy: for the engine, not the start path)."""
