@@ -74,6 +74,9 @@ def test_importing_the_app_does_not_load_the_database_layer() -> None:
 #: before the sessions are on screen.
 NOT_ON_THE_CONSOLE_START = (
     "alembic",
+    # The config reads settings without pydantic and writes them with tomlkit only on a save.
+    "pydantic",
+    "tomlkit",
     "sqlalchemy.dialects.postgresql",
     "asyncpg",
     "starlette",
