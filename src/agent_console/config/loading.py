@@ -20,7 +20,14 @@ from .paths import AGENT_ENV, DB_ENV, THEME_ENV, config_path
 from .settings import KNOWN_KEYS, Settings, SettingsError
 from .show import show_key, show_path, show_value
 
-__all__ = ["ENV_OVERRIDES", "describe", "load_settings", "read_config_text", "read_toml"]
+__all__ = [
+    "ENV_OVERRIDES",
+    "describe",
+    "load_settings",
+    "parse_toml",
+    "read_config_text",
+    "read_toml",
+]
 
 #: Environment variables applied on top of the file, by settings field.
 ENV_OVERRIDES: dict[str, str] = {
@@ -64,8 +71,11 @@ def read_config_text(path: Path, *, explicit: bool) -> str | None:
 def read_toml(path: Path, *, explicit: bool) -> dict[str, Any]:
     """Parse ``path``; a missing file is ``{}`` unless it was named explicitly."""
     text = read_config_text(path, explicit=explicit)
-    if text is None:
-        return {}
+    return {} if text is None else parse_toml(text, path)
+
+
+def parse_toml(text: str, path: Path) -> dict[str, Any]:
+    """``text`` (read from ``path``) as TOML; a syntax error names the file, line and column."""
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

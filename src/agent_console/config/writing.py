@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import ConfigError
-from .loading import read_config_text, read_toml
+from .loading import parse_toml, read_config_text
 from .paths import config_path
 from .settings import check_theme_name
 from .show import show_path, show_value
@@ -48,8 +48,8 @@ def set_key(key: str, value: str | int | bool, path: Path | None = None) -> None
     import tomlkit  # only when writing: not on the start path
 
     file, _explicit = config_path(path, os.environ)
-    read_toml(file, explicit=False)  # the same errors as loading, for a broken file
     text = read_config_text(file, explicit=False) or ""
+    parse_toml(text, file)  # a broken file: the same error as loading it, and no write
     doc = tomlkit.parse(text)
     doc[key] = value
     target = Path(os.path.realpath(file))
