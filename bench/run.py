@@ -45,6 +45,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import make_url
 
+from agent_console.demo.seed import count_rows, seed
 from agent_console.domain.channels import CHANNELS
 from agent_console.domain.ending import Actor, end_line
 from agent_console.domain.ending import Agent as AgentFacts
@@ -54,7 +55,6 @@ from agent_console.services.check import check
 from agent_console.services.context import Ctx
 from agent_console.services.listing import SessionFilter, list_sessions
 from agent_console.services.runtime import open_ctx
-from agent_console.services.seed import count_rows, seed
 from agent_console.store.models import Agent, Customer, Session
 
 HERE = Path(__file__).resolve().parent
