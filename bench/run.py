@@ -4,7 +4,7 @@
 
 Measured on SQLite in a temporary directory (WAL, synchronous=FULL, as the console runs):
 
-* seeding ``--sessions`` sessions with ``services.seed.seed`` (target <= 10 s for 100,000);
+* seeding ``--sessions`` sessions with ``demo.seed.seed`` (target <= 10 s for 100,000);
 * a 200-row filtered keyset page (``listing.list_sessions``) of those sessions: page 1 and a
   deep page via ``after=``, median of ``--runs`` runs (target <= 20 ms);
 * ``bulk.bulk_end`` of ``--bulk`` Waiting sessions, against a lower bound measured in the same
