@@ -2,7 +2,7 @@
 living demo's world) and a tour that plays over it.
 
 The console knows them only by these protocols, so the TUI never imports the demo package
-(``agent_console.demo`` implements both; the CLI builds them).
+(the demo package implements both; the CLI builds them).
 """
 
 from __future__ import annotations
