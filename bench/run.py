@@ -4,7 +4,7 @@
 
 Measured on SQLite in a temporary directory (WAL, synchronous=FULL, as the console runs):
 
-* seeding ``--sessions`` sessions with ``services.seed.seed`` (target <= 10 s for 100,000);
+* seeding ``--sessions`` sessions with ``demo.seed.seed`` (target <= 10 s for 100,000);
 * a 200-row filtered keyset page (``listing.list_sessions``) of those sessions: page 1 and a
   deep page via ``after=``, median of ``--runs`` runs (target <= 20 ms);
 * ``bulk.bulk_end`` of ``--bulk`` Waiting sessions, against a lower bound measured in the same
@@ -44,6 +44,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
+from agent_console.demo.seed import count_rows, seed
 from agent_console.domain.channels import CHANNELS
 from agent_console.domain.ending import Actor, end_line
 from agent_console.domain.ending import Agent as AgentFacts
@@ -53,7 +54,6 @@ from agent_console.services.check import check
 from agent_console.services.context import Ctx
 from agent_console.services.listing import SessionFilter, list_sessions
 from agent_console.services.runtime import open_ctx
-from agent_console.services.seed import count_rows, seed
 from agent_console.store.models import Agent, Customer, Session
 from agent_console.store.url import DatabaseURL
 

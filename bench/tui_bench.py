@@ -59,8 +59,8 @@ from run import T0, FixedClock, Result, calibrate, copy_db, print_table
 from tty_start import TtyRun, run_to_text
 from tui_child import BARE_TEXT
 
+from agent_console.demo.seed import seed
 from agent_console.services.runtime import open_ctx
-from agent_console.services.seed import seed
 
 HERE = Path(__file__).resolve().parent
 CHILD = HERE / "tui_child.py"

@@ -487,10 +487,10 @@ def demo(path: str, minutes: float) -> None:
     console shows its sessions (minute 0) and after every simulated minute."""
     from datetime import UTC, datetime, timedelta
 
+    from agent_console.demo.driver import TICK_SECONDS, DemoDriver
+    from agent_console.demo.seed import seed
     from agent_console.services.runtime import open_ctx
-    from agent_console.services.seed import seed
     from agent_console.tui.app import make_app
-    from agent_console.tui.demo_driver import TICK_SECONDS, DemoDriver
     from agent_console.tui.screens.console import ConsoleScreen
 
     now = [datetime(2026, 11, 23, 10, 0, tzinfo=UTC)]

@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 
+from agent_console.demo.driver import DemoDriver
+from agent_console.demo.tour import TourPlayer
+
 from .conftest import Console
 
 
@@ -31,22 +34,24 @@ def test_the_demo_is_living_with_the_seed_it_was_made_with(
     run_sqlite("demo", "--sessions", "10", db=False)
     run_sqlite("demo", "--sessions", "10", "--seed", "42", db=False)
     first, second = launched
-    assert (first["demo_seed"], first["tour"]) == (1, False)
-    assert (second["demo_seed"], second["tour"]) == (42, False)
+    assert (first["demo"].seed, first["tour"]) == (1, None)
+    assert (second["demo"].seed, second["tour"]) == (42, None)
+    assert isinstance(first["demo"], DemoDriver)
 
 
 def test_tour_plays_the_guided_tour(run_sqlite: Console, launched: list[dict[str, Any]]) -> None:
     run_sqlite("demo", "--sessions", "10", "--tour", "--seed", "5", db=False)
     [call] = launched
-    assert (call["demo_seed"], call["tour"], call["agent"]) == (5, True, "dana")
+    assert (call["demo"].seed, call["agent"]) == (5, "dana")
+    assert isinstance(call["tour"], TourPlayer) and call["tour"].exit_at_end
 
 
 def test_still_keeps_the_world_quiet(run_sqlite: Console, launched: list[dict[str, Any]]) -> None:
     run_sqlite("demo", "--sessions", "10", "--still", db=False)
     run_sqlite("demo", "--sessions", "10", "--still", "--tour", db=False)
     still, still_tour = launched
-    assert "demo_seed" not in still and "tour" not in still  # the plain console call
-    assert (still_tour["demo_seed"], still_tour["tour"]) == (None, True)
+    assert "demo" not in still and "tour" not in still  # the plain console call
+    assert still_tour["demo"] is None and isinstance(still_tour["tour"], TourPlayer)
 
 
 def test_tour_needs_the_console(run_sqlite: Console, launched: list[dict[str, Any]]) -> None:

@@ -11,9 +11,9 @@ import pytest
 
 from agent_console.cli.demo_gateway import CHAT_CHANNEL, WEB_CHATS, demo_gateway
 from agent_console.cli.main import State
+from agent_console.demo.seed import seed
 from agent_console.services import channels, settings
 from agent_console.services.runtime import open_ctx
-from agent_console.services.seed import seed
 
 from .conftest import Console
 

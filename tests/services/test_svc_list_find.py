@@ -11,10 +11,10 @@ from sqlalchemy import text
 from svc_support import ALL, STANDARD, STANDARD_FB, add, assigned
 from test_listing_filters import CHANNELS, every_page, world
 
+from agent_console.demo.seed import seed
 from agent_console.services import conversations, list_prefs, listing
 from agent_console.services.context import Ctx
 from agent_console.services.listing import SORT_LABELS, SessionFilter, Sort
-from agent_console.services.seed import seed
 from agent_console.store import search
 from conftest import FakeClock
 

@@ -120,8 +120,9 @@ async def test_stored_exactly_and_filled_for_the_session(ctx: Ctx) -> None:
 
 
 async def test_the_demo_seed_adds_its_quick_replies_once(ctx: Ctx) -> None:
+    from agent_console.demo.seed import seed
+    from agent_console.demo.texts import QUICK_REPLIES
     from agent_console.domain.quick_replies import check_template
-    from agent_console.services.seed import QUICK_REPLIES, seed
 
     await seed(ctx, agents=1, sessions=0)
     await seed(ctx, agents=1, sessions=0)

@@ -6,12 +6,8 @@ from typing import Any
 
 import pytest
 
-from agent_console.services import agents, check, listing
-from agent_console.services.context import Ctx
-from agent_console.services.demo import ANSWERS, CLOSINGS, FOLLOW_UPS, Pace
-from agent_console.tui import app as app_module
-from agent_console.tui.demo_driver import DemoDriver
-from agent_console.tui.tour import (
+from agent_console.demo.driver import DemoDriver
+from agent_console.demo.tour import (
     REPLY,
     Pause,
     Run,
@@ -21,13 +17,16 @@ from agent_console.tui.tour import (
     WaitScreen,
     default_tour,
 )
+from agent_console.demo.world import ANSWERS, CLOSINGS, FOLLOW_UPS, Pace
+from agent_console.services import agents, check, listing
+from agent_console.services.context import Ctx
+from agent_console.tui import app as app_module
+from agent_console.tui.screens.bulk_end import BulkEndScreen
 from agent_console.tui.widgets.transcript import Transcript
 
 from .conftest import AGENT, SIZE, Seeded, console_ready, quiet, until
 
 WORLD_LINES = {t.split("{")[0] for t in (*FOLLOW_UPS, *CLOSINGS, *ANSWERS)}
-#: Steps that need a screen still being built; skipped (with a caption) until it lands.
-GUARDED: set[str] = set()
 
 
 def _world_lines_in(text: str) -> int:
@@ -110,9 +109,7 @@ async def test_the_tour_plays_its_steps_and_leaves_the_database_as_shown(
     names = [step.name for step in default_tour()]
     skipped = {name for name, _ in tour.skipped}
     assert set(tour.played) | skipped == set(names)
-    assert skipped <= GUARDED, tour.skipped
-    for name in skipped:  # a missing screen is a caption with "…", never a crash
-        assert any(c.endswith("…") or "… (" in c for c in tour.captions), name
+    assert not skipped, tour.skipped  # every screen the tour shows is in the console
     for name in ("welcome", "reply", "end-chat", "close-tab", "offline", "logout", "outro"):
         assert name in tour.played
 
@@ -159,21 +156,14 @@ async def test_escape_stops_the_tour_and_leaves_the_console(
     assert (await listing.show_session(ctx, seeded.alice)).session.status == "Active"
 
 
-async def test_a_missing_screen_or_action_is_skipped_with_a_caption(
+async def test_a_screen_that_never_opens_is_skipped_with_a_caption(
     seeded: Seeded, app_factory: Any
 ) -> None:
     steps = [
-        Step("no-action", "A screen this build does not have", needs=("no_such_screen",)),
         Step(
             "never-opens",
             "Waiting for a screen that never opens",
-            (Run("screen.refresh"), WaitScreen("NoSuchScreen", "#nowhere", within=0.5)),
-        ),
-        Step(
-            "old-way",
-            "A step with another way to do it",
-            needs=("no_such_screen",),
-            instead=Step("other-way", "The other way", (Pause(0.1),)),
+            (Run("screen.refresh"), WaitScreen(BulkEndScreen, within=0.5)),
         ),
         Step("after", "The tour goes on", (Pause(0.1),)),
     ]
@@ -183,9 +173,8 @@ async def test_a_missing_screen_or_action_is_skipped_with_a_caption(
         await console_ready(pilot)
         await until(pilot, lambda: tour.finished, within=30.0, what="the tour to finish")
         assert app.screen.id == "console-screen"
-    assert tour.played == ["other-way", "after"]
-    assert [name for name, _ in tour.skipped] == ["no-action", "never-opens"]
-    assert "A screen this build does not have …" in tour.captions
+    assert tour.played == ["after"]
+    assert tour.skipped == [("never-opens", "BulkEndScreen did not open")]
     assert any(c.startswith("Waiting for a screen that never opens … (") for c in tour.captions)
 
 
@@ -200,16 +189,17 @@ async def test_the_tour_can_quit_the_app_when_it_has_played(
     assert tour.played == ["only"]
 
 
-def test_run_console_wires_the_living_demo_and_the_tour(
+def test_run_console_hands_the_app_the_world_and_the_tour_it_is_given(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The CLI builds the living demo and the tour (cli/console.py); the console runs them."""
     built: list[Any] = []
     monkeypatch.setattr(app_module.AgentConsoleApp, "run", lambda self: built.append(self))
-    app_module.run_console("sqlite+aiosqlite:///x.db", "dana", demo_seed=7, tour=True)
+    driver, tour = DemoDriver(7), TourPlayer(exit_at_end=True)
+    app_module.run_console("sqlite+aiosqlite:///x.db", "dana", demo=driver, tour=tour)
     app_module.run_console("sqlite+aiosqlite:///x.db", "dana")
     living, plain = built
-    assert isinstance(living.demo, DemoDriver) and living.demo.seed == 7
-    assert isinstance(living.tour, TourPlayer) and living.tour.exit_at_end
+    assert living.demo is driver and living.tour is tour
     assert plain.demo is None and plain.tour is None
 
 

@@ -17,12 +17,12 @@ import pytest
 from textual.app import App
 from textual.widgets._toast import Toast
 
+from agent_console.demo.tour import TourCaption, TourPlayer, default_tour
 from agent_console.domain.vocab import Presence
 from agent_console.services import agents, conversations, listing, presence, routing, settings
 from agent_console.services.context import Ctx
 from agent_console.services.views import OutcomeLine
 from agent_console.tui.screens.offline_preview import OfflinePreviewScreen
-from agent_console.tui.tour import TourCaption, TourPlayer, default_tour
 from agent_console.tui.widgets.composer import Composer
 from agent_console.tui.widgets.outcome_lines import CUSTOMER_WIDTH, ID_WIDTH, OutcomeLines
 

@@ -16,8 +16,8 @@ import pytest
 from textual.widget import Widget
 from textual.widgets._footer import FooterKey
 
-from agent_console.services.demo import Pace
-from agent_console.tui.demo_driver import TICK_SECONDS, DemoDriver
+from agent_console.demo.driver import TICK_SECONDS, DemoDriver
+from agent_console.demo.world import Pace
 from agent_console.tui.widgets.footer import Footer, forget_closed_watchers
 from conftest import FakeClock
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from agent_console.tui.demo_driver import DemoDriver
+from agent_console.demo.driver import DemoDriver
 
 from .conftest import SIZE, Seeded, console_ready, until
 from .test_quit import driver_threads, left_behind, other_tasks

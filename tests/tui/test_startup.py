@@ -69,7 +69,7 @@ def test_importing_the_app_does_not_load_the_database_layer() -> None:
 
 #: What the console's start (``agent-console --db URL --as NAME`` up to the agent's sessions
 #: on screen) must not load: migrations (the schema check reads the version row), another
-#: database's dialect and driver, the gateway's web stack, the demo's seed, the CLI's other
+#: database's dialect and driver, the gateway's web stack, the demo package, the CLI's other
 #: commands and the console's other screens. Each costs start-up time and none of it is used
 #: before the sessions are on screen.
 NOT_ON_THE_CONSOLE_START = (
@@ -83,8 +83,7 @@ NOT_ON_THE_CONSOLE_START = (
     "uvicorn",
     "aiohttp",
     "agent_console.gateway",
-    "agent_console.services.seed",
-    "agent_console.services.demo",
+    "agent_console.demo",
     "agent_console.services.channels",
     "agent_console.services.webchat",
     "agent_console.cli.admin",

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..demo.seed import SeedReport, seed
 from ..services import automation, settings
 from ..services.context import Ctx
 from ..services.runtime import open_for_upgrade, upgrade_db
-from ..services.seed import SeedReport, seed
 from ..services.views import EndResult, MacroResult, SettingView
 from . import output as out
 from .params import SESSION_ID, as_option, json_option, wants_json

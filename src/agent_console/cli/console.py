@@ -2,7 +2,9 @@
 
 Textual is imported only here, inside the functions that start it, so every other command
 (and ``import agent_console.cli.main``) stays free of it; the services are imported when a
-command opens the database, and the demo's seed only by ``demo``.
+command opens the database, and the demo package (its seed, its living world, its tour) only
+by ``demo``. This is where the demo meets the console: the TUI never imports the demo, it is
+handed a world and a tour (see ``tui/extras.py``).
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from .params import json_option, wants_json
 
 if TYPE_CHECKING:
     from ..config import Settings
+    from ..demo.driver import DemoDriver
+    from ..demo.seed import SeedReport
+    from ..demo.tour import TourPlayer
     from ..services.context import Ctx
-    from ..services.seed import SeedReport
     from .main import State
 
 DEMO_FILE = "demo.db"
@@ -66,10 +70,28 @@ def _launch(
                 url=url,
                 agent=agent,
                 settings=settings,
-                demo_seed=demo_seed,
-                tour=tour,
+                demo=_living_world(demo_seed),
+                tour=_guided_tour(tour),
                 notice=notice,
             )
+
+
+def _living_world(seed: int | None) -> DemoDriver | None:
+    """The demo world ticking beside the console (seeded), or None for a still console."""
+    if seed is None:
+        return None
+    from ..demo.driver import DemoDriver
+
+    return DemoDriver(seed)
+
+
+def _guided_tour(tour: bool) -> TourPlayer | None:
+    """The guided tour, which closes the console once it has played, or None."""
+    if not tour:
+        return None
+    from ..demo.tour import TourPlayer
+
+    return TourPlayer(exit_at_end=True)
 
 
 def _console_settings(state: State) -> Settings:
@@ -197,8 +219,8 @@ def demo(
             out.note(f"seeding: {done}/{total} sessions")
 
     async def make(ctx: Ctx) -> SeedReport:
+        from ..demo.seed import seed
         from ..services.agents import get_agent
-        from ..services.seed import seed
 
         report = await seed(
             ctx, agents=agents, sessions=sessions, seed=seed_value, progress=progress

@@ -48,10 +48,9 @@ from .themes import (
 
 if TYPE_CHECKING:
     from .backend import ConsoleBackend
-    from .demo_driver import DemoDriver
+    from .extras import Companion, Tour
     from .screens.bulk_end import BulkEndScreen
     from .screens.console import ConsoleScreen
-    from .tour import TourPlayer
 
 Clock = Callable[[], datetime]
 FALLBACK_THEME = "textual-dark"
@@ -97,8 +96,8 @@ class AgentConsoleApp(App[None]):
         busy_timeout_ms: int = 5000,
         timezone: tzinfo | None = None,
         on_theme_change: Callable[[str], None] | None = None,
-        demo: DemoDriver | None = None,
-        tour: TourPlayer | None = None,
+        demo: Companion | None = None,
+        tour: Tour | None = None,
         notice: str | None = None,
         bell: bool = True,
         end_undo_seconds: float = UNDO_SECONDS,
@@ -430,8 +429,8 @@ def make_app(
     busy_timeout_ms: int = 5000,
     timezone: tzinfo | None = None,
     on_theme_change: Callable[[str], None] | None = None,
-    demo: DemoDriver | None = None,
-    tour: TourPlayer | None = None,
+    demo: Companion | None = None,
+    tour: Tour | None = None,
     notice: str | None = None,
     bell: bool = True,
     end_undo_seconds: float = UNDO_SECONDS,
@@ -472,16 +471,16 @@ def run_console(
     *,
     settings: object | None = None,
     clock: Clock | None = None,
-    demo_seed: int | None = None,
-    tour: bool = False,
+    demo: Companion | None = None,
+    tour: Tour | None = None,
     notice: str | None = None,
 ) -> None:
     """Run the console until the agent quits (the CLI's entry point).
 
     ``settings`` is a ``config.Settings`` (theme, keymap, refresh interval, busy timeout); the
     user's theme folder is added to the shipped one and a theme change is saved back.
-    ``demo_seed`` keeps the demo world living (seeded); ``tour`` plays the guided tour, and the
-    console closes by itself when it has played.
+    ``demo`` runs beside the console (the living demo's world) and ``tour`` plays over it;
+    the CLI builds both (see ``extras.py``), the console only starts and stops them.
     """
     theme = getattr(settings, "theme", None) or DEFAULT_THEME
     keymap = getattr(settings, "keymap", None) or {}
@@ -498,25 +497,9 @@ def run_console(
         keymap=keymap,
         busy_timeout_ms=busy_timeout_ms,
         on_theme_change=_theme_saver(),
-        demo=_demo_driver(demo_seed),
-        tour=_tour_player(tour),
+        demo=demo,
+        tour=tour,
         notice=notice,
         bell=bell,
     )
     app.run()
-
-
-def _demo_driver(seed: int | None) -> DemoDriver | None:
-    if seed is None:
-        return None
-    from .demo_driver import DemoDriver
-
-    return DemoDriver(seed)
-
-
-def _tour_player(tour: bool) -> TourPlayer | None:
-    if not tour:
-        return None
-    from .tour import TourPlayer
-
-    return TourPlayer(exit_at_end=True)

@@ -12,9 +12,9 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import TextArea
 
+from agent_console.demo.texts import QUICK_REPLIES
 from agent_console.services import quick_replies
 from agent_console.services.context import Ctx
-from agent_console.services.seed import QUICK_REPLIES
 from agent_console.tui.screens.admin_settings import AdminSettingsScreen
 from agent_console.tui.screens.quick_replies_admin import (
     QuickRepliesScreen,

@@ -14,11 +14,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from agent_console.domain.vocab import Presence
-from agent_console.services import agents, conversations, presence, routing, settings
-from agent_console.services.context import Ctx
-from agent_console.tui.screens.offline_preview import OfflinePreviewScreen
-from agent_console.tui.tour import (
+from agent_console.demo.tour import (
     OFFLINE_CAPTION,
     Reveal,
     TourCaption,
@@ -26,6 +22,10 @@ from agent_console.tui.tour import (
     default_tour,
     offline_caption,
 )
+from agent_console.domain.vocab import Presence
+from agent_console.services import agents, conversations, presence, routing, settings
+from agent_console.services.context import Ctx
+from agent_console.tui.screens.offline_preview import OfflinePreviewScreen
 from agent_console.tui.widgets.composer import Composer
 from conftest import FakeClock
 

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from agent_console.demo.seed import seed
+from agent_console.demo.world import DemoWorld, Pace
 from agent_console.services import agents, check, listing
 from agent_console.services.context import Ctx
-from agent_console.services.demo import DemoWorld, Pace
 from agent_console.services.runtime import open_ctx
-from agent_console.services.seed import seed
 from conftest import FakeClock, drop_pg_database, new_pg_database
 
 TICK = 3  # seconds between ticks, as in the console

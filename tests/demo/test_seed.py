@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
+from agent_console.demo.seed import SeedReport, count_rows, seed
+from agent_console.demo.texts import HOSTILE
 from agent_console.domain.channels import CHANNELS, channel
 from agent_console.domain.vocab import ActorKind, Permission, SessionStatus, Surface
 from agent_console.services.agents import add_agent, get_agent, list_agents
@@ -21,7 +23,6 @@ from agent_console.services.conversations import inbound
 from agent_console.services.listing import SessionFilter, count_sessions, list_sessions
 from agent_console.services.routing import route
 from agent_console.services.runtime import open_ctx
-from agent_console.services.seed import HOSTILE, SeedReport, count_rows, seed
 from agent_console.services.timers import sweep
 from agent_console.services.views import to_json
 from agent_console.store.models import Customer, EndRecord, Message, Session

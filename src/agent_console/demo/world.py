@@ -36,10 +36,10 @@ from ..domain.errors import ConsoleError
 from ..domain.text import one_line
 from ..domain.timers import auto_end_at
 from ..domain.vocab import CapacityModel, Initiator, Presence, SessionStatus, Surface
-from . import agents, channels, conversations, ending, listing, routing, timers
-from .context import Ctx
-from .seed import FIRST_NAMES, LAST_NAMES
-from .views import SessionRow
+from ..services import agents, channels, conversations, ending, listing, routing, timers
+from ..services.context import Ctx
+from ..services.views import SessionRow
+from .texts import FIRST_NAMES, LAST_NAMES
 
 DEMO_AGENT = "dana"
 #: Statuses in which a customer's next line would join an existing session.

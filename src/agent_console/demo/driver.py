@@ -1,9 +1,10 @@
 """Keeps the demo alive while the console is up: one tick of the demo world every few seconds.
 
-The world (``services/demo.py``) writes through the same services as anyone else, on the
+The world (``demo/world.py``) writes through the same services as anyone else, on the
 console's own database and clock; the console sees its changes through the usual poll, so a
 customer's line appears in the open conversation without a key press. Off unless asked for:
-``make_app(..., demo=DemoDriver(seed))`` (``agent-console demo`` does).
+``make_app(..., demo=DemoDriver(seed))`` (``agent-console demo`` does). The console knows it
+only as a :class:`~agent_console.tui.extras.DemoTicker`.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ if TYPE_CHECKING:
     from textual.timer import Timer
     from textual.worker import Worker
 
-    from ..services.demo import DemoWorld, Pace
-    from .backend import ConsoleBackend
+    from ..tui.backend import ConsoleBackend
+    from .world import DemoWorld, Pace
 
 #: Seconds between ticks: with at most one customer line per tick, a readable pace.
 TICK_SECONDS = 3.0
@@ -29,7 +30,7 @@ KEEP_LINES = 500
 
 
 class DemoDriver:
-    """Ticks a :class:`~agent_console.services.demo.DemoWorld` in a worker, every ``interval``."""
+    """Ticks a :class:`~agent_console.demo.world.DemoWorld` in a worker, every ``interval``."""
 
     def __init__(
         self, seed: int = 1, *, interval: float = TICK_SECONDS, pace: Pace | None = None
@@ -75,7 +76,7 @@ class DemoDriver:
         assert backend is not None and app is not None
         if self._world is None:
             # The services are loaded by now (the backend is open): this import is cheap.
-            from ..services.demo import DemoWorld
+            from .world import DemoWorld
 
             self._world = DemoWorld(backend.ctx, self.seed, agent=backend.agent, pace=self.pace)
         try:
