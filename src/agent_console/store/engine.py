@@ -24,8 +24,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from ..domain.errors import StoreError
-from .faults import Fault, postgres_fault, sqlite_fault
+from ..domain.errors import Fault, StoreError
+from .faults import postgres_fault, sqlite_fault
 
 log = logging.getLogger(__name__)
 
@@ -193,27 +193,37 @@ class Database:
         if fault is Fault.LOCKED:
             secs = self.busy_timeout_ms / 1000
             return StoreError(
-                f"the database is locked by another process (waited {secs:g} s): {where}"
+                f"the database is locked by another process (waited {secs:g} s): {where}",
+                fault=fault,
             )
         if fault is Fault.DISK_FULL:
-            return StoreError(f"the disk is full; nothing was written: {where}")
+            return StoreError(f"the disk is full; nothing was written: {where}", fault=fault)
         if fault is Fault.READ_ONLY:
-            return StoreError(f"the database is read-only; nothing was written: {where}")
+            return StoreError(
+                f"the database is read-only; nothing was written: {where}", fault=fault
+            )
         if fault is Fault.CORRUPT:
-            return StoreError(f"the database file is corrupt (left untouched): {where}")
+            return StoreError(
+                f"the database file is corrupt (left untouched): {where}", fault=fault
+            )
         if fault is Fault.CANNOT_OPEN:
-            return StoreError(f"cannot open the database file: {where}")
+            return StoreError(f"cannot open the database file: {where}", fault=fault)
         if fault is Fault.LOST:
             return StoreError(
                 f"lost the connection to PostgreSQL at {where}; try again: "
-                f"{_first_line(text, self.url)}"
+                f"{_first_line(text, self.url)}",
+                fault=fault,
             )
         if fault is Fault.UNREACHABLE:
-            return StoreError(f"cannot reach PostgreSQL at {where}: {_first_line(text, self.url)}")
+            return StoreError(
+                f"cannot reach PostgreSQL at {where}: {_first_line(text, self.url)}", fault=fault
+            )
         if fault is Fault.LOGIN_REFUSED:
-            return StoreError(f"PostgreSQL refused the login for {where}: wrong user or password")
+            return StoreError(
+                f"PostgreSQL refused the login for {where}: wrong user or password", fault=fault
+            )
         if fault is Fault.NO_DATABASE:
-            return StoreError(f"PostgreSQL has no such database: {where}")
+            return StoreError(f"PostgreSQL has no such database: {where}", fault=fault)
         if isinstance(exc, DBAPIError):
             return StoreError(f"database error on {where}: {_first_line(text, self.url)}")
         return exc

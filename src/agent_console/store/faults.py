@@ -3,31 +3,18 @@
 :func:`sqlite_fault` reads ``sqlite3.Error.sqlite_errorname`` (its primary code, e.g.
 ``SQLITE_BUSY`` of ``SQLITE_BUSY_SNAPSHOT``); :func:`postgres_fault` looks for asyncpg's
 classes along the chain SQLAlchemy builds (``DBAPIError.orig``, then ``__cause__``) and for
-the OS errors a connect raises. Each answers a :class:`Fault` or ``None`` (no special words).
+the OS errors a connect raises. Each answers a :class:`Fault` (domain.errors) or ``None``
+(no special words).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from enum import Enum
 
 from sqlalchemy.exc import DBAPIError
 
-
-class Fault(Enum):
-    """What a person is told about a database error (see ``Database._translate``)."""
-
-    LOCKED = "locked"
-    DISK_FULL = "disk full"
-    READ_ONLY = "read-only"
-    CORRUPT = "corrupt"
-    CANNOT_OPEN = "cannot open"
-    LOST = "lost the connection"
-    UNREACHABLE = "cannot reach"
-    LOGIN_REFUSED = "login refused"
-    NO_DATABASE = "no such database"
-
+from ..domain.errors import Fault
 
 _SQLITE: dict[str, Fault] = {
     "SQLITE_BUSY": Fault.LOCKED,
