@@ -26,8 +26,8 @@ from agent_console.services import agents, bulk, check, conversations, presence
 from agent_console.services.context import Ctx
 from agent_console.services.runtime import open_ctx
 from agent_console.store.models import Agent, EndRecord, Message, Session
-from support import processes
-from support.sessions import seed_active
+from shared import processes
+from shared.sessions import seed_active
 
 pytestmark = pytest.mark.slow
 

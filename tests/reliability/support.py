@@ -23,9 +23,9 @@ from agent_console.cli.main import cli
 from agent_console.services import check
 from agent_console.services.context import Ctx
 from agent_console.store.models import Agent, Base
-from support import processes
-from support.processes import Worker, release, worker_env
-from support.sessions import seed_active
+from shared import processes
+from shared.processes import Worker, release, worker_env
+from shared.sessions import seed_active
 
 WORKER = Path(__file__).with_name("worker.py")
 
@@ -108,7 +108,7 @@ async def agent_id(ctx: Ctx, name: str) -> int:
 def start_worker(
     tmp: Path, name: str, command: str, url: str, *args: str, go: Path | None = None
 ) -> Worker:
-    """Start this folder's ``worker.py COMMAND URL ARGS`` (see :mod:`support.processes`)."""
+    """Start this folder's ``worker.py COMMAND URL ARGS`` (see :mod:`shared.processes`)."""
     return processes.start_worker(WORKER, tmp, name, command, url, *args, go=go)
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 SRC = Path(__file__).resolve().parents[2] / "src"
+#: The tests folder: worker scripts import ``shared.worker_io`` from it.
+TESTS = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -46,9 +48,10 @@ class Worker:
 
 
 def worker_env() -> dict[str, str]:
-    """This environment with the repository's ``src`` first on PYTHONPATH."""
+    """This environment with the repository's ``src`` and ``tests`` first on PYTHONPATH."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(SRC), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    paths = [str(SRC), str(TESTS), env.get("PYTHONPATH", "")]
+    env["PYTHONPATH"] = os.pathsep.join(paths).rstrip(os.pathsep)
     return env
 
 

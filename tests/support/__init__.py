@@ -1,1 +1,0 @@
-"""Helpers shared by several test folders (import as ``support.<module>``)."""
