@@ -11,25 +11,23 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select
 
 from agent_console.domain.vocab import Permission, Presence
 from agent_console.services import agents, bulk, check, conversations, presence
 from agent_console.services.context import Ctx
 from agent_console.services.runtime import open_ctx
-from agent_console.services.views import AgentView
-from agent_console.store.models import Agent, Customer, EndRecord, Message, Session
+from agent_console.store.models import Agent, EndRecord, Message, Session
+from shared import processes
+from shared.sessions import seed_active
 
 pytestmark = pytest.mark.slow
 
@@ -37,52 +35,27 @@ WORKER = Path(__file__).with_name("worker.py")
 P = Permission
 
 
-@dataclass
-class Worker:
-    name: str
-    proc: subprocess.Popen[str]
-    stderr_path: Path
-    ready: Path | None
+class Worker(processes.Worker):
+    """A worker of this folder: done within 2 minutes, never "database is locked"."""
 
     def finish(self, timeout: float = 120) -> list[Any]:
-        """Wait for exit 0; return every JSON line the worker printed."""
-        out, _ = self.proc.communicate(timeout=timeout)
-        err = self.stderr()
-        assert self.proc.returncode == 0, f"{self.name} exited {self.proc.returncode}:\n{err}"
-        return [json.loads(line) for line in out.splitlines() if line.strip()]
+        return super().finish(timeout)
 
     def stderr(self) -> str:
-        err = self.stderr_path.read_text()
+        err = super().stderr()
         assert "database is locked" not in err, f"{self.name}: {err}"
         return err
 
 
 def start(
     tmp: Path, name: str, command: str, url: str, *args: str, go: Path | None = None
-) -> Worker:
-    ready = tmp / f"{name}.ready" if go is not None else None
-    sync = ["--ready", str(ready), "--go", str(go)] if go is not None else []
-    stderr_path = tmp / f"{name}.stderr"
-    with stderr_path.open("w") as err:
-        proc = subprocess.Popen(
-            [sys.executable, str(WORKER), command, url, *args, *sync],
-            stdout=subprocess.PIPE,
-            stderr=err,
-            text=True,
-        )
-    return Worker(name, proc, stderr_path, ready)
+) -> processes.Worker:
+    return processes.start_worker(WORKER, tmp, name, command, url, *args, go=go, kind=Worker)
 
 
-def release(workers: Sequence[Worker], go: Path, timeout: float = 60) -> None:
+def release(workers: Sequence[processes.Worker], go: Path, timeout: float = 60) -> None:
     """Wait until every worker has its database open, then let them all go at once."""
-    deadline = time.monotonic() + timeout
-    while not all(w.ready is not None and w.ready.exists() for w in workers):
-        for w in workers:
-            if w.proc.poll() is not None:
-                raise AssertionError(f"{w.name} died before the start: {w.stderr()}")
-        assert time.monotonic() < deadline, "workers did not get ready in time"
-        time.sleep(0.01)
-    go.touch()
+    processes.release(workers, go, timeout)
 
 
 @pytest.fixture
@@ -216,61 +189,6 @@ async def test_four_routers_never_over_assign(live: Ctx, db_url: str, tmp_path: 
 # -- c) a bulk end killed with SIGKILL, then resumed ----------------------------------------
 
 
-async def seed_active(ctx: Ctx, n: int, owners: Sequence[AgentView]) -> list[int]:
-    """``n`` Active tab-based sessions spread over ``owners`` (fast: set-wise inserts)."""
-    now = ctx.now()
-    async with ctx.db.write() as conn:
-        await conn.execute(
-            insert(Customer), [{"name": f"bulk{i:05}", "created_at": now} for i in range(n)]
-        )
-        cids = (
-            await conn.scalars(
-                select(Customer.id).where(Customer.name.like("bulk%")).order_by(Customer.id)
-            )
-        ).all()
-        await conn.execute(
-            insert(Session),
-            [
-                {
-                    "customer_id": cid,
-                    "channel": "standard_sms",
-                    "status": "Active",
-                    "owner_id": owners[i % len(owners)].id,
-                    "initiated_by": "customer",
-                    "capacity_model": "tab-based",
-                    "units": 1,
-                    "units_held": 1,
-                    "tab_open": True,
-                    "created_at": now,
-                    "assigned_at": now,
-                    "last_message_at": now,
-                    "customer_replied": True,
-                    "version": 1,
-                }
-                for i, cid in enumerate(cids)
-            ],
-        )
-        sids = (await conn.scalars(select(Session.id).order_by(Session.id))).all()
-        await conn.execute(
-            insert(Message),
-            [
-                {
-                    "session_id": sid,
-                    "author_kind": "customer",
-                    "author": "customer",
-                    "text": "hello",
-                    "created_at": now,
-                    "visible_to_customer": True,
-                }
-                for sid in sids
-            ],
-        )
-        for owner in owners:
-            held = select(func.count()).where(Session.owner_id == owner.id).scalar_subquery()
-            await conn.execute(update(Agent).where(Agent.id == owner.id).values(used_units=held))
-    return list(sids)
-
-
 async def row_states(ctx: Ctx, bulk_id: int) -> Counter[tuple[str, int, int, bool]]:
     """Per session: (status, end records, "Session ended by" lines, ended by this bulk)."""
     async with ctx.db.read() as conn:
@@ -299,7 +217,7 @@ async def test_bulk_end_killed_mid_way_resumes_to_completion(
         for i in range(4)
     ]
     await agents.add_agent(live, "sup", permissions=[P.END_MESSAGING_SESSION])
-    ids = await seed_active(live, 3000, owners)
+    ids = await seed_active(live, 3000, owners, prefix="bulk")
     assert len(ids) == 3000 and await check.check(live) == []
     ids_file = tmp_path / "ids.json"
     ids_file.write_text(json.dumps(ids))

@@ -1,6 +1,6 @@
 """A worker process for the multi-process tests: the services, used directly, in a real process.
 
-    python tests/processes/worker.py <command> <url> [options]
+    PYTHONPATH=src:tests python tests/processes/worker.py <command> <url> [options]
 
 Commands:
   bulk-end  URL --agent A --ids-file F [--chunk N]   bulk End Sessions over the ids (list)
@@ -18,46 +18,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from agent_console.domain.vocab import Surface
 from agent_console.services import bulk, ending, routing
 from agent_console.services.context import Ctx
 from agent_console.services.runtime import open_ctx
-from agent_console.services.views import to_json
-
-
-def emit(value: Any) -> None:
-    print(json.dumps(to_json(value)), flush=True)
-
-
-def load_ids(path: str) -> list[int]:
-    return [int(i) for i in json.loads(Path(path).read_text())]
-
-
-def wait_for_go(args: argparse.Namespace) -> None:
-    if args.ready:
-        Path(args.ready).touch()
-    if args.go:
-        deadline = time.monotonic() + 60
-        while not Path(args.go).exists():
-            if time.monotonic() > deadline:
-                raise SystemExit("worker: no go signal within 60 s")
-            time.sleep(0.001)
+from shared.worker_io import emit, load_list, wait_for_go
 
 
 async def cmd_bulk_end(ctx: Ctx, args: argparse.Namespace) -> Any:
-    bulk_id = await bulk.start_bulk(ctx, args.agent, ids=load_ids(args.ids_file))
+    bulk_id = await bulk.start_bulk(ctx, args.agent, ids=[int(i) for i in load_list(args.ids_file)])
     emit({"bulk_id": bulk_id})
     return await bulk.run_bulk(ctx, bulk_id, chunk=args.chunk)
 
 
 async def cmd_end_each(ctx: Ctx, args: argparse.Namespace) -> Any:
-    ids = load_ids(args.ids_file)
+    ids = [int(i) for i in load_list(args.ids_file)]
     if args.reverse:
         ids.reverse()
     surface = Surface(args.surface)
@@ -88,7 +67,7 @@ COMMANDS = {
 async def main(args: argparse.Namespace) -> None:
     ctx = await open_ctx(args.url)
     try:
-        wait_for_go(args)
+        wait_for_go(args, within=60)
         started = time.perf_counter()
         result = await COMMANDS[args.command](ctx, args)
         emit({"result": result, "seconds": round(time.perf_counter() - started, 3)})

@@ -11,28 +11,30 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import event, select, text
 
 from agent_console.cli.main import cli
 from agent_console.services import check
 from agent_console.services.context import Ctx
-from agent_console.store.models import Agent, Base, Customer, Message, Session
+from agent_console.store.models import Agent, Base
+from shared import processes
+from shared.processes import Worker, release, worker_env
+from shared.sessions import seed_active
 
 WORKER = Path(__file__).with_name("worker.py")
-SRC = Path(__file__).resolve().parents[2] / "src"
 
 #: One seed for the whole suite (override to replay a failure found with another one).
 SEED = int(os.environ.get("AGENT_CONSOLE_RELIABILITY_SEED", "20261123"))
 
 Dump = dict[str, list[tuple[Any, ...]]]
+
+__all__ = ["Worker", "release", "seed_active", "start_worker", "worker_env"]
 
 
 async def dump(ctx: Ctx, tables: Iterable[str] | None = None) -> Dump:
@@ -76,80 +78,6 @@ async def finish_with_check(ctx: Ctx, url: str) -> None:
     assert report["ok"] is True and report["violations"] == [], report
 
 
-# ------------------------------------------------------------------------------ fast seeding
-
-
-async def seed_active(
-    ctx: Ctx,
-    n: int,
-    owners: Sequence[Any],
-    *,
-    channel: str = "standard_sms",
-    model: str = "tab-based",
-    prefix: str = "cust",
-) -> list[int]:
-    """``n`` Active sessions spread over ``owners`` (AgentViews), set-wise, capacity right."""
-    now = ctx.now()
-    async with ctx.db.write() as conn:
-        await conn.execute(
-            insert(Customer), [{"name": f"{prefix}{i:05}", "created_at": now} for i in range(n)]
-        )
-        cids = (
-            await conn.scalars(
-                select(Customer.id).where(Customer.name.like(f"{prefix}%")).order_by(Customer.id)
-            )
-        ).all()
-        first = await conn.scalar(select(Session.id).order_by(Session.id.desc()).limit(1)) or 0
-        await conn.execute(
-            insert(Session),
-            [
-                {
-                    "customer_id": cid,
-                    "channel": channel,
-                    "status": "Active",
-                    "owner_id": owners[i % len(owners)].id,
-                    "initiated_by": "customer",
-                    "capacity_model": model,
-                    "units": 1,
-                    "units_held": 1,
-                    "tab_open": True,
-                    "created_at": now,
-                    "assigned_at": now,
-                    "last_message_at": now,
-                    "customer_replied": True,
-                    "version": 1,
-                }
-                for i, cid in enumerate(cids)
-            ],
-        )
-        sids = (
-            await conn.scalars(select(Session.id).where(Session.id > first).order_by(Session.id))
-        ).all()
-        await conn.execute(
-            insert(Message),
-            [
-                {
-                    "session_id": sid,
-                    "author_kind": "customer",
-                    "author": "customer",
-                    "text": "hello",
-                    "created_at": now,
-                    "visible_to_customer": True,
-                }
-                for sid in sids
-            ],
-        )
-        for owner in owners:
-            await conn.execute(
-                text(
-                    "UPDATE agents SET used_units = (SELECT COALESCE(SUM(units_held), 0) "
-                    "FROM sessions WHERE owner_id = :a) WHERE id = :a"
-                ),
-                {"a": owner.id},
-            )
-    return list(sids)
-
-
 async def end_record_counts(ctx: Ctx) -> dict[int, int]:
     async with ctx.db.read() as conn:
         rows = await conn.execute(
@@ -177,64 +105,11 @@ async def agent_id(ctx: Ctx, name: str) -> int:
 # ------------------------------------------------------------------------------ processes
 
 
-@dataclass
-class Worker:
-    """A ``worker.py`` process; its stdout lines are JSON."""
-
-    name: str
-    proc: subprocess.Popen[str]
-    stderr_path: Path
-    ready: Path | None
-
-    def finish(self, timeout: float = 240) -> list[Any]:
-        out, _ = self.proc.communicate(timeout=timeout)
-        err = self.stderr()
-        assert self.proc.returncode == 0, f"{self.name} exited {self.proc.returncode}:\n{err}"
-        return [json.loads(line) for line in out.splitlines() if line.strip()]
-
-    def stderr(self) -> str:
-        return self.stderr_path.read_text()
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.communicate()
-
-
-def worker_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(SRC), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    return env
-
-
 def start_worker(
     tmp: Path, name: str, command: str, url: str, *args: str, go: Path | None = None
 ) -> Worker:
-    """Start ``worker.py COMMAND URL ARGS``; with ``go`` it waits for that file to exist."""
-    ready = tmp / f"{name}.ready" if go is not None else None
-    sync = ["--ready", str(ready), "--go", str(go)] if go is not None else []
-    stderr_path = tmp / f"{name}.stderr"
-    with stderr_path.open("w") as err:
-        proc = subprocess.Popen(
-            [sys.executable, str(WORKER), command, url, *args, *sync],
-            stdout=subprocess.PIPE,
-            stderr=err,
-            text=True,
-            env=worker_env(),
-        )
-    return Worker(name, proc, stderr_path, ready)
-
-
-def release(workers: Sequence[Worker], go: Path, timeout: float = 90) -> None:
-    """Wait until every worker has opened the database, then let them all go at once."""
-    deadline = time.monotonic() + timeout
-    while not all(w.ready is not None and w.ready.exists() for w in workers):
-        for w in workers:
-            if w.proc.poll() is not None:
-                raise AssertionError(f"{w.name} died before the start: {w.stderr()}")
-        assert time.monotonic() < deadline, "workers did not get ready in time"
-        time.sleep(0.01)
-    go.touch()
+    """Start this folder's ``worker.py COMMAND URL ARGS`` (see :mod:`shared.processes`)."""
+    return processes.start_worker(WORKER, tmp, name, command, url, *args, go=go)
 
 
 def ids_file(tmp: Path, name: str, ids: Sequence[int]) -> str:

@@ -1,6 +1,6 @@
 """A worker process for the reliability suite: the services, used directly, in a real process.
 
-    python tests/reliability/worker.py <command> <url> [options]
+    PYTHONPATH=src:tests python tests/reliability/worker.py <command> <url> [options]
 
 Commands:
   soak        URL --agent A --seed N --ops K --history F   random operations, one history line each
@@ -46,8 +46,9 @@ from agent_console.services import (
 )
 from agent_console.services.context import Ctx
 from agent_console.services.runtime import open_ctx
-from agent_console.services.views import EndResult, to_json
+from agent_console.services.views import EndResult
 from agent_console.store.models import Agent, EndRecord, Session
+from shared.worker_io import emit, load_list, wait_for_go
 
 CHANNELS = (
     "standard_sms",
@@ -56,25 +57,6 @@ CHANNELS = (
     "standard_facebook_messenger",
 )
 CUSTOMERS = 48
-
-
-def emit(value: Any) -> None:
-    print(json.dumps(to_json(value)), flush=True)
-
-
-def load_ids(path: str) -> list[Any]:
-    return list(json.loads(Path(path).read_text()))
-
-
-def wait_for_go(args: argparse.Namespace) -> None:
-    if args.ready:
-        Path(args.ready).touch()
-    if args.go:
-        deadline = time.monotonic() + 90
-        while not Path(args.go).exists():
-            if time.monotonic() > deadline:
-                raise SystemExit("worker: no go signal within 90 s")
-            time.sleep(0.001)
 
 
 # ------------------------------------------------------------------------------ the soak
@@ -260,7 +242,7 @@ async def cmd_soak(ctx: Ctx, args: argparse.Namespace) -> Any:
 
 
 async def cmd_end_each(ctx: Ctx, args: argparse.Namespace) -> Any:
-    ids = load_ids(args.ids_file)
+    ids = load_list(args.ids_file)
     if args.reverse:
         ids.reverse()
     surface = Surface(args.surface)
@@ -268,7 +250,7 @@ async def cmd_end_each(ctx: Ctx, args: argparse.Namespace) -> Any:
 
 
 async def cmd_bulk_end(ctx: Ctx, args: argparse.Namespace) -> Any:
-    bulk_id = await bulk.start_bulk(ctx, args.agent, ids=load_ids(args.ids_file))
+    bulk_id = await bulk.start_bulk(ctx, args.agent, ids=load_list(args.ids_file))
     emit({"bulk_id": bulk_id})
     return await bulk.run_bulk(ctx, bulk_id, chunk=args.chunk)
 
@@ -297,7 +279,7 @@ async def cmd_sweep(ctx: Ctx, args: argparse.Namespace) -> Any:
 async def cmd_inbound(ctx: Ctx, args: argparse.Namespace) -> Any:
     return [
         await conversations.inbound(ctx, name, args.channel, f"after the end from {name}")
-        for name in load_ids(args.customers_file)
+        for name in load_list(args.customers_file)
     ]
 
 
@@ -315,7 +297,7 @@ COMMANDS = {
 async def main(args: argparse.Namespace) -> None:
     ctx = await open_ctx(args.url)
     try:
-        wait_for_go(args)
+        wait_for_go(args, within=90)
         started = time.perf_counter()
         result = await COMMANDS[args.command](ctx, args)
         emit({"result": result, "seconds": round(time.perf_counter() - started, 3)})

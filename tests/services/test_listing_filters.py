@@ -22,7 +22,7 @@ from svc_support import (
 )
 
 from agent_console.domain.vocab import Surface
-from agent_console.services import bulk, conversations, ending, list_bulk, listing, routing
+from agent_console.services import bulk, conversations, ending, listing, routing
 from agent_console.services.context import Ctx
 from agent_console.services.listing import SORT_LABELS, Selection, SessionFilter, Sort
 from agent_console.services.views import SessionRow
@@ -216,13 +216,13 @@ async def test_r11_preview_counts_and_lines_then_the_run_and_its_results(
     await world(ctx, clock)
     await add(ctx, "dana", ALL, online=False)
     flt = SessionFilter()  # everything: one ended (skip), the rest will end
-    summary = await list_bulk.preview_selection(ctx, "dana", Selection(flt=flt))
+    summary = await bulk.preview_selection(ctx, "dana", Selection(flt=flt))
     assert (summary.total, summary.will_end, summary.will_skip) == (8, 7, 1)
     assert [(c.will, c.reason, c.count) for c in summary.counts] == [
         ("end", "", 7),
         ("skip", "already ended", 1),
     ]
-    lines = await list_bulk.preview_lines(ctx, "dana", summary.selection, limit=100)
+    lines = await bulk.preview_lines(ctx, "dana", summary.selection, limit=100)
     texts = {line.customer: line.text for line in lines.lines}
     ended = [line for line in lines.lines if line.outcome == "skip"]
     assert len(ended) == 1 and ended[0].text.startswith("will skip: already ended by ")
@@ -231,7 +231,7 @@ async def test_r11_preview_counts_and_lines_then_the_run_and_its_results(
     # A session created after the preview is not in what the agent confirms.
     clock.advance(minutes=1)
     late = await conversations.inbound(ctx, "Ivy", STANDARD, "late")
-    bulk_id = await list_bulk.start_selection(ctx, "dana", summary.selection)
+    bulk_id = await bulk.start_selection(ctx, "dana", summary.selection)
     progress: list[tuple[int, int]] = []
     report = await bulk.run_bulk(
         ctx, bulk_id, chunk=3, progress=lambda d, t: progress.append((d, t))
@@ -241,14 +241,14 @@ async def test_r11_preview_counts_and_lines_then_the_run_and_its_results(
     late_row = (await listing.show_session(ctx, late.session_id)).session
     assert late_row.status == "Waiting"
 
-    counts = await list_bulk.result_counts(ctx, bulk_id)
+    counts = await bulk.result_counts(ctx, bulk_id)
     assert sum(c.count for c in counts if c.will == "ended") == 7
     assert [(c.will, c.reason, c.count) for c in counts if c.will == "skipped"] == [
         ("skipped", "already ended", 1)
     ]
-    first = await list_bulk.result_lines(ctx, bulk_id, limit=5)
+    first = await bulk.result_lines(ctx, bulk_id, limit=5)
     assert len(first.lines) == 5 and first.next_cursor is not None
-    rest = await list_bulk.result_lines(ctx, bulk_id, cursor=first.next_cursor, limit=5)
+    rest = await bulk.result_lines(ctx, bulk_id, cursor=first.next_cursor, limit=5)
     assert len(rest.lines) == 3 and rest.next_cursor is None
     all_lines = first.lines + rest.lines
     assert [line.session_id for line in all_lines] == [r.session_id for r in report.results]
@@ -264,27 +264,27 @@ async def test_r11_preview_of_picked_ids_names_missing_and_refused_rows(
     ids = await world(ctx, clock)
     await add(ctx, "dana", ("messaging_agent",), online=False)  # no list permission
     picked = Selection(ids=(ids["Cara"], 999_999))
-    summary = await list_bulk.preview_selection(ctx, "dana", picked)
+    summary = await bulk.preview_selection(ctx, "dana", picked)
     assert (summary.total, summary.will_end, summary.will_skip) == (2, 0, 2)
     assert {(c.reason, c.count) for c in summary.counts} == {
         ("missing permission end_messaging_session", 1),
         ("no such session", 1),
     }
-    lines = await list_bulk.preview_lines(ctx, "dana", summary.selection)
+    lines = await bulk.preview_lines(ctx, "dana", summary.selection)
     assert [line.text for line in lines.lines] == [
         "will skip: missing permission end_messaging_session"
     ]
 
 
 def test_outcome_text_and_reason_kinds() -> None:
-    text = list_bulk.outcome_text
+    text = bulk.outcome_text
     assert text("end", "") == "will end"
     assert text("skip", "already ended by dana at 10:42 from list") == (
         "will skip: already ended by dana at 10:42 from list"
     )
     assert text("skipped", "x") == "skipped: x"
     assert text("ended", "ended; 1 unit freed") == "ended; 1 unit freed"
-    group = list_bulk.reason_group
+    group = bulk.reason_group
     assert group("skip", "already ended by dana at 10:42 from list") == "already ended"
     assert group("skip", "agents may not end sessions: setting is off") == (
         "agents may not end sessions"
@@ -325,11 +325,11 @@ async def test_r11_grouped_preview_agrees_with_the_per_row_preview(
     await add(ctx, "sam", ("messaging_agent",), online=False)
     for agent in ("dana", "sam"):
         for flt in (SessionFilter(), SessionFilter(statuses=("Active", "Inactive"))):
-            summary = await list_bulk.preview_selection(ctx, agent, Selection(flt=flt))
+            summary = await bulk.preview_selection(ctx, agent, Selection(flt=flt))
             rows = await bulk.preview_bulk(ctx, agent, flt=flt)
             expected: dict[tuple[str, str], int] = {}
             for r in rows.rows:
-                key = (r.will, "" if r.will == "end" else list_bulk.reason_group(r.will, r.reason))
+                key = (r.will, "" if r.will == "end" else bulk.reason_group(r.will, r.reason))
                 expected[key] = expected.get(key, 0) + 1
             assert {(c.will, c.reason): c.count for c in summary.counts} == expected
             assert (summary.total, summary.will_end) == (rows.total, rows.will_end)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from svc_support import ALL, add, admin
 
-from agent_console.domain.errors import NotFound, StoreError
+from agent_console.domain.errors import Fault, NotFound, StoreError
 from agent_console.services import channels, check, conversations, listing, routing
 from agent_console.services.channels import ChannelMessage, Conflict, ReceiveResult
 from agent_console.services.context import Ctx
@@ -138,7 +138,9 @@ async def test_a_batch_whose_connection_was_lost_is_tried_again(
         nonlocal calls
         calls += 1
         if calls == 1:
-            raise StoreError("lost the connection to PostgreSQL at ...; try again")
+            raise StoreError(
+                "lost the connection to PostgreSQL at ...; try again", fault=Fault.LOST
+            )
         return await real(c, messages)
 
     monkeypatch.setattr(channels, "receive_many", once_lost)

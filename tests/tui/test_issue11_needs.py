@@ -241,7 +241,7 @@ async def test_the_agents_own_end_raises_no_alert(seeded: Seeded, app_factory: A
             lambda: screen.detail is not None and screen.detail.session.status == "Ended",
             what="Alice's session ended",
         )
-        await until(pilot, lambda: not screen._refresh_wanted, what="the refresh")
+        await until(pilot, lambda: not screen._refreshes.wanted, what="the refresh")
         await quiet(pilot)
         assert notified(app, "Session ended") == [] and bell.rings == 0
 

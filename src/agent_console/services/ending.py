@@ -234,7 +234,7 @@ async def end_session(
 async def end_sessions(
     ctx: Ctx, agent_name: str, session_ids: Sequence[int], surface: Surface
 ) -> list[EndResult]:
-    """An agent ends the given sessions in one transaction (small selections; see bulk.py)."""
+    """An agent ends the given sessions in one transaction (few rows; see bulk.operation)."""
     async with ctx.db.write() as conn:
         actor = await actor_for_agent(conn, agent_name)
         policy = await q.load_policy(conn)

@@ -20,7 +20,7 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
-from ..domain.errors import StoreError
+from ..domain.errors import Fault, StoreError
 from . import channels
 from .channels import ChannelMessage, Outcome
 from .context import Ctx
@@ -112,23 +112,25 @@ def _as_error(exc: Exception) -> Outcome:
 
 
 def _lost(exc: StoreError) -> bool:
-    return "lost the connection" in str(exc)
+    return exc.fault is Fault.LOST
 
 
-#: What the store says when the database itself cannot take writes (engine.translate): every
+#: The store's faults where the database itself cannot take writes (engine.translate): every
 #: message of a batch would fail the same way alone.
-_DATABASE_AWAY = (
-    "locked by another process",
-    "cannot reach",
-    "lost the connection",
-    "refused the login",
-    "disk is full",
-    "read-only",
+_DATABASE_AWAY = frozenset(
+    {
+        Fault.LOCKED,
+        Fault.UNREACHABLE,
+        Fault.LOST,
+        Fault.LOGIN_REFUSED,
+        Fault.DISK_FULL,
+        Fault.READ_ONLY,
+    }
 )
 
 
 def _unreachable(exc: StoreError) -> bool:
-    return any(s in str(exc) for s in _DATABASE_AWAY)
+    return exc.fault in _DATABASE_AWAY
 
 
 def _answer(batch: list[_Pending], outcomes: list[Outcome]) -> None:

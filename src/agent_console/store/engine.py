@@ -24,7 +24,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from ..domain.errors import StoreError
+from ..domain.errors import Fault, StoreError
+from .faults import postgres_fault, sqlite_fault
 from .url import DatabaseURL, sqlite_file
 
 log = logging.getLogger(__name__)
@@ -50,17 +51,6 @@ NETWORK_FILESYSTEMS = frozenset(
         "davfs",
         "fuse.davfs2",
     }
-)
-
-
-#: A connection that worked and went away (a killed backend, a reaped idle connection, a
-#: restart): the unit of work did not complete; trying again is safe (ends are re-checked).
-LOST_CONNECTION = (
-    "connection was closed",
-    "connection is closed",
-    "terminating connection",
-    "server closed the connection",
-    "connection reset",
 )
 
 
@@ -198,47 +188,42 @@ class Database:
 
     def _translate(self, exc: BaseException) -> BaseException:
         text = str(getattr(exc, "orig", None) or exc)
-        low = text.lower()
         where = self.display_url
-        if self.is_sqlite:
-            if "database is locked" in low or "database is busy" in low:
-                secs = self.busy_timeout_ms / 1000
-                return StoreError(
-                    f"the database is locked by another process (waited {secs:g} s): {where}"
-                )
-            if "disk is full" in low or "database or disk is full" in low:
-                return StoreError(f"the disk is full; nothing was written: {where}")
-            if "readonly" in low or "read-only" in low:
-                return StoreError(f"the database is read-only; nothing was written: {where}")
-            if "not a database" in low or "malformed" in low:
-                return StoreError(f"the database file is corrupt (left untouched): {where}")
-            if "unable to open" in low:
-                return StoreError(f"cannot open the database file: {where}")
-        else:
-            if any(s in low for s in LOST_CONNECTION):
-                return StoreError(
-                    f"lost the connection to PostgreSQL at {where}; try again: "
-                    f"{_first_line(text, self.url)}"
-                )
-            if isinstance(exc, OSError | ConnectionError) or any(
-                s in low
-                for s in (
-                    "connection refused",
-                    "connect call failed",
-                    "could not connect",
-                    "name or service not known",
-                    "timeout",
-                )
-            ):
-                return StoreError(
-                    f"cannot reach PostgreSQL at {where}: {_first_line(text, self.url)}"
-                )
-            if "password authentication failed" in low:
-                return StoreError(
-                    f"PostgreSQL refused the login for {where}: wrong user or password"
-                )
-            if "does not exist" in low and "database" in low:
-                return StoreError(f"PostgreSQL has no such database: {where}")
+        fault = sqlite_fault(exc) if self.is_sqlite else postgres_fault(exc)
+        if fault is Fault.LOCKED:
+            secs = self.busy_timeout_ms / 1000
+            return StoreError(
+                f"the database is locked by another process (waited {secs:g} s): {where}",
+                fault=fault,
+            )
+        if fault is Fault.DISK_FULL:
+            return StoreError(f"the disk is full; nothing was written: {where}", fault=fault)
+        if fault is Fault.READ_ONLY:
+            return StoreError(
+                f"the database is read-only; nothing was written: {where}", fault=fault
+            )
+        if fault is Fault.CORRUPT:
+            return StoreError(
+                f"the database file is corrupt (left untouched): {where}", fault=fault
+            )
+        if fault is Fault.CANNOT_OPEN:
+            return StoreError(f"cannot open the database file: {where}", fault=fault)
+        if fault is Fault.LOST:
+            return StoreError(
+                f"lost the connection to PostgreSQL at {where}; try again: "
+                f"{_first_line(text, self.url)}",
+                fault=fault,
+            )
+        if fault is Fault.UNREACHABLE:
+            return StoreError(
+                f"cannot reach PostgreSQL at {where}: {_first_line(text, self.url)}", fault=fault
+            )
+        if fault is Fault.LOGIN_REFUSED:
+            return StoreError(
+                f"PostgreSQL refused the login for {where}: wrong user or password", fault=fault
+            )
+        if fault is Fault.NO_DATABASE:
+            return StoreError(f"PostgreSQL has no such database: {where}", fault=fault)
         if isinstance(exc, DBAPIError):
             return StoreError(f"database error on {where}: {_first_line(text, self.url)}")
         return exc

@@ -37,7 +37,6 @@ from ..services import (
     deliveries,
     drafts,
     ending,
-    list_bulk,
     list_prefs,
     listing,
     presence,
@@ -429,7 +428,7 @@ class ConsoleBackend:
             return await ending.end_session(self.ctx, self.agent, session_id, Surface.ROW)
 
     async def bulk_preview(self, selection: listing.Selection) -> BulkPreviewSummary:
-        return await list_bulk.preview_selection(self.ctx, self.agent, selection)
+        return await bulk.preview_selection(self.ctx, self.agent, selection)
 
     async def bulk_preview_lines(
         self,
@@ -438,7 +437,7 @@ class ConsoleBackend:
         cursor: PageCursor | None = None,
         limit: int = 100,
     ) -> OutcomePage:
-        return await list_bulk.preview_lines(
+        return await bulk.preview_lines(
             self.ctx, self.agent, selection, sort=sort, cursor=cursor, limit=limit
         )
 
@@ -453,7 +452,7 @@ class ConsoleBackend:
         each chunk its own transaction: a crash leaves every row untouched or fully ended.
         ``stop`` (asked between chunks) leaves the rest for :meth:`bulk_resume`."""
         async with self._writes:
-            bulk_id = await list_bulk.start_selection(self.ctx, self.agent, selection)
+            bulk_id = await bulk.start_selection(self.ctx, self.agent, selection)
             return await bulk.run_bulk(
                 self.ctx,
                 bulk_id,
@@ -486,12 +485,12 @@ class ConsoleBackend:
         ]
 
     async def bulk_result_counts(self, bulk_id: int) -> list[OutcomeCount]:
-        return await list_bulk.result_counts(self.ctx, bulk_id)
+        return await bulk.result_counts(self.ctx, bulk_id)
 
     async def bulk_result_lines(
         self, bulk_id: int, cursor: PageCursor | None = None, limit: int = 100
     ) -> OutcomePage:
-        return await list_bulk.result_lines(self.ctx, bulk_id, cursor=cursor, limit=limit)
+        return await bulk.result_lines(self.ctx, bulk_id, cursor=cursor, limit=limit)
 
 
 class _Abandoned(Exception):

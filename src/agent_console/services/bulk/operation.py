@@ -1,4 +1,4 @@
-"""Bulk End Sessions from the list (R3, R11): preview, then a persisted, resumable operation.
+"""The persisted, resumable bulk end (R3, R11): what runs once a preview is confirmed.
 
 ``start_bulk`` freezes the selection (ids, or every id a filter matches) as ``bulk_items``
 in one transaction. ``run_bulk`` ends pending items chunk by chunk, each chunk one transaction
@@ -19,15 +19,15 @@ from datetime import timedelta
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..domain.ending import Actor, may_end
-from ..domain.errors import NotFound, Refused
-from ..domain.vocab import Surface, session_label
-from ..store import queries as q
-from ..store.models import Agent, BulkItem, BulkOperation
-from .context import Ctx
-from .ending import actor_for_agent, end_core
-from .listing import SessionFilter, matching_ids
-from .views import BulkPreview, BulkPreviewRow, BulkReport, EndResult
+from ...domain.ending import Actor
+from ...domain.errors import NotFound, Refused
+from ...domain.vocab import Surface
+from ...store import queries as q
+from ...store.models import Agent, BulkItem, BulkOperation
+from ..context import Ctx
+from ..ending import end_core
+from ..listing import Selection, SessionFilter, matching_ids
+from ..views import BulkReport, EndResult
 
 CHUNK = 2000
 STALE_AFTER = timedelta(seconds=30)
@@ -36,38 +36,15 @@ Progress = Callable[[int, int], None]
 Stop = Callable[[], bool]
 
 
-async def _selection(
+async def selected_ids(
     conn: AsyncConnection, ctx: Ctx, ids: Sequence[int] | None, flt: SessionFilter | None
 ) -> list[int]:
+    """The session ids a selection holds now: the given ids (once each), or a filter's matches."""
     if ids is not None:
         return list(dict.fromkeys(ids))
     if flt is None:
         raise Refused("bulk end needs session ids or a filter")
     return await matching_ids(conn, flt, ctx.now())
-
-
-async def preview_bulk(
-    ctx: Ctx, agent_name: str, *, ids: Sequence[int] | None = None, flt: SessionFilter | None = None
-) -> BulkPreview:
-    """Per row: will end, or will skip and why -- nothing is written."""
-    async with ctx.db.read() as conn:
-        actor = await actor_for_agent(conn, agent_name)
-        policy = await q.load_policy(conn)
-        selected = await _selection(conn, ctx, ids, flt)
-        rows: list[BulkPreviewRow] = []
-        for start in range(0, len(selected), CHUNK):
-            part = selected[start : start + CHUNK]
-            facts = await q.session_facts(conn, part)
-            for sid in part:
-                if sid not in facts:
-                    rows.append(BulkPreviewRow(sid, "skip", f"no session {session_label(sid)}"))
-                    continue
-                d = may_end(actor, facts[sid][0], Surface.LIST, policy)
-                rows.append(BulkPreviewRow(sid, "end" if d.allowed else "skip", d.reason))
-    will_end = sum(1 for r in rows if r.will == "end")
-    return BulkPreview(
-        total=len(rows), will_end=will_end, will_skip=len(rows) - will_end, rows=rows
-    )
 
 
 async def start_bulk(
@@ -77,7 +54,7 @@ async def start_bulk(
     async with ctx.db.write() as conn:
         now = ctx.now()
         agent = q.agent_facts(await q.agent_row(conn, agent_name))
-        selected = await _selection(conn, ctx, ids, flt)
+        selected = await selected_ids(conn, ctx, ids, flt)
         description = {"ids": list(ids)} if ids is not None else {"filter": _filter_json(flt)}
         bulk_id = int(
             (
@@ -98,6 +75,13 @@ async def start_bulk(
         )
         await q.insert_bulk_items(conn, bulk_id, selected)
     return bulk_id
+
+
+async def start_selection(ctx: Ctx, agent_name: str, selection: Selection) -> int:
+    """Persist a bulk end of a (frozen) selection; run it with :func:`run_bulk`."""
+    if selection.flt is not None:
+        return await start_bulk(ctx, agent_name, flt=selection.flt)
+    return await start_bulk(ctx, agent_name, ids=selection.ids or ())
 
 
 def _filter_json(flt: SessionFilter | None) -> dict[str, object]:
@@ -232,11 +216,13 @@ async def bulk_end(
     progress: Progress | None = None,
     chunk: int | None = None,
 ) -> BulkReport:
+    """Start a bulk end and run it to its end (the CLI, the bench, tests)."""
     bulk_id = await start_bulk(ctx, agent_name, ids=ids, flt=flt)
     return await run_bulk(ctx, bulk_id, progress=progress, chunk=chunk)
 
 
 async def bulk_report(ctx: Ctx, bulk_id: int, *, with_results: bool = True) -> BulkReport:
+    """An operation's status and counts (and, with ``with_results``, its finished rows)."""
     async with ctx.db.read() as conn:
         op = (await conn.execute(select(BulkOperation).where(BulkOperation.id == bulk_id))).first()
         if op is None:
@@ -286,4 +272,17 @@ async def unfinished_bulks(ctx: Ctx, agent_name: str | None = None) -> list[Bulk
     return [await bulk_report(ctx, i, with_results=False) for i in ids]
 
 
-__all__ = ["Actor", "bulk_end", "bulk_report", "preview_bulk", "run_bulk", "start_bulk"]
+__all__ = [
+    "CHUNK",
+    "STALE_AFTER",
+    "Actor",
+    "Progress",
+    "Stop",
+    "bulk_end",
+    "bulk_report",
+    "run_bulk",
+    "selected_ids",
+    "start_bulk",
+    "start_selection",
+    "unfinished_bulks",
+]
