@@ -61,7 +61,7 @@ def _sa_url(url: str, database: str) -> str:
 
 
 async def _pg_exec(url: str, *statements: str) -> None:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     conn = await asyncpg.connect(_dsn(url))
     try:

@@ -24,13 +24,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from xdist.scheduler import WorkStealingScheduling
+from xdist.scheduler import WorkStealingScheduling  # type: ignore[import-untyped]
 
 #: A worker holds its current test and the next one (see xdist's worksteal.MIN_PENDING).
 MIN_PENDING = 2
 
 
 class SerialPassScheduling(WorkStealingScheduling):  # type: ignore[misc]
+    # xdist's own state, untyped there (annotations only: nothing is set here).
+    pending: list[int]
+    steal_requested_from_node: Any
+
     def __init__(self, config: Any, log: Any, ids_file: Callable[[], Path | None]) -> None:
         super().__init__(config, log)
         self._ids_file = ids_file

@@ -141,7 +141,7 @@ class Gate:
                     await asyncio.wait_for(self.event.wait(), 0.02)
             return await real(ctx, bulk_id, **kw)
 
-        monkeypatch.setattr(backend_module.bulk, "run_bulk", gated)
+        monkeypatch.setattr(bulk, "run_bulk", gated)  # the module the backend calls
         monkeypatch.setattr(backend_module, "BULK_CHUNK", 1)
 
     def open(self) -> None:

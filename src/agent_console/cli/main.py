@@ -86,7 +86,9 @@ class State:
         created.
         """
         if opener is None:
-            from ..services.runtime import open_ctx as opener
+            from ..services.runtime import open_ctx
+
+            opener = open_ctx
         target, is_default = (url, False) if url is not None else self.database()
         self.start_log()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -57,6 +58,6 @@ class AccessLog:
                 )
 
 
-def _path(scope: dict[str, Any]) -> str:
+def _path(scope: Mapping[str, Any]) -> str:
     path = str(scope.get("path", ""))
     return path if len(path) <= 200 else path[:200] + "…"

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     String,
     any_,
     bindparam,
@@ -120,7 +121,7 @@ def in_ids(
         from sqlalchemy.dialects.postgresql import ARRAY
 
         return column == any_(bindparam(None, values, type_=ARRAY(column.type)))  # type: ignore[no-any-return]
-    listed = select(literal_column("value")).select_from(
+    listed: Select[Any] = select(literal_column("value")).select_from(
         func.json_each(bindparam(None, json.dumps(values), type_=String))
     )
     return column.in_(listed)  # type: ignore[no-any-return]

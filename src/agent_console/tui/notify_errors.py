@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..domain.errors import ConsoleError
 from ..domain.text import escape_log
 
 if TYPE_CHECKING:
-    from textual.dom import DOMNode
+    from textual.app import App
+    from textual.widget import Widget
 
 
 class Attempt:
@@ -31,14 +32,14 @@ class Attempt:
         return self.error is not None
 
 
-def notify_error(node: DOMNode, text: str) -> None:
+def notify_error(node: Widget | App[Any], text: str) -> None:
     """One error notification of ``text`` (escaped, no markup)."""
     node.notify(escape_log(text), severity="error", markup=False)
 
 
 @contextmanager
 def notified_errors(
-    node: DOMNode,
+    node: Widget | App[Any],
     *,
     types: tuple[type[Exception], ...] = (ConsoleError,),
     prefix: str = "",

@@ -54,6 +54,8 @@ def screen_work(**options: Any) -> Callable[[Method[R]], Callable[..., Any]]:
     """``@work(**options)`` over :func:`quiet_when_gone`."""
 
     def decorate(method: Method[R]) -> Callable[..., Any]:
-        return work(**options)(quiet_when_gone(method))  # type: ignore[no-any-return]
+        # ``work`` is overloaded on its arguments; with ``**options`` mypy cannot pick one.
+        as_worker: Callable[[Method[R | None]], Callable[..., Any]] = work(**options)
+        return as_worker(quiet_when_gone(method))
 
     return decorate

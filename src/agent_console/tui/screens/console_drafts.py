@@ -7,6 +7,8 @@ back when a session is opened.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...domain.errors import ConsoleError
 from ...domain.vocab import session_label
 from ..messages import DraftChanged, DraftWanted, ReplySubmitted
@@ -18,7 +20,13 @@ from ..widgets.conversation import ConversationPane
 DRAFT_DEBOUNCE = 0.3
 
 
-class ReplyDrafts:
+if TYPE_CHECKING:
+    from .console_host import ConsoleHost as _Host
+else:
+    _Host = object
+
+
+class ReplyDrafts(_Host):
     """Sending replies and keeping drafts (a part of ConsoleScreen)."""
 
     def on_reply_submitted(self, message: ReplySubmitted) -> None:

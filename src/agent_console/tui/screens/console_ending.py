@@ -29,7 +29,13 @@ if TYPE_CHECKING:
 PENDING_TICK = 0.2
 
 
-class EndChatActions:
+if TYPE_CHECKING:
+    from .console_host import ConsoleHost as _Host
+else:
+    _Host = object
+
+
+class EndChatActions(_Host):
     """End Chat, Undo, Copy draft and Close tab (a part of ConsoleScreen)."""
 
     def action_end_chat(self) -> None:

@@ -8,6 +8,7 @@ footer only when one of those answers changed.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
@@ -164,7 +165,13 @@ CONSOLE_BINDINGS: list[BindingType] = [
 ]
 
 
-class ConsoleKeys:
+if TYPE_CHECKING:
+    from .console_host import ConsoleHost as _Host
+else:
+    _Host = object
+
+
+class ConsoleKeys(_Host):
     """The console's keys, by the screen's state (a part of ConsoleScreen)."""
 
     def key_for(self, action: str) -> str:

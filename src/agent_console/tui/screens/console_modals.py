@@ -24,7 +24,13 @@ if TYPE_CHECKING:
     from .confirm import ConfirmScreen
 
 
-class ConsoleModals:
+if TYPE_CHECKING:
+    from .console_host import ConsoleHost as _Host
+else:
+    _Host = object
+
+
+class ConsoleModals(_Host):
     """The screens the console opens over itself (a part of ConsoleScreen)."""
 
     def action_ledger(self) -> None:

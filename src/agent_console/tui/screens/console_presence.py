@@ -21,7 +21,13 @@ if TYPE_CHECKING:
     from .presence_menu import PresenceChoice
 
 
-class PresenceActions:
+if TYPE_CHECKING:
+    from .console_host import ConsoleHost as _Host
+else:
+    _Host = object
+
+
+class PresenceActions(_Host):
     """The presence menu, presence changes and logout (a part of ConsoleScreen)."""
 
     def action_presence_menu(self) -> None:

@@ -217,7 +217,7 @@ class SessionsListScreen(ListFilters, ListLoading, ListActions, Screen[None]):
             self._agents = sorted({*self._agents, choices["owner"].removeprefix("agent:")})
         self._choices = choices
         self.sort = (
-            Sort(view.sort, view.descending)  # type: ignore[arg-type]
+            Sort(view.sort, view.descending)
             if view.sort in SORT_LABELS
             else default_sort("created")
         )

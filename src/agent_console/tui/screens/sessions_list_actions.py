@@ -124,7 +124,13 @@ LIST_BINDINGS: list[BindingType] = [
 ]
 
 
-class ListActions:
+if TYPE_CHECKING:
+    from .sessions_list_host import ListHost as _Host
+else:
+    _Host = object
+
+
+class ListActions(_Host):
     """Selection, End Sessions, the row menu and the palette (a part of SessionsListScreen)."""
 
     def on_session_table_selection_changed(self, message: SessionTable.SelectionChanged) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from textual.widgets import Input
 
@@ -113,7 +114,13 @@ def valid_choices(view: ListView) -> dict[str, str]:
     return choices
 
 
-class ListFilters:
+if TYPE_CHECKING:
+    from .sessions_list_host import ListHost as _Host
+else:
+    _Host = object
+
+
+class ListFilters(_Host):
     """Filters, sorting and search (a part of SessionsListScreen)."""
 
     def _build_filter(self) -> SessionFilter:

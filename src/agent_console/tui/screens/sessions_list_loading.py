@@ -32,7 +32,13 @@ FULL_REFRESH_WITHIN = 1000
 MARGIN = 100
 
 
-class ListLoading:
+if TYPE_CHECKING:
+    from .sessions_list_host import ListHost as _Host
+else:
+    _Host = object
+
+
+class ListLoading(_Host):
     """Loading pages, live refreshes and the counts (a part of SessionsListScreen)."""
 
     def reload(self) -> None:
