@@ -12,10 +12,11 @@ from svc_support import ALL, add, admin
 
 from agent_console.domain.errors import Fault, NotFound, StoreError
 from agent_console.services import channels, check, conversations, listing, routing
-from agent_console.services.channels import ChannelMessage, Conflict, ReceiveResult
+from agent_console.services.channels import ChannelMessage, Conflict
 from agent_console.services.context import Ctx
 from agent_console.services.inbound_batch import InboundBatcher
 from agent_console.services.runtime import open_ctx
+from agent_console.services.views import ReceiveResult
 
 SMS = "standard_sms"
 WA = "enhanced_whatsapp"
