@@ -16,10 +16,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import importlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, tzinfo
-from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -30,11 +29,12 @@ from textual.theme import Theme
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
+from ..config import Settings, save_theme
 from ..domain.errors import ConsoleError, NotFound, StoreError
 from ..domain.text import escape_log
 from .keymap import check_keymap, normalise_keymap
 from .messages import ConsoleLoaded, DatabaseChanged
-from .pending_ends import UNDO_SECONDS
+from .options import Clock, ConsoleOptions
 from .screens.error import ErrorScreen
 from .screens.loading import LoadingScreen
 from .themes import (
@@ -52,7 +52,6 @@ if TYPE_CHECKING:
     from .screens.bulk_end import BulkEndScreen
     from .screens.console import ConsoleScreen
 
-Clock = Callable[[], datetime]
 FALLBACK_THEME = "textual-dark"
 BACKEND_MODULE = "agent_console.tui.backend"
 #: Seconds after the app mounts by which the garbage collector is on again, however the start
@@ -83,50 +82,34 @@ class AgentConsoleApp(App[None]):
     #: before the freeze costs ~170 ms per app and keeps nothing useful.
     freeze_start_up: ClassVar[bool] = True
 
-    def __init__(
-        self,
-        url: str,
-        agent: str | None,
-        *,
-        clock: Clock | None = None,
-        poll_interval: float = 0.25,
-        theme: str = DEFAULT_THEME,
-        theme_dirs: Sequence[Path | None] = (),
-        keymap: Mapping[str, str] | None = None,
-        busy_timeout_ms: int = 5000,
-        timezone: tzinfo | None = None,
-        on_theme_change: Callable[[str], None] | None = None,
-        demo: Companion | None = None,
-        tour: Tour | None = None,
-        notice: str | None = None,
-        bell: bool = True,
-        end_undo_seconds: float = UNDO_SECONDS,
-    ) -> None:
+    def __init__(self, url: str, agent: str | None, options: ConsoleOptions | None = None) -> None:
+        options = options or ConsoleOptions()
         super().__init__()
+        self.options = options
         #: Whether alerts ring the terminal bell (config ``bell``).
-        self.bell_on = bell
+        self.bell_on = options.bell
         #: A line shown once the console is up (the demo's web chat address).
-        self.notice = notice
+        self.notice = options.notice
         self.url = url
         self.agent_name = agent
-        self.clock = clock
-        self.poll_interval = poll_interval
+        self.clock = options.clock
+        self.poll_interval = options.poll_interval
         self.backend: ConsoleBackend | None = None
-        self._theme_name = theme
-        self._theme_dirs = list(theme_dirs)
+        self._theme_name = options.theme
+        self._theme_dirs = list(options.theme_dirs)
         # end_chat and end-chat name the same binding; the CLI has checked the keymap already
         # (console_keymap), before the console started.
-        self._user_keymap = normalise_keymap(keymap or {})
-        self._busy_timeout_ms = busy_timeout_ms
-        self._tz = timezone
-        self._on_theme_change = on_theme_change
+        self._user_keymap = normalise_keymap(options.keymap)
+        self._busy_timeout_ms = options.busy_timeout_ms
+        self._tz = options.timezone
+        self._on_theme_change = options.on_theme_change
         self._saved_theme: str | None = None
         self._poll_timer: Timer | None = None
         self._poll_worker: Worker[None] | None = None
-        self.demo = demo
-        self.tour = tour
+        self.demo = options.demo
+        self.tour = options.tour
         #: Seconds End Chat waits, with Undo, before the chat is ended (0: at once).
-        self.end_undo_seconds = end_undo_seconds
+        self.end_undo_seconds = options.end_undo_seconds
         self._console: ConsoleScreen | None = None
         self._quitting = False
         self._frozen = False
@@ -417,59 +400,19 @@ def console_keymap(keymap: Mapping[str, str]) -> dict[str, str]:
     return check_keymap(keymap, AgentConsoleApp)
 
 
-def make_app(
-    url: str,
-    agent: str | None,
-    *,
-    clock: Clock | None = None,
-    poll_interval: float = 0.25,
-    theme: str = DEFAULT_THEME,
-    theme_dirs: Sequence[Path | None] | None = None,
-    keymap: Mapping[str, str] | None = None,
-    busy_timeout_ms: int = 5000,
-    timezone: tzinfo | None = None,
-    on_theme_change: Callable[[str], None] | None = None,
-    demo: Companion | None = None,
-    tour: Tour | None = None,
-    notice: str | None = None,
-    bell: bool = True,
-    end_undo_seconds: float = UNDO_SECONDS,
-) -> AgentConsoleApp:
-    """An app with everything injected. ``theme_dirs`` defaults to the shipped themes only,
-    so a test never reads the user's theme folder. ``end_undo_seconds`` is End Chat's Undo
-    time (0 ends at once: for tests whose subject is something else)."""
-    return AgentConsoleApp(
-        url,
-        agent,
-        clock=clock,
-        poll_interval=poll_interval,
-        theme=theme,
-        theme_dirs=[shipped_themes_dir()] if theme_dirs is None else theme_dirs,
-        keymap=keymap,
-        busy_timeout_ms=busy_timeout_ms,
-        timezone=timezone,
-        on_theme_change=on_theme_change,
-        demo=demo,
-        tour=tour,
-        notice=notice,
-        bell=bell,
-        end_undo_seconds=end_undo_seconds,
-    )
-
-
-def _theme_saver() -> Callable[[str], None] | None:
-    try:
-        from ..config import save_theme
-    except ImportError:
-        return None
-    return save_theme
+def make_app(url: str, agent: str | None, **changes: Any) -> AgentConsoleApp:
+    """An app with everything injected: ``changes`` are :class:`ConsoleOptions` fields.
+    ``theme_dirs`` defaults to the shipped themes only, so a test never reads the user's
+    theme folder."""
+    options = replace(ConsoleOptions(theme_dirs=(shipped_themes_dir(),)), **changes)
+    return AgentConsoleApp(url, agent, options)
 
 
 def run_console(
     url: str,
     agent: str | None,
     *,
-    settings: object | None = None,
+    settings: Settings | None = None,
     clock: Clock | None = None,
     demo: Companion | None = None,
     tour: Tour | None = None,
@@ -477,29 +420,23 @@ def run_console(
 ) -> None:
     """Run the console until the agent quits (the CLI's entry point).
 
-    ``settings`` is a ``config.Settings`` (theme, keymap, refresh interval, busy timeout); the
-    user's theme folder is added to the shipped one and a theme change is saved back.
+    The user's ``settings`` give the theme, keymap, refresh interval, busy timeout and bell;
+    the user's theme folder is added to the shipped one and a theme change is saved back.
     ``demo`` runs beside the console (the living demo's world) and ``tour`` plays over it;
     the CLI builds both (see ``extras.py``), the console only starts and stops them.
     """
-    theme = getattr(settings, "theme", None) or DEFAULT_THEME
-    keymap = getattr(settings, "keymap", None) or {}
-    interval_ms = getattr(settings, "refresh_interval_ms", 250)
-    busy_timeout_ms = getattr(settings, "busy_timeout_ms", 5000)
-    bell = bool(getattr(settings, "bell", True))
-    app = make_app(
-        url,
-        agent,
+    settings = settings or Settings()
+    options = ConsoleOptions(
         clock=clock,
-        poll_interval=interval_ms / 1000,
-        theme=theme,
-        theme_dirs=[shipped_themes_dir(), user_themes_dir()],
-        keymap=keymap,
-        busy_timeout_ms=busy_timeout_ms,
-        on_theme_change=_theme_saver(),
+        poll_interval=settings.refresh_interval_ms / 1000,
+        theme=settings.theme or DEFAULT_THEME,
+        theme_dirs=(shipped_themes_dir(), user_themes_dir()),
+        keymap=settings.keymap,
+        busy_timeout_ms=settings.busy_timeout_ms,
+        on_theme_change=save_theme,
         demo=demo,
         tour=tour,
         notice=notice,
-        bell=bell,
+        bell=settings.bell,
     )
-    app.run()
+    AgentConsoleApp(url, agent, options).run()
