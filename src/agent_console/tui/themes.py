@@ -97,11 +97,9 @@ def shipped_themes_dir() -> Path | None:
 
 
 def user_themes_dir() -> Path | None:
-    """The user's theme folder (from ``config.py``), or None when it cannot be known."""
-    try:
-        from ..config import user_themes_dir as configured
-    except ImportError:
-        return None
+    """The user's theme folder (``config.user_themes_dir``), or None when it cannot be known."""
+    from ..config import user_themes_dir as configured
+
     try:
         return configured()
     except Exception:  # a broken environment must not stop the console
