@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 from agent_console.domain.vocab import Presence, Surface
 from agent_console.services import agents, bulk, conversations, ending, presence, settings
 from agent_console.services.context import Ctx
-from agent_console.tui import backend as backend_module
+from agent_console.tui import backend_list
 from agent_console.tui.screens.bulk_end import BulkEndScreen
 from agent_console.tui.screens.sessions_list import SessionsListScreen
 from agent_console.tui.widgets.session_table import SessionTable
@@ -142,7 +142,7 @@ class Gate:
             return await real(ctx, bulk_id, **kw)
 
         monkeypatch.setattr(bulk, "run_bulk", gated)  # the module the backend calls
-        monkeypatch.setattr(backend_module, "BULK_CHUNK", 1)
+        monkeypatch.setattr(backend_list, "BULK_CHUNK", 1)
 
     def open(self) -> None:
         self.event.set()

@@ -308,9 +308,9 @@ async def test_r11_the_progress_bar_follows_the_chunks(
 ) -> None:
     from textual.widgets import ProgressBar
 
-    from agent_console.tui import backend
+    from agent_console.tui import backend_list
 
-    monkeypatch.setattr(backend, "BULK_CHUNK", 1)  # one row per transaction
+    monkeypatch.setattr(backend_list, "BULK_CHUNK", 1)  # one row per transaction
     app = app_factory(world.url)
     async with app.run_test(size=SIZE) as pilot:
         await open_list(pilot)

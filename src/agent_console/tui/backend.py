@@ -31,13 +31,11 @@ from ..domain.vocab import ActorKind, Presence, SessionStatus, Surface
 from ..services import (
     agents,
     automation,
-    bulk,
     capacity,
     conversations,
     deliveries,
     drafts,
     ending,
-    list_prefs,
     listing,
     presence,
     quick_replies,
@@ -51,21 +49,14 @@ from ..services.deliveries import SessionDeliveries
 from ..services.runtime import open_ctx
 from ..services.views import (
     AgentView,
-    BulkPreviewSummary,
-    BulkReport,
     CloseTabResult,
     EndResult,
     Ledger,
     LogoutPreview,
     LogoutResult,
     MacroResult,
-    OutcomeCount,
-    OutcomePage,
-    Page,
-    PageCursor,
     PresenceResult,
     QuickReplyView,
-    RowMenu,
     SessionDetail,
     SessionNeeds,
     SessionRow,
@@ -73,13 +64,12 @@ from ..services.views import (
     TransferOptions,
     TransferResult,
 )
+from .backend_list import SessionsListBackend
 
 #: How many ended sessions whose tab is still open the console shows at most.
 ENDED_TABS_WINDOW = 200
 LIVE_WINDOW = 500
 #: Rows per transaction of a bulk end from the list (the progress bar moves once per chunk;
-#: each chunk costs a commit, so smaller chunks make a smoother bar but a slower end).
-BULK_CHUNK = 2000
 
 T = TypeVar("T")
 #: Set inside a unit of work: the units it calls (``snapshot`` reads through ``my_sessions``...)
@@ -100,7 +90,7 @@ class Snapshot:
     needs: dict[int, SessionNeeds] = field(default_factory=dict)
 
 
-class ConsoleBackend:
+class ConsoleBackend(SessionsListBackend):
     """An open database, the agent using the console, and a change probe."""
 
     def __init__(self, ctx: Ctx, agent: str, probe: ChangeProbe) -> None:
@@ -198,9 +188,6 @@ class ConsoleBackend:
     async def run(self, work: Callable[[Ctx], Awaitable[T]]) -> T:
         """Any other unit of work on this console's services (the living demo's ticks)."""
         return await work(self.ctx)
-
-    def _stop_or_closing(self, stop: Callable[[], bool] | None) -> Callable[[], bool]:
-        return lambda: self._closing or (stop is not None and stop())
 
     async def changed(self) -> bool:
         """Whether anyone (this console included) committed since the last call."""
@@ -381,117 +368,6 @@ class ConsoleBackend:
                 self.ctx, self.agent, session_id, to, expected_owner=expected_owner
             )
 
-    # ------------------------------------------------------------------ Messaging Sessions list
-
-    def now(self) -> datetime:
-        """The services' clock (injected in tests), for ages shown on screen."""
-        return self.ctx.now()
-
-    async def list_page(
-        self,
-        flt: listing.SessionFilter,
-        sort: listing.Sort,
-        cursor: PageCursor | None = None,
-        limit: int = 200,
-        *,
-        before: PageCursor | None = None,
-        from_end: bool = False,
-    ) -> Page:
-        return await listing.list_sessions(
-            self.ctx,
-            flt,
-            sort=sort,
-            cursor=cursor,
-            limit=limit,
-            before=before,
-            from_end=from_end,
-        )
-
-    async def list_view(self) -> list_prefs.ListView:
-        return await list_prefs.load_list_view(self.ctx, self.agent)
-
-    async def save_list_view(self, view: list_prefs.ListView) -> None:
-        await list_prefs.save_list_view(self.ctx, self.agent, view)
-
-    async def count_sessions(self, flt: listing.SessionFilter) -> int:
-        return await listing.count_sessions(self.ctx, flt)
-
-    async def agent_names(self) -> list[str]:
-        return [agent.name for agent in await agents.list_agents(self.ctx)]
-
-    async def row_menu(self, session_id: int) -> RowMenu:
-        return await listing.row_menu(self.ctx, session_id, as_agent=self.agent)
-
-    async def end_row(self, session_id: int) -> EndResult:
-        """End Session from a list row's menu (R3, R4)."""
-        async with self._writes:
-            return await ending.end_session(self.ctx, self.agent, session_id, Surface.ROW)
-
-    async def bulk_preview(self, selection: listing.Selection) -> BulkPreviewSummary:
-        return await bulk.preview_selection(self.ctx, self.agent, selection)
-
-    async def bulk_preview_lines(
-        self,
-        selection: listing.Selection,
-        sort: listing.Sort,
-        cursor: PageCursor | None = None,
-        limit: int = 100,
-    ) -> OutcomePage:
-        return await bulk.preview_lines(
-            self.ctx, self.agent, selection, sort=sort, cursor=cursor, limit=limit
-        )
-
-    async def bulk_run(
-        self,
-        selection: listing.Selection,
-        progress: Callable[[int, int], None],
-        chunk: int | None = None,
-        stop: Callable[[], bool] | None = None,
-    ) -> BulkReport:
-        """Persist the bulk end of a (previewed, frozen) selection and run it chunk by chunk,
-        each chunk its own transaction: a crash leaves every row untouched or fully ended.
-        ``stop`` (asked between chunks) leaves the rest for :meth:`bulk_resume`."""
-        async with self._writes:
-            bulk_id = await bulk.start_selection(self.ctx, self.agent, selection)
-            return await bulk.run_bulk(
-                self.ctx,
-                bulk_id,
-                chunk=chunk or BULK_CHUNK,
-                progress=progress,
-                stop=self._stop_or_closing(stop),
-            )
-
-    async def bulk_resume(
-        self,
-        bulk_id: int,
-        progress: Callable[[int, int], None],
-        chunk: int | None = None,
-        stop: Callable[[], bool] | None = None,
-    ) -> BulkReport:
-        """Finish an unfinished bulk end (rows already done are not touched again)."""
-        async with self._writes:
-            return await bulk.run_bulk(
-                self.ctx,
-                bulk_id,
-                chunk=chunk or BULK_CHUNK,
-                progress=progress,
-                stop=self._stop_or_closing(stop),
-            )
-
-    async def unfinished_bulks(self) -> list[BulkReport]:
-        """This agent's bulk ends left unfinished (a quit, a crash), oldest first."""
-        return [
-            report for report in await bulk.unfinished_bulks(self.ctx, self.agent) if report.pending
-        ]
-
-    async def bulk_result_counts(self, bulk_id: int) -> list[OutcomeCount]:
-        return await bulk.result_counts(self.ctx, bulk_id)
-
-    async def bulk_result_lines(
-        self, bulk_id: int, cursor: PageCursor | None = None, limit: int = 100
-    ) -> OutcomePage:
-        return await bulk.result_lines(self.ctx, bulk_id, cursor=cursor, limit=limit)
-
 
 class _Abandoned(Exception):
     """The console closed while the database was opening: stop opening."""
@@ -520,8 +396,9 @@ def _as_unit(method: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., Awa
     return unit
 
 
-# Every public coroutine method is a unit of work (see the module's docstring).
-for _name, _method in list(vars(ConsoleBackend).items()):
+# Every public coroutine method is a unit of work (see the module's docstring), the list's
+# (SessionsListBackend) as much as the console's.
+for _name, _method in list({**vars(SessionsListBackend), **vars(ConsoleBackend)}.items()):
     if (
         not _name.startswith("_")
         and _name not in ("open", "close")
