@@ -163,7 +163,7 @@ def _show_json(d: SessionDetail) -> dict[str, Any]:
         messages_total=d.messages_total,
         end=to_json(d.end),
         csat_requests=to_json(d.csat_requests),
-        actions=to_json(d.actions),
+        actions=[a.json() for a in d.actions],
         escalated_to=d.escalated_to,
         channel_connected=d.channel_connected,
     )
@@ -238,7 +238,7 @@ def _print_detail(d: SessionDetail, viewer: str | None) -> None:
         out.say(f"actions{f' for {out.cell(viewer, 40)}' if viewer else ''}:")
         out.table(
             ("ACTION", "ALLOWED", "WHY"),
-            ((a.name, "yes" if a.allowed else "no", out.cell(a.reason, 100)) for a in d.actions),
+            ((a.label, "yes" if a.allowed else "no", out.cell(a.reason, 100)) for a in d.actions),
             indent="  ",
         )
 

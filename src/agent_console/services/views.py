@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal
 
 EndOutcome = Literal["ended", "skipped"]
@@ -142,11 +143,36 @@ class EndView:
     bulk_id: int | None
 
 
+class ActionId(StrEnum):
+    """The actions a session detail (and a list row's menu) offers: what the surfaces find an
+    action by. What the screen shows is the view's ``label``, never looked up."""
+
+    END_CHAT = "end_chat"
+    #: End Session on the list row's menu (R3).
+    END_ROW = "end_row"
+    #: End Sessions on the list's selection (R4).
+    END_LIST = "end_list"
+    CLOSE_TAB = "close_tab"
+    CSAT_ON_END = "csat_on_end"
+    TRANSFER = "transfer"
+
+
 @dataclass(frozen=True)
 class ActionView:
-    name: str
+    id: ActionId
+    #: The action's name on screen (and in the CLI's output, JSON "name").
+    label: str
     allowed: bool
     reason: str
+
+    def json(self) -> dict[str, Any]:
+        """The action as the CLI's JSON has always written it (the label as "name")."""
+        return {"name": self.label, "allowed": self.allowed, "reason": self.reason}
+
+
+def find_action(actions: list[ActionView], action: ActionId) -> ActionView | None:
+    """The action ``action`` among ``actions`` (None: not offered)."""
+    return next((a for a in actions if a.id is action), None)
 
 
 @dataclass(frozen=True)
