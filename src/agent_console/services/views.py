@@ -7,7 +7,21 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-EndOutcome = Literal["ended", "skipped"]
+
+class EndOutcome(StrEnum):
+    """What an end did to one session (stored as these words in bulk items, written so in
+    the CLI's output)."""
+
+    ENDED = "ended"
+    SKIPPED = "skipped"
+
+
+class StepOutcome(StrEnum):
+    """What a macro step did: not an end's outcome (a note or a transfer is "done" too)."""
+
+    DONE = "done"
+    SKIPPED = "skipped"
+
 
 #: Characters of each message a session detail loads unless asked for more (the transcript's
 #: first "Show more" still fits in it), and the characters loaded for the whole detail (the
@@ -335,7 +349,7 @@ class BulkReport:
 @dataclass(frozen=True)
 class StepResult:
     step: str
-    result: Literal["done", "skipped"]
+    result: StepOutcome
     reason: str
 
 
