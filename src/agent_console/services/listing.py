@@ -142,7 +142,7 @@ def row_view(row: Any) -> SessionRow:
     return SessionRow(
         id=row.id,
         label=session_label(row.id),
-        status=row.status,
+        status=SessionStatus(row.status),
         channel=row.channel,
         channel_name=ch.name,
         channel_kind=ch.kind.value,

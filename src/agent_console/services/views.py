@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
+from ..domain.vocab import Presence, SessionStatus
+
 
 class EndOutcome(StrEnum):
     """What an end did to one session (stored as these words in bulk items, written so in
@@ -57,7 +59,7 @@ class AgentView:
     used: int
     permissions: list[str]
     is_admin: bool
-    presence: str
+    presence: Presence
     logged_in: bool
     #: Why the agent is Busy ("Lunch"; None: no reason) and since when it is in its presence
     #: (None: not recorded, e.g. before migration 0008).
@@ -69,7 +71,7 @@ class AgentView:
 class SessionRow:
     id: int
     label: str
-    status: str
+    status: SessionStatus
     channel: str
     channel_name: str
     channel_kind: str
@@ -244,7 +246,7 @@ class LedgerItem:
     session_id: int
     units: int
     why: str
-    status: str
+    status: SessionStatus
     channel: str
 
 
@@ -314,7 +316,7 @@ class CloseTabResult:
 class InboundResult:
     session_id: int
     new_session: bool
-    status: str
+    status: SessionStatus
     note: str
 
 
@@ -517,7 +519,7 @@ class TransferTarget:
     "no free capacity (5/5)"); ``line`` is what a person reads ("erin: Busy")."""
 
     name: str
-    presence: str
+    presence: Presence
     used: int
     capacity: int
     free: int
@@ -546,7 +548,7 @@ class TransferResult:
     session_id: int
     sender: str
     receiver: str | None
-    status: str
+    status: SessionStatus
     #: Units the sender got back, and units the receiver now uses for the session.
     units_freed: int
     units_taken: int
