@@ -38,6 +38,7 @@ from agent_console.logs import LOG_FILE, setup_logging, stop_logging
 from agent_console.services import agents, automation, conversations, listing, presence, routing
 from agent_console.services.context import Ctx
 from agent_console.services.runtime import open_ctx
+from agent_console.services.views import ActionId
 from agent_console.store.models import Macro
 from agent_console.tui.app import make_app
 from agent_console.tui.screens.console import ConsoleScreen
@@ -62,7 +63,7 @@ def rendered(detail: Any) -> Iterator[tuple[str, Any]]:
     yield "header", header_content(detail)
     yield "session list", session_prompt(detail.session)
     if detail.session.status == "Ended":
-        close = next((a for a in detail.actions if a.name == "Close tab"), None)
+        close = next((a for a in detail.actions if a.id is ActionId.CLOSE_TAB), None)
         yield "tab note", tab_note(detail, close, "ctrl+t")
 
 

@@ -21,7 +21,7 @@ from agent_console.services import (
     settings,
 )
 from agent_console.services.context import Ctx
-from agent_console.services.views import MessageView, SessionDetail
+from agent_console.services.views import ActionId, MessageView, SessionDetail
 
 ALL = ("enhanced_chat_user", "enhanced_chat_rep", "messaging_agent", "end_messaging_session")
 EC = ("enhanced_chat_user", "enhanced_chat_rep")
@@ -92,11 +92,11 @@ def end_lines(detail: SessionDetail) -> list[MessageView]:
     ]
 
 
-def action(detail: SessionDetail, name: str) -> tuple[bool, str]:
+def action(detail: SessionDetail, action: ActionId) -> tuple[bool, str]:
     for a in detail.actions:
-        if a.name == name:
+        if a.id is action:
             return a.allowed, a.reason
-    raise AssertionError(f"no action {name!r} in {[a.name for a in detail.actions]}")
+    raise AssertionError(f"no action {action!r} in {[a.id for a in detail.actions]}")
 
 
 def hhmm(at: datetime) -> str:

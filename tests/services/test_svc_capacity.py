@@ -40,6 +40,7 @@ from agent_console.services import (
 from agent_console.services.context import Ctx
 from agent_console.services.listing import SessionFilter
 from agent_console.services.presence import REQUEUED, STAYS, STAYS_INACTIVE
+from agent_console.services.views import ActionId
 from conftest import FakeClock
 
 # R2 ------------------------------------------------------------------------------------------
@@ -63,7 +64,7 @@ async def test_r2_tab_based_end_keeps_units_until_the_tab_is_closed(ctx: Ctx) ->
     assert [(i.session_id, i.units, i.status) for i in led.items] == [(sid, 1, "Ended")]
     assert "close the tab to free capacity" in led.items[0].why
     assert (await agents.get_agent(ctx, "dana")).used == 1
-    allowed, why = action(await show(ctx, sid), "Close tab")
+    allowed, why = action(await show(ctx, sid), ActionId.CLOSE_TAB)
     assert allowed and why == "frees 1 unit"
 
     # The held unit is real: new work is not routed to dana while the tab is open.

@@ -22,6 +22,7 @@ from svc_support import (
 from agent_console.domain.vocab import Surface
 from agent_console.services import automation, bulk, conversations, ending, timers
 from agent_console.services.context import Ctx
+from agent_console.services.views import ActionId
 from conftest import FakeClock
 
 
@@ -35,7 +36,7 @@ async def _setup(ctx: Ctx, csat: str) -> int:
 async def test_r9_csat_requested_once_when_an_agent_ends(ctx: Ctx, clock: FakeClock) -> None:
     sid = await _setup(ctx, "on")
     await add(ctx, "sam", LIST, online=False)
-    assert action(await show(ctx, sid), "CSAT on end") == (
+    assert action(await show(ctx, sid), ActionId.CSAT_ON_END) == (
         True,
         "a CSAT survey will be sent to the customer",
     )
@@ -57,7 +58,7 @@ async def test_r9_csat_requested_once_when_an_agent_ends(ctx: Ctx, clock: FakeCl
 
 async def test_r9_no_csat_when_the_setting_is_off(ctx: Ctx) -> None:
     sid = await _setup(ctx, "off")
-    assert action(await show(ctx, sid), "CSAT on end") == (
+    assert action(await show(ctx, sid), ActionId.CSAT_ON_END) == (
         False,
         "no CSAT survey: the CSAT-on-agent-end setting is off",
     )

@@ -35,6 +35,7 @@ from agent_console.domain.vocab import Surface
 from agent_console.services import agents, automation, bulk, conversations, ending, settings, timers
 from agent_console.services.context import Ctx
 from agent_console.services.runtime import upgrade_db
+from agent_console.services.views import ActionId
 from conftest import FakeClock
 
 EC_CHANNELS = ["enhanced_in_app_chat", "enhanced_web_chat_v1", "enhanced_web_chat_v2"]
@@ -65,7 +66,7 @@ async def test_r1_enhanced_chat_end_refused_without_each_permission(
     )
     after = await assert_not_ended(ctx, sid, owner="dana")
     assert after.messages_total == before.messages_total
-    assert action(after, "End Chat") == (False, f"missing permission {missing}")
+    assert action(after, ActionId.END_CHAT) == (False, f"missing permission {missing}")
     assert await used(ctx, "dana") == 1
     await consistent(ctx)
 
@@ -90,8 +91,8 @@ async def test_r1_enhanced_chat_end_refused_for_non_owner(ctx: Ctx, channel: str
 
     assert (res.result, res.reason) == ("skipped", f"not the owner: S-{sid} is owned by dana")
     d = await assert_not_ended(ctx, sid, owner="dana")
-    assert action(await show(ctx, sid, "erin"), "End Chat") == (False, res.reason)
-    assert action(d, "End Chat") == (True, "")
+    assert action(await show(ctx, sid, "erin"), ActionId.END_CHAT) == (False, res.reason)
+    assert action(d, ActionId.END_CHAT) == (True, "")
     await consistent(ctx)
 
 
@@ -134,7 +135,7 @@ async def test_r1_messaging_end_refused_without_messaging_agent(ctx: Ctx, channe
     assert (res.result, res.reason) == ("skipped", "missing permission messaging_agent")
     after = await assert_not_ended(ctx, sid, owner="dana")
     assert after.messages_total == before.messages_total
-    assert action(after, "End Chat") == (False, "missing permission messaging_agent")
+    assert action(after, ActionId.END_CHAT) == (False, "missing permission messaging_agent")
     assert await used(ctx, "dana") == 1
     await consistent(ctx)
 
@@ -221,8 +222,8 @@ async def test_r8_setting_off_refuses_end_chat_row_and_list(ctx: Ctx) -> None:
     assert (report.ended, report.skipped) == (0, 3)
     for sid in (s1, s2, s3):
         d = await assert_not_ended(ctx, sid, owner="dana")
-        for name in ("End Chat", "End Session (row menu)", "End Sessions (list)"):
-            assert action(d, name) == (False, SETTING_OFF)
+        for end in (ActionId.END_CHAT, ActionId.END_ROW, ActionId.END_LIST):
+            assert action(d, end) == (False, SETTING_OFF)
     assert await used(ctx, "dana") == 3
     await consistent(ctx)
 

@@ -39,6 +39,7 @@ from agent_console.domain.vocab import Surface
 from agent_console.services import agents, bulk, conversations, ending, listing
 from agent_console.services.context import Ctx
 from agent_console.services.listing import SessionFilter
+from agent_console.services.views import ActionId
 from conftest import FakeClock
 
 NO_LIST_PERM = "missing permission end_messaging_session"
@@ -64,9 +65,9 @@ async def test_r3_list_end_needs_end_messaging_session(ctx: Ctx) -> None:
     assert (report.total, report.ended, report.skipped, report.pending) == (2, 0, 2, 0)
     for sid in (s1, s2):
         d = await assert_not_ended(ctx, sid, owner="dana")
-        assert action(d, "End Session (row menu)") == (False, NO_LIST_PERM)
-        assert action(d, "End Sessions (list)") == (False, NO_LIST_PERM)
-        assert action(d, "End Chat") == (True, "")
+        assert action(d, ActionId.END_ROW) == (False, NO_LIST_PERM)
+        assert action(d, ActionId.END_LIST) == (False, NO_LIST_PERM)
+        assert action(d, ActionId.END_CHAT) == (True, "")
     assert await used(ctx, "dana") == 2
     await consistent(ctx)
 
@@ -167,7 +168,7 @@ async def test_r3_bulk_over_a_status_filter_can_end_waiting_sessions(ctx: Ctx) -
 async def test_r3_row_end_session_on_standard_channel(ctx: Ctx, channel: str) -> None:
     await add(ctx, "dana", ALL)
     sid = await assigned(ctx, "dana", channel)
-    assert action(await show(ctx, sid), "End Session (row menu)") == (True, "")
+    assert action(await show(ctx, sid), ActionId.END_ROW) == (True, "")
     res = await ending.end_session(ctx, "dana", sid, Surface.ROW)
     assert res.result == "ended"
     d = await show(ctx, sid)
@@ -186,8 +187,8 @@ async def test_r3_row_end_session_is_for_standard_channels_only(ctx: Ctx, channe
 
     assert (res.result, res.reason) == ("skipped", ROW_STANDARD_ONLY)
     d = await assert_not_ended(ctx, sid, owner="dana")
-    assert action(d, "End Session (row menu)") == (False, ROW_STANDARD_ONLY)
-    assert action(d, "End Sessions (list)") == (True, "")
+    assert action(d, ActionId.END_ROW) == (False, ROW_STANDARD_ONLY)
+    assert action(d, ActionId.END_LIST) == (True, "")
     # The list's End Sessions still ends it: only the row menu item is standard-only.
     report = await bulk.bulk_end(ctx, "dana", ids=[sid])
     assert [r.result for r in report.results] == ["ended"]
@@ -214,9 +215,9 @@ async def test_r4_inactive_status_based_has_no_list_end(ctx: Ctx) -> None:
     assert (owner_row.result, owner_row.reason) == ("skipped", INACTIVE_LIST)
     assert [(r.result, r.reason) for r in report.results] == [("skipped", INACTIVE_LIST)]
     d = await assert_not_ended(ctx, sid, status="Inactive", owner="dana")
-    assert action(d, "End Session (row menu)") == (False, INACTIVE_LIST)
-    assert action(d, "End Sessions (list)") == (False, INACTIVE_LIST)
-    assert action(d, "End Chat") == (True, "")
+    assert action(d, ActionId.END_ROW) == (False, INACTIVE_LIST)
+    assert action(d, ActionId.END_LIST) == (False, INACTIVE_LIST)
+    assert action(d, ActionId.END_CHAT) == (True, "")
     await consistent(ctx)
 
 

@@ -32,6 +32,7 @@ from agent_console.services import conversations, ending, presence, routing
 from agent_console.services.context import Ctx
 from agent_console.services.runtime import open_ctx
 from agent_console.services.transfer import outcome_text, transfer, transfer_options
+from agent_console.services.views import ActionId
 from conftest import FakeClock
 
 
@@ -228,7 +229,7 @@ async def test_options_list_who_can_receive_and_why_not(ctx: Ctx) -> None:
     assert not theirs.allowed and theirs.reason == f"not the owner: S-{sid} is owned by dana"
     # The session's actions say the same (the row menu and the console key read them).
     detail = await show(ctx, sid, as_agent="erin")
-    assert next(a for a in detail.actions if a.name == "Transfer").allowed is False
+    assert next(a for a in detail.actions if a.id is ActionId.TRANSFER).allowed is False
 
 
 async def test_two_consoles_transfer_the_same_session_at_once_one_wins(

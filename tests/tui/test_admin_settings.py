@@ -10,6 +10,7 @@ from textual.widgets import Button, Input, Select, Switch
 
 from agent_console.services import agents, listing, settings
 from agent_console.services.context import Ctx
+from agent_console.services.views import ActionId
 from agent_console.tui.screens.admin_settings import AdminSettingsScreen
 from agent_console.tui.widgets.conversation import ConversationPane, find_action
 from conftest import FakeClock
@@ -64,7 +65,7 @@ async def test_admin_turns_r8_off_and_end_chat_is_disabled_with_the_reason(
         await until(pilot, lambda: app.screen is console, what="back to the console")
 
         expected = find_action(
-            await listing.show_session(ctx, seeded.alice, as_agent=AGENT), "End Chat"
+            await listing.show_session(ctx, seeded.alice, as_agent=AGENT), ActionId.END_CHAT
         )
         assert expected is not None and not expected.allowed
         pane = console.query_one(ConversationPane)

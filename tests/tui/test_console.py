@@ -9,6 +9,7 @@ from textual.widgets import Button
 from agent_console.domain.vocab import Presence
 from agent_console.services import agents, listing, settings
 from agent_console.services.context import Ctx
+from agent_console.services.views import ActionId
 from agent_console.tui.screens.offline_preview import OfflinePreviewScreen
 from agent_console.tui.screens.presence_menu import PresenceMenu
 from agent_console.tui.widgets.composer import Composer
@@ -163,7 +164,7 @@ async def test_r8_end_chat_disabled_with_the_reason_and_the_key_does_nothing(
 ) -> None:
     await settings.set_setting(ctx, "agents_can_end", "off", admin=ADMIN)
     expected = find_action(
-        await listing.show_session(ctx, seeded.alice, as_agent=AGENT), "End Chat"
+        await listing.show_session(ctx, seeded.alice, as_agent=AGENT), ActionId.END_CHAT
     )
     assert expected is not None and not expected.allowed
 

@@ -18,7 +18,7 @@ import click
 from ..domain.text import one_line, safe_text
 from ..domain.text import plural as text_plural
 from ..domain.vocab import session_label
-from ..services.views import EndResult, to_json
+from ..services.views import EndOutcome, EndResult, to_json
 
 
 def emit_json(data: Any) -> None:
@@ -94,5 +94,5 @@ def end_results(results: Sequence[EndResult]) -> None:
 
 
 def end_totals(results: Sequence[EndResult]) -> tuple[int, int]:
-    ended = sum(1 for r in results if r.result == "ended")
+    ended = sum(1 for r in results if r.result is EndOutcome.ENDED)
     return ended, len(results) - ended

@@ -22,6 +22,7 @@ from ..services.views import (
     BulkReport,
     CloseTabResult,
     DeliveryView,
+    EndOutcome,
     EndResult,
     InboundResult,
     Page,
@@ -163,7 +164,7 @@ def _show_json(d: SessionDetail) -> dict[str, Any]:
         messages_total=d.messages_total,
         end=to_json(d.end),
         csat_requests=to_json(d.csat_requests),
-        actions=to_json(d.actions),
+        actions=[a.json() for a in d.actions],
         escalated_to=d.escalated_to,
         channel_connected=d.channel_connected,
     )
@@ -238,7 +239,7 @@ def _print_detail(d: SessionDetail, viewer: str | None) -> None:
         out.say(f"actions{f' for {out.cell(viewer, 40)}' if viewer else ''}:")
         out.table(
             ("ACTION", "ALLOWED", "WHY"),
-            ((a.name, "yes" if a.allowed else "no", out.cell(a.reason, 100)) for a in d.actions),
+            ((a.label, "yes" if a.allowed else "no", out.cell(a.reason, 100)) for a in d.actions),
             indent="  ",
         )
 
@@ -382,7 +383,7 @@ def sessions_end(
         out.emit_json(_report_json(report, single))
     else:
         _print_report(report)
-    if single and report.results and report.results[0].result != "ended":
+    if single and report.results and report.results[0].result is not EndOutcome.ENDED:
         r = report.results[0]
         raise Refused(f"{out.sid(r.session_id)} not ended: {r.reason}")
 
@@ -392,7 +393,7 @@ async def _preview_ids(ctx: Ctx, agent: str, ids: Sequence[int], surface: Surfac
         return await bulk.preview_bulk(ctx, agent, ids=ids)
     results = await ending.preview_end(ctx, agent, ids, surface)
     rows = [
-        BulkPreviewRow(r.session_id, "end" if r.result == "ended" else "skip", r.reason)
+        BulkPreviewRow(r.session_id, "end" if r.result is EndOutcome.ENDED else "skip", r.reason)
         for r in results
     ]
     will_end = sum(1 for r in rows if r.will == "end")

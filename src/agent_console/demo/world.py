@@ -38,7 +38,7 @@ from ..domain.timers import auto_end_at
 from ..domain.vocab import CapacityModel, Initiator, Presence, SessionStatus, Surface
 from ..services import agents, channels, conversations, ending, listing, routing, timers
 from ..services.context import Ctx
-from ..services.views import SessionRow
+from ..services.views import EndOutcome, SessionRow
 from .texts import FIRST_NAMES, LAST_NAMES
 
 DEMO_AGENT = "dana"
@@ -199,7 +199,7 @@ class DemoWorld:
         return [
             f"S-{r.session_id} ended by its R7 timer: the customer never replied"
             for r in ended
-            if r.result == "ended"
+            if r.result is EndOutcome.ENDED
         ]
 
     async def _quiet_ones_go_inactive(self, facts: _Facts, now: datetime) -> list[str]:
@@ -286,7 +286,7 @@ class DemoWorld:
             result = await ending.end_session(self.ctx, row.owner, row.id, Surface.CONVERSATION)
         except ConsoleError:
             return []
-        if result.result != "ended":
+        if result.result is not EndOutcome.ENDED:
             return [f"{row.owner} could not end {row.label}: {result.reason}"]
         lines = [f"{row.owner} ended {row.label}"]
         try:

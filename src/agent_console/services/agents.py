@@ -27,7 +27,7 @@ def _view(r: Any) -> AgentView:
         used=r.used_units,
         permissions=sorted(q.parse_permissions(r.permissions)),
         is_admin=bool(r.is_admin),
-        presence=r.presence,
+        presence=Presence(r.presence),
         logged_in=bool(r.logged_in),
         away_reason=r.away_reason,
         presence_since=r.presence_since,

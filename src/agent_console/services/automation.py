@@ -22,7 +22,7 @@ from ..store import queries as q
 from ..store.models import Macro, Message, Session, Trigger
 from .context import Ctx
 from .ending import end_core, require_session
-from .views import EndResult, MacroResult, StepResult
+from .views import EndOutcome, EndResult, MacroResult, StepOutcome, StepResult
 
 log = logging.getLogger(__name__)
 ESCALATE = "Escalate to Tier 2"
@@ -160,7 +160,7 @@ async def run_macro(
         for step in json.loads(macro.steps):
             kind = step["step"]
             if facts.status is SessionStatus.ENDED and kind != "end":
-                steps.append(StepResult(kind, "skipped", "the session has ended"))
+                steps.append(StepResult(kind, StepOutcome.SKIPPED, "the session has ended"))
                 continue
             if kind == "note":
                 await conn.execute(
@@ -173,7 +173,7 @@ async def run_macro(
                         visible_to_customer=False,
                     )
                 )
-                steps.append(StepResult("note", "done", "internal note added"))
+                steps.append(StepResult("note", StepOutcome.DONE, "internal note added"))
             elif kind == "transfer":
                 queue = step.get("queue", "Tier 2")
                 await conn.execute(
@@ -189,7 +189,9 @@ async def run_macro(
                         visible_to_customer=False,
                     )
                 )
-                steps.append(StepResult("transfer", "done", f"case transferred to {queue}"))
+                steps.append(
+                    StepResult("transfer", StepOutcome.DONE, f"case transferred to {queue}")
+                )
                 events.append("escalated")
             elif kind == "end":
                 [res] = await end_core(
@@ -202,10 +204,14 @@ async def run_macro(
                     reason=f"macro {macro.name}",
                 )
                 steps.append(
-                    StepResult("end", "done" if res.result == "ended" else "skipped", res.reason)
+                    StepResult(
+                        "end",
+                        StepOutcome.DONE if res.result is EndOutcome.ENDED else StepOutcome.SKIPPED,
+                        res.reason,
+                    )
                 )
             else:
-                steps.append(StepResult(kind, "skipped", f"unknown step {kind!r}"))
+                steps.append(StepResult(kind, StepOutcome.SKIPPED, f"unknown step {kind!r}"))
         fired: list[EndResult] = []
         for event in events:
             fired.extend(await _fire(conn, event, session_id, now))

@@ -33,7 +33,7 @@ async def ledger(ctx: Ctx, agent_name: str) -> Ledger:
             r.id,
             r.units_held,
             why_consumes(CapacityModel(r.capacity_model), SessionStatus(r.status)),
-            r.status,
+            SessionStatus(r.status),
             r.channel,
         )
         for r in rows

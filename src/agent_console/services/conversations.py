@@ -215,7 +215,7 @@ async def inbound_many_in(
         if live.new and not live.written:
             live.written = True
             results.append(
-                InboundResult(live.id, True, live.status.value, "new session, waiting for a rep")
+                InboundResult(live.id, True, live.status, "new session, waiting for a rep")
             )
             continue
         live.written = True
@@ -226,7 +226,7 @@ async def inbound_many_in(
             live.units_held = live.units
             note = "the customer is back: the session is Active again"
         live.status = next_status(live.status, Event.CUSTOMER_WRITES)
-        results.append(InboundResult(live.id, False, live.status.value, note))
+        results.append(InboundResult(live.id, False, live.status, note))
 
     joined = [live for live in sessions.values() if not live.new]
     if joined:
@@ -363,7 +363,7 @@ async def outbound(
         mid = await _add_message(conn, sid, AuthorKind.AGENT, agent.name, text, now)
         await outbox.enqueue_message(conn, sid, ch.id, mid, now)
         await q.record_changes(conn, now, "outbound", [(sid, agent.id)])
-    return InboundResult(sid, True, SessionStatus.ACTIVE.value, "agent-initiated session started")
+    return InboundResult(sid, True, SessionStatus.ACTIVE, "agent-initiated session started")
 
 
 async def send(
@@ -478,5 +478,5 @@ async def mark_inactive(ctx: Ctx, agent_name: str, session_id: int) -> InboundRe
         )
         await q.record_changes(conn, now, "inactive", [(session_id, agent.id)])
     return InboundResult(
-        session_id, False, new.value, f"{row.units_held} unit(s) freed; still assigned to you"
+        session_id, False, new, f"{row.units_held} unit(s) freed; still assigned to you"
     )

@@ -34,7 +34,7 @@ from ..store import queries as q
 from ..store.models import Agent, Change, CsatRequest, EndRecord, Message, Session
 from . import outbox
 from .context import Ctx
-from .views import EndResult
+from .views import EndOutcome, EndResult
 
 TAB_NOTE = "close the tab to free capacity"
 log = logging.getLogger(__name__)
@@ -82,15 +82,15 @@ async def end_core(
     for sid in ids:
         found = facts.get(sid)
         if found is None:
-            results[sid] = EndResult(sid, "skipped", f"no session {session_label(sid)}")
+            results[sid] = EndResult(sid, EndOutcome.SKIPPED, f"no session {session_label(sid)}")
             continue
         session, row = found
         decision: Decision = may_end(actor, session, surface, policy)
         if not decision.allowed:
-            results[sid] = EndResult(sid, "skipped", decision.reason)
+            results[sid] = EndResult(sid, EndOutcome.SKIPPED, decision.reason)
             continue
         to_end.append(row)
-        results[sid] = EndResult(sid, "ended", _ended_reason(row))
+        results[sid] = EndResult(sid, EndOutcome.ENDED, _ended_reason(row))
 
     if to_end:
         await _write_ends(
@@ -100,7 +100,7 @@ async def end_core(
         who = actor.describe()
         for sid in ids:
             r = results[sid]
-            level = logging.INFO if r.result == "ended" else logging.DEBUG
+            level = logging.INFO if r.result is EndOutcome.ENDED else logging.DEBUG
             log.log(level, "%s %s by %s from %s: %s", session_label(sid), r.result, who,
                     surface.label, r.reason)  # fmt: skip
     return [results[sid] for sid in ids]
@@ -252,10 +252,16 @@ async def preview_end(
     out = []
     for sid in session_ids:
         if sid not in facts:
-            out.append(EndResult(sid, "skipped", f"no session {session_label(sid)}"))
+            out.append(EndResult(sid, EndOutcome.SKIPPED, f"no session {session_label(sid)}"))
             continue
         decision = may_end(actor, facts[sid][0], surface, policy)
-        out.append(EndResult(sid, "ended" if decision.allowed else "skipped", decision.reason))
+        out.append(
+            EndResult(
+                sid,
+                EndOutcome.ENDED if decision.allowed else EndOutcome.SKIPPED,
+                decision.reason,
+            )
+        )
     return out
 
 

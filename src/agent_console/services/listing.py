@@ -36,6 +36,7 @@ from .views import (
     DETAIL_TEXT_WINDOW,
     MESSAGE_TEXT_CAP,
     MESSAGE_TEXT_WINDOW,
+    ActionId,
     ActionView,
     CsatView,
     DeliveryView,
@@ -47,6 +48,7 @@ from .views import (
     RowMenu,
     SessionDetail,
     SessionRow,
+    find_action,
 )
 
 Order = Literal["newest", "oldest"]
@@ -140,7 +142,7 @@ def row_view(row: Any) -> SessionRow:
     return SessionRow(
         id=row.id,
         label=session_label(row.id),
-        status=row.status,
+        status=SessionStatus(row.status),
         channel=row.channel,
         channel_name=ch.name,
         channel_kind=ch.kind.value,
@@ -542,19 +544,19 @@ async def show_session(
         if viewer is not None:
             viewer_facts = q.agent_facts(await q.agent_row(conn, viewer))
             actor = Actor.of_agent(viewer_facts)
-            for name, surface in (
-                ("End Chat", Surface.CONVERSATION),
-                ("End Session (row menu)", Surface.ROW),
-                ("End Sessions (list)", Surface.LIST),
+            for action, label, surface in (
+                (ActionId.END_CHAT, "End Chat", Surface.CONVERSATION),
+                (ActionId.END_ROW, ROW_END_ACTION, Surface.ROW),
+                (ActionId.END_LIST, "End Sessions (list)", Surface.LIST),
             ):
                 d = may_end(actor, session, surface, policy)
-                actions.append(ActionView(name, d.allowed, d.reason))
+                actions.append(ActionView(action, label, d.allowed, d.reason))
             tab = may_close_tab(viewer_facts, session, bool(row.tab_open), row.units_held)
-            actions.append(ActionView("Close tab", tab.allowed, tab.reason))
+            actions.append(ActionView(ActionId.CLOSE_TAB, "Close tab", tab.allowed, tab.reason))
             c = csat_decision(actor, policy)
-            actions.append(ActionView("CSAT on end", c.allowed, c.reason))
+            actions.append(ActionView(ActionId.CSAT_ON_END, "CSAT on end", c.allowed, c.reason))
             t = may_transfer(viewer_facts, session)
-            actions.append(ActionView(TRANSFER_ACTION, t.allowed, t.reason))
+            actions.append(ActionView(ActionId.TRANSFER, TRANSFER_ACTION, t.allowed, t.reason))
     return SessionDetail(
         session=row_view(row),
         messages=messages,
@@ -575,8 +577,9 @@ async def show_session(
     )
 
 
+#: The labels of the row menu's End Session and of the Transfer action (to another agent or
+#: back to the queue), as the session detail shows them.
 ROW_END_ACTION = "End Session (row menu)"
-#: The session's Transfer action (to another agent or back to the queue).
 TRANSFER_ACTION = "Transfer"
 ROW_END_ABSENT = "End Session is on the row menu of standard-channel sessions only"
 
@@ -587,9 +590,10 @@ async def row_menu(ctx: Ctx, session_id: int, *, as_agent: str) -> RowMenu:
     detail = await show_session(ctx, session_id, as_agent=as_agent, message_limit=0)
     end: ActionView | None = None
     if channel_of(detail.session.channel).is_standard:
-        found = next(a for a in detail.actions if a.name == ROW_END_ACTION)
-        end = ActionView("End Session", found.allowed, found.reason)
-    transfer = next((a for a in detail.actions if a.name == TRANSFER_ACTION), None)
+        found = find_action(detail.actions, ActionId.END_ROW)
+        assert found is not None  # offered whenever there is a viewer
+        end = ActionView(ActionId.END_ROW, "End Session", found.allowed, found.reason)
+    transfer = find_action(detail.actions, ActionId.TRANSFER)
     return RowMenu(
         session=detail.session,
         end_session=end,

@@ -72,7 +72,7 @@ async def transfer_options(ctx: Ctx, actor_name: str, session_id: int) -> Transf
         why = receiver_refusal(candidate_of(a), facts, units)
         target = TransferTarget(
             name=a.name,
-            presence=a.presence,
+            presence=Presence(a.presence),
             used=a.used_units,
             capacity=a.capacity,
             free=max(0, a.capacity - a.used_units),
@@ -202,7 +202,7 @@ async def transfer(
         session_id=session_id,
         sender=sender,
         receiver=receiver.name if receiver is not None else None,
-        status=status.value,
+        status=status,
         units_freed=row.units_held,
         units_taken=taken,
         sender_used=int(used[sender_id]),

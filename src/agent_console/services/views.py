@@ -4,9 +4,26 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal
 
-EndOutcome = Literal["ended", "skipped"]
+from ..domain.vocab import Presence, SessionStatus
+
+
+class EndOutcome(StrEnum):
+    """What an end did to one session (stored as these words in bulk items, written so in
+    the CLI's output)."""
+
+    ENDED = "ended"
+    SKIPPED = "skipped"
+
+
+class StepOutcome(StrEnum):
+    """What a macro step did: not an end's outcome (a note or a transfer is "done" too)."""
+
+    DONE = "done"
+    SKIPPED = "skipped"
+
 
 #: Characters of each message a session detail loads unless asked for more (the transcript's
 #: first "Show more" still fits in it), and the characters loaded for the whole detail (the
@@ -42,7 +59,7 @@ class AgentView:
     used: int
     permissions: list[str]
     is_admin: bool
-    presence: str
+    presence: Presence
     logged_in: bool
     #: Why the agent is Busy ("Lunch"; None: no reason) and since when it is in its presence
     #: (None: not recorded, e.g. before migration 0008).
@@ -54,7 +71,7 @@ class AgentView:
 class SessionRow:
     id: int
     label: str
-    status: str
+    status: SessionStatus
     channel: str
     channel_name: str
     channel_kind: str
@@ -142,11 +159,36 @@ class EndView:
     bulk_id: int | None
 
 
+class ActionId(StrEnum):
+    """The actions a session detail (and a list row's menu) offers: what the surfaces find an
+    action by. What the screen shows is the view's ``label``, never looked up."""
+
+    END_CHAT = "end_chat"
+    #: End Session on the list row's menu (R3).
+    END_ROW = "end_row"
+    #: End Sessions on the list's selection (R4).
+    END_LIST = "end_list"
+    CLOSE_TAB = "close_tab"
+    CSAT_ON_END = "csat_on_end"
+    TRANSFER = "transfer"
+
+
 @dataclass(frozen=True)
 class ActionView:
-    name: str
+    id: ActionId
+    #: The action's name on screen (and in the CLI's output, JSON "name").
+    label: str
     allowed: bool
     reason: str
+
+    def json(self) -> dict[str, Any]:
+        """The action as the CLI's JSON has always written it (the label as "name")."""
+        return {"name": self.label, "allowed": self.allowed, "reason": self.reason}
+
+
+def find_action(actions: list[ActionView], action: ActionId) -> ActionView | None:
+    """The action ``action`` among ``actions`` (None: not offered)."""
+    return next((a for a in actions if a.id is action), None)
 
 
 @dataclass(frozen=True)
@@ -204,7 +246,7 @@ class LedgerItem:
     session_id: int
     units: int
     why: str
-    status: str
+    status: SessionStatus
     channel: str
 
 
@@ -274,7 +316,7 @@ class CloseTabResult:
 class InboundResult:
     session_id: int
     new_session: bool
-    status: str
+    status: SessionStatus
     note: str
 
 
@@ -309,7 +351,7 @@ class BulkReport:
 @dataclass(frozen=True)
 class StepResult:
     step: str
-    result: Literal["done", "skipped"]
+    result: StepOutcome
     reason: str
 
 
@@ -477,7 +519,7 @@ class TransferTarget:
     "no free capacity (5/5)"); ``line`` is what a person reads ("erin: Busy")."""
 
     name: str
-    presence: str
+    presence: Presence
     used: int
     capacity: int
     free: int
@@ -506,7 +548,7 @@ class TransferResult:
     session_id: int
     sender: str
     receiver: str | None
-    status: str
+    status: SessionStatus
     #: Units the sender got back, and units the receiver now uses for the session.
     units_freed: int
     units_taken: int

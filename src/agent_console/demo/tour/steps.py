@@ -17,7 +17,7 @@ from ...domain.capacity import consumes
 from ...domain.text import plural
 from ...domain.vocab import CapacityModel, SessionStatus, session_label
 from ...services.presence import REQUEUED, summarize_effects
-from ...services.views import ActionView, SessionDetail, SessionRow
+from ...services.views import ActionId, ActionView, SessionDetail, SessionRow, find_action
 from ...tui.screens.bulk_end import BulkEndScreen
 from ...tui.screens.logout import LogoutScreen
 from ...tui.screens.offline_preview import OfflinePreviewScreen
@@ -68,12 +68,12 @@ def _detail(player: TourPlayer) -> SessionDetail | None:
     return console.detail if console is not None else None
 
 
-def _action(detail: SessionDetail, name: str) -> ActionView | None:
-    return next((a for a in detail.actions if a.name == name), None)
+def _action(detail: SessionDetail, action: ActionId) -> ActionView | None:
+    return find_action(detail.actions, action)
 
 
 def _endable(detail: SessionDetail) -> bool:
-    end = _action(detail, "End Chat")
+    end = _action(detail, ActionId.END_CHAT)
     return detail.session.status == "Active" and end is not None and end.allowed
 
 

@@ -27,7 +27,7 @@ from ...store.models import Agent, BulkItem, BulkOperation
 from ..context import Ctx
 from ..ending import end_core
 from ..listing import Selection, SessionFilter, matching_ids
-from ..views import BulkReport, EndResult
+from ..views import BulkReport, EndOutcome, EndResult
 
 CHUNK = 2000
 STALE_AFTER = timedelta(seconds=30)
@@ -175,7 +175,7 @@ async def run_bulk(
                     )
                     .values(result=outcome, reason=why)
                 )
-            ended = sum(1 for r in results if r.result == "ended")
+            ended = sum(1 for r in results if r.result is EndOutcome.ENDED)
             await conn.execute(
                 update(BulkOperation)
                 .where(BulkOperation.id == bulk_id)
@@ -191,7 +191,7 @@ async def run_bulk(
         if progress is not None:
             progress(done, total)
     if len(mine) == total:
-        ended = sum(1 for r in mine if r.result == "ended")
+        ended = sum(1 for r in mine if r.result is EndOutcome.ENDED)
         return BulkReport(bulk_id, "completed", total, ended, total - ended, 0, mine, started)
     return await bulk_report(ctx, bulk_id)
 
@@ -244,7 +244,7 @@ async def bulk_report(ctx: Ctx, bulk_id: int, *, with_results: bool = True) -> B
                     .order_by(BulkItem.seq)
                 )
             ).all()
-            results = [EndResult(i.session_id, i.result, i.reason or "") for i in items]
+            results = [EndResult(i.session_id, EndOutcome(i.result), i.reason or "") for i in items]
     status = op.status
     if status == "running" and ctx.now() - op.heartbeat_at > STALE_AFTER:
         status = "interrupted"

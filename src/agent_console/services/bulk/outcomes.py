@@ -13,7 +13,7 @@ from ...domain.channels import channel as channel_of
 from ...domain.vocab import session_label
 from ...store.models import Agent, BulkItem, Customer, Session
 from ..context import Ctx
-from ..views import OutcomeCount, OutcomeLine, OutcomePage, PageCursor
+from ..views import EndOutcome, OutcomeCount, OutcomeLine, OutcomePage, PageCursor
 
 _PARENTHESIS = re.compile(r"\s*\(.*\)$")
 _UNITS_FREED = re.compile(r"\d+ units? freed")
@@ -25,7 +25,7 @@ def reason_group(outcome: str, reason: str) -> str:
         return "already ended"
     if reason.startswith("no session"):
         return "no such session"
-    if outcome in ("end", "ended"):
+    if outcome in ("end", EndOutcome.ENDED):
         return _UNITS_FREED.sub("units freed", _PARENTHESIS.sub("", reason))
     head, sep, _ = reason.partition(":")
     return head if sep else reason
@@ -37,14 +37,14 @@ def outcome_text(outcome: str, reason: str) -> str:
         return "will end"
     if outcome == "skip":
         return f"will skip: {reason}"
-    if outcome == "ended":
-        return reason or "ended"
+    if outcome == EndOutcome.ENDED:
+        return reason or EndOutcome.ENDED.value
     return f"skipped: {reason}"
 
 
 def counted(counter: Counter[tuple[str, str]]) -> list[OutcomeCount]:
     """Ends first, then skips; the most frequent kind first within each."""
-    first = {"end": 0, "ended": 0}
+    first = {"end": 0, EndOutcome.ENDED.value: 0}
     return [
         OutcomeCount(will, reason, n, outcome_text(will, reason))
         for (will, reason), n in sorted(

@@ -15,6 +15,7 @@ from textual.worker import WorkerCancelled, WorkerFailed
 from ...domain.errors import ConsoleError
 from ...domain.text import escape_log, plural
 from ...domain.vocab import session_label
+from ...services.views import EndOutcome
 from ..messages import CloseTabPressed, EndChatPressed, UndoEndPressed
 from ..notify_errors import notified_errors
 from ..screen_work import screen_work
@@ -131,7 +132,7 @@ class EndChatActions(_Host):
             text = f"{label} not ended: {exc}"
             self._say(escape_log(text), "error")
             return text
-        if result.result == "ended":
+        if result.result is EndOutcome.ENDED:
             text = f"{label} {result.reason}"
             self._say(escape_log(text), "information")
         else:

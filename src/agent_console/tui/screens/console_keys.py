@@ -14,7 +14,8 @@ from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 
 from ...domain.vocab import Presence, session_label
-from ..widgets.conversation import CLOSE_TAB, END_CHAT, TRANSFER, ConversationPane, find_action
+from ...services.views import ActionId
+from ..widgets.conversation import ConversationPane, find_action
 
 #: The console's footer: these first; below 100 columns, without the narrow-hidden ones.
 FOOTER_FIRST = (
@@ -201,7 +202,7 @@ class ConsoleKeys(_Host):
                 return False
             if detail.session.id in self._pending_ends:
                 return False  # already ending: the Undo bar stands where End Chat was
-            end = find_action(detail, END_CHAT)
+            end = find_action(detail, ActionId.END_CHAT)
             return True if end is not None and end.allowed else None
         if action == "undo_end":
             return bool(self._pending_ends)
@@ -211,7 +212,7 @@ class ConsoleKeys(_Host):
         if action == "close_tab":
             if detail is None or detail.session.status != "Ended":
                 return False
-            close = find_action(detail, CLOSE_TAB)
+            close = find_action(detail, ActionId.CLOSE_TAB)
             return True if close is not None and close.allowed else None
         if action in ("next_session", "previous_session"):
             return len(self.rows) > 1
@@ -224,7 +225,7 @@ class ConsoleKeys(_Host):
         if action == "transfer":
             if detail is None or detail.session.status == "Ended":
                 return False
-            move = find_action(detail, TRANSFER)
+            move = find_action(detail, ActionId.TRANSFER)
             return True if move is not None and move.allowed else None
         return True
 

@@ -13,6 +13,7 @@ from textual.geometry import Offset
 from ...domain.text import escape_log, plural
 from ...domain.vocab import Presence, session_label
 from ...services.presence import presence_outcome
+from ...services.views import EndOutcome
 from ..messages import PresenceClicked
 from ..notify_errors import notified_errors
 from ..screen_work import screen_work
@@ -117,8 +118,8 @@ class PresenceActions(_Host):
             self.request_refresh()
         if attempt.failed:
             return
-        ended = sum(1 for r in result.results if r.result == "ended")
-        skipped = [r for r in result.results if r.result != "ended"]
+        ended = sum(1 for r in result.results if r.result is EndOutcome.ENDED)
+        skipped = [r for r in result.results if r.result is not EndOutcome.ENDED]
         summary = (
             f"Logged out: {plural(ended, 'session')} ended, "
             f"{plural(result.tabs_closed, 'tab')} closed, "

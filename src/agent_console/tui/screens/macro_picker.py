@@ -25,6 +25,7 @@ from textual.widgets.option_list import Option
 from ...domain.errors import ConsoleError
 from ...domain.text import escape_log, one_line
 from ...domain.vocab import session_label
+from ...services.views import EndOutcome, StepOutcome
 from ..screen_work import screen_work
 from .confirm import ConfirmScreen
 
@@ -45,7 +46,7 @@ def result_lines(result: MacroResult) -> list[Content]:
     """One line per step and per trigger that ran, each with the service's reason."""
     lines: list[Content] = []
     for step in result.steps:
-        if step.result == "done":
+        if step.result is StepOutcome.DONE:
             lines.append(
                 Content.assemble(("✓ ", "$success"), (step.step, "bold"), f": {step.reason}")
             )
@@ -57,7 +58,7 @@ def result_lines(result: MacroResult) -> list[Content]:
             )
     for fired in result.triggers:
         label = session_label(fired.session_id)
-        verb = "ended" if fired.result == "ended" else "skipped"
+        verb = "ended" if fired.result is EndOutcome.ENDED else "skipped"
         lines.append(
             Content.assemble(
                 ("⚡ ", "$accent"), (f"trigger {verb} {label}", "bold"), f": {fired.reason}"

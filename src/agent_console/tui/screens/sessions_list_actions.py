@@ -16,6 +16,7 @@ from ...domain.text import escape_log
 from ...domain.vocab import session_label
 from ...services.listing import SORT_LABELS
 from ...services.transfer import outcome_text
+from ...services.views import EndOutcome
 from ..notify_errors import notified_errors
 from ..screen_work import screen_work
 from ..widgets.session_table import SessionTable
@@ -232,7 +233,7 @@ class ListActions(_Host):
         if attempt.failed:
             return
         reason = escape_log(result.reason)
-        if result.result == "ended":
+        if result.result is EndOutcome.ENDED:
             self.notify(f"{label} {reason}", markup=False)
         elif result.reason.startswith("already ended"):
             # Another console (or a timer) was first: a fact to report, not an error.

@@ -27,6 +27,8 @@ from ...domain.outbox import DeliveryState
 from ...domain.sms import composer_count, is_sms_channel
 from ...domain.text import one_line
 from ...domain.vocab import ActorKind, CapacityModel, Initiator, SessionStatus, Surface
+from ...services.views import ActionId
+from ...services.views import find_action as find_in
 from ..messages import (
     CloseTabPressed,
     DraftChanged,
@@ -44,11 +46,10 @@ if TYPE_CHECKING:
 
     from ...services.views import ActionView, EndView, SessionDetail
 
+#: The buttons' labels (the actions themselves are found by their ``ActionId``).
 END_CHAT = "End Chat"
 UNDO_END = "Undo"
 CLOSE_TAB = "Close tab"
-CSAT_ON_END = "CSAT on end"
-TRANSFER = "Transfer"
 #: Below this pane width the "what will happen" line takes its short form.
 COMPACT_WIDTH = 70
 NO_SESSION = "No session open. Choose one on the left."
@@ -70,11 +71,9 @@ def r7_countdown(detail: SessionDetail, now: datetime, *, compact: bool = False)
     )
 
 
-def find_action(detail: SessionDetail, name: str) -> ActionView | None:
-    for action in detail.actions:
-        if action.name == name:
-            return action
-    return None
+def find_action(detail: SessionDetail, action: ActionId) -> ActionView | None:
+    """The session's action ``action`` (None: not offered to this agent)."""
+    return find_in(detail.actions, action)
 
 
 def csat_score(detail: SessionDetail) -> int | None:
@@ -177,7 +176,7 @@ def end_outlook(detail: SessionDetail, end_line: str, *, compact: bool = False) 
     narrow pane (the full one is the label's tooltip).
     """
     row = detail.session
-    csat = find_action(detail, CSAT_ON_END)
+    csat = find_action(detail, ActionId.CSAT_ON_END)
     held = units_text(row.units_held)
     model = CapacityModel(row.capacity_model)
     stays = consumes(model, SessionStatus.ENDED, tab_open=True, owned=True)
@@ -387,13 +386,13 @@ class ConversationPane(Vertical):
         self._ended = ended
         if ended:
             summary.update(end_summary(detail, self._tz))
-            close = find_action(detail, CLOSE_TAB)
+            close = find_action(detail, ActionId.CLOSE_TAB)
             self.query_one("#close-tab", Button).disabled = close is None or not close.allowed
             self.query_one("#tab-note", Label).update(
                 tab_note(detail, close, keys.get("close_tab", ""))
             )
         else:
-            end = find_action(detail, END_CHAT)
+            end = find_action(detail, ActionId.END_CHAT)
             allowed = end is not None and end.allowed
             self.query_one("#end-chat", Button).disabled = not allowed
             reason = self.query_one("#end-reason", Label)
@@ -418,7 +417,7 @@ class ConversationPane(Vertical):
         if detail is None:
             return
         waiting = seconds_left is not None and not self._ended
-        end = find_action(detail, END_CHAT)
+        end = find_action(detail, ActionId.END_CHAT)
         allowed = end is not None and end.allowed
         self.query_one("#end-bar").display = not self._ended and not waiting
         self.query_one("#undo-bar").display = waiting

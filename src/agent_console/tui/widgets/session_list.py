@@ -95,7 +95,7 @@ def session_prompt(
     ``delivery`` problem (the session's worst: failed or retrying) comes right after it, and
     "ending" when its End Chat waits out its Undo time.
     """
-    status = row.status
+    status: str = str(row.status)
     if status == "Ended" and row.tab_open:
         status = "Ended · tab open"
     status_style = STATUS_STYLES.get(row.status, "$foreground-muted")
