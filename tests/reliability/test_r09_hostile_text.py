@@ -43,7 +43,7 @@ from agent_console.store.models import Macro
 from agent_console.tui.app import make_app
 from agent_console.tui.screens.console import ConsoleScreen
 from agent_console.tui.themes import load_themes, theme_from_mapping
-from agent_console.tui.widgets.conversation import header_content, tab_note
+from agent_console.tui.widgets.conversation_text import header_content, tab_note
 from agent_console.tui.widgets.session_list import session_prompt
 from agent_console.tui.widgets.transcript import Transcript, transcript_content
 

@@ -12,7 +12,8 @@ from agent_console.services import agents, listing, settings
 from agent_console.services.context import Ctx
 from agent_console.services.views import ActionId
 from agent_console.tui.screens.admin_settings import AdminSettingsScreen
-from agent_console.tui.widgets.conversation import ConversationPane, find_action
+from agent_console.tui.widgets.conversation import ConversationPane
+from agent_console.tui.widgets.conversation_text import find_action
 from conftest import FakeClock
 
 from .conftest import ADMIN, AGENT, SIZE, Seeded, console_ready, until, until_async

@@ -13,7 +13,8 @@ from agent_console.services.views import ActionId
 from agent_console.tui.screens.offline_preview import OfflinePreviewScreen
 from agent_console.tui.screens.presence_menu import PresenceMenu
 from agent_console.tui.widgets.composer import Composer
-from agent_console.tui.widgets.conversation import ConversationPane, find_action
+from agent_console.tui.widgets.conversation import ConversationPane
+from agent_console.tui.widgets.conversation_text import find_action
 from agent_console.tui.widgets.session_list import SessionList
 from agent_console.tui.widgets.status_bar import StatusBar
 from agent_console.tui.widgets.transcript import Transcript

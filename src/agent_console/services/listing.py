@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, func, not_, select, tuple_
+from sqlalchemy import bindparam, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.channels import channel as channel_of
@@ -15,7 +14,7 @@ from ..domain.ending import Actor, csat_decision, may_close_tab, may_end
 from ..domain.errors import NotFound
 from ..domain.outbox import DeliveryState, describe_failure
 from ..domain.transfer import may_transfer
-from ..domain.vocab import SessionStatus, Surface, session_label
+from ..domain.vocab import Surface, session_label
 from ..store import queries as q
 from ..store.models import (
     Agent,
@@ -26,10 +25,42 @@ from ..store.models import (
     OutboxEvent,
     Session,
 )
-from ..store.search import search_words, session_matches
 from ..store.types import UTCDateTime
 from .context import Ctx
 from .outbox import connected_channels, public_event_id
+from .session_filter import (
+    SORT_LABELS as SORT_LABELS,
+)
+from .session_filter import (
+    Order as Order,
+)
+from .session_filter import (
+    Selection as Selection,
+)
+from .session_filter import (
+    SessionFilter as SessionFilter,
+)
+from .session_filter import (
+    Sort as Sort,
+)
+from .session_filter import (
+    SortKey as SortKey,
+)
+from .session_filter import (
+    filter_clauses as filter_clauses,
+)
+from .session_filter import (
+    frozen_filter as frozen_filter,
+)
+from .session_filter import (
+    matching_ids as matching_ids,
+)
+from .session_filter import (
+    parse_status as parse_status,
+)
+from .session_filter import (
+    row_view as row_view,
+)
 from .views import (
     DETAIL_MESSAGES,
     DETAIL_TEXT_CAP,
@@ -51,177 +82,8 @@ from .views import (
     find_action,
 )
 
-Order = Literal["newest", "oldest"]
-SortKey = Literal["created", "last_message", "status", "channel", "owner", "customer"]
-#: Every sort the list offers, with the label a person reads.
-SORT_LABELS: dict[SortKey, str] = {
-    "created": "Created",
-    "last_message": "Last message",
-    "status": "Status",
-    "channel": "Channel",
-    "owner": "Owner",
-    "customer": "Customer",
-}
-
-
-@dataclass(frozen=True)
-class Sort:
-    """A list order. Ties (and ``created``, since ids are given in creation order) are broken
-    by the session id in the same direction, so every sort is a total order and keyset pages
-    on ``(sort value, id)`` never skip or repeat a row."""
-
-    key: SortKey = "created"
-    descending: bool = True
-
-    @classmethod
-    def of_order(cls, order: Order) -> Sort:
-        return cls("created", descending=order == "newest")
-
-    @property
-    def label(self) -> str:
-        if self.key == "created":
-            return "Newest first" if self.descending else "Oldest first"
-        return f"{SORT_LABELS[self.key]} {'Z-A' if self.descending else 'A-Z'}"
-
-
-@dataclass(frozen=True)
-class SessionFilter:
-    """What the list shows. ``min_age`` keeps sessions created at least that long ago."""
-
-    statuses: tuple[str, ...] = ()
-    channels: tuple[str, ...] = ()
-    owner: str | None = None
-    unassigned: bool = False
-    min_age: timedelta | None = None
-    max_age: timedelta | None = None
-    customer: str | None = None
-    ids: tuple[int, ...] = field(default=())
-    #: Only sessions whose tab is open (True) or closed (False) in the owner's console.
-    tab_open: bool | None = None
-    #: Sessions to leave out ("all matching, except these").
-    exclude_ids: tuple[int, ...] = field(default=())
-    #: Only ids up to this one: a previewed "all matching" leaves later sessions alone.
-    upto_id: int | None = None
-    #: Absolute bounds on ``created_at`` (a preview turns the ages above into these).
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    #: Words of the customer's name or of one of the session's lines (see ``store.search``).
-    search: str = ""
-
-    def validate(self) -> None:
-        for s in self.statuses:
-            SessionStatus(s)  # raises ValueError with the bad value
-        for c in self.channels:
-            channel_of(c)
-
-
-@dataclass(frozen=True)
-class Selection:
-    """What End Sessions acts on: sessions picked one by one (``ids``), or every session a
-    filter matches (``flt``, expanded by the service: the UI never holds those ids)."""
-
-    ids: tuple[int, ...] | None = None
-    flt: SessionFilter | None = None
-
-    def as_filter(self) -> SessionFilter:
-        if self.flt is not None:
-            return self.flt
-        return SessionFilter(ids=self.ids or (-1,))
-
-
-def parse_status(text: str) -> str:
-    for s in SessionStatus:
-        if s.value.lower() == text.strip().lower():
-            return s.value
-    valid = ", ".join(s.value for s in SessionStatus)
-    raise ValueError(f"unknown status {text!r}; statuses are: {valid}")
-
-
-def row_view(row: Any) -> SessionRow:
-    ch = channel_of(row.channel)
-    return SessionRow(
-        id=row.id,
-        label=session_label(row.id),
-        status=SessionStatus(row.status),
-        channel=row.channel,
-        channel_name=ch.name,
-        channel_kind=ch.kind.value,
-        family=ch.family.value,
-        owner=row.owner_name,
-        customer=row.customer_name,
-        initiated_by=row.initiated_by,
-        capacity_model=row.capacity_model,
-        units=row.units,
-        units_held=row.units_held,
-        tab_open=bool(row.tab_open),
-        created_at=row.created_at,
-        last_message_at=row.last_message_at,
-        ended_at=row.ended_at,
-        auto_end_at=row.auto_end_at,
-    )
-
-
-async def filter_clauses(conn: AsyncConnection, flt: SessionFilter, now: datetime) -> list[Any]:
-    """The WHERE clauses of ``flt`` on the sessions table (at ``now``, for its ages)."""
-    flt.validate()
-    clauses: list[Any] = []
-    if flt.statuses:
-        clauses.append(Session.status.in_(flt.statuses))
-    if flt.channels:
-        clauses.append(Session.channel.in_(flt.channels))
-    if flt.owner is not None:
-        owner_id = await conn.scalar(select(Agent.id).where(Agent.name == flt.owner))
-        if owner_id is None:
-            raise NotFound(f"unknown agent {flt.owner!r}")
-        clauses.append(Session.owner_id == owner_id)
-    if flt.unassigned:
-        clauses.append(Session.owner_id.is_(None))
-    if flt.min_age is not None:
-        clauses.append(Session.created_at <= now - flt.min_age)
-    if flt.max_age is not None:
-        clauses.append(Session.created_at >= now - flt.max_age)
-    if flt.customer is not None:
-        clauses.append(
-            Session.customer_id.in_(select(Customer.id).where(Customer.name == flt.customer))
-        )
-    if flt.ids:
-        clauses.append(q.in_ids(conn, Session.id, flt.ids))
-    if flt.tab_open is not None:
-        clauses.append(Session.tab_open.is_(flt.tab_open))
-    if flt.exclude_ids:
-        clauses.append(not_(q.in_ids(conn, Session.id, flt.exclude_ids)))
-    if flt.upto_id is not None:
-        clauses.append(Session.id <= flt.upto_id)
-    if flt.created_after is not None:
-        clauses.append(Session.created_at >= flt.created_after)
-    if flt.created_before is not None:
-        clauses.append(Session.created_at <= flt.created_before)
-    words = search_words(flt.search)
-    if words:
-        clauses.append(session_matches(conn, words))
-    return clauses
-
-
-def frozen_filter(flt: SessionFilter, now: datetime, upto_id: int) -> SessionFilter:
-    """``flt`` as it matched at ``now``: ages become absolute times and later ids are left out,
-    so confirming a preview acts on what the preview counted (not on sessions created since)."""
-    after, before = flt.created_after, flt.created_before
-    if flt.max_age is not None:
-        bound = now - flt.max_age
-        after = bound if after is None else max(after, bound)
-    if flt.min_age is not None:
-        bound = now - flt.min_age
-        before = bound if before is None else min(before, bound)
-    upto = upto_id if flt.upto_id is None else min(upto_id, flt.upto_id)
-    return replace(
-        flt, min_age=None, max_age=None, created_after=after, created_before=before, upto_id=upto
-    )
-
-
-async def matching_ids(conn: AsyncConnection, flt: SessionFilter, now: datetime) -> list[int]:
-    """Every id the filter matches, oldest first (bulk end expands "all matching" with it)."""
-    clauses = await filter_clauses(conn, flt, now)
-    return list((await conn.scalars(select(Session.id).where(*clauses).order_by(Session.id))).all())
+#: The filter that lets every session through (the list with nothing set).
+EVERY_SESSION = SessionFilter()
 
 
 def cursor_after(sort: Sort, row: SessionRow) -> PageCursor:
@@ -293,7 +155,7 @@ def _ids_page(clauses: list[Any], sort: Sort, cursor: PageCursor | None, limit: 
 
 async def list_sessions(
     ctx: Ctx,
-    flt: SessionFilter = SessionFilter(),
+    flt: SessionFilter = EVERY_SESSION,
     *,
     limit: int = 50,
     after: int | None = None,
@@ -359,7 +221,7 @@ async def list_sessions(
     )
 
 
-async def count_sessions(ctx: Ctx, flt: SessionFilter = SessionFilter()) -> int:
+async def count_sessions(ctx: Ctx, flt: SessionFilter = EVERY_SESSION) -> int:
     async with ctx.db.read() as conn:
         clauses = await filter_clauses(conn, flt, ctx.now())
         return int(

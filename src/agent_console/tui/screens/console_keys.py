@@ -15,7 +15,8 @@ from textual.binding import Binding, BindingType
 
 from ...domain.vocab import Presence, session_label
 from ...services.views import ActionId
-from ..widgets.conversation import ConversationPane, find_action
+from ..widgets.conversation import ConversationPane
+from ..widgets.conversation_text import find_action
 
 #: The console's footer: these first; below 100 columns, without the narrow-hidden ones.
 FOOTER_FIRST = (

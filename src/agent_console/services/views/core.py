@@ -1,4 +1,5 @@
-"""Plain data the services return: never ORM objects, never Textual objects."""
+"""Sessions, agents, messages, lists, ends, presence, bulk and settings: the plain data most
+services return."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from ..domain.vocab import Presence, SessionStatus
+from ...domain.vocab import Presence, SessionStatus
 
 
 class EndOutcome(StrEnum):
@@ -448,116 +449,6 @@ class OutcomeLine:
 class OutcomePage:
     lines: list[OutcomeLine]
     next_cursor: PageCursor | None
-
-
-# -- channels (the gateway) -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChannelView:
-    """A channel and its connection (never its secret), with its outbox in counts."""
-
-    channel: str
-    name: str
-    connected: bool
-    webhook_url: str | None
-    connected_at: datetime | None
-    connected_by: str | None
-    pending: int
-    retrying: int
-    failed: int
-
-
-@dataclass(frozen=True)
-class ConnectResult:
-    """A connection made or changed; ``secret`` is shown this once (None: it was given)."""
-
-    channel: ChannelView
-    secret: str | None
-
-
-@dataclass(frozen=True)
-class ReceiveResult:
-    """What an inbound channel message did; ``replayed``: this message id was seen before,
-    and this is the first answer again."""
-
-    session_id: int
-    status: str
-    new_session: bool
-    replayed: bool
-
-
-@dataclass(frozen=True)
-class CsatAnswer:
-    session_id: int
-    score: int
-    answered_at: datetime
-    replayed: bool
-
-
-# -- quick replies (issue 11) -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QuickReplyView:
-    """A quick reply as stored: ``text`` is the template (placeholders unfilled)."""
-
-    id: int
-    name: str
-    text: str
-    placeholders: list[str]
-    updated_at: datetime
-    updated_by: str
-
-
-# -- transfer (issue 11) -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TransferTarget:
-    """An agent a session might be handed to: ``eligible``, or not with ``reason`` ("Busy",
-    "no free capacity (5/5)"); ``line`` is what a person reads ("erin: Busy")."""
-
-    name: str
-    presence: Presence
-    used: int
-    capacity: int
-    free: int
-    eligible: bool
-    reason: str
-    line: str
-
-
-@dataclass(frozen=True)
-class TransferOptions:
-    """Where a session may go: ``allowed`` says whether this actor may move it at all (and
-    ``reason`` why not); ``targets`` are every other agent, the eligible first (most free
-    capacity first), then the others by name; ``units`` is what a receiver takes."""
-
-    session: SessionRow
-    allowed: bool
-    reason: str
-    units: int
-    targets: list[TransferTarget]
-
-
-@dataclass(frozen=True)
-class TransferResult:
-    """A transfer done: to ``receiver``, or back to the queue (``receiver`` None)."""
-
-    session_id: int
-    sender: str
-    receiver: str | None
-    status: SessionStatus
-    #: Units the sender got back, and units the receiver now uses for the session.
-    units_freed: int
-    units_taken: int
-    sender_used: int
-    sender_capacity: int
-    receiver_used: int | None
-    receiver_capacity: int | None
-    #: The transcript's system line (internal: agents see it, the customer does not).
-    line: str
 
 
 # -- what needs the agent: unread counts and last lines (issue 11) -----------------------------
