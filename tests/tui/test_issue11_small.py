@@ -9,6 +9,7 @@ macro results wrap inside theirs, and toasts keep off the composer.
 
 from __future__ import annotations
 
+import contextlib
 import unicodedata
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -103,9 +104,15 @@ async def test_the_caption_bar_covers_nothing_its_caption_speaks_of(
     async with app.run_test(size=size) as pilot:
 
         async def look() -> bool:
-            await pilot.pause()  # the caption bar placed and laid out
+            def laid_out() -> bool:
+                bar = tour.bar
+                return bar is not None and bar.is_mounted and bool(bar.region)
+
+            await pilot.pause()
+            with contextlib.suppress(AssertionError):  # the tour waits while the bar lays out
+                await until(pilot, laid_out, within=10.0, what="the caption bar laid out")
             bar, step = tour.bar, tour.step
-            if bar is None or step is None or not bar.is_mounted or not bar.region:
+            if bar is None or step is None or not laid_out():
                 return False
             screen = bar.screen
             for selector in (*step.shows, "Footer"):
@@ -165,9 +172,20 @@ async def test_at_80x24_the_offline_step_shows_the_session_its_caption_names(
     async with app.run_test(size=SMALL) as pilot:
 
         async def look() -> bool:
-            """At each pause of the step: once the preview shows the session the caption
-            names, check it while the tour waits here."""
+            """At each pause of the step: at the one where the preview is up and the caption
+            names the session, wait (the tour waits too) until the preview shows that session,
+            then check it. A busy machine draws the revealed row late; the pause is where the
+            audience looks, so the test waits there rather than sampling it once."""
             await pilot.pause()
+            preview_named = (
+                isinstance(app.screen, OfflinePreviewScreen)
+                and bool(tour.captions)
+                and label in tour.captions[-1]
+            )
+            if not preview_named:
+                return False
+            with contextlib.suppress(AssertionError):  # never shown: `seen` stays empty
+                await until(pilot, named_and_shown, within=20.0, what=f"{label} on screen")
             if not named_and_shown():
                 return False
             effects = app.screen.query_one("#offline-effects")
