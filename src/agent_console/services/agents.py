@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -13,13 +12,14 @@ from ..domain.errors import Refused
 from ..domain.vocab import Permission, Presence
 from ..store import queries as q
 from ..store.models import Agent
+from ..store.rows import AgentRecord
 from .context import Ctx
 from .views import AgentView
 
 ALL_PERMISSIONS = tuple(p.value for p in Permission)
 
 
-def _view(r: Any) -> AgentView:
+def _view(r: AgentRecord) -> AgentView:
     return AgentView(
         id=r.id,
         name=r.name,

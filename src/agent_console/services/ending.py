@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, insert, literal, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..domain.ending import Actor, Decision, csat_decision, end_line, may_end
+from ..domain.ending import Actor, Decision, SessionFacts, csat_decision, end_line, may_end
 from ..domain.errors import NotFound
 from ..domain.policy import Policy
 from ..domain.vocab import (
@@ -32,6 +32,7 @@ from ..domain.vocab import (
 )
 from ..store import queries as q
 from ..store.models import Agent, Change, CsatRequest, EndRecord, Message, Session
+from ..store.rows import EndingRecord, SessionRecord
 from . import outbox
 from .context import Ctx
 from .views import EndOutcome, EndResult
@@ -40,7 +41,7 @@ TAB_NOTE = "close the tab to free capacity"
 log = logging.getLogger(__name__)
 
 
-def _ended_reason(row: Any) -> str:
+def _ended_reason(row: EndingRecord) -> str:
     return _ended_reason_of(row.capacity_model, row.units_held)
 
 
@@ -265,7 +266,9 @@ async def preview_end(
     return out
 
 
-async def require_session(conn: AsyncConnection, session_id: int) -> Any:
+async def require_session(
+    conn: AsyncConnection, session_id: int
+) -> tuple[SessionFacts, SessionRecord]:
     facts = await q.session_facts(conn, [session_id])
     if session_id not in facts:
         raise NotFound(f"no session {session_label(session_id)}")

@@ -19,6 +19,7 @@ from ..store.models import (
     Customer,
     Session,
 )
+from ..store.rows import SessionColumns
 from ..store.search import search_words, session_matches
 from .views import (
     SessionRow,
@@ -110,7 +111,7 @@ def parse_status(text: str) -> str:
     raise ValueError(f"unknown status {text!r}; statuses are: {valid}")
 
 
-def row_view(row: Any) -> SessionRow:
+def row_view(row: SessionColumns) -> SessionRow:
     ch = channel_of(row.channel)
     return SessionRow(
         id=row.id,

@@ -37,6 +37,7 @@ from ..domain.transitions import Event, next_status
 from ..domain.vocab import AuthorKind, Presence, SessionStatus, session_label
 from ..store import queries as q
 from ..store.models import Agent, Message, Session
+from ..store.rows import AgentRecord
 from .context import Ctx
 from .ending import require_session
 from .listing import row_view
@@ -45,7 +46,7 @@ from .views import TransferOptions, TransferResult, TransferTarget
 log = logging.getLogger(__name__)
 
 
-def candidate_of(row: Any) -> Candidate:
+def candidate_of(row: AgentRecord) -> Candidate:
     return Candidate(
         agent=q.agent_facts(row),
         presence=Presence(row.presence),
@@ -123,8 +124,9 @@ async def transfer(
         decision = may_transfer(actor, facts, expected_owner=expected_owner)
         if not decision.allowed:
             raise Refused(f"not transferred: {decision.reason}")  # the reason names the session
-        sender_id: int = row.owner_id
-        sender: str = row.owner_name
+        sender_id, sender = row.owner_id, row.owner_name
+        if sender_id is None or sender is None:  # may_transfer allows owned sessions only
+            raise RuntimeError(f"{label} may be transferred but has no owner")
         receiver = await q.agent_row(conn, to) if to is not None else None
         await _lock_agents(conn, sender_id, receiver.id if receiver is not None else None)
         taken = 0

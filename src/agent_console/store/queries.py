@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -30,6 +30,7 @@ from ..domain.policy import Policy, policy_from_rows
 from ..domain.text import unstorable
 from ..domain.vocab import ActorKind, CapacityModel, Permission, SessionStatus, Surface
 from .models import Agent, Change, Customer, EndRecord, Session, Setting
+from .rows import AgentRecord, EndingRecord, SessionRecord
 
 PG_CHANNEL = "agent_console_changes"
 
@@ -44,7 +45,7 @@ def format_permissions(perms: Iterable[Permission | str]) -> str:
 
 async def agent_row(
     conn: AsyncConnection, name: str, *, lock: bool = False, hold: bool = False
-) -> Any:
+) -> AgentRecord:
     """The agent's row; PostgreSQL: ``lock`` takes it FOR UPDATE, ``hold`` FOR KEY SHARE.
 
     ``hold`` keeps routers away (they take agents FOR UPDATE SKIP LOCKED) without making a
@@ -61,10 +62,10 @@ async def agent_row(
     row = (await conn.execute(stmt)).first()
     if row is None:
         raise NotFound(f"unknown agent {name!r}")
-    return row
+    return cast(AgentRecord, row)
 
 
-def agent_facts(row: Any) -> AgentFacts:
+def agent_facts(row: AgentRecord) -> AgentFacts:
     return AgentFacts(
         id=row.id,
         name=row.name,
@@ -163,7 +164,7 @@ async def lock_sessions(conn: AsyncConnection, ids: Sequence[int]) -> None:
 
 async def session_facts(
     conn: AsyncConnection, ids: Sequence[int]
-) -> dict[int, tuple[SessionFacts, Any]]:
+) -> dict[int, tuple[SessionFacts, SessionRecord]]:
     """Facts for the rules plus the raw row, for each existing id (missing ids are absent)."""
     if not ids:
         return {}
@@ -178,15 +179,13 @@ async def session_facts(
         .outerjoin(EndRecord.__table__, EndRecord.session_id == Session.id)
         .where(in_ids(conn, Session.id, ids))
     )
-    out: dict[int, tuple[SessionFacts, Any]] = {}
-    for row in (await conn.execute(stmt)).all():
-        out[row.id] = (facts_of(row), row)
-    return out
+    rows = cast("Sequence[SessionRecord]", (await conn.execute(stmt)).all())
+    return {row.id: (facts_of(row), row) for row in rows}
 
 
 async def end_facts(
     conn: AsyncConnection, ids: Sequence[int]
-) -> dict[int, tuple[SessionFacts, Any]]:
+) -> dict[int, tuple[SessionFacts, EndingRecord]]:
     """Like :func:`session_facts`, with only the columns ending needs (the hot path of bulk end)."""
     if not ids:
         return {}
@@ -212,12 +211,14 @@ async def end_facts(
         .outerjoin(EndRecord.__table__, EndRecord.session_id == Session.id)
         .where(in_ids(conn, Session.id, ids))
     )
-    return {row.id: (facts_of(row), row) for row in (await conn.execute(stmt)).all()}
+    rows = cast("Sequence[EndingRecord]", (await conn.execute(stmt)).all())
+    return {row.id: (facts_of(row), row) for row in rows}
 
 
-def facts_of(row: Any) -> SessionFacts:
+def facts_of(row: EndingRecord) -> SessionFacts:
     ended = None
-    if getattr(row, "end_actor_kind", None) is not None:
+    if row.end_actor_kind is not None:
+        assert row.end_actor is not None and row.end_surface is not None and row.end_at
         ended = EndFacts(
             actor_kind=ActorKind(row.end_actor_kind),
             actor=row.end_actor,

@@ -72,6 +72,9 @@ class AgentConsoleApp(App[None]):
             id="help",
             tooltip="Every key and what each screen does (? when not typing)",
         ),
+        # Only while a tour plays (check_action); priority, so it stops the tour even under a
+        # modal whose own escape cancels. A system binding: not in the keys catalogue.
+        Binding("escape", "skip_tour", "Stop the tour", priority=True, system=True),
     ]
     # Every screen gets -narrow/-wide and -short/-tall, so its .tcss can fit 80x24. (Textual
     # types these as instance variables, hence no ClassVar.)
@@ -387,8 +390,13 @@ class AgentConsoleApp(App[None]):
         if self.tour is not None:
             self.tour.start(self)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "skip_tour":  # otherwise escape goes on to the screen's own binding
+            return self.tour is not None and self.tour.playing
+        return True
+
     def action_skip_tour(self) -> None:
-        """Escape while the tour plays (the tour binds it only meanwhile)."""
+        """Escape while the tour plays."""
         if self.tour is not None:
             self.tour.stop()
 

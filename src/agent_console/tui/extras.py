@@ -26,7 +26,11 @@ class Companion(Protocol):
 
 
 class Tour(Protocol):
-    """Plays over the console once it is open; escape (bound by the tour) stops it."""
+    """Plays over the console once it is open; escape stops it while it plays."""
+
+    @property
+    def playing(self) -> bool:
+        """Started, and neither played to its end nor stopped."""
 
     def start(self, app: App[Any]) -> None:
         """Begin playing on ``app``."""

@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.worker import Worker
 
-SKIP_ACTION = "skip_tour"
 POLL = 0.05
 
 
@@ -98,6 +97,11 @@ class TourPlayer:
         self._caption = Content("")
         self._bar_caption: Content | None = None
         self._index = 0
+        self._over = False  # the play ended: played through, failed or cancelled
+
+    @property
+    def playing(self) -> bool:
+        return self._app is not None and not (self._over or self.stopped)
 
     @property
     def app(self) -> App[Any]:
@@ -111,11 +115,7 @@ class TourPlayer:
         if self._app is not None:
             return
         self._app = app
-        # Priority, so escape stops the tour even while a modal (whose escape cancels) is up;
-        # removed again when the tour ends. Textual has no public way to add a priority
-        # binding at run time, hence the app's BindingsMap.
-        app._bindings.bind("escape", SKIP_ACTION, "Stop the tour", priority=True)
-        app.refresh_bindings()
+        app.refresh_bindings()  # the app's escape binding works while the tour plays
         self._worker = app.run_worker(self._play(), name="tour", group="tour", exit_on_error=False)
 
     def stop(self) -> None:
@@ -129,14 +129,7 @@ class TourPlayer:
         self._app.notify("Tour stopped. The demo goes on: the console is yours.", markup=False)
 
     def _cleanup(self) -> None:
-        app = self.app
-        keys = app._bindings.key_to_bindings
-        mine = [b for b in keys.get("escape", []) if b.action == SKIP_ACTION]
-        for binding in mine:
-            keys["escape"].remove(binding)
-        if "escape" in keys and not keys["escape"]:
-            del keys["escape"]
-        app.refresh_bindings()
+        self.app.refresh_bindings()  # escape is the screen's again
         if self._bar is not None and self._bar.is_mounted:
             self._bar.remove()
         self._bar = None
@@ -151,6 +144,7 @@ class TourPlayer:
                 await self._play_step(step, index)
             self.finished = True
         finally:
+            self._over = True
             if not self.stopped:
                 self._cleanup()
         if self.exit_at_end:
