@@ -8,7 +8,6 @@ JSON keeps text as stored; ``json.dumps`` escapes every control and non-ASCII ch
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -58,13 +57,12 @@ plural = text_plural
 
 
 def width(text: str) -> int:
-    """Terminal columns: wide East Asian characters take two, combining marks none."""
-    total = 0
-    for ch in text:
-        if unicodedata.combining(ch):
-            continue
-        total += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-    return total
+    """Terminal columns, as Rich (and so the console) counts them: wide East Asian characters
+    and emoji take two, combining marks and zero-width characters none. (Rich loads only
+    when a table or a transcript is printed, not with every command.)"""
+    from rich.cells import cell_len
+
+    return cell_len(text)
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, indent: str = "") -> None:
