@@ -16,6 +16,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,12 +89,10 @@ class ThemeFileError(ValueError):
 
 
 def shipped_themes_dir() -> Path | None:
-    """``agent_console/_themes`` in a wheel, else ``themes/`` at the root of a source tree."""
-    package = Path(__file__).resolve().parents[1]
-    for candidate in (package / "_themes", package.parents[1] / "themes"):
-        if candidate.is_dir():
-            return candidate
-    return None
+    """The themes inside the package, ``agent_console/_themes`` (in a source tree a link to
+    ``themes/`` at its root, which a wheel holds as files); None if it is not on disk."""
+    shipped = resources.files("agent_console") / "_themes"
+    return shipped if isinstance(shipped, Path) and shipped.is_dir() else None
 
 
 def user_themes_dir() -> Path | None:
