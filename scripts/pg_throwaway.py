@@ -72,6 +72,8 @@ class Cluster:
     bindir: str
     password: str = field(default="", repr=False)
     run_as: str | None = None
+    #: The server's ``max_connections`` (``bench/floor.py`` raises it for 1,000 consoles).
+    max_connections: int = 200
 
     @property
     def dsn(self) -> str:
@@ -301,7 +303,7 @@ def _prepare_base_dir(base_dir: str | None) -> tuple[Path, bool]:
     return p, True
 
 
-def start(base_dir: str | None = None) -> Cluster:
+def start(base_dir: str | None = None, *, max_connections: int = 200) -> Cluster:
     """Create, configure and start a throw-away server; return it with the database created.
 
     ``base_dir`` must be missing or empty (it is deleted by ``stop()``); by default a new
@@ -322,6 +324,7 @@ def start(base_dir: str | None = None) -> Cluster:
         bindir=bindir,
         password=secrets.token_urlsafe(24),
         run_as=run_as,
+        max_connections=max_connections,
     )
     sock_len = len(str(data)) + len("/.s.PGSQL.65535.lock")
     try:
@@ -398,7 +401,7 @@ def _write_settings(c: Cluster) -> None:
         "fsync = off\n"
         "synchronous_commit = off\n"
         "full_page_writes = off\n"
-        "max_connections = 200\n"
+        f"max_connections = {c.max_connections}\n"
     )
     # Appended: later lines win. As root this keeps the file's owner (the server user).
     with open(os.path.join(c.data_dir, "postgresql.conf"), "a", encoding="utf-8") as f:
@@ -439,9 +442,9 @@ def _start_server(c: Cluster, attempts: int = 3) -> None:
 # --- command line ---------------------------------------------------------------------------
 
 
-def _cmd_start(d: str) -> int:
+def _cmd_start(d: str, max_connections: int = 200) -> int:
     t0 = time.monotonic()
-    cluster = start(d)
+    cluster = start(d, max_connections=max_connections)
     try:
         state = Path(cluster.base_dir) / STATE_FILE
         state.write_text(json.dumps(cluster.to_json(), indent=2) + "\n", encoding="utf-8")
@@ -478,11 +481,14 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     p_start = sub.add_parser("start", help="start a server; print its SQLAlchemy URL")
     p_start.add_argument("--dir", required=True, help="new or empty directory to hold it")
+    p_start.add_argument("--max-connections", type=int, default=200)
     p_stop = sub.add_parser("stop", help="stop the server in --dir and delete the directory")
     p_stop.add_argument("--dir", required=True)
     args = ap.parse_args(argv)
     try:
-        return _cmd_start(args.dir) if args.cmd == "start" else _cmd_stop(args.dir)
+        if args.cmd == "start":
+            return _cmd_start(args.dir, args.max_connections)
+        return _cmd_stop(args.dir)
     except (PgError, OSError) as e:
         msg = " ".join(str(e).split())
         print(f"pg_throwaway {args.cmd}: {msg}", file=sys.stderr)

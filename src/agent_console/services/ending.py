@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.ending import Actor, Decision, SessionFacts, csat_decision, end_line, may_end
 from ..domain.errors import NotFound
+from ..domain.feed import ChangeKind
 from ..domain.policy import Policy
 from ..domain.vocab import (
     ActorKind,
@@ -209,15 +210,18 @@ async def _write_ends(
         )
         if to_channels:
             await outbox.enqueue_csat(conn, chosen, now)
-    await conn.execute(
-        insert(Change).from_select(
-            ["at", "kind", "session_id", "agent_id"],
-            select(literal(now, Change.at.type), literal("ended"), Session.id, Session.owner_id)
-            .where(chosen)
-            .order_by(Session.id),
+    q.record_selected_changes(
+        conn,
+        ChangeKind.ENDED,
+        select(
+            literal(now, Change.at.type),
+            literal(ChangeKind.ENDED.value),
+            Session.id,
+            Session.owner_id,
         )
+        .where(chosen)
+        .order_by(Session.id),
     )
-    await q.notify(conn, "ended")
 
 
 async def actor_for_agent(conn: AsyncConnection, agent_name: str) -> Actor:

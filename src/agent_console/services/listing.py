@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, tuple_
+from sqlalchemy import ColumnElement, bindparam, case, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.channels import channel as channel_of
@@ -227,6 +227,21 @@ async def count_sessions(ctx: Ctx, flt: SessionFilter = EVERY_SESSION) -> int:
         return int(
             await conn.scalar(select(func.count()).select_from(Session).where(*clauses)) or 0
         )
+
+
+async def count_among(ctx: Ctx, flt: SessionFilter, ids: Collection[int]) -> tuple[int, int]:
+    """How many sessions ``flt`` matches, and how many of ``ids`` are among them, in one
+    statement: whether changes to sessions a list has not loaded can change what it shows."""
+    async with ctx.db.read() as conn:
+        clauses = await filter_clauses(conn, flt, ctx.now())
+        among: ColumnElement[Any] = literal(0)
+        if ids:
+            hit = case((q.in_ids(conn, Session.id, sorted(ids)), 1), else_=0)
+            among = func.coalesce(func.sum(hit), 0)
+        row = (
+            await conn.execute(select(func.count(), among).select_from(Session).where(*clauses))
+        ).one()
+        return int(row[0]), int(row[1])
 
 
 def _text_window(lengths: list[tuple[int, int]], per_message: int, budget: int) -> list[int]:

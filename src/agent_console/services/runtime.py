@@ -19,15 +19,18 @@ async def open_ctx(
     create: bool = True,
     create_dir: bool = False,
     pool_size: int = 5,
+    max_overflow: int | None = None,
     pre_ping: bool = True,
 ) -> Ctx:
     """Open ``url``; on a new database create the schema and ship default macros/triggers.
-    ``pool_size``: PostgreSQL connections kept open (as many more may be opened at a peak)."""
+    ``pool_size``: PostgreSQL connections kept open; ``max_overflow``: how many more may be
+    opened at a peak (default: as many)."""
     db = open_database(
         url,
         busy_timeout_ms=busy_timeout_ms,
         create_dir=create_dir,
         pool_size=pool_size,
+        max_overflow=max_overflow,
         pre_ping=pre_ping,
     )
     ctx = Ctx(db=db, clock=clock)

@@ -12,8 +12,9 @@ import asyncio
 import logging
 import os
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import NullPool
 
 from ..domain.errors import Fault, StoreError
+from .change_log import discard_changes, flush_changes
 from .faults import postgres_fault, sqlite_fault
 from .url import DatabaseURL, sqlite_file
 
@@ -122,6 +124,12 @@ def check_sqlite_file(path: Path, *, create_dir: bool = False) -> None:
         )
 
 
+#: The reading transaction :meth:`Database.one_read` shares: (database, connection, task).
+_SHARED_READ: ContextVar[tuple[Database, AsyncConnection, asyncio.Task[Any] | None] | None] = (
+    ContextVar("agent_console_shared_read", default=None)
+)
+
+
 @dataclass
 class Database:
     """An open database: the engine plus how to start reading and writing units of work."""
@@ -149,30 +157,70 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """One writing transaction (BEGIN IMMEDIATE on SQLite); commits on success."""
-        try:
+        """One writing transaction (BEGIN IMMEDIATE on SQLite); commits on success, after
+        appending what it recorded to the change feed (``change_log.flush_changes``)."""
+        if self._shared_read() is not None:
+            raise RuntimeError("a write inside one_read: it would wait on its own connection")
+        with self._translated():
             if self.is_sqlite:
                 async with self._write_turn, self.engine.connect() as conn, conn.begin():
+                    discard_changes(conn)  # nothing left by a transaction that rolled back
                     yield conn
+                    await flush_changes(conn)
             else:
                 async with self.engine.connect() as conn, conn.begin():
+                    discard_changes(conn)
                     yield conn
-        except SQLAlchemyError as exc:
-            raise self.translate(exc) from exc
-        except OSError as exc:
-            raise self.translate(exc) from exc
+                    await flush_changes(conn)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        """One reading transaction: a consistent snapshot that takes no write lock."""
-        try:
+        """One reading transaction: a consistent snapshot that takes no write lock. Inside
+        :meth:`one_read`, the task's reads share its transaction instead."""
+        shared = self._shared_read()
+        with self._translated():
+            if shared is not None:
+                yield shared
+                return
             async with self.engine.connect() as conn:
                 await conn.execution_options(sqlite_begin="DEFERRED")
                 async with conn.begin():
                     yield conn
-        except SQLAlchemyError as exc:
-            raise self.translate(exc) from exc
-        except OSError as exc:
+
+    @asynccontextmanager
+    async def bare(self) -> AsyncIterator[AsyncConnection]:
+        """A connection from the pool with no transaction begun, for a caller that sends one
+        statement on the driver's own connection (the change feed's poll); errors as
+        :meth:`read`'s."""
+        with self._translated():
+            async with self.engine.connect() as conn:
+                yield conn
+
+    @asynccontextmanager
+    async def one_read(self) -> AsyncIterator[AsyncConnection]:
+        """One reading transaction for every :meth:`read` the current task makes inside: a
+        screen's refresh made of several services' reads is one consistent snapshot and one
+        round of BEGIN/COMMIT, on one connection. (A task started inside reads on its own.)"""
+        async with self.read() as conn:
+            token = _SHARED_READ.set((self, conn, asyncio.current_task()))
+            try:
+                yield conn
+            finally:
+                _SHARED_READ.reset(token)
+
+    def _shared_read(self) -> AsyncConnection | None:
+        """The connection of the :meth:`one_read` this task is inside, if any."""
+        shared = _SHARED_READ.get()
+        if shared is not None and shared[0] is self and shared[2] is asyncio.current_task():
+            return shared[1]
+        return None
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """Driver errors inside come out as :meth:`translate` makes them."""
+        try:
+            yield
+        except (SQLAlchemyError, OSError) as exc:
             raise self.translate(exc) from exc
 
     def translate(self, exc: BaseException) -> BaseException:
@@ -273,9 +321,13 @@ def open_database(
     busy_timeout_ms: int = 5000,
     create_dir: bool = False,
     pool_size: int = 5,
+    max_overflow: int | None = None,
     pre_ping: bool = True,
 ) -> Database:
-    """Create the engine for ``url`` after refusing files SQLite must not touch."""
+    """Create the engine for ``url`` after refusing files SQLite must not touch.
+
+    PostgreSQL: ``pool_size`` connections are kept open, and up to ``max_overflow`` more
+    (default: as many) are opened at a peak and closed after it."""
     try:
         parsed = make_url(url)
     except Exception:
@@ -302,7 +354,7 @@ def open_database(
         engine = create_async_engine(
             parsed,
             pool_size=pool_size,
-            max_overflow=pool_size,
+            max_overflow=pool_size if max_overflow is None else max_overflow,
             # A round trip per checkout that finds a dead connection before it is used. A
             # caller that retries a transaction lost with its connection may go without it.
             pool_pre_ping=pre_ping,

@@ -14,7 +14,6 @@ from sqlalchemy import (
     any_,
     bindparam,
     func,
-    insert,
     literal_column,
     select,
     text,
@@ -29,10 +28,11 @@ from ..domain.errors import NotFound
 from ..domain.policy import Policy, policy_from_rows
 from ..domain.text import unstorable
 from ..domain.vocab import ActorKind, CapacityModel, Permission, SessionStatus, Surface
+from .change_log import PG_CHANNEL as PG_CHANNEL
+from .change_log import record_changes as record_changes
+from .change_log import record_selected_changes as record_selected_changes
 from .models import Agent, Change, Customer, EndRecord, Session, Setting
 from .rows import AgentRecord, EndingRecord, SessionRecord
-
-PG_CHANNEL = "agent_console_changes"
 
 
 def parse_permissions(raw: str) -> frozenset[Permission]:
@@ -239,23 +239,6 @@ def facts_of(row: EndingRecord) -> SessionFacts:
 # Enum(value) is slow next to a dict; bulk end builds facts for thousands of rows.
 _STATUSES = {s.value: s for s in SessionStatus}
 _MODELS = {m.value: m for m in CapacityModel}
-
-
-async def record_changes(
-    conn: AsyncConnection, now: datetime, kind: str, items: Iterable[tuple[int | None, int | None]]
-) -> None:
-    """Append to the change feed (session_id, agent_id pairs) and wake PostgreSQL listeners."""
-    rows = [{"at": now, "kind": kind, "session_id": s, "agent_id": a} for s, a in items]
-    if not rows:
-        return
-    await conn.execute(insert(Change), rows)
-    await notify(conn, kind)
-
-
-async def notify(conn: AsyncConnection, kind: str) -> None:
-    """Wake the consoles LISTENing on PostgreSQL (delivered when the transaction commits)."""
-    if conn.dialect.name == "postgresql":
-        await conn.execute(text("SELECT pg_notify(:ch, :kind)"), {"ch": PG_CHANNEL, "kind": kind})
 
 
 async def customer_id(conn: AsyncConnection, name: str, now: datetime, *, create: bool) -> int:

@@ -31,9 +31,10 @@ from textual.worker import Worker, WorkerState
 
 from ..config import Settings, save_theme
 from ..domain.errors import ConsoleError, NotFound, StoreError
+from ..domain.feed import NO_NEWS, NOTHING, RESYNC, FeedNews
 from ..domain.text import escape_log
 from .keymap import check_keymap, normalise_keymap
-from .messages import ConsoleLoaded, DatabaseChanged
+from .messages import ConsoleLoaded, DatabaseChanged, ShowsFeed
 from .options import Clock, ConsoleOptions
 from .screens.error import ErrorScreen
 from .screens.loading import LoadingScreen
@@ -377,9 +378,26 @@ class AgentConsoleApp(App[None]):
 
     @work(group="poll")
     async def _poll(self) -> None:
-        if self.backend is not None and await self.backend.changed():
+        await self.poll_changes()
+
+    async def poll_changes(self) -> FeedNews:
+        """Ask the change feed for what concerns the screens on the stack and tell them
+        (each refreshes what the news concerns). A database that cannot be read tells them
+        to resync: their refresh says what is wrong, and the next poll that can resyncs."""
+        if self.backend is None:
+            return NO_NEWS
+        interest = NOTHING
+        for screen in self.screen_stack:
+            if isinstance(screen, ShowsFeed):
+                interest = interest | screen.feed_interest
+        try:
+            news = await self.backend.poll_changes(interest)
+        except ConsoleError:
+            news = RESYNC
+        if news:
             for screen in self.screen_stack:
-                screen.post_message(DatabaseChanged())
+                screen.post_message(DatabaseChanged(news))
+        return news
 
     # ------------------------------------------------------------------ demo and tour
 

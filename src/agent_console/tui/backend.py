@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from ..domain.ending import Actor, end_line
 from ..domain.errors import StoreError
+from ..domain.feed import NOTHING, FeedNews, Interest
 from ..domain.presence import DEFAULT_AWAY_REASONS
 from ..domain.vocab import ActorKind, Presence, SessionStatus, Surface
 from ..services import (
@@ -43,7 +44,7 @@ from ..services import (
     settings,
     transfer,
 )
-from ..services.changes import ChangeProbe
+from ..services.change_feed import ChangeFeed
 from ..services.context import Ctx, system_clock
 from ..services.deliveries import SessionDeliveries
 from ..services.runtime import open_ctx
@@ -77,6 +78,11 @@ T = TypeVar("T")
 _IN_UNIT: ContextVar[bool] = ContextVar("_IN_UNIT", default=False)
 
 
+#: PostgreSQL connections a console holds: one. Its calls take turns on it (the change feed's
+#: poll included: no second connection to LISTEN on), so a floor of N agents is N backends.
+CONSOLE_CONNECTIONS = 1
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """Everything the console screen shows at one moment."""
@@ -91,12 +97,14 @@ class Snapshot:
 
 
 class ConsoleBackend(SessionsListBackend):
-    """An open database, the agent using the console, and a change probe."""
+    """An open database, the agent using the console, and its poll of the change feed."""
 
-    def __init__(self, ctx: Ctx, agent: str, probe: ChangeProbe) -> None:
+    def __init__(self, ctx: Ctx, agent: str, feed: ChangeFeed, agent_id: int = 0) -> None:
         self.ctx = ctx
         self.agent = agent
-        self._probe = probe
+        #: The agent's id, as the change feed names it.
+        self.agent_id = agent_id
+        self._feed = feed
         self._writes = asyncio.Lock()
         #: A larger text window asked for one session by Show more: (session id, per message,
         #: total characters). Opening another session forgets it.
@@ -147,20 +155,29 @@ class ConsoleBackend(SessionsListBackend):
         busy_timeout_ms: int,
         abandoned: asyncio.Event,
     ) -> ConsoleBackend:
-        ctx = await open_ctx(url, clock=clock or system_clock, busy_timeout_ms=busy_timeout_ms)
-        probe = ChangeProbe(ctx)
+        ctx = await open_ctx(
+            url,
+            clock=clock or system_clock,
+            busy_timeout_ms=busy_timeout_ms,
+            pool_size=CONSOLE_CONNECTIONS,
+            max_overflow=0,
+            # No ping per checkout: the feed's poll uses the connection four times a second
+            # and is the first to find it dead (the next call then reconnects).
+            pre_ping=False,
+        )
+        feed = ChangeFeed(ctx)
         try:
             if abandoned.is_set():
                 raise _Abandoned
             view = await agents.get_agent(ctx, agent)
             if abandoned.is_set():
                 raise _Abandoned
-            await probe.open()
+            await feed.poll(NOTHING)  # the cursor: changes from here on
         except BaseException:
-            await probe.close()
+            await feed.close()
             await ctx.db.dispose()
             raise
-        return cls(ctx, view.name, probe)
+        return cls(ctx, view.name, feed, view.id)
 
     async def close(self) -> None:
         """Let the units of work still running end (a bulk end stops between two chunks),
@@ -169,7 +186,7 @@ class ConsoleBackend(SessionsListBackend):
         self._closing = True
         while self._units:
             await asyncio.gather(*self._units, return_exceptions=True)
-        await self._probe.close()
+        await self._feed.close()
         await self.ctx.db.dispose()
 
     async def _unit(self, work: Coroutine[Any, Any, T]) -> T:
@@ -189,9 +206,10 @@ class ConsoleBackend(SessionsListBackend):
         """Any other unit of work on this console's services (the living demo's ticks)."""
         return await work(self.ctx)
 
-    async def changed(self) -> bool:
-        """Whether anyone (this console included) committed since the last call."""
-        return await self._probe.changed()
+    async def poll_changes(self, interest: Interest) -> FeedNews:
+        """The changes committed since the last poll (by anyone, this console included) that
+        concern ``interest``: what the screens on the stack show."""
+        return await self._feed.poll(interest)
 
     # ------------------------------------------------------------------ reads
 
@@ -238,18 +256,21 @@ class ConsoleBackend(SessionsListBackend):
         """What the screen shows, with ``session_id``'s detail. When that session is not among
         the agent's (none open yet, or it left) and ``neighbour`` is given, the detail is the
         session at that index instead (the last one if fewer): the one the screen opens next,
-        so the first refresh shows the sessions with one open, in one round."""
-        policy = await settings.get_policy(self.ctx)
-        self.deployment_zone = policy.zone
-        self.away_reasons = policy.away_reasons
-        agent = await self.my_agent()
-        sessions = await self.my_sessions()
-        ids = [row.id for row in sessions]
-        if neighbour is not None and session_id not in ids:
-            session_id = ids[min(neighbour, len(ids) - 1)] if ids else None
-        detail = await self.session(session_id) if session_id is not None else None
-        problems = await self.delivery_problems(ids)
-        needs = await reading.session_needs(self.ctx, self.agent, ids)
+        so the first refresh shows the sessions with one open, in one round.
+
+        One reading transaction: a consistent picture, and one BEGIN/COMMIT per refresh."""
+        async with self.ctx.db.one_read():
+            policy = await settings.get_policy(self.ctx)
+            self.deployment_zone = policy.zone
+            self.away_reasons = policy.away_reasons
+            agent = await self.my_agent()
+            sessions = await self.my_sessions()
+            ids = [row.id for row in sessions]
+            if neighbour is not None and session_id not in ids:
+                session_id = ids[min(neighbour, len(ids) - 1)] if ids else None
+            detail = await self.session(session_id) if session_id is not None else None
+            problems = await self.delivery_problems(ids)
+            needs = await reading.session_needs(self.ctx, self.agent, ids)
         return Snapshot(agent, sessions, detail, problems, needs)
 
     async def delivery_problems(self, session_ids: list[int]) -> dict[int, SessionDeliveries]:

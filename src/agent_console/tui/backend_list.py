@@ -9,7 +9,7 @@ wrapping is done once, in ``backend.py``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 
 from ..domain.vocab import Surface
@@ -74,6 +74,12 @@ class SessionsListBackend:
 
     async def count_sessions(self, flt: listing.SessionFilter) -> int:
         return await listing.count_sessions(self.ctx, flt)
+
+    async def count_among(
+        self, flt: listing.SessionFilter, ids: Collection[int]
+    ) -> tuple[int, int]:
+        """The count of ``flt``, and how many of ``ids`` it matches (one statement)."""
+        return await listing.count_among(self.ctx, flt, ids)
 
     async def agent_names(self) -> list[str]:
         return [agent.name for agent in await agents.list_agents(self.ctx)]

@@ -6,18 +6,39 @@ Widgets never call services: they say what the agent asked for and the screen do
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from textual.message import Message
 
+from ..domain.feed import RESYNC, FeedNews, Interest
+
 
 class DatabaseChanged(Message):
-    """Somebody committed something: refresh what is on screen.
+    """Somebody committed something: ``news`` says what it touched (or ``RESYNC``: anything
+    may have changed). A screen refreshes what the news concerns (:meth:`concerns`).
 
-    The poll may post this faster than a screen refreshes; queued copies collapse into one.
+    The poll may post this faster than a screen refreshes: a queued copy gives way to a
+    resync behind it (which says at least as much); otherwise each is read in turn.
     """
 
+    def __init__(self, news: FeedNews = RESYNC) -> None:
+        super().__init__()
+        self.news = news
+
+    def concerns(self, interest: Interest) -> bool:
+        return self.news.concerns(interest)
+
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, DatabaseChanged)
+        return isinstance(message, DatabaseChanged) and message.news.resync
+
+
+@runtime_checkable
+class ShowsFeed(Protocol):
+    """A screen that shows what the change feed can change says what (its ``feed_interest``);
+    the app asks the feed for the union of the screens on its stack."""
+
+    @property
+    def feed_interest(self) -> Interest: ...
 
 
 class ConsoleLoaded(Message):

@@ -34,6 +34,7 @@ from textual.timer import Timer
 from textual.widgets import Static
 from textual.worker import WorkerCancelled, WorkerFailed
 
+from ...domain.feed import Interest
 from ...domain.needs import Alert, Glance, decide_alerts
 from ...domain.text import escape_log
 from ...domain.vocab import session_label
@@ -418,8 +419,16 @@ class ConsoleScreen(
             self._offer_resume()
         self._refresh_keys()
 
+    @property
+    def feed_interest(self) -> Interest:
+        """The agent's own sessions, meter and presence, and the open session whoever owns
+        it: a change to another agent's session does not refresh this screen."""
+        shown = frozenset({self.selected_id}) if self.selected_id is not None else frozenset()
+        return Interest(agent_id=self.backend.agent_id, sessions=shown)
+
     def on_database_changed(self, message: DatabaseChanged) -> None:
-        self.request_refresh()
+        if message.concerns(self.feed_interest):
+            self.request_refresh()
 
     def on_transcript_text_wanted(self, message: Transcript.TextWanted) -> None:
         """Show more needs more of the open session's text than a refresh loads: load it."""

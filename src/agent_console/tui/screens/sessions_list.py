@@ -188,6 +188,8 @@ class SessionsListScreen(ListFilters, ListLoading, ListActions, Screen[None]):
         self._loaded = False
         #: Live refreshes: one at a time; asked for meanwhile, one more after it.
         self._live = RefreshLoop(self._live_refresh)
+        #: Sessions not loaded that changes touched, to check against the filter.
+        self._unseen: set[int] = set()
         self._more: Worker[None] | None = None
         self._less: Worker[None] | None = None
         # The agent's stored view, then page one and the count, start now, while the screen

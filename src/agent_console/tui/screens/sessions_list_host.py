@@ -47,6 +47,7 @@ class ListHost(Screen[None]):
     shown_generation: int
     _loaded: bool
     _live: RefreshLoop
+    _unseen: set[int]
     _more: Worker[None] | None
     _less: Worker[None] | None
     _prefetch: asyncio.Future[tuple[asyncio.Future[Page], asyncio.Future[int]]] | None

@@ -14,6 +14,7 @@ from textual.content import Content
 from textual.widgets import Button, Static
 
 from ...domain.errors import ConsoleError
+from ...domain.feed import Interest
 from ...services.listing import cursor_after
 from ..messages import DatabaseChanged
 from ..notify_errors import notified_errors
@@ -115,8 +116,43 @@ class ListLoading(_Host):
 
     # Live: another console, the CLI or routing changed something.
 
+    @property
+    def feed_interest(self) -> Interest:
+        """Every session: the count may change with any of them (the rows loaded are told
+        apart in :meth:`on_database_changed`)."""
+        return Interest(any_session=True)
+
     def on_database_changed(self, message: DatabaseChanged) -> None:
-        self.request_live_refresh()
+        """Reload the rows in view when a change touched one of the loaded rows (or says
+        anything may have changed); when it touched only others, ask first whether any of
+        them now matches the filter or the count moved (one statement), and reload only then."""
+        news = message.news
+        if not self._loaded or not news.concerns(self.feed_interest):
+            return
+        touched = news.sessions()
+        if (
+            news.resync
+            or any(t.for_everyone for t in news.touches)
+            or touched & {row.id for row in self.table.rows}
+        ):
+            self.request_live_refresh()
+        elif touched:
+            self._unseen |= touched
+            self._check_unseen()
+
+    @screen_work(group="list-unseen")
+    async def _check_unseen(self) -> None:
+        """Changes to sessions the list has not loaded: a reload if one of them now matches
+        the filter (it may belong among the rows in view) or the count moved."""
+        while self._unseen:
+            touched, self._unseen = self._unseen, set()
+            generation = self._generation
+            with notified_errors(self) as attempt:
+                total, matching = await self.backend.count_among(self.flt, touched)
+            if attempt.failed or generation != self._generation:
+                return
+            if matching or total != self.total:
+                self.request_live_refresh()
 
     def on_screen_resume(self) -> None:
         if self._loaded:
