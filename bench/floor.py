@@ -1,26 +1,32 @@
 """A floor of N agents on one PostgreSQL: the consoles' own refresh code under traffic.
 
     .venv/bin/python bench/floor.py [--consoles 1000] [--messages-per-second 100]
-                                    [--seconds 60] [--poll 0.25] [--url URL] [--out F]
+                                    [--seconds 60] [--poll 0.25] [--processes 2]
+                                    [--url URL] [--out F]
 
 Starts a throw-away PostgreSQL (``scripts/pg_throwaway.py``, ``max_connections`` raised to
-fit) unless ``--url`` is given, adds N agents (Online, capacity 5), then opens N simulated
-consoles in this process. Each is the console's own backend (``tui/backend.py``
-``ConsoleBackend``: its own engine and connection pool, its change feed) running the console
-screen's refresh loop without Textual: poll the feed every ``--poll`` seconds for what
-concerns it (its agent, its open session), and when something does, take a snapshot (the
-console's one reading transaction). A traffic generator meanwhile writes through the
-services: customers starting sessions and writing in them, routing, agents replying and
-ending; a supervisor's board-like aggregate read once a second.
+fit) unless ``--url`` is given and adds N agents (Online, capacity 5). Then, in
+``--processes`` processes, N simulated consoles: each is the console's own backend
+(``tui/backend.py`` ``ConsoleBackend``: its own engine and pool, its change feed) running the
+console screen's refresh loop without Textual -- poll the feed every ``--poll`` seconds for
+what concerns it (its agent, its open session) and, when something does, take a snapshot.
+One more process is the traffic: customers starting sessions and writing in them, routing,
+agents answering and ending, through the services, at ``--messages-per-second``; and a
+supervisor's board-like aggregate read once a second.
 
-It prints one JSON object: consoles, messages/s offered and achieved, p50/p99 seconds from a
-customer's message committing to the owning console holding a snapshot that shows it (and
-how many were never seen), refresh transactions per change (only the concerned consoles
-should refresh), polls/s, PostgreSQL transactions/s and the most backends seen, double
-assignments (a session routing gave out twice) and the violations ``check`` finds after.
+It prints one JSON object:
+- ``commit_to_console_s``: from a customer's line being written to the first snapshot of the
+  owning console that shows it (p50/p99/max). Each console looks at the newest customer line
+  of each of its sessions (``needs.last_customer_at``, written by the traffic's clock, the
+  same wall clock); a line overtaken by a newer one before a refresh is not counted.
+- ``refresh_transactions_per_message``: the consoles' reading transactions for refreshes
+  (not polls) per message written: only the concerned consoles should refresh.
+- polls/s, PostgreSQL transactions/s and the most backends seen, messages/s achieved,
+  double assignments (a session routing gave out twice), ``check`` violations after.
 
-Before issue 14 the console had no targeted feed: with ``hasattr(backend, "changed")`` the
-bench runs the old loop (any commit anywhere: refresh), to measure the "before" figures.
+Before issue 14 the console had no targeted feed: on such a checkout (``ConsoleBackend``
+without ``poll_changes``) the consoles run the old loop -- any commit anywhere: refresh --
+to measure the "before" figures.
 """
 
 from __future__ import annotations
@@ -29,13 +35,14 @@ import argparse
 import asyncio
 import itertools
 import json
+import multiprocessing as mp
 import random
-import statistics
 import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,100 +59,226 @@ from agent_console.services.runtime import open_ctx  # noqa: E402
 from agent_console.tui.backend import ConsoleBackend  # noqa: E402
 
 PERMS = ("messaging_agent", "end_messaging_session")
+CHANNEL = "standard_sms"
+BOARD_AGENTS = "SELECT presence, count(*), sum(used_units) FROM agents GROUP BY presence"
+BOARD_SESSIONS = "SELECT status, count(*) FROM sessions GROUP BY status"
 PG_XACTS = (
     "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
 )
-CHANNEL = "standard_sms"
+PG_BACKENDS = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+TARGETED = hasattr(ConsoleBackend, "poll_changes")
 
 
 @dataclass
-class Expected:
-    """A customer line committed at ``at``, to be seen by the owner's console."""
+class Part:
+    """What one process counted, between ``go`` and ``stop`` (wall-clock times)."""
 
-    text: str
-    at: float
-
-
-@dataclass
-class Floor:
-    """What every console and the generator share (one process, one event loop)."""
-
-    #: (agent id, session id) -> the newest customer line the owner's console should show.
-    expected: dict[tuple[int, int], Expected] = field(default_factory=dict)
-    latencies: list[float] = field(default_factory=list)
+    latencies: list[tuple[float, float]] = field(default_factory=list)  # (seen at, latency)
     refresh_tx: int = 0
-    poll_tx: int = 0
     polls: int = 0
     refreshes: int = 0
-    writes: int = 0
-    messages: int = 0
-    assigned: Counter[int] = field(default_factory=Counter)
-    errors: Counter[str] = field(default_factory=Counter)
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    messages: list[float] = field(default_factory=list)  # when each was written
+    assigned: dict[int, int] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    poll_s: list[float] = field(default_factory=list)  # how long each poll took (wall)
+    refresh_s: list[float] = field(default_factory=list)  # how long each refresh took
+
+    def error(self, name: str) -> None:
+        self.errors[name] = self.errors.get(name, 0) + 1
+
+
+# ---------------------------------------------------------------------------- the consoles
 
 
 class SimConsole:
     """One agent's console: its backend and the console screen's refresh loop."""
 
-    def __init__(self, backend: ConsoleBackend, floor: Floor, poll: float) -> None:
+    def __init__(self, backend: ConsoleBackend, part: Part, poll: float) -> None:
         self.backend = backend
-        self.floor = floor
+        self.part = part
         self.poll = poll
         self.refreshing = False
         self.selected: int | None = None
+        self.seen: dict[int, datetime] = {}  # session -> newest customer line shown
         event.listen(backend.ctx.db.engine.sync_engine, "begin", self._on_begin)
 
     def _on_begin(self, _conn: Any) -> None:
         if self.refreshing:
-            self.floor.refresh_tx += 1
-        else:
-            self.floor.poll_tx += 1
+            self.part.refresh_tx += 1
 
-    async def run(self) -> None:
-        floor = self.floor
+    async def first_look(self) -> None:
+        """The console's first snapshot, as it opens (before the measured run)."""
+        await self._refresh(record=False)
+
+    async def run(self, stop: asyncio.Event) -> None:
         await asyncio.sleep(random.random() * self.poll)  # the consoles do not poll in step
-        await self._refresh()
-        targeted = hasattr(self.backend, "poll_changes")
-        while not floor.stop.is_set():
+        while not stop.is_set():
             started = time.monotonic()
             try:
-                if targeted:
-                    from agent_console.domain.feed import Interest
-
-                    shown = frozenset({self.selected}) if self.selected else frozenset()
-                    interest = Interest(agent_id=self.backend.agent_id, sessions=shown)
-                    news = await self.backend.poll_changes(interest)
-                    concerned = news.concerns(interest)
-                else:
-                    concerned = await self.backend.changed()  # type: ignore[attr-defined]
-                floor.polls += 1
+                concerned = await self._concerned()
+                self.part.poll_s.append(time.monotonic() - started)
                 if concerned:
+                    refresh_start = time.monotonic()
                     await self._refresh()
+                    self.part.refresh_s.append(time.monotonic() - refresh_start)
+                self.part.polls += 1
             except Exception as exc:  # a bench reports, it does not stop
-                floor.errors[type(exc).__name__] += 1
+                self.part.error(type(exc).__name__)
             await asyncio.sleep(max(0.0, self.poll - (time.monotonic() - started)))
 
-    async def _refresh(self) -> None:
+    async def _concerned(self) -> bool:
+        if not TARGETED:
+            return bool(await self.backend.changed())  # type: ignore[attr-defined]
+        from agent_console.domain.feed import Interest
+
+        shown = frozenset({self.selected}) if self.selected else frozenset()
+        interest = Interest(agent_id=self.backend.agent_id, sessions=shown)
+        return (await self.backend.poll_changes(interest)).concerns(interest)
+
+    async def _refresh(self, *, record: bool = True) -> None:
         self.refreshing = True
         try:
             snap = await self.backend.snapshot(self.selected, neighbour=0)
         finally:
             self.refreshing = False
-        self.floor.refreshes += 1
+        self.part.refreshes += 1
         self.selected = snap.detail.session.id if snap.detail is not None else None
-        now = time.monotonic()
-        me = self._agent_id(snap)
+        now = time.time()
         for sid, needs in snap.needs.items():
-            want = self.floor.expected.get((me, sid))
-            if want is not None and needs.last_customer_text == want.text:
-                self.floor.latencies.append(now - want.at)
-                del self.floor.expected[(me, sid)]
+            at = needs.last_customer_at
+            if at is None or self.seen.get(sid) == at:
+                continue
+            if record and sid in self.seen:
+                self.part.latencies.append((now, now - at.timestamp()))
+            self.seen[sid] = at
 
-    def _agent_id(self, snap: Any) -> int:
-        return int(snap.agent.id)
+
+async def consoles_main(
+    url: str, names: list[str], poll: float, go: Any, stop: Any, out: Any
+) -> Part:
+    part = Part()
+    sem = asyncio.Semaphore(16)
+
+    async def one(name: str) -> SimConsole:
+        async with sem:
+            return SimConsole(await ConsoleBackend.open(url, name), part, poll)
+
+    sims = list(await asyncio.gather(*(one(n) for n in names)))
+    await asyncio.gather(*(s.first_look() for s in sims))
+    out.put({"ready": len(sims)})
+    await asyncio.to_thread(go.wait)
+    stopping = asyncio.Event()
+    tasks = [asyncio.create_task(s.run(stopping)) for s in sims]
+    await asyncio.to_thread(stop.wait)
+    stopping.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for s in sims:
+        await s.backend.close()
+    return part
 
 
-async def seed_agents(ctx: Ctx, count: int) -> list[str]:
+# ---------------------------------------------------------------------------- the traffic
+
+
+class Traffic:
+    """Customers, routing and agents writing through the services at ``rate`` messages/s."""
+
+    def __init__(self, ctx: Ctx, part: Part, rate: float) -> None:
+        self.ctx = ctx
+        self.part = part
+        self.rate = rate
+        self.owned: dict[int, tuple[str, str]] = {}  # session -> (customer, owner)
+        self.customers: dict[int, str] = {}  # session -> its customer
+        self.counter = itertools.count()
+        self.random = random.Random(14)
+
+    async def run(self, stop: asyncio.Event, workers: int = 16) -> None:
+        loops = [self._worker(w, workers, stop) for w in range(workers)]
+        await asyncio.gather(self._route_loop(stop), self._board_loop(stop), *loops)
+
+    async def _route_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                for a in await routing.route(self.ctx):
+                    count = self.part.assigned.get(a.session_id, 0)
+                    self.part.assigned[a.session_id] = count + 1
+                    self.owned[a.session_id] = (self.customers.get(a.session_id, ""), a.agent)
+            except Exception as exc:
+                self.part.error(f"route:{type(exc).__name__}")
+            await asyncio.sleep(0.2)
+
+    async def _board_loop(self, stop: asyncio.Event) -> None:
+        """A supervisor's board: the floor's aggregates once a second."""
+        while not stop.is_set():
+            async with self.ctx.db.read() as conn:
+                await conn.execute(text(BOARD_AGENTS))
+                await conn.execute(text(BOARD_SESSIONS))
+            await asyncio.sleep(1.0)
+
+    async def _worker(self, index: int, workers: int, stop: asyncio.Event) -> None:
+        interval = workers / self.rate
+        next_at = time.monotonic() + index * interval / workers
+        while not stop.is_set():
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+            next_at = max(next_at + interval, time.monotonic() - interval)
+            try:
+                await self._one()
+                self.part.messages.append(time.time())
+            except Exception as exc:
+                self.part.error(f"traffic:{type(exc).__name__}")
+
+    async def _one(self) -> None:
+        """One message: a new customer's first line, a customer's line in a session an
+        agent has, an agent's answer, or an agent ending a session (its end line)."""
+        roll = self.random.random()
+        n = next(self.counter)
+        if roll < 0.08 or not self.owned:
+            customer = f"cust{n}"
+            r = await conversations.inbound(self.ctx, customer, CHANNEL, f"hello {n}")
+            self.customers[r.session_id] = customer
+        elif roll < 0.68:
+            _sid, (customer, _owner) = self.random.choice(list(self.owned.items()))
+            await conversations.inbound(self.ctx, customer, CHANNEL, f"line {n}")
+        elif roll < 0.93:
+            sid, (_customer, owner) = self.random.choice(list(self.owned.items()))
+            await conversations.send(self.ctx, owner, sid, f"answer {n}")
+        else:
+            sid, (_customer, owner) = self.random.choice(list(self.owned.items()))
+            del self.owned[sid]
+            await ending.end_session(self.ctx, owner, sid, Surface.CONVERSATION)
+
+
+async def traffic_main(url: str, rate: float, go: Any, stop: Any, out: Any) -> Part:
+    part = Part()
+    ctx = await open_ctx(url, pool_size=4, max_overflow=0)
+    out.put({"ready": 0})
+    await asyncio.to_thread(go.wait)
+    stopping = asyncio.Event()
+    task = asyncio.create_task(Traffic(ctx, part, rate).run(stopping))
+    await asyncio.to_thread(stop.wait)
+    stopping.set()
+    await asyncio.gather(task, return_exceptions=True)
+    await ctx.db.dispose()
+    return part
+
+
+def _child(kind: str, args: tuple[Any, ...], out: Any) -> None:
+    try:
+        if kind == "consoles":
+            part = asyncio.run(consoles_main(*args))
+        else:
+            part = asyncio.run(traffic_main(*args))
+        out.put(asdict(part))
+    except BaseException as exc:  # the parent reports it
+        out.put({"failed": f"{kind}: {type(exc).__name__}: {exc}"})
+        raise
+
+
+# ---------------------------------------------------------------------------- the run
+
+
+async def seed_agents(url: str, count: int) -> list[str]:
+    ctx = await open_ctx(url, pool_size=8)
     names = [f"agent{i:04d}" for i in range(count)]
     sem = asyncio.Semaphore(8)
 
@@ -155,178 +288,135 @@ async def seed_agents(ctx: Ctx, count: int) -> list[str]:
             await presence.set_presence(ctx, name, Presence.ONLINE)
 
     await asyncio.gather(*(one(n) for n in names))
+    await ctx.db.dispose()
     return names
 
 
-async def open_consoles(url: str, names: list[str], floor: Floor, poll: float) -> list[SimConsole]:
-    sem = asyncio.Semaphore(16)
-
-    async def one(name: str) -> SimConsole:
-        async with sem:
-            return SimConsole(await ConsoleBackend.open(url, name), floor, poll)
-
-    return list(await asyncio.gather(*(one(n) for n in names)))
-
-
-class Traffic:
-    """Customers, routing and agents writing through the services at ``rate`` lines/s."""
-
-    def __init__(self, ctx: Ctx, floor: Floor, rate: float, ids: dict[str, int]) -> None:
-        self.ctx = ctx
-        self.floor = floor
-        self.rate = rate
-        self.ids = ids  # agent name -> id
-        self.owned: dict[int, tuple[str, str]] = {}  # session -> (customer, owner)
-        self.counter = itertools.count()
-        self.random = random.Random(14)
-        self._customers: dict[int, str] = {}  # session -> its customer
-
-    async def run(self, workers: int = 16) -> None:
-        await asyncio.gather(
-            self._route_loop(), *(self._worker(w, workers) for w in range(workers))
-        )
-
-    async def _route_loop(self) -> None:
-        while not self.floor.stop.is_set():
-            try:
-                for a in await routing.route(self.ctx):
-                    self.floor.assigned[a.session_id] += 1
-                    self.owned[a.session_id] = (self._customers.get(a.session_id, ""), a.agent)
-            except Exception as exc:
-                self.floor.errors[f"route:{type(exc).__name__}"] += 1
-            await asyncio.sleep(0.2)
-
-    async def _worker(self, index: int, workers: int) -> None:
-        interval = workers / self.rate
-        next_at = time.monotonic() + index * interval / workers
-        while not self.floor.stop.is_set():
-            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
-            next_at += interval
-            try:
-                await self._one()
-            except Exception as exc:
-                self.floor.errors[f"traffic:{type(exc).__name__}"] += 1
-
-    async def _one(self) -> None:
-        roll = self.random.random()
-        n = next(self.counter)
-        if roll < 0.08 or not self.owned:  # a new customer
-            customer = f"cust{n}"
-            r = await conversations.inbound(self.ctx, customer, CHANNEL, f"hello {n}")
-            self._customers[r.session_id] = customer
-        elif roll < 0.68:  # a customer writes in a session an agent has
-            sid, (customer, owner) = self.random.choice(list(self.owned.items()))
-            line = f"line {n}"
-            await conversations.inbound(self.ctx, customer, CHANNEL, line)
-            self.floor.expected[(self.ids[owner], sid)] = Expected(line, time.monotonic())
-            self.floor.messages += 1
-        elif roll < 0.93:  # the agent answers
-            sid, (_customer, owner) = self.random.choice(list(self.owned.items()))
-            await conversations.send(self.ctx, owner, sid, f"answer {n}")
-        else:  # the agent ends it
-            sid, (_customer, owner) = self.random.choice(list(self.owned.items()))
-            del self.owned[sid]
-            self.floor.expected.pop((self.ids[owner], sid), None)
-            await ending.end_session(self.ctx, owner, sid, Surface.CONVERSATION)
-        self.floor.writes += 1  # one message each: a customer's line, an answer, an end line
-
-
-async def board_loop(ctx: Ctx, floor: Floor) -> None:
-    """A supervisor's board: the floor's aggregates once a second (presence, capacity,
-    sessions by status), one statement each."""
-    while not floor.stop.is_set():
-        async with ctx.db.read() as conn:
-            await conn.execute(
-                text("SELECT presence, count(*), sum(used_units) FROM agents GROUP BY presence")
-            )
-            await conn.execute(text("SELECT status, count(*) FROM sessions GROUP BY status"))
-        await asyncio.sleep(1.0)
-
-
-async def pg_stats(ctx: Ctx) -> tuple[int, int]:
+async def pg_sample(ctx: Ctx) -> tuple[int, int]:
     async with ctx.db.read() as conn:
         xacts = await conn.scalar(text(PG_XACTS))
-        backends = await conn.scalar(
-            text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
-        )
+        backends = await conn.scalar(text(PG_BACKENDS))
     return int(xacts or 0), int(backends or 0)
 
 
-async def measure(
-    url: str, consoles: int, rate: float, seconds: float, poll: float
-) -> dict[str, Any]:
-    ctx = await open_ctx(url, pool_size=8)
-    names = await seed_agents(ctx, consoles)
-    async with ctx.db.read() as conn:
-        rows = (await conn.execute(text("SELECT name, id FROM agents"))).all()
-    ids = {name: int(i) for name, i in rows}
-    floor = Floor()
-    t_open = time.monotonic()
-    sims = await open_consoles(url, names, floor, poll)
-    opened = time.monotonic() - t_open
-    traffic = Traffic(ctx, floor, rate, ids)
-    tasks = [asyncio.create_task(s.run()) for s in sims]
-    tasks.append(asyncio.create_task(traffic.run()))
-    tasks.append(asyncio.create_task(board_loop(ctx, floor)))
-    await asyncio.sleep(min(5.0, seconds / 4))  # warm-up: consoles loaded, traffic flowing
-    floor.latencies.clear()
-    base = (floor.refresh_tx, floor.poll_tx, floor.polls, floor.writes, floor.messages)
-    xacts0, _ = await pg_stats(ctx)
-    t0 = time.monotonic()
-    most_backends = 0
-    while time.monotonic() - t0 < seconds:
+async def watch(url: str, seconds: float, warmup: float) -> dict[str, Any]:
+    """PostgreSQL's side over the measured window (the children run meanwhile)."""
+    ctx = await open_ctx(url, pool_size=1)
+    await asyncio.sleep(warmup)
+    t0 = time.time()
+    xacts0, _ = await pg_sample(ctx)
+    most = 0
+    while time.time() - t0 < seconds:
         await asyncio.sleep(1.0)
-        most_backends = max(most_backends, (await pg_stats(ctx))[1])
-    elapsed = time.monotonic() - t0
-    xacts1, _ = await pg_stats(ctx)
-    refresh_tx = floor.refresh_tx - base[0]
-    poll_tx = floor.poll_tx - base[1]
-    polls = floor.polls - base[2]
-    writes = floor.writes - base[3]
-    messages = floor.messages - base[4]
-    lat = sorted(floor.latencies)
-    unseen = sum(1 for e in floor.expected.values() if time.monotonic() - e.at > 2.0)
-    floor.stop.set()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    violations = await check(ctx)
-    for s in sims:
-        await s.backend.close()
+        most = max(most, (await pg_sample(ctx))[1])
+    xacts1, _ = await pg_sample(ctx)
+    t1 = time.time()
+    violations = [f"{v.invariant}: {v.detail}" for v in await check(ctx)]
     await ctx.db.dispose()
+    return {"t0": t0, "t1": t1, "xacts": xacts1 - xacts0, "backends": most, "check": violations}
 
-    def q(p: float) -> float | None:
-        return round(lat[min(len(lat) - 1, int(p * len(lat)))], 3) if lat else None
 
+def warmup(args: argparse.Namespace) -> float:
+    """Seconds of traffic before the measured window."""
+    return min(5.0, args.seconds / 4)
+
+
+def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
+    names = asyncio.run(seed_agents(url, args.consoles))
+    spawn = mp.get_context("spawn")
+    go, stop, out = spawn.Event(), spawn.Event(), spawn.Queue()
+    slices = [names[i :: args.processes] for i in range(args.processes)]
+    children = [
+        spawn.Process(target=_child, args=("consoles", (url, s, args.poll, go, stop, out), out))
+        for s in slices
+    ]
+    children.append(
+        spawn.Process(
+            target=_child, args=("traffic", (url, args.messages_per_second, go, stop, out), out)
+        )
+    )
+    for child in children:
+        child.start()
+    # The children open their consoles (each takes its first snapshot) and say so; then the
+    # traffic starts, and the measured window after a warm-up.
+    for _ in children:
+        said = out.get(timeout=1800)
+        if "failed" in said:
+            stop.set()
+            raise SystemExit(said["failed"])
+    go.set()
+    pg = asyncio.run(watch(url, args.seconds, warmup=warmup(args)))
+    stop.set()
+    parts = [out.get(timeout=300) for _ in children]
+    for child in children:
+        child.join(timeout=60)
+    failed = [p["failed"] for p in parts if "failed" in p]
+    if failed:
+        raise SystemExit("; ".join(failed))
+    return summarize(args, pg, [Part(**p) for p in parts])
+
+
+def summarize(args: argparse.Namespace, pg: dict[str, Any], parts: list[Part]) -> dict[str, Any]:
+    t0, t1 = pg["t0"], pg["t1"]
+    elapsed = t1 - t0
+
+    def inside(at: float) -> bool:
+        return t0 <= at <= t1
+
+    lat = sorted(latency for p in parts for at, latency in p.latencies if inside(at))
+    messages = sum(1 for p in parts for at in p.messages if inside(at))
+    assigned: Counter[int] = Counter()
+    errors: Counter[str] = Counter()
+    for p in parts:
+        assigned.update(p.assigned)
+        errors.update(p.errors)
+    total = {
+        "refresh_tx": sum(p.refresh_tx for p in parts),
+        "polls": sum(p.polls for p in parts),
+        "refreshes": sum(p.refreshes for p in parts),
+    }
+
+    def q(p: float, values: list[float] = lat) -> float | None:
+        return round(values[min(len(values) - 1, int(p * len(values)))], 3) if values else None
+
+    polls = sorted(x for p in parts for x in p.poll_s)
+    refreshes = sorted(x for p in parts for x in p.refresh_s)
+
+    # Counters run for the whole run (warm-up included): rates use the whole run's length.
+    run_s = elapsed + warmup(args)
+    all_messages = sum(len(p.messages) for p in parts)
     return {
-        "consoles": consoles,
-        "feed": "targeted" if hasattr(ConsoleBackend, "poll_changes") else "any-commit",
+        "consoles": args.consoles,
+        "feed": "targeted" if TARGETED else "any-commit",
+        "processes": args.processes,
         "seconds": round(elapsed, 1),
-        "poll_interval_s": poll,
-        "messages_per_s_offered": rate,
-        "messages_per_s": round(writes / elapsed, 1),
-        "customer_lines_per_s": round(messages / elapsed, 1),
+        "poll_interval_s": args.poll,
+        "messages_per_s_offered": args.messages_per_second,
+        "messages_per_s": round(messages / elapsed, 1),
         "commit_to_console_s": {"p50": q(0.5), "p99": q(0.99), "max": q(1.0), "n": len(lat)},
-        "lines_not_seen_after_2s": unseen,
-        "refresh_transactions_per_message": round(refresh_tx / writes, 2) if writes else None,
-        "refreshes": floor.refreshes,
-        "polls_per_s": round(polls / elapsed, 1),
-        "poll_transactions_per_s": round(poll_tx / elapsed, 1),
-        "pg_transactions_per_s": round((xacts1 - xacts0) / elapsed, 1),
-        "pg_backends_max": most_backends,
-        "sessions_assigned": len(floor.assigned),
-        "double_assignments": sum(1 for n in floor.assigned.values() if n > 1),
-        "check_violations": [f"{v.invariant}: {v.detail}" for v in violations],
-        "errors": dict(floor.errors),
-        "consoles_opened_in_s": round(opened, 1),
-        "mean_latency_s": round(statistics.fmean(lat), 3) if lat else None,
+        "refresh_transactions_per_message": round(total["refresh_tx"] / all_messages, 2)
+        if all_messages
+        else None,
+        "polls_per_s": round(total["polls"] / run_s, 1),
+        "poll_s": {"p50": q(0.5, polls), "p99": q(0.99, polls)},
+        "refresh_s": {"p50": q(0.5, refreshes), "p99": q(0.99, refreshes)},
+        "refreshes_per_s": round(total["refreshes"] / run_s, 1),
+        "pg_transactions_per_s": round(pg["xacts"] / elapsed, 1),
+        "pg_backends_max": pg["backends"],
+        "sessions_assigned": len(assigned),
+        "double_assignments": sum(1 for n in assigned.values() if n > 1),
+        "check_violations": pg["check"],
+        "errors": dict(errors),
     }
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--consoles", type=int, default=100)
     ap.add_argument("--messages-per-second", type=float, default=100.0)
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--poll", type=float, default=0.25, help="each console's poll interval")
+    ap.add_argument("--processes", type=int, default=2, help="processes running consoles")
     ap.add_argument("--url", help="an existing PostgreSQL (default: a throw-away one)")
     ap.add_argument("--out", help="also write the JSON here")
     args = ap.parse_args()
@@ -336,13 +426,11 @@ def main() -> int:
         import pg_throwaway
 
         cluster = pg_throwaway.start(
-            tempfile.mkdtemp(prefix="floor-pg-"), max_connections=args.consoles + 60
+            tempfile.mkdtemp(prefix="floor-pg-"), max_connections=2 * args.consoles + 60
         )
         url = cluster.url
     try:
-        result = asyncio.run(
-            measure(url, args.consoles, args.messages_per_second, args.seconds, args.poll)
-        )
+        result = run(args, url)
     finally:
         if cluster is not None:
             cluster.stop()

@@ -171,3 +171,35 @@ async def test_the_list_reloads_for_a_loaded_row_or_a_new_match_and_only_counts_
             await pilot.pause()  # the console below has read the news too
             await app.workers.wait_for_complete()
             assert "snapshot" not in seen.calls  # a queued session is nobody's yet
+
+
+async def test_the_open_sessions_detail_is_read_again_only_when_it_was_touched(
+    seeded: Seeded, ctx: Ctx, app_factory: Any
+) -> None:
+    app = app_factory(seeded.url)
+    async with app.run_test(size=SIZE) as pilot:
+        console = await console_ready(pilot)
+        assert console.selected_id == seeded.alice
+        await app.workers.wait_for_complete()
+        with watching(app, "snapshot", "session") as seen:
+            # Bob's session is dana's but not open: the list part only.
+            await conversations.inbound(ctx, "Bob", "standard_sms", "hello?")
+            await app.poll_changes()
+            await until(
+                pilot,
+                lambda: console.needs[seeded.bob].last_customer_text == "hello?",
+                what="Bob's line in the list",
+            )
+            assert seen.calls == {"snapshot": 1}
+            # Alice's is open: its detail too.
+            seen.reset()
+            await conversations.inbound(ctx, "Alice", "enhanced_whatsapp", "my order?")
+            await app.poll_changes()
+            await until(
+                pilot,
+                lambda: (
+                    console.detail is not None and console.detail.messages[-1].text == "my order?"
+                ),
+                what="Alice's line in the open conversation",
+            )
+            assert seen.calls == {"snapshot": 1, "session": 1}

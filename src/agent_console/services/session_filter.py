@@ -11,11 +11,9 @@ from sqlalchemy import not_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.channels import channel as channel_of
-from ..domain.errors import NotFound
 from ..domain.vocab import SessionStatus, session_label
 from ..store import queries as q
 from ..store.models import (
-    Agent,
     Customer,
     Session,
 )
@@ -144,10 +142,8 @@ async def filter_clauses(conn: AsyncConnection, flt: SessionFilter, now: datetim
     if flt.channels:
         clauses.append(Session.channel.in_(flt.channels))
     if flt.owner is not None:
-        owner_id = await conn.scalar(select(Agent.id).where(Agent.name == flt.owner))
-        if owner_id is None:
-            raise NotFound(f"unknown agent {flt.owner!r}")
-        clauses.append(Session.owner_id == owner_id)
+        owner = await q.agent_row(conn, flt.owner)  # NotFound for an unknown agent
+        clauses.append(Session.owner_id == owner.id)
     if flt.unassigned:
         clauses.append(Session.owner_id.is_(None))
     if flt.min_age is not None:

@@ -28,6 +28,7 @@ from sqlalchemy.pool import NullPool
 from ..domain.errors import Fault, StoreError
 from .change_log import discard_changes, flush_changes
 from .faults import postgres_fault, sqlite_fault
+from .read_memo import memo_for
 from .url import DatabaseURL, sqlite_file
 
 log = logging.getLogger(__name__)
@@ -204,7 +205,8 @@ class Database:
         async with self.read() as conn:
             token = _SHARED_READ.set((self, conn, asyncio.current_task()))
             try:
-                yield conn
+                with memo_for(conn):
+                    yield conn
             finally:
                 _SHARED_READ.reset(token)
 

@@ -32,6 +32,7 @@ from .change_log import PG_CHANNEL as PG_CHANNEL
 from .change_log import record_changes as record_changes
 from .change_log import record_selected_changes as record_selected_changes
 from .models import Agent, Change, Customer, EndRecord, Session, Setting
+from .read_memo import read_memo
 from .rows import AgentRecord, EndingRecord, SessionRecord
 
 
@@ -54,6 +55,9 @@ async def agent_row(
     """
     if unstorable(name) is not None:  # no such name can have been stored
         raise NotFound(f"unknown agent {name!r}")
+    memo = read_memo(conn) if not (lock or hold) else None
+    if memo is not None and ("agent", name) in memo:
+        return cast(AgentRecord, memo["agent", name])
     stmt = select(Agent).where(Agent.name == name)
     if hold and conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update(read=True, key_share=True)
@@ -62,6 +66,8 @@ async def agent_row(
     row = (await conn.execute(stmt)).first()
     if row is None:
         raise NotFound(f"unknown agent {name!r}")
+    if memo is not None:
+        memo["agent", name] = row
     return cast(AgentRecord, row)
 
 
@@ -75,8 +81,14 @@ def agent_facts(row: AgentRecord) -> AgentFacts:
 
 
 async def load_policy(conn: AsyncConnection) -> Policy:
+    memo = read_memo(conn)
+    if memo is not None and ("policy",) in memo:
+        return cast(Policy, memo["policy",])
     rows = (await conn.execute(select(Setting.key, Setting.value))).all()
-    return policy_from_rows({k: v for k, v in rows})
+    policy = policy_from_rows({k: v for k, v in rows})
+    if memo is not None:
+        memo["policy",] = policy
+    return policy
 
 
 def session_columns() -> list[Any]:

@@ -252,11 +252,20 @@ class ConsoleBackend(SessionsListBackend):
         """Load up to this much text of ``session_id`` from now on (the services cap it)."""
         self._text_window = (session_id, per_message, total)
 
-    async def snapshot(self, session_id: int | None, *, neighbour: int | None = None) -> Snapshot:
+    async def snapshot(
+        self,
+        session_id: int | None,
+        *,
+        neighbour: int | None = None,
+        keep: SessionDetail | None = None,
+    ) -> Snapshot:
         """What the screen shows, with ``session_id``'s detail. When that session is not among
         the agent's (none open yet, or it left) and ``neighbour`` is given, the detail is the
         session at that index instead (the last one if fewer): the one the screen opens next,
         so the first refresh shows the sessions with one open, in one round.
+
+        ``keep``: the detail the screen shows, known to be current (nothing touched that
+        session since): used again if it is still the one to show, instead of reading it.
 
         One reading transaction: a consistent picture, and one BEGIN/COMMIT per refresh."""
         async with self.ctx.db.one_read():
@@ -268,7 +277,12 @@ class ConsoleBackend(SessionsListBackend):
             ids = [row.id for row in sessions]
             if neighbour is not None and session_id not in ids:
                 session_id = ids[min(neighbour, len(ids) - 1)] if ids else None
-            detail = await self.session(session_id) if session_id is not None else None
+            if session_id is None:
+                detail = None
+            elif keep is not None and keep.session.id == session_id:
+                detail = keep
+            else:
+                detail = await self.session(session_id)
             problems = await self.delivery_problems(ids)
             needs = await reading.session_needs(self.ctx, self.agent, ids)
         return Snapshot(agent, sessions, detail, problems, needs)

@@ -153,6 +153,8 @@ class ConsoleScreen(
         self._keys_shown: tuple[bool | None, ...] = ()
         #: One refresh at a time; asked for meanwhile, one more after it.
         self._refreshes = RefreshLoop(self._refresh)
+        #: The next refresh reloads the open session's detail too (see request_refresh).
+        self._detail_wanted = True
         self._focus_composer = False
         self._last_error: str | None = None
         self._pending_drafts: dict[int, str] = {}
@@ -210,8 +212,11 @@ class ConsoleScreen(
 
     # ------------------------------------------------------------------ refreshing
 
-    def request_refresh(self) -> None:
-        """Reload what the screen shows; requests made while loading collapse into one more."""
+    def request_refresh(self, *, detail: bool = True) -> None:
+        """Reload what the screen shows; requests made while loading collapse into one more.
+        ``detail=False``: the open session is unchanged (the change feed says so), so its
+        detail -- most of a refresh's queries -- is kept unless another request wants it."""
+        self._detail_wanted = self._detail_wanted or detail
         self._refreshes.request()
 
     # Not exclusive: cancelling a query half-way on every poll could starve the refresh on a
@@ -219,8 +224,12 @@ class ConsoleScreen(
     @screen_work(group="refresh")
     async def _refresh(self) -> None:
         while self._refreshes.take():
+            keep = None if self._detail_wanted else self.detail
+            self._detail_wanted = False
             with notified_errors(self, say=self._report_once) as attempt:
-                snapshot = await self._first_or_fresh()
+                snapshot = await self._first_or_fresh(keep)
+            if attempt.failed:
+                self._detail_wanted = True
             if attempt.failed:
                 return
             self._last_error = None
@@ -228,14 +237,17 @@ class ConsoleScreen(
                 return
             self._apply(snapshot)
 
-    async def _first_or_fresh(self) -> Snapshot:
+    async def _first_or_fresh(self, keep: SessionDetail | None = None) -> Snapshot:
         """The snapshot started with the screen, if there is one and it came back; otherwise
-        (none, failed, cancelled) a fresh one, which raises what went wrong as usual."""
+        (none, failed, cancelled) a fresh one, which raises what went wrong as usual.
+        ``keep``: the open session's detail as shown, still current (see request_refresh)."""
         first, self._first = self._first, None
         if first is not None:
             with contextlib.suppress(WorkerFailed, WorkerCancelled):
                 return await first.wait()
-        return await self.backend.snapshot(self.selected_id, neighbour=self._selected_index)
+        return await self.backend.snapshot(
+            self.selected_id, neighbour=self._selected_index, keep=keep
+        )
 
     def _report_once(self, message: str) -> None:
         if message != self._last_error:
@@ -427,8 +439,16 @@ class ConsoleScreen(
         return Interest(agent_id=self.backend.agent_id, sessions=shown)
 
     def on_database_changed(self, message: DatabaseChanged) -> None:
-        if message.concerns(self.feed_interest):
-            self.request_refresh()
+        """Refresh when the change concerns this agent or the open session; the open
+        session's detail only when it was touched, or the agent, the settings or anything
+        else that is not one session (what an action may do depends on those)."""
+        news = message.news
+        if not news.concerns(self.feed_interest):
+            return
+        open_touched = news.resync or any(
+            t.session_id is None or t.session_id == self.selected_id for t in news.touches
+        )
+        self.request_refresh(detail=open_touched)
 
     def on_transcript_text_wanted(self, message: Transcript.TextWanted) -> None:
         """Show more needs more of the open session's text than a refresh loads: load it."""

@@ -43,7 +43,7 @@ class ConsoleHost(Screen[None]):
     _pending_timer: Timer | None
 
     # The screen's own (console.py).
-    def request_refresh(self) -> None:
+    def request_refresh(self, *, detail: bool = True) -> None:
         raise NotImplementedError
 
     def open_session(self, session_id: int) -> None:
