@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import itertools
 import json
 import multiprocessing as mp
@@ -250,7 +251,9 @@ class Traffic:
 
 async def traffic_main(url: str, rate: float, go: Any, stop: Any, out: Any) -> Part:
     part = Part()
-    ctx = await open_ctx(url, pool_size=4, max_overflow=0)
+    # Four connections (a "before" checkout's open_ctx has no max_overflow: it may open more).
+    extra = {"max_overflow": 0} if "max_overflow" in inspect.signature(open_ctx).parameters else {}
+    ctx = await open_ctx(url, pool_size=4, **extra)
     out.put({"ready": 0})
     await asyncio.to_thread(go.wait)
     stopping = asyncio.Event()
