@@ -37,12 +37,6 @@ class ChangeKind(StrEnum):
     SEED = "seed"  # the demo wrote a whole new world
 
 
-#: Changes that touch no session and no agent: they concern every screen.
-EVERYONE_KINDS: frozenset[ChangeKind] = frozenset(
-    {ChangeKind.SETTINGS, ChangeKind.QUICK_REPLY, ChangeKind.SEED}
-)
-
-
 @dataclass(frozen=True, slots=True)
 class Touch:
     """One row of the change feed: ``session_id`` and/or ``agent_id``, or neither (everyone)."""

@@ -99,7 +99,7 @@ class Snapshot:
 class ConsoleBackend(SessionsListBackend):
     """An open database, the agent using the console, and its poll of the change feed."""
 
-    def __init__(self, ctx: Ctx, agent: str, feed: ChangeFeed, agent_id: int = 0) -> None:
+    def __init__(self, ctx: Ctx, agent: str, feed: ChangeFeed, agent_id: int) -> None:
         self.ctx = ctx
         self.agent = agent
         #: The agent's id, as the change feed names it.
