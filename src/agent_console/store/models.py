@@ -61,6 +61,10 @@ class Agent(Base):
     #: When the agent's presence (with its reason, logged in or out) last changed; None until
     #: the first change (an agent never signed in, or one from before migration 0008).
     presence_since: Mapped[datetime | None] = mapped_column(Stamp)
+    #: The supervisor who last set this agent's presence or logged them out, and the reason
+    #: they gave (migration 0009); both None when the agent set their presence themself.
+    presence_by: Mapped[str | None] = mapped_column(String(120))
+    presence_note: Mapped[str | None] = mapped_column(Text)
 
 
 class Customer(Base):
@@ -109,6 +113,10 @@ class Session(Base):
     escalated_to: Mapped[str | None] = mapped_column(String(120))
     ended_at: Mapped[datetime | None] = mapped_column(Stamp)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: When the customer's oldest unanswered line came (the first customer message after the
+    #: newest agent message); None when the customer waits for nothing or the session ended.
+    #: Kept by the writes (migration 0009); the supervisor board's "longest wait".
+    customer_waiting_since: Mapped[datetime | None] = mapped_column(Stamp)
 
 
 class Message(Base):

@@ -59,6 +59,7 @@ from .core import (
     find_action,
     to_json,
 )
+from .floor import FloorAgent, FloorTotals, FloorView, QueueRow
 from .quick_replies import (
     QuickReplyView,
 )
@@ -92,6 +93,9 @@ __all__ = [
     "EndOutcome",
     "EndResult",
     "EndView",
+    "FloorAgent",
+    "FloorTotals",
+    "FloorView",
     "InboundResult",
     "Ledger",
     "LedgerItem",
@@ -107,6 +111,7 @@ __all__ = [
     "PageCursor",
     "PresenceEffect",
     "PresenceResult",
+    "QueueRow",
     "QuickReplyView",
     "ReceiveResult",
     "RowMenu",
