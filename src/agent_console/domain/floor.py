@@ -148,3 +148,20 @@ def wait_seconds(since: datetime | None, now: datetime) -> float | None:
 def oldest(stamps: Sequence[datetime | None]) -> datetime | None:
     known = [s for s in stamps if s is not None]
     return min(known) if known else None
+
+
+def wait_text(seconds: float | None) -> str:
+    """A customer's wait: ``45s``, ``12m``, ``1h 5m``, ``2d 3h``; ``—`` when nobody waits."""
+    if seconds is None:
+        return "—"
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    minutes = whole // 60
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h {minutes}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours}h"

@@ -65,6 +65,7 @@ from ..services.views import (
     TransferOptions,
     TransferResult,
 )
+from .backend_floor import FloorBackend
 from .backend_list import SessionsListBackend
 
 #: How many ended sessions whose tab is still open the console shows at most.
@@ -96,7 +97,7 @@ class Snapshot:
     needs: dict[int, SessionNeeds] = field(default_factory=dict)
 
 
-class ConsoleBackend(SessionsListBackend):
+class ConsoleBackend(SessionsListBackend, FloorBackend):
     """An open database, the agent using the console, and its poll of the change feed."""
 
     def __init__(self, ctx: Ctx, agent: str, feed: ChangeFeed, agent_id: int) -> None:
@@ -432,8 +433,10 @@ def _as_unit(method: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., Awa
 
 
 # Every public coroutine method is a unit of work (see the module's docstring), the list's
-# (SessionsListBackend) as much as the console's.
-for _name, _method in list({**vars(SessionsListBackend), **vars(ConsoleBackend)}.items()):
+# (SessionsListBackend) and the board's (FloorBackend) as much as the console's.
+for _name, _method in list(
+    {**vars(FloorBackend), **vars(SessionsListBackend), **vars(ConsoleBackend)}.items()
+):
     if (
         not _name.startswith("_")
         and _name not in ("open", "close")

@@ -107,6 +107,7 @@ class ConsoleHost(Screen[None]):
     def action_quick_reply(self) -> None:
         raise NotImplementedError
 
+    def action_floor_board(self) -> None: ...
     def action_admin_settings(self) -> None:
         raise NotImplementedError
 

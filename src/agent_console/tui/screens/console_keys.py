@@ -43,6 +43,7 @@ DYNAMIC_ACTIONS = (
     "log_out",
     "ledger",
     "admin_settings",
+    "floor_board",
     "run_macro",
     "quick_reply",
     "transfer",
@@ -133,6 +134,15 @@ CONSOLE_BINDINGS: list[BindingType] = [
         tooltip="Admin settings: ending (R8), CSAT (R9), capacity models, units, capacity",
     ),
     Binding(
+        "f7",
+        "floor_board",
+        "Floor",
+        id="floor-board",
+        priority=True,  # as f6: the composer (a TextArea) has the focus while typing
+        show=False,
+        tooltip="Supervisor board: every agent's presence, load and waits, and the queues",
+    ),
+    Binding(
         "ctrl+down",
         "next_session",
         "Next",
@@ -219,6 +229,8 @@ class ConsoleKeys(_Host):
             return len(self.rows) > 1
         if action in ("presence_menu", "set_presence", "log_out", "ledger", "admin_settings"):
             return self.agent_view is not None
+        if action == "floor_board":
+            return self.agent_view is not None and self.agent_view.is_admin
         if action == "run_macro":
             return detail is not None
         if action == "quick_reply":
@@ -271,6 +283,12 @@ class ConsoleKeys(_Host):
                 "Admin settings",
                 "Ending (R8), CSAT (R9), capacity models, units, capacity per agent",
                 self.action_admin_settings,
+            )
+        if self.check_action("floor_board", ()):
+            yield SystemCommand(
+                "Supervisor board",
+                "Every agent's presence, capacity, sessions and waits; the queues (live)",
+                self.action_floor_board,
             )
         if self.check_action("quick_reply", ()):
             yield SystemCommand(

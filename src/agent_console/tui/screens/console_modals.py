@@ -96,6 +96,11 @@ class ConsoleModals(_Host):
         insert_at_cursor(composer, text)
         composer.focus()
 
+    def action_floor_board(self) -> None:
+        from .floor_board import FloorBoardScreen
+
+        self.app.push_screen(FloorBoardScreen(self.backend))
+
     def action_admin_settings(self) -> None:
         from .admin_settings import AdminSettingsScreen
 
