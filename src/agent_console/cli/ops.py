@@ -19,7 +19,7 @@ from ..config import (
 )
 from ..domain.errors import Refused
 from ..logs import LOG_FILE
-from ..services.changes import changes_since
+from ..services.changes import changes_since, prune_changes
 from ..services.check import INVARIANTS, check
 from ..services.context import Ctx
 from ..services.timers import sweep as sweep_svc
@@ -36,22 +36,23 @@ if TYPE_CHECKING:
 @json_option
 @click.pass_obj
 def sweep(state: State, at: datetime | None) -> None:
-    """End agent-initiated sessions the customer never answered, when their time is up (R7)."""
+    """End agent-initiated sessions the customer never answered, when their time is up (R7),
+    and cut the change feed to its newest 100,000 changes."""
 
-    async def work(ctx: Ctx) -> list[EndResult]:
-        return await sweep_svc(ctx, now=at)
+    async def work(ctx: Ctx) -> tuple[list[EndResult], int]:
+        return await sweep_svc(ctx, now=at), await prune_changes(ctx)
 
-    results = state.run(work)
+    results, pruned = state.run(work)
     ended, skipped = out.end_totals(results)
     if wants_json():
         out.emit_json(
             {"now": at, "total": len(results), "ended": ended, "skipped": skipped,
-             "results": results}
+             "results": results, "changes_pruned": pruned}
         )  # fmt: skip
         return
     if results:
         out.end_results(results)
-    out.say(f"sweep: {ended} ended, {skipped} skipped")
+    out.say(f"sweep: {ended} ended, {skipped} skipped; {pruned} old changes pruned")
 
 
 @click.command("check")

@@ -35,6 +35,9 @@ class ChangeKind(StrEnum):
     SETTINGS = "settings"  # the deployment's settings
     QUICK_REPLY = "quick_reply"
     SEED = "seed"  # the demo wrote a whole new world
+    #: Where the feed was cut: every change up to this one was deleted (services/changes.py
+    #: ``prune_changes``). A reader whose cursor is before it missed some: it resyncs.
+    PRUNED = "pruned"
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ import aiohttp
 from ..domain.outbox import DEFAULT_LEASE, DEFAULT_TIMEOUT
 from ..domain.webhooks import sign
 from ..services import outbox
-from ..services.changes import ChangeProbe
+from ..services.changes import ChangeProbe, prune_changes
 from ..services.context import Ctx
 from ..services.outbox import Attempt, Delivery
 
@@ -101,13 +101,18 @@ class DeliveryWorker:
                 await probe.close()
 
     async def _give_up_stale(self) -> None:
+        """The worker's minute chores: events of disconnected channels, the change feed's
+        old rows (``prune_changes``)."""
         try:
             gone = await outbox.give_up_stale(self.ctx)
+            pruned = await prune_changes(self.ctx)
         except Exception as exc:
-            log.warning("delivery: cannot mark stale events: %s", exc)
+            log.warning("delivery: cannot mark stale events or prune changes: %s", exc)
             return
         if gone:
             log.warning("delivery: %d event(s) of disconnected channels marked failed", gone)
+        if pruned:
+            log.info("delivery: %d old change(s) pruned from the change feed", pruned)
 
     async def _idle(self, probe: ChangeProbe) -> None:
         """Until the database changes, a retry may be due, or we are told to stop; at least

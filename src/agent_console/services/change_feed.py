@@ -175,7 +175,8 @@ class ChangeFeed:
             self._lost = True
             raise
         self.cursor = newest
-        if flooded or self._lost:
+        cut = any(t.kind is ChangeKind.PRUNED for t in touches)  # changes it missed were deleted
+        if flooded or self._lost or cut:
             self._lost = False
             return FeedNews(resync=True)
         return FeedNews(tuple(touches)) if touches else NO_NEWS

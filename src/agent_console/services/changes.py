@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ..domain.feed import ChangeKind
 from ..store import queries as q
 from ..store.models import Change
 from .context import Ctx
@@ -32,6 +33,41 @@ async def changes_since(
         ).all()
     views = [ChangeView(r.seq, r.at, r.kind, r.session_id, r.agent_id) for r in rows]
     return (views[-1].seq if views else cursor), views
+
+
+#: How many changes the feed keeps: ~17 minutes of a floor at 100 changes a second. A console
+#: away longer (a laptop asleep) finds the cut and refreshes everything.
+KEEP_CHANGES = 100_000
+#: PostgreSQL: the advisory lock one pruner holds (any constant).
+PRUNE_LOCK = 0x61_67_70_72_75_6E  # "agprun"
+
+
+async def prune_changes(ctx: Ctx, *, keep: int = KEEP_CHANGES) -> int:
+    """Delete the change feed's rows but the newest ``keep``; the oldest kept seq becomes a
+    ``pruned`` marker that every reader sees, so one whose cursor was before the cut resyncs
+    instead of missing what was deleted. Returns how many rows were deleted (the marker takes
+    the newest one's place). Idempotent; safe while
+    writers append (they take seqs after the newest) and readers poll (one transaction)."""
+    if keep < 1:
+        raise ValueError("keep at least one change")
+    async with ctx.db.write() as conn:
+        if conn.dialect.name == "postgresql":  # one pruner at a time; another one just returns
+            got = await conn.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": PRUNE_LOCK})
+            if not got:
+                return 0
+        top = await q.max_change_seq(conn)
+        cut = top - keep
+        if cut <= 0:
+            return 0
+        oldest = await conn.scalar(select(func.min(Change.seq)))
+        if oldest is None or oldest >= cut:
+            return 0
+        gone = await conn.execute(delete(Change).where(Change.seq <= cut))
+        await conn.execute(
+            insert(Change).values(seq=cut, at=ctx.now(), kind=ChangeKind.PRUNED.value,
+                                  session_id=None, agent_id=None)
+        )  # fmt: skip
+    return int(gone.rowcount)
 
 
 async def current_cursor(ctx: Ctx) -> int:
