@@ -577,29 +577,35 @@ def test_every_list_binding_has_an_id_and_a_description() -> None:
                 assert binding.id, binding  # type: ignore[union-attr]
 
 
-async def test_a_session_ended_between_the_two_reads_of_my_tabs_is_one_tab(
-    ctx: Ctx, seeded: Seeded, clock: Any, monkeypatch: pytest.MonkeyPatch
+async def test_my_tabs_are_one_statement_and_an_ended_session_is_one_tab(
+    ctx: Ctx, seeded: Seeded, clock: Any
 ) -> None:
+    """Live sessions and ended ones with a tab open are read in one statement: a chat that
+    ends meanwhile cannot be read as both (nor as neither)."""
+    from sqlalchemy import event
+
     from agent_console.tui.backend import ConsoleBackend
 
     backend = await ConsoleBackend.open(seeded.url, AGENT, clock=clock)
-    real = listing.list_sessions
+    await ending.end_session(ctx, AGENT, seeded.alice, Surface.CONVERSATION)
+    statements: list[str] = []
 
-    async def racing(ctx_: Ctx, flt: SessionFilter, **kw: Any) -> Any:
-        page = await real(ctx_, flt, **kw)
-        if "Ended" not in flt.statuses:  # right after the live read, the chat ends
-            await ending.end_session(ctx, AGENT, seeded.alice, Surface.CONVERSATION)
-        return page
+    def seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if not statement.startswith("BEGIN"):
+            statements.append(statement)
 
-    monkeypatch.setattr(listing, "list_sessions", racing)
+    engine = backend.ctx.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
     try:
         rows = await backend.my_sessions()
     finally:
+        event.remove(engine, "before_cursor_execute", seen)
         await backend.close()
     assert [(row.id, row.status) for row in rows] == [
         (seeded.alice, "Ended"),
         (seeded.bob, "Active"),
     ]
+    assert len(statements) == 1, statements
 
 
 def test_all_matching_is_a_selection_before_the_count_is_known() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.vocab import AuthorKind
@@ -94,28 +94,33 @@ async def session_needs(
 async def _needs(conn: AsyncConnection, agent_id: int, ids: list[int]) -> dict[int, SessionNeeds]:
     chosen = q.in_ids(conn, Message.session_id, ids)
     customer = AuthorKind.CUSTOMER.value
-    marker = (
-        select(ReadMarker.last_read_message_id)
-        .where(ReadMarker.agent_id == agent_id, ReadMarker.session_id == Message.session_id)
-        .scalar_subquery()
-    )
+    # One pass over the sessions' lines (with the agent's read marker of each session): the
+    # unread customer lines, and the newest customer line and newest agent line.
+    is_customer = Message.author_kind == customer
+    read_up_to = func.coalesce(ReadMarker.last_read_message_id, 0)
     counted = await conn.execute(
-        select(Message.session_id, func.count())
-        .where(
-            chosen,
-            Message.author_kind == customer,
-            Message.id > func.coalesce(marker, 0),
+        select(
+            Message.session_id,
+            func.sum(case((and_(is_customer, Message.id > read_up_to), 1), else_=0)),
+            func.max(case((is_customer, Message.id))),
+            func.max(case((Message.author_kind == AuthorKind.AGENT.value, Message.id))),
         )
+        .select_from(Message.__table__)
+        .outerjoin(
+            ReadMarker.__table__,
+            and_(ReadMarker.agent_id == agent_id, ReadMarker.session_id == Message.session_id),
+        )
+        .where(chosen, Message.author_kind.in_([customer, AuthorKind.AGENT.value]))
         .group_by(Message.session_id)
     )
-    unread = {int(sid): int(count) for sid, count in counted.all()}
-    # The newest customer line and the newest agent line of each session.
-    latest = await conn.execute(
-        select(Message.session_id, Message.author_kind, func.max(Message.id))
-        .where(chosen, Message.author_kind.in_([customer, AuthorKind.AGENT.value]))
-        .group_by(Message.session_id, Message.author_kind)
-    )
-    newest = {(int(sid), str(kind)): int(mid) for sid, kind, mid in latest.all()}
+    unread: dict[int, int] = {}
+    newest: dict[tuple[int, str], int] = {}
+    for sid, count, last_customer, last_agent in counted.all():
+        unread[int(sid)] = int(count or 0)
+        if last_customer is not None:
+            newest[int(sid), customer] = int(last_customer)
+        if last_agent is not None:
+            newest[int(sid), AuthorKind.AGENT.value] = int(last_agent)
     last_ids = [mid for (_sid, kind), mid in newest.items() if kind == customer]
     lines: dict[int, Any] = {}
     if last_ids:

@@ -28,7 +28,7 @@ from ..domain.ending import Actor, end_line
 from ..domain.errors import StoreError
 from ..domain.feed import NOTHING, FeedNews, Interest
 from ..domain.presence import DEFAULT_AWAY_REASONS
-from ..domain.vocab import ActorKind, Presence, SessionStatus, Surface
+from ..domain.vocab import ActorKind, Presence, Surface
 from ..services import (
     agents,
     automation,
@@ -42,6 +42,7 @@ from ..services import (
     quick_replies,
     reading,
     settings,
+    tabs,
     transfer,
 )
 from ..services.change_feed import ChangeFeed
@@ -68,9 +69,6 @@ from ..services.views import (
 from .backend_floor import FloorBackend
 from .backend_list import SessionsListBackend
 
-#: How many ended sessions whose tab is still open the console shows at most.
-ENDED_TABS_WINDOW = 200
-LIVE_WINDOW = 500
 #: Rows per transaction of a bulk end from the list (the progress bar moves once per chunk;
 
 T = TypeVar("T")
@@ -219,26 +217,7 @@ class ConsoleBackend(SessionsListBackend, FloorBackend):
 
     async def my_sessions(self) -> list[SessionRow]:
         """The agent's tabs: sessions it works on, and ended ones whose tab is still open."""
-        live = await listing.list_sessions(
-            self.ctx,
-            listing.SessionFilter(
-                owner=self.agent,
-                statuses=tuple(s.value for s in SessionStatus if s is not SessionStatus.ENDED),
-            ),
-            limit=LIVE_WINDOW,
-            order="oldest",
-        )
-        ended = await listing.list_sessions(
-            self.ctx,
-            listing.SessionFilter(
-                owner=self.agent, statuses=(SessionStatus.ENDED.value,), tab_open=True
-            ),
-            limit=ENDED_TABS_WINDOW,
-            order="newest",
-        )
-        # Two reads: a session ended between them is in both; the later (ended) row wins.
-        tabs = {row.id: row for row in [*live.rows, *ended.rows]}
-        return sorted(tabs.values(), key=lambda row: row.id)
+        return await tabs.agent_tabs(self.ctx, self.agent_id)
 
     async def session(self, session_id: int) -> SessionDetail:
         window = self._text_window

@@ -1,0 +1,52 @@
+"""An agent's tabs: the sessions they work on and the ended ones whose tab is still open.
+
+One statement (the console reads it on every refresh): the ids of the two kinds, each in its
+own window, and their rows. Read in one statement, a session that ends meanwhile is in one of
+the two kinds, never in both and never in neither.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, union_all
+
+from ..domain.vocab import SessionStatus
+from ..store import queries as q
+from ..store.models import Session
+from .context import Ctx
+from .session_filter import row_view
+from .views import SessionRow
+
+#: The most live sessions (oldest first) and ended tabs (newest first) a console shows.
+LIVE_WINDOW = 500
+ENDED_TABS_WINDOW = 200
+
+
+async def agent_tabs(
+    ctx: Ctx,
+    agent_id: int,
+    *,
+    live_window: int = LIVE_WINDOW,
+    ended_window: int = ENDED_TABS_WINDOW,
+) -> list[SessionRow]:
+    """The agent's tabs in id order: their live sessions (the oldest ``live_window``) and
+    their ended sessions with a tab open (the newest ``ended_window``)."""
+    ended = SessionStatus.ENDED.value
+    live_ids = (
+        select(Session.id)
+        .where(Session.owner_id == agent_id, Session.status != ended)
+        .order_by(Session.id)
+        .limit(live_window)
+        .subquery()
+    )
+    tab_ids = (
+        select(Session.id)
+        .where(Session.owner_id == agent_id, Session.status == ended, Session.tab_open.is_(True))
+        .order_by(Session.id.desc())
+        .limit(ended_window)
+        .subquery()
+    )
+    ids = union_all(select(live_ids.c.id), select(tab_ids.c.id))
+    stmt = q.session_select().where(Session.id.in_(ids)).order_by(Session.id)
+    async with ctx.db.read() as conn:
+        rows = (await conn.execute(stmt)).all()
+    return [row_view(r) for r in rows]
