@@ -12,7 +12,7 @@ console screen's refresh loop without Textual -- poll the feed every ``--poll`` 
 what concerns it (its agent, its open session) and, when something does, take a snapshot.
 One more process is the traffic: customers starting sessions and writing in them, routing,
 agents answering and ending, through the services, at ``--messages-per-second``; and a
-supervisor's board-like aggregate read once a second.
+supervisor's board (``services/floor.py``, as the board screen reads it) once a second.
 
 It prints one JSON object:
 - ``commit_to_console_s``: from a customer's line being written to the first snapshot of the
@@ -68,6 +68,11 @@ PG_XACTS = (
 )
 PG_BACKENDS = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
 TARGETED = hasattr(ConsoleBackend, "poll_changes")
+SUPERVISOR = "supervisor"
+try:
+    from agent_console.services import floor as BOARD
+except ImportError:  # a checkout from before the supervisor board
+    BOARD = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -83,6 +88,7 @@ class Part:
     errors: dict[str, int] = field(default_factory=dict)
     poll_s: list[float] = field(default_factory=list)  # how long each poll took (wall)
     refresh_s: list[float] = field(default_factory=list)  # how long each refresh took
+    board_s: list[float] = field(default_factory=list)  # how long each board read took
 
     def error(self, name: str) -> None:
         self.errors[name] = self.errors.get(name, 0) + 1
@@ -209,11 +215,20 @@ class Traffic:
             await asyncio.sleep(0.2)
 
     async def _board_loop(self, stop: asyncio.Event) -> None:
-        """A supervisor's board: the floor's aggregates once a second."""
+        """A supervisor's board open: the floor read once a second (the board screen reads it
+        when the feed says anything changed, at most once per poll)."""
         while not stop.is_set():
-            async with self.ctx.db.read() as conn:
-                await conn.execute(text(BOARD_AGENTS))
-                await conn.execute(text(BOARD_SESSIONS))
+            started = time.monotonic()
+            try:
+                if BOARD is not None:
+                    await BOARD.floor(self.ctx, SUPERVISOR)
+                else:  # a checkout from before the board: its aggregates by hand
+                    async with self.ctx.db.read() as conn:
+                        await conn.execute(text(BOARD_AGENTS))
+                        await conn.execute(text(BOARD_SESSIONS))
+                self.part.board_s.append(time.monotonic() - started)
+            except Exception as exc:
+                self.part.error(f"board:{type(exc).__name__}")
             await asyncio.sleep(1.0)
 
     async def _worker(self, index: int, workers: int, stop: asyncio.Event) -> None:
@@ -291,6 +306,7 @@ async def seed_agents(url: str, count: int) -> list[str]:
             await presence.set_presence(ctx, name, Presence.ONLINE)
 
     await asyncio.gather(*(one(n) for n in names))
+    await agents.add_agent(ctx, SUPERVISOR, capacity=1, permissions=PERMS, is_admin=True)
     await ctx.db.dispose()
     return names
 
@@ -384,6 +400,7 @@ def summarize(args: argparse.Namespace, pg: dict[str, Any], parts: list[Part]) -
 
     polls = sorted(x for p in parts for x in p.poll_s)
     refreshes = sorted(x for p in parts for x in p.refresh_s)
+    boards = sorted(x for p in parts for x in p.board_s)
 
     # Counters run for the whole run (warm-up included): rates use the whole run's length.
     run_s = elapsed + warmup(args)
@@ -404,6 +421,7 @@ def summarize(args: argparse.Namespace, pg: dict[str, Any], parts: list[Part]) -
         "poll_s": {"p50": q(0.5, polls), "p99": q(0.99, polls)},
         "refresh_s": {"p50": q(0.5, refreshes), "p99": q(0.99, refreshes)},
         "refreshes_per_s": round(total["refreshes"] / run_s, 1),
+        "board_s": {"p50": q(0.5, boards), "max": q(1.0, boards), "n": len(boards)},
         "pg_transactions_per_s": round(pg["xacts"] / elapsed, 1),
         "pg_backends_max": pg["backends"],
         "sessions_assigned": len(assigned),
