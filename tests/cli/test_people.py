@@ -15,6 +15,8 @@ AGENT_KEYS = {
     "logged_in",
     "away_reason",
     "presence_since",
+    "presence_by",
+    "presence_note",
 }
 
 

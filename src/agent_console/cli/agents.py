@@ -22,19 +22,23 @@ PERMISSIONS = ", ".join(p.value for p in Permission)
 
 
 def _print_agent(a: AgentView) -> None:
-    out.pairs(
-        [
-            ("agent", out.cell(a.name, 120)),
-            (
-                "presence",
-                out.cell(presence_label(a.presence, a.away_reason), 60)
-                + ("" if a.logged_in else " (logged out)"),
-            ),
-            ("capacity", f"{a.used}/{a.capacity} units used"),
-            ("admin", "yes" if a.is_admin else "no"),
-            ("permissions", ", ".join(a.permissions) or "none"),
-        ]
-    )
+    rows = [
+        ("agent", out.cell(a.name, 120)),
+        (
+            "presence",
+            out.cell(presence_label(a.presence, a.away_reason), 60)
+            + ("" if a.logged_in else " (logged out)"),
+        ),
+    ]
+    if a.presence_by is not None:  # a supervisor set it: who, and why
+        why = f": {out.cell(a.presence_note, 200)}" if a.presence_note else ""
+        rows.append(("set by", out.cell(a.presence_by, 120) + why))
+    rows += [
+        ("capacity", f"{a.used}/{a.capacity} units used"),
+        ("admin", "yes" if a.is_admin else "no"),
+        ("permissions", ", ".join(a.permissions) or "none"),
+    ]
+    out.pairs(rows)
 
 
 @click.group("agents")

@@ -31,6 +31,8 @@ def _view(r: AgentRecord) -> AgentView:
         logged_in=bool(r.logged_in),
         away_reason=r.away_reason,
         presence_since=r.presence_since,
+        presence_by=r.presence_by,
+        presence_note=r.presence_note,
     )
 
 

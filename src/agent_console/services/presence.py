@@ -3,6 +3,11 @@
 Going Offline under tab-based capacity sends each Active session back to Waiting (and routes it
 to another rep); under status-based capacity the sessions stay Active with the same owner.
 Logging out ends every ongoing session through the same end core as End Chat (R1/R9/R12).
+
+A supervisor (an admin, ``by``) may do either to another agent, with a note the agent sees
+(required for a logout); the agent's row keeps who and why (``presence_by``/``presence_note``)
+until the agent changes their presence themself. The rule is the domain's
+(:func:`~..domain.presence.presence_author`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.ending import Actor, csat_decision
 from ..domain.errors import Refused
-from ..domain.presence import check_away_reason, presence_label
+from ..domain.presence import (
+    PresenceAuthor,
+    check_away_reason,
+    logout_end_reason,
+    may_act_on,
+    presence_author,
+    presence_label,
+)
 from ..domain.vocab import (
     OWNED_STATUSES,
     ActorKind,
@@ -134,6 +146,17 @@ async def _hold_agent_and_sessions(
     return agent, await _owned_live(conn, agent.id, lock=True)
 
 
+async def _author(
+    conn: AsyncConnection, agent_name: str, by: str | None, note: str | None, *, logout: bool
+) -> PresenceAuthor:
+    """Who acts on ``agent_name``'s presence (see :func:`presence_author`); NotFound for an
+    unknown supervisor."""
+    by_is_admin = False
+    if by is not None and by != agent_name:
+        by_is_admin = bool((await q.agent_row(conn, by)).is_admin)
+    return presence_author(agent_name, by, note, by_is_admin=by_is_admin, logout=logout)
+
+
 async def set_presence(
     ctx: Ctx,
     agent_name: str,
@@ -141,14 +164,20 @@ async def set_presence(
     *,
     reason: str | None = None,
     dry_run: bool = False,
+    by: str | None = None,
+    note: str | None = None,
 ) -> PresenceResult:
     """Go Online, Busy (with an optional away reason: "Away: Lunch") or Offline (R5).
 
     A reason the deployment does not offer (``presence.away_reasons``) is refused with the
     list of those it does. The time the presence began is kept while presence and reason stay
     the same, and restarts when either changes (or the agent logs back in).
+
+    ``by``: the supervisor (an admin) setting another agent's presence, with an optional
+    ``note``; both are stored with the presence (the agent's own change clears them).
     """
     async with ctx.db.write() if not dry_run else ctx.db.read() as conn:
+        author = await _author(conn, agent_name, by, note, logout=False)
         if dry_run:
             agent = await q.agent_row(conn, agent_name)
             rows = await _owned_live(conn, agent.id)
@@ -166,6 +195,8 @@ async def set_presence(
                 effects,
                 reason_before=agent.away_reason,
                 reason_after=reason,
+                by=author.by,
+                note=author.note,
             )
         requeue = [e.session_id for e in effects if e.effect == REQUEUED]
         if requeue:
@@ -222,6 +253,8 @@ async def set_presence(
                 logged_in=True,
                 away_reason=reason,
                 presence_since=agent.presence_since if same else now,
+                presence_by=author.by,
+                presence_note=author.note,
             )
         )
         await q.record_changes(
@@ -230,14 +263,27 @@ async def set_presence(
         before = agent.presence
     rerouted = await route(ctx) if requeue or presence is Presence.ONLINE else []
     return PresenceResult(
-        agent.name, before, presence.value, False, effects, rerouted, agent.away_reason, reason
+        agent.name,
+        before,
+        presence.value,
+        False,
+        effects,
+        rerouted,
+        agent.away_reason,
+        reason,
+        by=author.by,
+        note=author.note,
     )
 
 
-async def logout_preview(ctx: Ctx, agent_name: str) -> LogoutPreview:
+async def logout_preview(ctx: Ctx, agent_name: str, *, by: str | None = None) -> LogoutPreview:
     """R6: the warning -- every ongoing session that logging out will end, and the tabs of
-    ended sessions it will close."""
+    ended sessions it will close. ``by``: a supervisor looking first (refused unless an
+    admin, as the logout itself would be)."""
     async with ctx.db.read() as conn:
+        if by is not None and by != agent_name:
+            is_admin = bool((await q.agent_row(conn, by)).is_admin)
+            may_act_on(agent_name, by, by_is_admin=is_admin, logout=True)
         agent = await q.agent_row(conn, agent_name)
         rows = await _owned_live(conn, agent.id)
         tabs = (
@@ -277,19 +323,40 @@ def logout_warning(sessions: int, tabs: int, used: int) -> str:
     return "Logging out " + " and ".join(parts) + freed + "."
 
 
-async def logout(ctx: Ctx, agent_name: str, *, confirmed: bool) -> LogoutResult:
-    """End every ongoing session, close every tab, go Offline -- all in one transaction."""
+async def logout(
+    ctx: Ctx,
+    agent_name: str,
+    *,
+    confirmed: bool,
+    by: str | None = None,
+    note: str | None = None,
+) -> LogoutResult:
+    """End every ongoing session, close every tab, go Offline -- all in one transaction.
+
+    ``by``: a supervisor (an admin) logging another agent out, with the ``note`` (required)
+    the agent sees; the end records stay the logout's (actor: the agent) and their reason
+    says ``logged out by sam: End of shift``.
+    """
     if not confirmed:
         raise Refused(
             "logout ends every ongoing session: confirm it (--yes) or preview it (--dry-run)"
         )
     async with ctx.db.write() as conn:
+        author = await _author(conn, agent_name, by, note, logout=True)
         agent, rows = await _hold_agent_and_sessions(conn, agent_name, with_open_tabs=True)
         facts = q.agent_facts(agent)
         now = ctx.now()
         policy = await q.load_policy(conn)
         actor = Actor(ActorKind.LOGOUT, agent.name, facts)
-        results = await end_core(conn, actor, Surface.LOGOUT, [r.id for r in rows], policy, now)
+        results = await end_core(
+            conn,
+            actor,
+            Surface.LOGOUT,
+            [r.id for r in rows],
+            policy,
+            now,
+            reason=logout_end_reason(author),
+        )
         open_tabs = (
             await conn.execute(
                 select(Session.id, Session.units_held).where(
@@ -315,6 +382,8 @@ async def logout(ctx: Ctx, agent_name: str, *, confirmed: bool) -> LogoutResult:
                 # Logging out again (already logged out) is not a new presence: its time stays.
                 presence_since=now if agent.logged_in else agent.presence_since,
                 used_units=Agent.used_units - freed,
+                presence_by=author.by,
+                presence_note=author.note,
             )
         )
         await q.record_changes(
@@ -323,5 +392,12 @@ async def logout(ctx: Ctx, agent_name: str, *, confirmed: bool) -> LogoutResult:
         used = int(await conn.scalar(select(Agent.used_units).where(Agent.id == agent.id)) or 0)
     # What the ends freed (status-based) and what closing the tabs freed (tab-based).
     return LogoutResult(
-        agent.name, results, len(open_tabs), agent.used_units - used, used, agent.capacity
+        agent.name,
+        results,
+        len(open_tabs),
+        agent.used_units - used,
+        used,
+        agent.capacity,
+        by=author.by,
+        note=author.note,
     )

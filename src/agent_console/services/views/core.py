@@ -66,6 +66,10 @@ class AgentView:
     #: (None: not recorded, e.g. before migration 0008).
     away_reason: str | None = None
     presence_since: datetime | None = None
+    #: The supervisor who set this presence (or logged the agent out) and their note; both
+    #: None when the agent set it themself.
+    presence_by: str | None = None
+    presence_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -282,6 +286,9 @@ class PresenceResult:
     #: The away reason of ``before`` and of ``after`` (Busy only; None: no reason).
     reason_before: str | None = None
     reason_after: str | None = None
+    #: The supervisor who set it and their note (None: the agent's own change).
+    by: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -303,6 +310,9 @@ class LogoutResult:
     units_freed: int
     used: int = 0
     capacity: int = 0
+    #: The supervisor who logged the agent out and why (None: the agent's own logout).
+    by: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
