@@ -7,13 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import DataTable, Input, OptionList, Static
+from textual.widgets import DataTable, Input, Label, OptionList, Static
 
 from agent_console.domain.floor import FloorSort, FloorState
 from agent_console.domain.vocab import Presence
 from agent_console.services import agents, conversations, presence, routing
 from agent_console.services.context import Ctx
-from agent_console.tui.screens.floor_actions import AgentMenuScreen, SessionPickScreen
+from agent_console.tui.screens.floor_actions import (
+    AgentMenuScreen,
+    SessionPickScreen,
+    SupervisorNoteScreen,
+)
 from agent_console.tui.screens.floor_board import FloorBoardScreen
 from agent_console.tui.screens.sessions_list import SessionsListScreen
 from agent_console.tui.screens.transfer_picker import TransferPickerScreen
@@ -180,3 +184,60 @@ async def test_an_agents_row_opens_their_sessions_and_transfers_one(
         assert isinstance(picker, TransferPickerScreen)
         await until(pilot, lambda: picker.options is not None, what="the picker's options")
         assert picker.session_id == theirs
+
+
+async def test_a_supervisor_logs_an_agent_out_with_a_reason_after_the_warning(
+    seeded: Seeded, ctx: Ctx, app_factory: Any
+) -> None:
+    await _with_erin(ctx)
+    app = app_factory(seeded.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await console_ready(pilot)
+        board = await _open_board(pilot)
+        board.query_one("#floor-agents", DataTable).move_cursor(row=1)  # erin
+        await until(pilot, lambda: board.highlighted is not None and board.highlighted.name == ERIN)
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, SupervisorNoteScreen), what="warning")
+        note = app.screen
+        assert isinstance(note, SupervisorNoteScreen)
+        summary = str(note.query_one("#floor-note-summary", Label).render())
+        assert summary == "Logging erin out ends 1 ongoing session; all 1 unit erin uses are freed."
+        assert note.required
+        await pilot.press("enter")  # no reason yet: refused on the spot, nothing changes
+        error = note.query_one("#floor-note-error", Label)
+        await until(pilot, lambda: "Give a reason" in str(error.render()), what="the refusal")
+        assert (await agents.get_agent(ctx, ERIN)).logged_in
+        await pilot.press(*"End of shift", "enter")
+        await until(
+            pilot,
+            lambda: (
+                board.view is not None
+                and next(a for a in board.view.agents if a.name == ERIN).state
+                is FloorState.LOGGED_OUT
+            ),
+            what="erin logged out on the board",
+        )
+        erin = await agents.get_agent(ctx, ERIN)
+        assert not erin.logged_in
+        assert (erin.presence_by, erin.presence_note) == (AGENT, "End of shift")
+        details = str(board.query_one("#floor-details", Static).render())
+        assert "logged out by dana: End of shift" in details
+
+
+async def test_cancelling_the_warning_changes_nothing(
+    seeded: Seeded, ctx: Ctx, app_factory: Any
+) -> None:
+    await _with_erin(ctx)
+    app = app_factory(seeded.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await console_ready(pilot)
+        board = await _open_board(pilot)
+        board.query_one("#floor-agents", DataTable).move_cursor(row=1)
+        await until(pilot, lambda: board.highlighted is not None and board.highlighted.name == ERIN)
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, SupervisorNoteScreen), what="warning")
+        await pilot.press(*"typo", "escape")
+        await until(pilot, lambda: app.screen is board, what="back on the board")
+        await quiet(pilot)
+        erin = await agents.get_agent(ctx, ERIN)
+        assert erin.logged_in and erin.presence is Presence.ONLINE and erin.presence_by is None

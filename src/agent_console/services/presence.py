@@ -303,14 +303,20 @@ async def logout_preview(ctx: Ctx, agent_name: str, *, by: str | None = None) ->
         agent.name,
         [row_view(r) for r in rows],
         csat_decision(actor, policy).reason,
-        logout_warning(len(rows), len(tabs), agent.used_units),
+        logout_warning(
+            len(rows),
+            len(tabs),
+            agent.used_units,
+            who=agent.name if by is not None and by != agent_name else None,
+        ),
         [row_view(t) for t in tabs],
     )
 
 
-def logout_warning(sessions: int, tabs: int, used: int) -> str:
+def logout_warning(sessions: int, tabs: int, used: int, *, who: str | None = None) -> str:
     """``Logging out ends 3 ongoing sessions and closes 1 tab of an ended session; all 4
-    units you use are freed.``"""
+    units you use are freed.`` -- or, told to a supervisor (``who``: the agent), ``Logging
+    dana out ends … all 4 units dana uses are freed.``"""
     parts = []
     if sessions:
         parts.append(f"ends {sessions} ongoing session{'s' if sessions != 1 else ''}")
@@ -318,9 +324,13 @@ def logout_warning(sessions: int, tabs: int, used: int) -> str:
         parts.append(f"closes {tabs} tab{'s' if tabs != 1 else ''} of "
                      f"{'an ended session' if tabs == 1 else 'ended sessions'}")  # fmt: skip
     if not parts:
+        if who is not None:
+            return f"{who} has no ongoing sessions or open tabs; logging them out ends nothing."
         return "You have no ongoing sessions or open tabs; logging out ends nothing."
-    freed = f"; all {used} unit{'s' if used != 1 else ''} you use are freed" if used else ""
-    return "Logging out " + " and ".join(parts) + freed + "."
+    user = f"{who} uses" if who is not None else "you use"
+    freed = f"; all {used} unit{'s' if used != 1 else ''} {user} are freed" if used else ""
+    lead = f"Logging {who} out " if who is not None else "Logging out "
+    return lead + " and ".join(parts) + freed + "."
 
 
 async def logout(

@@ -27,18 +27,29 @@ class FloorBackend:
     async def floor(self, sort: FloorSort, flt: FloorFilter, *, reverse: bool = False) -> FloorView:
         return await floor.floor(self.ctx, self.agent, sort=sort, reverse=reverse, flt=flt)
 
+    def _by(self, agent: str) -> str | None:
+        """The supervisor acting on ``agent``; None when that is the console's own agent (a
+        change of one's own presence, with no note)."""
+        return None if agent == self.agent else self.agent
+
     async def floor_logout_preview(self, agent: str) -> LogoutPreview:
         """R6's warning for ``agent``: the sessions logging them out will end."""
-        return await presence.logout_preview(self.ctx, agent)
+        return await presence.logout_preview(self.ctx, agent, by=self._by(agent))
 
-    async def floor_logout(self, agent: str, note: str) -> LogoutResult:
+    async def floor_logout(self, agent: str, note: str | None) -> LogoutResult:
         """Log ``agent`` out as this console's supervisor, with the reason they will see."""
+        by = self._by(agent)
         async with self._writes:
-            return await presence.logout(self.ctx, agent, confirmed=True, by=self.agent, note=note)
+            return await presence.logout(
+                self.ctx, agent, confirmed=True, by=by, note=note if by else None
+            )
 
     async def floor_set_presence(
         self, agent: str, target: Presence, note: str | None = None
     ) -> PresenceResult:
         """Set ``agent``'s presence as this console's supervisor (``note``: why, shown to them)."""
+        by = self._by(agent)
         async with self._writes:
-            return await presence.set_presence(self.ctx, agent, target, by=self.agent, note=note)
+            return await presence.set_presence(
+                self.ctx, agent, target, by=by, note=note if by else None
+            )

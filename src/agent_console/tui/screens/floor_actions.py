@@ -108,7 +108,10 @@ class SupervisorNoteScreen(ModalScreen[str | None]):
         required: bool,
         sessions: Sequence[SessionRow] = (),
         danger: bool = False,
+        asks: bool = True,
+        footnote: str = "",
     ) -> None:
+        """``asks``: whether there is a note to give (not for one's own presence)."""
         super().__init__(id="floor-note", classes="floor-modal")
         self.title_text = title
         self.summary = summary
@@ -116,6 +119,8 @@ class SupervisorNoteScreen(ModalScreen[str | None]):
         self.required = required
         self.sessions = list(sessions)
         self.danger = danger
+        self.asks = asks
+        self.footnote = footnote
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="floor-box" + (" -danger" if self.danger else "")):
@@ -125,9 +130,12 @@ class SupervisorNoteScreen(ModalScreen[str | None]):
                 with VerticalScroll(id="floor-note-sessions"):
                     for row in self.sessions:
                         yield Label(session_line(row.id, row), classes="floor-note-session")
-            hint = "Reason (they see it; required):" if self.required else "Note (they see it):"
-            yield Label(Content(hint), id="floor-note-hint")
-            yield Input(max_length=NOTE_MAX, id="floor-note-text", compact=True)
+            if self.footnote:
+                yield Label(Content(one_line(self.footnote, 200) + "."), id="floor-note-foot")
+            if self.asks:
+                hint = "Reason (they see it; required):" if self.required else "Note (they see it):"
+                yield Label(Content(hint), id="floor-note-hint")
+                yield Input(max_length=NOTE_MAX, id="floor-note-text")
             yield Label(Content(""), id="floor-note-error")
             with Horizontal(id="floor-note-buttons"):
                 yield Button(self.go, id="floor-note-go",
@@ -136,10 +144,14 @@ class SupervisorNoteScreen(ModalScreen[str | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#floor-note-text", Input).focus()
+        for box in self.query("#floor-note-text").results(Input):
+            box.focus()
+        if not self.asks:
+            self.query_one("#floor-note-stay", Button).focus()
 
     def _submit(self) -> None:
-        note = self.query_one("#floor-note-text", Input).value.strip()
+        boxes = self.query("#floor-note-text").results(Input)
+        note = next((b.value.strip() for b in boxes), "")
         if self.required and not note:
             self.query_one("#floor-note-error", Label).update(
                 Content("Give a reason: the agent sees it.")
@@ -216,6 +228,10 @@ else:
 class FloorActions(_Host):
     """The board's actions on the highlighted agent (a part of FloorBoardScreen)."""
 
+    def _other(self, agent: FloorAgent) -> bool:
+        """Someone else than the supervisor: a note goes with what is done to them."""
+        return agent.name != self.backend.agent
+
     def action_agent_menu(self) -> None:
         agent = self.highlighted
         if agent is not None:
@@ -263,7 +279,7 @@ class FloorActions(_Host):
         note = await self.app.push_screen_wait(
             SupervisorNoteScreen(
                 f"Set {agent.name} {target.value}?", summary, go=f"Set {target.value}",
-                required=False,
+                required=False, asks=self._other(agent),
             )
         )  # fmt: skip
         if note is None:
@@ -283,13 +299,14 @@ class FloorActions(_Host):
         note = await self.app.push_screen_wait(
             SupervisorNoteScreen(
                 f"Log {agent.name} out of Omni?", preview.warning, go="Log out",
-                required=True, sessions=preview.sessions, danger=True,
+                required=self._other(agent), sessions=preview.sessions, danger=True,
+                asks=self._other(agent), footnote=preview.csat if preview.sessions else "",
             )
         )  # fmt: skip
         if note is None:
             return
         with notified_errors(self) as attempt:
-            result = await self.backend.floor_logout(agent.name, note)
+            result = await self.backend.floor_logout(agent.name, note or None)
         if not attempt.failed:
             ended = sum(1 for r in result.results if r.result is EndOutcome.ENDED)
             self.notify(
