@@ -12,7 +12,7 @@ board). :func:`presence_author` is the rule for that: who may, and what their no
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from .errors import Refused
 from .text import escape_log, unstorable
@@ -140,7 +140,33 @@ def logout_end_reason(author: PresenceAuthor) -> str:
     return f"logged out by {author.by}: {author.note}"
 
 
-def set_by_label(by: str | None) -> str:
-    """`` · set by sam`` after the presence on the agent's status bar (nothing when it was
-    the agent's own doing)."""
-    return f" · set by {by}" if by else ""
+@dataclass(frozen=True)
+class PresenceSeen:
+    """An agent's presence as their console showed it: what tells a supervisor's change."""
+
+    presence: str
+    reason: str | None
+    logged_in: bool
+    since: datetime | None
+    by: str | None = None
+    note: str | None = None
+
+
+def supervisor_notice(before: PresenceSeen | None, after: PresenceSeen) -> str | None:
+    """What the agent is told when a supervisor has changed their presence since their
+    console last looked: ``sam set you Busy: Coaching``, ``sam logged you out: End of shift``.
+
+    None when the presence is as it was, when the agent changed it themself, and on the
+    console's first look (``before`` None: the status bar says who set it, no toast).
+    Plain text: the console shows it without markup.
+    """
+    if before is None or after.by is None or after == before:
+        return None
+    if not after.logged_in:
+        return f"{after.by} logged you out" + (f": {after.note}" if after.note else "")
+    label = presence_label(after.presence, after.reason)
+    if not after.note:
+        return f"{after.by} set you {label}"
+    return f"{after.by} set you {label}" + (
+        f" — {after.note}" if after.reason else f": {after.note}"
+    )

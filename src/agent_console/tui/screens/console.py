@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.binding import BindingType
 from textual.command import Provider
 from textual.containers import Horizontal
-from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
@@ -63,7 +62,7 @@ from .console_keys import (
     ConsoleKeys,
 )
 from .console_modals import ConsoleModals, resume_question
-from .console_presence import PresenceActions
+from .console_presence import LOGGED_OUT, PresenceActions
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -90,10 +89,6 @@ __all__ = [
 LOGGED_OUT_PANE = "Logged out of Omni: no sessions."
 #: Seconds between redraws of the times on screen (time in presence, waiting, R7 countdown).
 CLOCK_TICK = 15.0
-LOGGED_OUT = (
-    "You are logged out of Omni: no work is routed to you. Press {key} and choose Online "
-    "to log back in."
-)
 
 
 def _sessions_list_provider() -> type[Provider]:
@@ -256,6 +251,7 @@ class ConsoleScreen(
 
     def _apply(self, snapshot: Snapshot) -> None:
         on_screen = self.selected_id if self.is_current else None
+        seen = self.agent_view
         self.agent_view = snapshot.agent
         self.rows = snapshot.sessions
         self.needs = snapshot.needs
@@ -279,6 +275,7 @@ class ConsoleScreen(
         )
         self.deliveries = snapshot.deliveries
         self._show_snapshot()
+        self.tell_presence_change(seen, snapshot.agent)
         self._tell_deliveries()
         self._raise_alerts(on_screen)
         self._mark_shown_read()
@@ -389,22 +386,7 @@ class ConsoleScreen(
     def _show_snapshot(self) -> None:
         agent = self.agent_view
         if agent is not None:
-            self.query_one(StatusBar).show(
-                name=agent.name,
-                presence=agent.presence,
-                logged_in=agent.logged_in,
-                used=agent.used,
-                capacity=agent.capacity,
-                key=self.key_for("presence_menu"),
-                ledger_key=self.key_for("ledger"),
-                away_reason=agent.away_reason,
-                since=agent.presence_since,
-                now=self.backend.now(),
-            )
-            banner = self.query_one("#logged-out-banner", Static)
-            banner.display = not agent.logged_in
-            if not agent.logged_in:
-                banner.update(Content(LOGGED_OUT.format(key=self.key_for("presence_menu"))))
+            self.show_presence(agent)
         self._show_sessions()
         if self.detail is not None or self.selected_id is None:
             pane = self.query_one(ConversationPane)

@@ -2,23 +2,33 @@
 
 Going Offline previews what happens to each session and asks first; logging out warns with
 the sessions that will end. Both commit the End Chats waiting out their Undo time first.
+
+A supervisor may set the agent's presence or log them out from the board (with a note): the
+status bar says who ("Busy · set by sam", the note in its tooltip), the logged-out banner
+says who and why, and a change that arrives while the console is open is told once in a
+notification ("sam set you Busy: Coaching"). Nothing of it is markup.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual.content import Content
 from textual.geometry import Offset
+from textual.widgets import Static
 
-from ...domain.text import escape_log, plural
+from ...domain.presence import PresenceSeen, supervisor_notice
+from ...domain.text import escape_log, one_line, plural
 from ...domain.vocab import Presence, session_label
 from ...services.presence import presence_outcome
 from ...services.views import EndOutcome
 from ..messages import PresenceClicked
 from ..notify_errors import notified_errors
 from ..screen_work import screen_work
+from ..widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
+    from ...services.views import AgentView
     from .presence_menu import PresenceChoice
 
 
@@ -28,8 +38,66 @@ else:
     _Host = object
 
 
+LOGGED_OUT = (
+    "You are logged out of Omni: no work is routed to you. Press {key} and choose Online "
+    "to log back in."
+)
+#: How long a supervisor's notice stays up at least (the agent may be typing elsewhere).
+NOTICE_SECONDS = 15.0
+
+
+def _seen(agent: AgentView) -> PresenceSeen:
+    return PresenceSeen(
+        agent.presence.value,
+        agent.away_reason,
+        agent.logged_in,
+        agent.presence_since,
+        agent.presence_by,
+        agent.presence_note,
+    )
+
+
 class PresenceActions(_Host):
     """The presence menu, presence changes and logout (a part of ConsoleScreen)."""
+
+    def show_presence(self, agent: AgentView) -> None:
+        """The status bar and the logged-out banner, as of ``agent``."""
+        self.query_one(StatusBar).show(
+            name=agent.name,
+            presence=agent.presence,
+            logged_in=agent.logged_in,
+            used=agent.used,
+            capacity=agent.capacity,
+            key=self.key_for("presence_menu"),
+            ledger_key=self.key_for("ledger"),
+            away_reason=agent.away_reason,
+            since=agent.presence_since,
+            now=self.backend.now(),
+            set_by=agent.presence_by,
+            note=agent.presence_note,
+        )
+        banner = self.query_one("#logged-out-banner", Static)
+        banner.display = not agent.logged_in
+        if not agent.logged_in:
+            text = LOGGED_OUT.format(key=self.key_for("presence_menu"))
+            if agent.presence_by is not None:
+                why = f": {agent.presence_note}" if agent.presence_note else ""
+                text = one_line(f"{agent.presence_by} logged you out{why}.", 260) + " " + text
+            banner.update(Content(text))
+
+    def tell_presence_change(self, before: AgentView | None, after: AgentView) -> None:
+        """A supervisor changed this agent's presence since the last refresh: say so once
+        (never on the first refresh: the status bar says it then)."""
+        notice = supervisor_notice(_seen(before) if before is not None else None, _seen(after))
+        if notice is None:
+            return
+        self.notify(
+            one_line(notice, 300),
+            title="Your presence",
+            severity="warning" if not after.logged_in else "information",
+            timeout=max(self.app.NOTIFICATION_TIMEOUT, NOTICE_SECONDS),
+            markup=False,
+        )
 
     def action_presence_menu(self) -> None:
         from .presence_menu import PresenceMenu
