@@ -180,12 +180,12 @@ def _print(view: FloorView) -> None:
         ],
     )
     out.say()
-    states = ", ".join(f"{t.by_state.get(s, 0)} {s.value}" for s in FloorState)
+    states = ", ".join(f"{t.by_state.get(s, 0):,} {s.value}" for s in FloorState)
     longest = _span(t.longest_wait_since, now)
     out.say(
-        f"total: {out.plural(t.agents, 'agent')} ({states}); {t.used}/{t.capacity} units used; "
-        f"{t.active} Active, {t.inactive} Inactive; {t.customers_waiting} customers waiting "
-        f"for a reply (longest {longest}); {t.waiting} in the queues"
+        f"total: {out.plural(t.agents, 'agent')} ({states}); {t.used:,}/{t.capacity:,} units "
+        f"used; {t.active:,} Active, {t.inactive:,} Inactive; {t.customers_waiting:,} customers "
+        f"waiting for a reply (longest {longest}); {t.waiting:,} in the queues"
     )
 
 
