@@ -152,6 +152,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "capacity": ("agents", "capacity"),
     "presence": ("presence", "presence"),
     "logout": ("presence", "logout"),
+    "floor": ("floor", "floor_cmd"),
     "inbound": ("talk", "inbound"),
     "outbound": ("talk", "outbound"),
     "route": ("talk", "route"),
