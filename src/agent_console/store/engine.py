@@ -176,15 +176,23 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        """One reading transaction: a consistent snapshot that takes no write lock. Inside
-        :meth:`one_read`, the task's reads share its transaction instead."""
+        """Reading, with no write lock taken. Inside :meth:`one_read`, the task's reads share
+        its connection instead.
+
+        SQLite: one deferred transaction, a consistent snapshot of the file. PostgreSQL: no
+        transaction -- at READ COMMITTED each statement reads its own snapshot whether or not
+        a BEGIN came first, so a BEGIN and a COMMIT around reads would only add two round trips
+        (two of a console refresh's nine; ``bench/floor_costs.py``)."""
         shared = self._shared_read()
         with self._translated():
             if shared is not None:
                 yield shared
                 return
             async with self.engine.connect() as conn:
-                await conn.execution_options(sqlite_begin="DEFERRED")
+                if self.is_sqlite:
+                    await conn.execution_options(sqlite_begin="DEFERRED")
+                else:
+                    await conn.execution_options(isolation_level="AUTOCOMMIT")
                 async with conn.begin():
                     yield conn
 
@@ -199,9 +207,10 @@ class Database:
 
     @asynccontextmanager
     async def one_read(self) -> AsyncIterator[AsyncConnection]:
-        """One reading transaction for every :meth:`read` the current task makes inside: a
-        screen's refresh made of several services' reads is one consistent snapshot and one
-        round of BEGIN/COMMIT, on one connection. (A task started inside reads on its own.)"""
+        """One connection for every :meth:`read` the current task makes inside: a screen's
+        refresh made of several services' reads checks out one connection, reads each row
+        once (``read_memo``), and on SQLite is one transaction, one snapshot. (A task started
+        inside reads on its own.)"""
         async with self.read() as conn:
             token = _SHARED_READ.set((self, conn, asyncio.current_task()))
             try:
