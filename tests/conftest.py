@@ -255,6 +255,25 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         drop_pg_database(name)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no schema at all (the shared template already has the head schema),
+    for the tests that build an older schema and migrate it."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+        return
+    if PG_URL is None:
+        if REQUIRE_PG:
+            pytest.fail("AGENT_CONSOLE_REQUIRE_PG is set but AGENT_CONSOLE_TEST_PG_URL is not")
+        pytest.skip("PostgreSQL variant: set AGENT_CONSOLE_TEST_PG_URL (CI does)")
+    name = "m_" + uuid.uuid4().hex[:12]
+    asyncio.run(_pg_exec(PG_URL, f"CREATE DATABASE {name}"))
+    try:
+        yield _sa_url(PG_URL, name)
+    finally:
+        asyncio.run(_pg_exec(PG_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

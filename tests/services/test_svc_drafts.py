@@ -4,12 +4,10 @@ commits them and kept by a send that fails; stored byte-identical; migration 000
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Boolean, column, func, insert, select, table
+from old_schema import migrate, old_agent, old_session
+from sqlalchemy import func, select
 from svc_support import ALL, STANDARD, add, assigned
 
 from agent_console.domain.errors import NotFound, Refused, StoreError
@@ -18,9 +16,8 @@ from agent_console.services import agents, conversations, drafts, ending, listin
 from agent_console.services.context import Ctx
 from agent_console.services.runtime import open_ctx, open_for_upgrade, upgrade_db
 from agent_console.store.models import Draft
-from agent_console.store.schema import _config, current_revision
-from agent_console.store.types import UTCDateTime
-from conftest import PG_URL, REQUIRE_PG, T0, FakeClock, _pg_exec, _sa_url
+from agent_console.store.schema import current_revision
+from conftest import T0, FakeClock
 
 HOSTILE = [
     pytest.param("\x1b[2J\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07", id="escape sequences"),
@@ -160,68 +157,16 @@ async def test_concurrent_saves_of_one_draft_leave_one_row(ctx: Ctx) -> None:
 # Migration 0001 -> 0002 ---------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database with no schema at all (the shared template already has the head schema)."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
-        return
-    if PG_URL is None:
-        if REQUIRE_PG:
-            pytest.fail("AGENT_CONSOLE_REQUIRE_PG is set but AGENT_CONSOLE_TEST_PG_URL is not")
-        pytest.skip("PostgreSQL variant: set AGENT_CONSOLE_TEST_PG_URL (CI does)")
-    name = "m_" + uuid.uuid4().hex[:12]
-    asyncio.run(_pg_exec(PG_URL, f"CREATE DATABASE {name}"))
-    try:
-        yield _sa_url(PG_URL, name)
-    finally:
-        asyncio.run(_pg_exec(PG_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-
-
-#: The agents table of schema 0001 (its columns only).
-AGENTS_0001 = table(
-    "agents",
-    column("name"),
-    column("capacity"),
-    column("used_units"),
-    column("permissions"),
-    column("is_admin", Boolean()),
-    column("presence"),
-    column("logged_in", Boolean()),
-    column("created_at", UTCDateTime()),
-)
-
-
-async def _migrate(ctx: Ctx, revision: str, *, down: bool = False) -> None:
-    from alembic import command
-
-    step = command.downgrade if down else command.upgrade
-    async with ctx.db.write() as conn:
-        await conn.run_sync(lambda sync: step(_config(sync), revision))
-
-
 async def test_migration_0001_to_0002_adds_drafts_and_keeps_the_data(empty_db_url: str) -> None:
     clock = FakeClock(T0)
     old = await open_for_upgrade(empty_db_url, clock=clock)
     try:
-        await _migrate(old, "0001")
+        await migrate(old, "0001")
         assert await current_revision(old.db) == "0001"
-        # The agent as schema 0001 stores it: the services read and write the newest schema
-        # (migration 0008 added columns to agents).
-        async with old.db.write() as conn:
-            await conn.execute(
-                insert(AGENTS_0001).values(
-                    name="dana",
-                    capacity=5,
-                    used_units=0,
-                    permissions=" ".join(sorted(ALL)),
-                    is_admin=False,
-                    presence="Offline",
-                    logged_in=False,
-                    created_at=T0,
-                )
-            )
-        sid = (await conversations.inbound(old, "Alice", STANDARD, "hi")).session_id
+        # The agent and the session as schema 0001 stores them: the services read and write
+        # the newest schema (migrations 0008 and 0009 added columns to agents and sessions).
+        await old_agent(old, "dana", ALL, at=T0)
+        sid = await old_session(old, "Alice", STANDARD, [("customer", "hi", T0)])
     finally:
         await old.db.dispose()
 
@@ -238,9 +183,9 @@ async def test_migration_0001_to_0002_adds_drafts_and_keeps_the_data(empty_db_ur
         await drafts.save_draft(ctx, "dana", sid, "kept across the upgrade")
         assert await drafts.load_draft(ctx, "dana", sid) == "kept across the upgrade"
 
-        await _migrate(ctx, "0001", down=True)
+        await migrate(ctx, "0001", down=True)
         assert await current_revision(ctx.db) == "0001"
-        await _migrate(ctx, "head")
+        await migrate(ctx, "head")
         assert await drafts.load_draft(ctx, "dana", sid) == ""  # the downgrade dropped drafts
     finally:
         await ctx.db.dispose()

@@ -49,6 +49,7 @@ async def seed_active(
                     "assigned_at": now,
                     "last_message_at": now,
                     "customer_replied": True,
+                    "customer_waiting_since": now,  # its one line, below, is the customer's
                     "version": 1,
                 }
                 for i, cid in enumerate(cids)

@@ -275,6 +275,7 @@ class Planner:
             None,  # escalated to
             None,  # ended
             version,
+            None,  # customer waiting since (note_wait, once the transcript is there)
         ]
         return PlannedSession(self.pool.for_session(ch.id, start, end), start, row)
 
@@ -336,6 +337,7 @@ class Planner:
                 if first_agent is None:
                     first_agent = t
         row[ROW_LAST] = store(t)
+        plan.note_wait()  # the lines added after this are system lines: they change nothing
         if first_agent is not None:
             row[ROW_FIRST_AGENT] = store(first_agent)
         if owner is not None:

@@ -15,7 +15,7 @@ from typing import Any
 from ..domain.channels import Channel
 from ..domain.ending import Agent as AgentFacts
 from ..domain.ending import conversation_permissions
-from ..domain.vocab import Permission
+from ..domain.vocab import AuthorKind, Permission, SessionStatus
 
 #: How far back the Ended sessions (and the agents' start dates) go.
 HISTORY_DAYS = 30
@@ -32,13 +32,13 @@ SESSION_COLUMNS = (
     "id", "customer_id", "channel", "status", "owner_id", "initiated_by", "capacity_model",
     "units", "units_held", "tab_open", "created_at", "assigned_at", "last_message_at",
     "first_agent_message_at", "customer_replied", "auto_end_at", "escalated_to", "ended_at",
-    "version",
+    "version", "customer_waiting_since",
 )  # fmt: skip
 #: Positions in a planned session row.
 (
     ROW_ID, ROW_CUSTOMER, ROW_CHANNEL, ROW_STATUS, ROW_OWNER, ROW_INITIATED, ROW_MODEL,
     ROW_UNITS, ROW_HELD, ROW_TAB, ROW_CREATED, ROW_ASSIGNED, ROW_LAST, ROW_FIRST_AGENT,
-    ROW_REPLIED, ROW_AUTO_END, ROW_ESCALATED, ROW_ENDED, ROW_VERSION,
+    ROW_REPLIED, ROW_AUTO_END, ROW_ESCALATED, ROW_ENDED, ROW_VERSION, ROW_WAITING,
 ) = range(len(SESSION_COLUMNS))  # fmt: skip
 MESSAGE_COLUMNS = (
     "session_id", "author_kind", "author", "text", "created_at", "visible_to_customer",
@@ -48,6 +48,8 @@ END_COLUMNS = (
 )  # fmt: skip
 CSAT_COLUMNS = ("session_id", "customer_id", "requested_at", "requested_by")
 CUSTOMER_COLUMNS = ("id", "name", "created_at")
+_AGENT, _CUSTOMER = AuthorKind.AGENT.value, AuthorKind.CUSTOMER.value
+_ENDED = SessionStatus.ENDED.value
 
 
 @dataclass
@@ -86,6 +88,19 @@ class PlannedSession:
         self.csat: tuple[Any, ...] | None = None  # (requested_at, requested_by)
         self.consumes = 0  # units taken from the owner
         self.owner: RosterAgent | None = None
+
+    def note_wait(self) -> None:
+        """Set ``customer_waiting_since`` from the transcript so far: the time of the first
+        customer line after the last agent line; None when there is none or the session is
+        Ended (what the services keep and ``check`` verifies)."""
+        since = None
+        if self.row[ROW_STATUS] != _ENDED:
+            for kind, _, _, at, _ in self.messages:
+                if kind == _AGENT:
+                    since = None
+                elif kind == _CUSTOMER and since is None:
+                    since = at
+        self.row[ROW_WAITING] = since
 
 
 class Clock:

@@ -44,6 +44,25 @@ INVARIANTS: dict[str, str] = {
     "CSAT only for ended sessions": """
         SELECT c.session_id FROM csat_requests c JOIN sessions s ON s.id = c.session_id
         WHERE s.status <> 'Ended'""",
+    # customer_waiting_since as migration 0009's back-fill computes it from the transcript.
+    "a live session's customer wait starts at its oldest unanswered customer line": """
+        SELECT id, status, customer_waiting_since, expected FROM (
+            SELECT s.id, s.status, s.customer_waiting_since, (
+                SELECT min(m.created_at) FROM messages m
+                WHERE m.session_id = s.id AND m.author_kind = 'customer'
+                  AND m.id > coalesce((
+                      SELECT max(a.id) FROM messages a
+                      WHERE a.session_id = s.id AND a.author_kind = 'agent'
+                  ), 0)
+            ) AS expected
+            FROM sessions s WHERE s.status <> 'Ended'
+        ) w
+        WHERE customer_waiting_since <> expected
+           OR (customer_waiting_since IS NULL AND expected IS NOT NULL)
+           OR (customer_waiting_since IS NOT NULL AND expected IS NULL)""",
+    "an Ended session keeps no customer waiting": """
+        SELECT id, customer_waiting_since FROM sessions
+        WHERE status = 'Ended' AND customer_waiting_since IS NOT NULL""",
     "bulk rows marked ended are ended by that operation": """
         SELECT b.bulk_id, b.session_id FROM bulk_items b
         LEFT JOIN end_records e ON e.session_id = b.session_id AND e.bulk_id = b.bulk_id

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.capacity import Load
@@ -184,6 +184,7 @@ async def inbound_many_in(
                     "created_at": now,
                     "last_message_at": now,
                     "customer_replied": True,
+                    "customer_waiting_since": now,  # the customer's first line waits
                 }
             )
         # One multi-row INSERT (an executemany with RETURNING is one statement per row on
@@ -230,12 +231,17 @@ async def inbound_many_in(
 
     joined = [live for live in sessions.values() if not live.new]
     if joined:
+        # A customer line starts the wait unless an older unanswered line started it already.
+        waiting = func.coalesce(
+            Session.customer_waiting_since, literal(now, Session.customer_waiting_since.type)
+        )
         await conn.execute(
             update(Session)
             .where(Session.id == bindparam("sid"))
             .values(
                 last_message_at=now,
                 customer_replied=True,
+                customer_waiting_since=waiting,
                 auto_end_at=None,
                 status=bindparam("new_status"),
                 units_held=bindparam("held"),
@@ -387,7 +393,8 @@ async def send(
         if facts.owner_id != agent.id:
             owner = facts.owner_name or "nobody"
             raise Refused(f"not the owner: {session_label(session_id)} is owned by {owner}")
-        values: dict[str, Any] = {"last_message_at": now}
+        # The customer sees this reply: nothing of theirs is left unanswered.
+        values: dict[str, Any] = {"last_message_at": now, "customer_waiting_since": None}
         if row.first_agent_message_at is None:
             values["first_agent_message_at"] = now
         await conn.execute(update(Session).where(Session.id == session_id).values(**values))

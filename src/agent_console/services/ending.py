@@ -127,6 +127,7 @@ async def _write_ends(
         .values(
             status=SessionStatus.ENDED.value,
             ended_at=now,
+            customer_waiting_since=None,  # an ended session keeps nobody waiting
             units_held=case((Session.capacity_model == status_based, 0), else_=Session.units_held),
             version=Session.version + 1,
         )
