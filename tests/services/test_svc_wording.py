@@ -114,3 +114,18 @@ async def test_logout_warns_of_the_tab_it_closes_and_counts_every_unit_it_frees(
     assert (result.tabs_closed, result.units_freed, result.used) == (4, 4, 0)
     assert {r.session_id for r in result.results} == set(live)
     assert (await presence.set_presence(ctx, "dana", Presence.OFFLINE, dry_run=True)).effects == []
+
+
+def test_the_logout_warning_agrees_in_number_and_names_the_agent_to_a_supervisor() -> None:
+    from agent_console.services.presence import logout_warning
+
+    assert (
+        logout_warning(1, 0, 1)
+        == "Logging out ends 1 ongoing session; the 1 unit you use is freed."
+    )
+    assert logout_warning(2, 0, 2, who="erin") == (
+        "Logging erin out ends 2 ongoing sessions; all 2 units erin uses are freed."
+    )
+    assert logout_warning(0, 0, 0, who="erin") == (
+        "erin has no ongoing sessions or open tabs; logging them out ends nothing."
+    )

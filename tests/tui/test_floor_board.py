@@ -201,7 +201,7 @@ async def test_a_supervisor_logs_an_agent_out_with_a_reason_after_the_warning(
         note = app.screen
         assert isinstance(note, SupervisorNoteScreen)
         summary = str(note.query_one("#floor-note-summary", Label).render())
-        assert summary == "Logging erin out ends 1 ongoing session; all 1 unit erin uses are freed."
+        assert summary == "Logging erin out ends 1 ongoing session; the 1 unit erin uses is freed."
         assert note.required
         await pilot.press("enter")  # no reason yet: refused on the spot, nothing changes
         error = note.query_one("#floor-note-error", Label)

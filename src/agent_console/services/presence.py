@@ -328,7 +328,11 @@ def logout_warning(sessions: int, tabs: int, used: int, *, who: str | None = Non
             return f"{who} has no ongoing sessions or open tabs; logging them out ends nothing."
         return "You have no ongoing sessions or open tabs; logging out ends nothing."
     user = f"{who} uses" if who is not None else "you use"
-    freed = f"; all {used} unit{'s' if used != 1 else ''} {user} are freed" if used else ""
+    freed = (
+        f"; the 1 unit {user} is freed" if used == 1
+        else f"; all {used} units {user} are freed" if used
+        else ""
+    )  # fmt: skip
     lead = f"Logging {who} out " if who is not None else "Logging out "
     return lead + " and ".join(parts) + freed + "."
 

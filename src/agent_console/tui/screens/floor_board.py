@@ -76,11 +76,12 @@ _STATE_STYLE = {
 
 
 def headline(totals: FloorTotals, now: datetime) -> Content:
-    """``12 agents: 5 Online · 2 Busy · 1 Offline · 4 Logged out │ 23/60 units │ 14 Active,
-    3 Inactive │ 4 customers waiting, longest 6m``"""
+    """``Supervisor board — 12 agents: 5 Online · 2 Busy · 1 Offline · 4 Logged out`` over
+    ``23/60 units · 14 Active, 3 Inactive · 4 customers waiting, longest 6m`` (each line fits
+    80 columns)."""
     states = " · ".join(f"{totals.by_state[s]} {s.value}" for s in FloorState)
     waits = (
-        f"{plural(totals.customers_waiting, 'customer')} waiting for a reply, longest "
+        f"{plural(totals.customers_waiting, 'customer')} waiting, longest "
         f"{wait_text(wait_seconds(totals.longest_wait_since, now))}"
         if totals.customers_waiting
         else "no customer waiting for a reply"
@@ -88,7 +89,7 @@ def headline(totals: FloorTotals, now: datetime) -> Content:
     return Content.assemble(
         ("Supervisor board", "bold"),
         f" — {plural(totals.agents, 'agent')}: {states}\n",
-        f"{totals.used}/{totals.capacity} units used · {totals.active} Active, "
+        f"{totals.used}/{totals.capacity} units · {totals.active} Active, "
         f"{totals.inactive} Inactive · ",
         (waits, "bold" if totals.customers_waiting else ""),
     )
