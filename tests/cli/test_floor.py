@@ -82,6 +82,7 @@ def board(run: Console) -> Console:
     run("presence", "dana", "online")
     a, b, c = (_inbound(run, n) for n in ("Ana", "Bo", "Cy"))
     run("route")
+    run("send", str(c), "Anything else?", "--as", "dana")  # Cy has her answer: not waiting
     run("sessions", "inactive", str(c), "--as", "dana")
     run("presence", "dana", "busy")
     run("presence", "amir", "online")
@@ -97,8 +98,8 @@ def board(run: Console) -> Console:
     _set(run, Session, b, customer_waiting_since=_ago(minutes=2, seconds=20))
     _set(run, Session, d, customer_waiting_since=_ago(seconds=20))
     _set(run, Session, q1, customer_waiting_since=_ago(minutes=30, seconds=20))
-    _set(run, Session, q2, created_at=_ago(minutes=7, seconds=20))
-    _set(run, Session, q3, created_at=_ago(minutes=3, seconds=20))
+    for q, ago in ((q2, _ago(minutes=7, seconds=20)), (q3, _ago(minutes=3, seconds=20))):
+        _set(run, Session, q, created_at=ago, customer_waiting_since=ago)
     _set(run, Agent, "dana", presence_since=_ago(minutes=12, seconds=20))
     _set(run, Agent, "amir", presence_since=_ago(hours=1, minutes=5, seconds=20))
     _set(run, Agent, "lee", presence_since=_ago(minutes=40, seconds=20),

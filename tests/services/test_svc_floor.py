@@ -61,6 +61,7 @@ async def make_floor(ctx: Ctx, clock: FakeClock) -> dict[str, int]:
     await setting(ctx, "capacity_model", "status-based")
     await add(ctx, "dana")
     s = {n: await assigned(ctx, "dana", STANDARD, n) for n in ("ana", "bo", "cy", "eve")}
+    await conversations.send(ctx, "dana", s["cy"], "Anything else?")  # cy is not waiting
     await conversations.mark_inactive(ctx, "dana", s["cy"])
     await ending.end_session(ctx, "dana", s["eve"])
     clock.advance(minutes=1)
