@@ -49,6 +49,18 @@ async def _open_board(pilot: Any) -> FloorBoardScreen:
     return board
 
 
+async def _highlight(pilot: Any, board: FloorBoardScreen, name: str) -> None:
+    board.query_one("#floor-agents", DataTable).move_cursor(row=board.shown_names.index(name))
+    await until(pilot, lambda: board.highlighted is not None and board.highlighted.name == name)
+
+
+async def _warn_logout(pilot: Any, board: FloorBoardScreen, name: str) -> None:
+    """``name`` highlighted, x: the logout warning with its reason box."""
+    await _highlight(pilot, board, name)
+    await pilot.press("x")
+    await until(pilot, lambda: isinstance(pilot.app.screen, SupervisorNoteScreen), what="warning")
+
+
 def _cells(board: FloorBoardScreen) -> list[list[str]]:
     table = board.query_one("#floor-agents", DataTable)
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
@@ -159,9 +171,7 @@ async def test_an_agents_row_opens_their_sessions_and_transfers_one(
     async with app.run_test(size=SIZE) as pilot:
         await console_ready(pilot)
         board = await _open_board(pilot)
-        board.query_one("#floor-agents", DataTable).move_cursor(row=1)  # erin
-        await until(pilot, lambda: board.highlighted is not None)
-        assert board.highlighted is not None and board.highlighted.name == ERIN
+        await _highlight(pilot, board, ERIN)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, AgentMenuScreen), what="the menu")
         menu = app.screen.query_one(OptionList)
@@ -194,10 +204,7 @@ async def test_a_supervisor_logs_an_agent_out_with_a_reason_after_the_warning(
     async with app.run_test(size=SIZE) as pilot:
         await console_ready(pilot)
         board = await _open_board(pilot)
-        board.query_one("#floor-agents", DataTable).move_cursor(row=1)  # erin
-        await until(pilot, lambda: board.highlighted is not None and board.highlighted.name == ERIN)
-        await pilot.press("x")
-        await until(pilot, lambda: isinstance(app.screen, SupervisorNoteScreen), what="warning")
+        await _warn_logout(pilot, board, ERIN)
         note = app.screen
         assert isinstance(note, SupervisorNoteScreen)
         summary = str(note.query_one("#floor-note-summary", Label).render())
@@ -232,10 +239,7 @@ async def test_cancelling_the_warning_changes_nothing(
     async with app.run_test(size=SIZE) as pilot:
         await console_ready(pilot)
         board = await _open_board(pilot)
-        board.query_one("#floor-agents", DataTable).move_cursor(row=1)
-        await until(pilot, lambda: board.highlighted is not None and board.highlighted.name == ERIN)
-        await pilot.press("x")
-        await until(pilot, lambda: isinstance(app.screen, SupervisorNoteScreen), what="warning")
+        await _warn_logout(pilot, board, ERIN)
         await pilot.press(*"typo", "escape")
         await until(pilot, lambda: app.screen is board, what="back on the board")
         await quiet(pilot)

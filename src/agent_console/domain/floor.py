@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
+from .needs import short_span
 from .vocab import Presence
 
 
@@ -151,17 +152,8 @@ def oldest(stamps: Sequence[datetime | None]) -> datetime | None:
 
 
 def wait_text(seconds: float | None) -> str:
-    """A customer's wait: ``45s``, ``12m``, ``1h 5m``, ``2d 3h``; ``—`` when nobody waits."""
+    """A customer's wait as the console writes it under a session (``45s``, ``12m``,
+    ``1h 05m``, ``2d 3h``: ``needs.short_span``); ``—`` when nobody waits."""
     if seconds is None:
         return "—"
-    whole = int(seconds)
-    if whole < 60:
-        return f"{whole}s"
-    minutes = whole // 60
-    if minutes < 60:
-        return f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h {minutes}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours}h"
+    return short_span(timedelta(seconds=seconds))
