@@ -270,6 +270,11 @@ async def settle(pilot: Pilot[Any]) -> None:
             node.cursor_blink = False
         for area in screen.query(TextArea):
             area.cursor_blink = False
+            # TextArea caches its lines under a key that cannot tell "blink off" from "blink
+            # on, cursor in its hidden phase": a line cached in that phase would be drawn
+            # again without its cursor (Textual 8.2.8). Its style update clears that cache.
+            area.notify_style_update()
+            area.refresh()
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()
 
