@@ -14,6 +14,7 @@ import fcntl
 import json
 import os
 import shutil
+import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -25,8 +26,17 @@ from typing import Any
 
 import pytest
 
-from agent_console.services.context import Ctx
-from agent_console.services.runtime import open_ctx
+# The suite starts many Python processes (xdist workers; CLI, gateway and console
+# subprocesses). With PYTHONDONTWRITEBYTECODE set (as on this workplace's machines), each one
+# compiled the package from source (~70 ms more per process that imports the CLI, the
+# services, the TUI and the gateway) and each worker rewrote every test module again. Here
+# bytecode caches are written as Python does by default (git ignores them): set before the
+# package is imported, and inherited by every process the suite starts.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
+
+from agent_console.services.context import Ctx  # noqa: E402
+from agent_console.services.runtime import open_ctx  # noqa: E402
 
 PG_URL = os.environ.get("AGENT_CONSOLE_TEST_PG_URL")
 REQUIRE_PG = bool(os.environ.get("AGENT_CONSOLE_REQUIRE_PG"))
