@@ -204,3 +204,19 @@ def test_run_console_hands_the_app_the_world_and_the_tour_it_is_given(
     living, plain = built
     assert living.demo is driver and living.tour is tour
     assert plain.demo is None and plain.tour is None
+
+
+async def test_a_caption_placed_just_before_the_tour_ends_goes_with_it(
+    seeded: Seeded, app_factory: Any
+) -> None:
+    """The bar is in the screen from ``mount()`` on but mounted only once its Mount event has
+    run: the end of the tour must take a bar placed in between too (it once stayed up)."""
+    tour = TourPlayer(steps=[], pace=0.0)
+    app = app_factory(seeded.url, tour=tour)
+    async with app.run_test(size=SIZE) as pilot:
+        await console_ready(pilot)
+        await until(pilot, lambda: tour.finished, what="the empty tour to finish")
+        tour.show("The last caption", 1)  # placed, not yet mounted ...
+        tour._cleanup()  # ... when the tour ends
+        await quiet(pilot)
+        assert not app.screen.query(TourCaption)

@@ -130,7 +130,9 @@ class TourPlayer:
 
     def _cleanup(self) -> None:
         self.app.refresh_bindings()  # escape is the screen's again
-        if self._bar is not None and self._bar.is_mounted:
+        if self._bar is not None and self._bar.parent is not None:
+            # In the DOM from mount() on, though ``is_mounted`` only once its Mount has run:
+            # a bar placed just before the end would otherwise stay up for good.
             self._bar.remove()
         self._bar = None
         self._bar_screen = None
@@ -222,7 +224,7 @@ class TourPlayer:
                 self._bar_caption = self._caption
                 self._bar.update(self._caption)
             return
-        if self._bar is not None and self._bar.is_mounted:
+        if self._bar is not None and self._bar.parent is not None:  # see _cleanup
             self._bar.remove()
         self._bar = TourCaption(self._caption, id="tour-caption", markup=False)
         self._bar_screen = screen
