@@ -130,10 +130,7 @@ class TourPlayer:
 
     def _cleanup(self) -> None:
         self.app.refresh_bindings()  # escape is the screen's again
-        if self._bar is not None and self._bar.parent is not None:
-            # In the DOM from mount() on, though ``is_mounted`` only once its Mount has run:
-            # a bar placed just before the end would otherwise stay up for good.
-            self._bar.remove()
+        self._take_bar_down()
         self._bar = None
         self._bar_screen = None
 
@@ -224,13 +221,19 @@ class TourPlayer:
                 self._bar_caption = self._caption
                 self._bar.update(self._caption)
             return
-        if self._bar is not None and self._bar.parent is not None:  # see _cleanup
-            self._bar.remove()
+        self._take_bar_down()
         self._bar = TourCaption(self._caption, id="tour-caption", markup=False)
         self._bar_screen = screen
         self._bar_caption = self._caption
         self._bar.lift_above(screen)
         screen.mount(self._bar)
+
+    def _take_bar_down(self) -> None:
+        """Remove the caption bar from its screen. It is in the DOM from ``mount()`` on but
+        ``is_mounted`` only once its Mount has run: a bar placed just before the tour ends
+        (or moves to another screen) must go too, or it stays up for good."""
+        if self._bar is not None and self._bar.parent is not None:
+            self._bar.remove()
 
     def press(self, key: str) -> None:
         """Send a key press through the app, as the terminal would."""
