@@ -7,6 +7,7 @@ The app runs on the test's event loop (``app.run_test``), on the same database a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC
@@ -93,7 +94,28 @@ async def until(
     while not predicate():
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {what or predicate}")
-        await pilot.pause(0.05)
+        await _pause(pilot)
+
+
+async def _pause(pilot: Pilot[Any]) -> None:
+    """``pilot.pause(0.05)``, cut short when the app ends meanwhile.
+
+    The pause waits for every widget to run a callback it queues; a screen whose message loop
+    closes (the app exiting) with that callback still queued never runs it, and the pause then
+    hangs for its 30 s timeout (``WaitForScreenTimeout``). The app's task (``run_test`` sets
+    ``app._task``, and the app clears it once it has exited) ending is the event to stop on."""
+    app_task = pilot.app._task
+    if app_task is None or app_task.done():
+        await asyncio.sleep(0)  # the app has exited: let the caller look again
+        return
+    pause = asyncio.ensure_future(pilot.pause(0.05))
+    await asyncio.wait({pause, app_task}, return_when=asyncio.FIRST_COMPLETED)
+    if not pause.done():
+        pause.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pause
+    else:
+        pause.result()  # its exception, if any
 
 
 async def until_async(

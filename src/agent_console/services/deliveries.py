@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
 from ..domain.outbox import DeliveryState
-from ..store import queries as q
 from ..store.models import OutboxEvent
+from ..store.prebuilt import ids_in, ids_value, per_dialect
 from .context import Ctx
-from .listing import DELIVERY_COLUMNS, delivery_view
 from .outbox import FAILED, PENDING
+from .transcript import DELIVERY_COLUMNS, delivery_view
 from .views import DeliveryView
 
 
@@ -40,40 +41,44 @@ class SessionDeliveries:
         return DeliveryState.FAILED.value if self.failed else DeliveryState.RETRYING.value
 
 
-async def delivery_problems(ctx: Ctx, session_ids: Sequence[int]) -> dict[int, SessionDeliveries]:
-    """The sessions among ``session_ids`` with a failed or retrying event, by session id
-    (sessions whose events were all sent, or are waiting for their first try, are left out)."""
-    if not session_ids:
-        return {}
+@per_dialect
+def _problem_statements(dialect: str) -> dict[str, Any]:
+    """Per session of ``ids`` and state, the failed or retrying events (count, newest id); the
+    events ``ids``."""
     # Retrying: still pending after at least one failed attempt (as ``delivery_view`` says).
     troubled = or_(
         OutboxEvent.state == FAILED,
         and_(OutboxEvent.state == PENDING, OutboxEvent.attempts > 0),
     )
+    groups = (
+        select(
+            OutboxEvent.session_id,
+            OutboxEvent.state,
+            func.count().label("n"),
+            func.max(OutboxEvent.id).label("newest"),
+        )
+        .where(ids_in(dialect, OutboxEvent.session_id, "ids"), troubled)
+        .group_by(OutboxEvent.session_id, OutboxEvent.state)
+    )
+    newest = select(*DELIVERY_COLUMNS).where(ids_in(dialect, OutboxEvent.id, "ids"))
+    return {"groups": groups, "newest": newest}
+
+
+async def delivery_problems(ctx: Ctx, session_ids: Sequence[int]) -> dict[int, SessionDeliveries]:
+    """The sessions among ``session_ids`` with a failed or retrying event, by session id
+    (sessions whose events were all sent, or are waiting for their first try, are left out)."""
+    if not session_ids:
+        return {}
     async with ctx.db.read() as conn:
-        groups = (
-            await conn.execute(
-                select(
-                    OutboxEvent.session_id,
-                    OutboxEvent.state,
-                    func.count().label("n"),
-                    func.max(OutboxEvent.id).label("newest"),
-                )
-                .where(q.in_ids(conn, OutboxEvent.session_id, session_ids), troubled)
-                .group_by(OutboxEvent.session_id, OutboxEvent.state)
-            )
-        ).all()
+        statements = _problem_statements(conn)
+        found = await conn.execute(statements["groups"], {"ids": ids_value(conn, session_ids)})
+        groups = found.all()
         if not groups:
             return {}
+        newest_ids = ids_value(conn, [g.newest for g in groups])
         newest = {
             r.id: delivery_view(r)
-            for r in (
-                await conn.execute(
-                    select(*DELIVERY_COLUMNS).where(
-                        q.in_ids(conn, OutboxEvent.id, [g.newest for g in groups])
-                    )
-                )
-            ).all()
+            for r in (await conn.execute(statements["newest"], {"ids": newest_ids})).all()
         }
     counts: dict[int, dict[str, tuple[int, DeliveryView | None]]] = {}
     for g in groups:

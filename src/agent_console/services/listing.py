@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, case, func, literal, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.channels import channel as channel_of
 from ..domain.ending import Actor, csat_decision, may_close_tab, may_end
 from ..domain.errors import NotFound
-from ..domain.outbox import DeliveryState, describe_failure
 from ..domain.transfer import may_transfer
 from ..domain.vocab import Surface, session_label
 from ..store import queries as q
@@ -25,9 +23,10 @@ from ..store.models import (
     OutboxEvent,
     Session,
 )
+from ..store.prebuilt import per_dialect
 from ..store.types import UTCDateTime
 from .context import Ctx
-from .outbox import connected_channels, public_event_id
+from .outbox import connected_channels
 from .session_filter import (
     SORT_LABELS as SORT_LABELS,
 )
@@ -61,6 +60,7 @@ from .session_filter import (
 from .session_filter import (
     row_view as row_view,
 )
+from .transcript import delivery_views, newest_messages
 from .views import (
     DETAIL_MESSAGES,
     DETAIL_TEXT_CAP,
@@ -70,10 +70,8 @@ from .views import (
     ActionId,
     ActionView,
     CsatView,
-    DeliveryView,
     EndView,
     MessageSlice,
-    MessageView,
     Page,
     PageCursor,
     RowMenu,
@@ -244,119 +242,6 @@ async def count_among(ctx: Ctx, flt: SessionFilter, ids: Collection[int]) -> tup
         return int(row[0]), int(row[1])
 
 
-def _text_window(lengths: list[tuple[int, int]], per_message: int, budget: int) -> list[int]:
-    """The ids (newest first, as ``lengths`` is) whose first ``per_message`` characters are
-    loaded: the newest messages until ``budget`` characters (the one crossing it included)."""
-    chosen: list[int] = []
-    used = 0
-    for message_id, length in lengths:
-        if used >= budget:
-            break
-        chosen.append(message_id)
-        used += min(length, per_message)
-    return chosen
-
-
-async def _messages(
-    conn: AsyncConnection, session_id: int, limit: int, per_message: int, budget: int
-) -> list[MessageView]:
-    """The newest messages (oldest first), each cut to ``per_message`` characters in SQL, up
-    to ``budget`` characters in all: what a refresh loads is bounded whatever is stored."""
-    if limit <= 0:
-        return []
-    length = func.length(Message.text)
-    lengths = (
-        await conn.execute(
-            select(Message.id, length)
-            .where(Message.session_id == session_id)
-            .order_by(Message.id.desc())
-            .limit(limit)
-        )
-    ).all()
-    ids = _text_window([(r[0], int(r[1] or 0)) for r in lengths], per_message, budget)
-    if not ids:
-        return []
-    rows = (
-        await conn.execute(
-            select(
-                Message.id,
-                Message.author_kind,
-                Message.author,
-                func.substr(Message.text, 1, per_message).label("head"),
-                length.label("length"),
-                Message.created_at,
-                Message.visible_to_customer,
-            )
-            .where(q.in_ids(conn, Message.id, ids))
-            .order_by(Message.id)
-        )
-    ).all()
-    deliveries = await delivery_views(conn, OutboxEvent.message_id, ids)
-    return [
-        MessageView(
-            r.id,
-            r.author_kind,
-            r.author,
-            r.head or "",
-            r.created_at,
-            bool(r.visible_to_customer),
-            int(r.length or 0),
-            deliveries.get(r.id),
-        )
-        for r in rows
-    ]
-
-
-async def delivery_views(
-    conn: AsyncConnection, key: Any, ids: Sequence[int]
-) -> dict[int, DeliveryView]:
-    """The outbox events whose ``key`` column (message_id or csat_id) is in ``ids``, as what
-    the agent sees of them, keyed by that column."""
-    if not ids:
-        return {}
-    rows = (
-        await conn.execute(
-            select(key.label("key"), *DELIVERY_COLUMNS).where(q.in_ids(conn, key, ids))
-        )
-    ).all()
-    return {r.key: delivery_view(r) for r in rows}
-
-
-#: What :func:`delivery_view` reads of an outbox event.
-DELIVERY_COLUMNS = (
-    OutboxEvent.id,
-    OutboxEvent.type,
-    OutboxEvent.state,
-    OutboxEvent.attempts,
-    OutboxEvent.next_attempt_at,
-    OutboxEvent.delivered_at,
-    OutboxEvent.last_status,
-    OutboxEvent.last_error,
-)
-
-
-def delivery_view(r: Any) -> DeliveryView:
-    failure = describe_failure(r.last_status, r.last_error) if r.attempts else None
-    if r.state == "delivered":
-        state, at = DeliveryState.SENT, r.delivered_at
-    elif r.state == "failed":
-        state, at = DeliveryState.FAILED, None
-        failure = r.last_error if r.last_status is None else failure
-    elif r.attempts:
-        state, at = DeliveryState.RETRYING, None
-    else:
-        state, at = DeliveryState.PENDING, None
-    return DeliveryView(
-        event_id=public_event_id(r.id),
-        type=r.type,
-        state=state.value,
-        attempts=int(r.attempts),
-        next_attempt_at=r.next_attempt_at if state is DeliveryState.RETRYING else None,
-        at=at,
-        error=failure if state is not DeliveryState.SENT else None,
-    )
-
-
 async def message_text(
     ctx: Ctx, message_id: int, *, start: int = 0, limit: int = MESSAGE_TEXT_CAP
 ) -> MessageSlice:
@@ -380,6 +265,17 @@ async def message_text(
     return MessageSlice(message_id, start, row.part or "", int(row.length or 0))
 
 
+@per_dialect
+def _about_session(dialect: str) -> dict[str, Any]:
+    """What the session detail reads of session ``sid`` besides its row and transcript."""
+    sid: Any = bindparam("sid")
+    return {
+        "count": select(func.count()).select_from(Message).where(Message.session_id == sid),
+        "end": select(EndRecord).where(EndRecord.session_id == sid),
+        "csat": select(CsatRequest).where(CsatRequest.session_id == sid),
+    }
+
+
 async def show_session(
     ctx: Ctx,
     session_id: int,
@@ -400,19 +296,12 @@ async def show_session(
         if session_id not in facts:
             raise NotFound(f"no session {session_label(session_id)}")
         session, row = facts[session_id]
-        total = int(
-            await conn.scalar(
-                select(func.count()).select_from(Message).where(Message.session_id == session_id)
-            )
-            or 0
-        )
-        messages = await _messages(conn, session_id, message_limit, text_limit, text_budget)
-        end = (
-            await conn.execute(select(EndRecord).where(EndRecord.session_id == session_id))
-        ).first()
-        csat = (
-            await conn.execute(select(CsatRequest).where(CsatRequest.session_id == session_id))
-        ).all()
+        about = _about_session(conn)
+        by_id = {"sid": session_id}
+        total = int(await conn.scalar(about["count"], by_id) or 0)
+        messages = await newest_messages(conn, session_id, message_limit, text_limit, text_budget)
+        end = (await conn.execute(about["end"], by_id)).first()
+        csat = (await conn.execute(about["csat"], by_id)).all()
         csat_deliveries = await delivery_views(conn, OutboxEvent.csat_id, [c.id for c in csat])
         connected = session.channel.id in await connected_channels(conn)
         policy = await q.load_policy(conn)

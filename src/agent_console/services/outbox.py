@@ -37,6 +37,7 @@ from ..store.models import (
     OutboxEvent,
     Session,
 )
+from ..store.prebuilt import per_dialect
 from .context import Ctx
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,12 @@ def public_event_id(outbox_id: int) -> str:
 
 async def connected_channels(conn: AsyncConnection) -> set[str]:
     """The ids of the channels that are connected (a handful of rows)."""
-    return set((await conn.scalars(select(ChannelConnection.channel))).all())
+    return set((await conn.scalars(_connected(conn))).all())
+
+
+@per_dialect
+def _connected(dialect: str) -> Any:
+    return select(ChannelConnection.channel)
 
 
 # -- writing: inside the transaction of what the event reports ----------------------------------

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.vocab import AuthorKind
 from ..store import queries as q
 from ..store.models import EndRecord, Message, ReadMarker
+from ..store.prebuilt import ids_in, ids_value, per_dialect
 from .context import Ctx
 from .ending import require_session
 from .views import SessionNeeds
@@ -91,14 +92,15 @@ async def session_needs(
         return await _needs(conn, agent.id, ids)
 
 
-async def _needs(conn: AsyncConnection, agent_id: int, ids: list[int]) -> dict[int, SessionNeeds]:
-    chosen = q.in_ids(conn, Message.session_id, ids)
+@per_dialect
+def _needs_statements(dialect: str) -> dict[str, Any]:
+    """The three reads of :func:`_needs`: per session of ``ids``, the unread customer lines
+    (after agent ``agent_id``'s read marker) and the newest customer and agent line; the head
+    of messages ``line_ids``; the end records of ``ids``."""
     customer = AuthorKind.CUSTOMER.value
-    # One pass over the sessions' lines (with the agent's read marker of each session): the
-    # unread customer lines, and the newest customer line and newest agent line.
     is_customer = Message.author_kind == customer
     read_up_to = func.coalesce(ReadMarker.last_read_message_id, 0)
-    counted = await conn.execute(
+    counts = (
         select(
             Message.session_id,
             func.sum(case((and_(is_customer, Message.id > read_up_to), 1), else_=0)),
@@ -108,11 +110,36 @@ async def _needs(conn: AsyncConnection, agent_id: int, ids: list[int]) -> dict[i
         .select_from(Message.__table__)
         .outerjoin(
             ReadMarker.__table__,
-            and_(ReadMarker.agent_id == agent_id, ReadMarker.session_id == Message.session_id),
+            and_(
+                ReadMarker.agent_id == bindparam("agent_id"),
+                ReadMarker.session_id == Message.session_id,
+            ),
         )
-        .where(chosen, Message.author_kind.in_([customer, AuthorKind.AGENT.value]))
+        .where(
+            ids_in(dialect, Message.session_id, "ids"),
+            Message.author_kind.in_([customer, AuthorKind.AGENT.value]),
+        )
         .group_by(Message.session_id)
     )
+    lines = select(
+        Message.session_id,
+        Message.id,
+        func.substr(Message.text, 1, LAST_LINE_CHARS).label("head"),
+        Message.created_at,
+    ).where(ids_in(dialect, Message.id, "line_ids"))
+    ends = select(
+        EndRecord.session_id, EndRecord.agent_id, EndRecord.actor_kind, EndRecord.actor
+    ).where(ids_in(dialect, EndRecord.session_id, "ids"))
+    return {"counts": counts, "lines": lines, "ends": ends}
+
+
+async def _needs(conn: AsyncConnection, agent_id: int, ids: list[int]) -> dict[int, SessionNeeds]:
+    # One pass over the sessions' lines (with the agent's read marker of each session): the
+    # unread customer lines, and the newest customer line and newest agent line.
+    customer = AuthorKind.CUSTOMER.value
+    statements = _needs_statements(conn)
+    chosen = ids_value(conn, ids)
+    counted = await conn.execute(statements["counts"], {"agent_id": agent_id, "ids": chosen})
     unread: dict[int, int] = {}
     newest: dict[tuple[int, str], int] = {}
     for sid, count, last_customer, last_agent in counted.all():
@@ -124,20 +151,9 @@ async def _needs(conn: AsyncConnection, agent_id: int, ids: list[int]) -> dict[i
     last_ids = [mid for (_sid, kind), mid in newest.items() if kind == customer]
     lines: dict[int, Any] = {}
     if last_ids:
-        rows = await conn.execute(
-            select(
-                Message.session_id,
-                Message.id,
-                func.substr(Message.text, 1, LAST_LINE_CHARS).label("head"),
-                Message.created_at,
-            ).where(q.in_ids(conn, Message.id, last_ids))
-        )
+        rows = await conn.execute(statements["lines"], {"line_ids": ids_value(conn, last_ids)})
         lines = {row.session_id: row for row in rows}
-    ends = await conn.execute(
-        select(
-            EndRecord.session_id, EndRecord.agent_id, EndRecord.actor_kind, EndRecord.actor
-        ).where(q.in_ids(conn, EndRecord.session_id, ids))
-    )
+    ends = await conn.execute(statements["ends"], {"ids": chosen})
     ended = {int(row.session_id): row for row in ends.all()}
     out: dict[int, SessionNeeds] = {}
     for sid in ids:

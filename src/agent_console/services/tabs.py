@@ -7,11 +7,14 @@ the two kinds, never in both and never in neither.
 
 from __future__ import annotations
 
-from sqlalchemy import select, union_all
+from typing import Any
+
+from sqlalchemy import Integer, bindparam, select, union_all
 
 from ..domain.vocab import SessionStatus
 from ..store import queries as q
 from ..store.models import Session
+from ..store.prebuilt import per_dialect
 from .context import Ctx
 from .session_filter import row_view
 from .views import SessionRow
@@ -19,6 +22,28 @@ from .views import SessionRow
 #: The most live sessions (oldest first) and ended tabs (newest first) a console shows.
 LIVE_WINDOW = 500
 ENDED_TABS_WINDOW = 200
+
+
+@per_dialect
+def _tabs(dialect: str) -> Any:
+    ended = SessionStatus.ENDED.value
+    mine = Session.owner_id == bindparam("agent_id")
+    live_ids = (
+        select(Session.id)
+        .where(mine, Session.status != ended)
+        .order_by(Session.id)
+        .limit(bindparam("live_window", type_=Integer))
+        .subquery()
+    )
+    tab_ids = (
+        select(Session.id)
+        .where(mine, Session.status == ended, Session.tab_open.is_(True))
+        .order_by(Session.id.desc())
+        .limit(bindparam("ended_window", type_=Integer))
+        .subquery()
+    )
+    ids = union_all(select(live_ids.c.id), select(tab_ids.c.id))
+    return q.session_select().where(Session.id.in_(ids)).order_by(Session.id)
 
 
 async def agent_tabs(
@@ -30,23 +55,7 @@ async def agent_tabs(
 ) -> list[SessionRow]:
     """The agent's tabs in id order: their live sessions (the oldest ``live_window``) and
     their ended sessions with a tab open (the newest ``ended_window``)."""
-    ended = SessionStatus.ENDED.value
-    live_ids = (
-        select(Session.id)
-        .where(Session.owner_id == agent_id, Session.status != ended)
-        .order_by(Session.id)
-        .limit(live_window)
-        .subquery()
-    )
-    tab_ids = (
-        select(Session.id)
-        .where(Session.owner_id == agent_id, Session.status == ended, Session.tab_open.is_(True))
-        .order_by(Session.id.desc())
-        .limit(ended_window)
-        .subquery()
-    )
-    ids = union_all(select(live_ids.c.id), select(tab_ids.c.id))
-    stmt = q.session_select().where(Session.id.in_(ids)).order_by(Session.id)
+    values = {"agent_id": agent_id, "live_window": live_window, "ended_window": ended_window}
     async with ctx.db.read() as conn:
-        rows = (await conn.execute(stmt)).all()
+        rows = (await conn.execute(_tabs(conn), values)).all()
     return [row_view(r) for r in rows]

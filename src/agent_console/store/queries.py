@@ -8,13 +8,8 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
-    ColumnElement,
-    Select,
-    String,
-    any_,
     bindparam,
     func,
-    literal_column,
     select,
     text,
 )
@@ -32,6 +27,8 @@ from .change_log import PG_CHANNEL as PG_CHANNEL
 from .change_log import record_changes as record_changes
 from .change_log import record_selected_changes as record_selected_changes
 from .models import Agent, Change, Customer, EndRecord, Session, Setting
+from .prebuilt import ids_in, ids_value, per_dialect
+from .prebuilt import in_ids as in_ids
 from .read_memo import read_memo
 from .rows import AgentRecord, EndingRecord, SessionRecord
 
@@ -42,6 +39,25 @@ def parse_permissions(raw: str) -> frozenset[Permission]:
 
 def format_permissions(perms: Iterable[Permission | str]) -> str:
     return " ".join(sorted({str(Permission(p)) for p in perms}))
+
+
+@per_dialect
+def _agent_by_name(dialect: str) -> Any:
+    """The agent named ``name``; PostgreSQL: with the three lock modes (None, key share,
+    update) of :func:`agent_row`."""
+    plain = select(Agent).where(Agent.name == bindparam("name"))
+    if dialect != "postgresql":
+        return {"plain": plain}
+    return {
+        "plain": plain,
+        "hold": plain.with_for_update(read=True, key_share=True),
+        "lock": plain.with_for_update(),
+    }
+
+
+@per_dialect
+def _settings(dialect: str) -> Any:
+    return select(Setting.key, Setting.value)
 
 
 async def agent_row(
@@ -58,12 +74,9 @@ async def agent_row(
     memo = read_memo(conn) if not (lock or hold) else None
     if memo is not None and ("agent", name) in memo:
         return cast(AgentRecord, memo["agent", name])
-    stmt = select(Agent).where(Agent.name == name)
-    if hold and conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(read=True, key_share=True)
-    elif lock and conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    row = (await conn.execute(stmt)).first()
+    modes = _agent_by_name(conn)
+    stmt = modes.get("hold" if hold else "lock" if lock else "plain", modes["plain"])
+    row = (await conn.execute(stmt, {"name": name})).first()
     if row is None:
         raise NotFound(f"unknown agent {name!r}")
     if memo is not None:
@@ -84,7 +97,7 @@ async def load_policy(conn: AsyncConnection) -> Policy:
     memo = read_memo(conn)
     if memo is not None and ("policy",) in memo:
         return cast(Policy, memo["policy",])
-    rows = (await conn.execute(select(Setting.key, Setting.value))).all()
+    rows = (await conn.execute(_settings(conn))).all()
     policy = policy_from_rows({k: v for k, v in rows})
     if memo is not None:
         memo["policy",] = policy
@@ -118,26 +131,6 @@ def dialect_insert(conn: AsyncConnection) -> Callable[..., Any]:
 
         return pg_insert
     return sqlite_insert
-
-
-def in_ids(
-    conn: AsyncConnection, column: Any, ids: Iterable[int] | Iterable[str]
-) -> ColumnElement[bool]:
-    """``column IN ids`` with every id in ONE bound value: a JSON array read by ``json_each``
-    on SQLite, an array with ``= ANY`` on PostgreSQL.
-
-    A plain ``IN`` renders one parameter per id on every execution, which dominates statements
-    over thousands of ids (bulk end); this keeps them as cheap to build as a one-row statement.
-    """
-    values = list(ids)
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import ARRAY
-
-        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))  # type: ignore[no-any-return]
-    listed: Select[Any] = select(literal_column("value")).select_from(
-        func.json_each(bindparam(None, json.dumps(values), type_=String))
-    )
-    return column.in_(listed)  # type: ignore[no-any-return]
 
 
 async def insert_bulk_items(conn: AsyncConnection, bulk_id: int, ids: Sequence[int]) -> None:
@@ -174,13 +167,9 @@ async def lock_sessions(conn: AsyncConnection, ids: Sequence[int]) -> None:
         )
 
 
-async def session_facts(
-    conn: AsyncConnection, ids: Sequence[int]
-) -> dict[int, tuple[SessionFacts, SessionRecord]]:
-    """Facts for the rules plus the raw row, for each existing id (missing ids are absent)."""
-    if not ids:
-        return {}
-    stmt = (
+@per_dialect
+def _session_facts(dialect: str) -> Any:
+    return (
         session_select()
         .add_columns(
             EndRecord.actor_kind.label("end_actor_kind"),
@@ -189,20 +178,25 @@ async def session_facts(
             EndRecord.at.label("end_at"),
         )
         .outerjoin(EndRecord.__table__, EndRecord.session_id == Session.id)
-        .where(in_ids(conn, Session.id, ids))
+        .where(ids_in(dialect, Session.id, "ids"))
     )
-    rows = cast("Sequence[SessionRecord]", (await conn.execute(stmt)).all())
+
+
+async def session_facts(
+    conn: AsyncConnection, ids: Sequence[int]
+) -> dict[int, tuple[SessionFacts, SessionRecord]]:
+    """Facts for the rules plus the raw row, for each existing id (missing ids are absent)."""
+    if not ids:
+        return {}
+    found = await conn.execute(_session_facts(conn), {"ids": ids_value(conn, ids)})
+    rows = cast("Sequence[SessionRecord]", found.all())
     return {row.id: (facts_of(row), row) for row in rows}
 
 
-async def end_facts(
-    conn: AsyncConnection, ids: Sequence[int]
-) -> dict[int, tuple[SessionFacts, EndingRecord]]:
-    """Like :func:`session_facts`, with only the columns ending needs (the hot path of bulk end)."""
-    if not ids:
-        return {}
+@per_dialect
+def _end_facts(dialect: str) -> Any:
     owner = Agent.__table__.alias("owner")
-    stmt = (
+    return (
         select(
             Session.id,
             Session.customer_id,
@@ -221,9 +215,18 @@ async def end_facts(
         .select_from(Session.__table__)
         .outerjoin(owner, owner.c.id == Session.owner_id)
         .outerjoin(EndRecord.__table__, EndRecord.session_id == Session.id)
-        .where(in_ids(conn, Session.id, ids))
+        .where(ids_in(dialect, Session.id, "ids"))
     )
-    rows = cast("Sequence[EndingRecord]", (await conn.execute(stmt)).all())
+
+
+async def end_facts(
+    conn: AsyncConnection, ids: Sequence[int]
+) -> dict[int, tuple[SessionFacts, EndingRecord]]:
+    """Like :func:`session_facts`, with only the columns ending needs (the hot path of bulk end)."""
+    if not ids:
+        return {}
+    found = await conn.execute(_end_facts(conn), {"ids": ids_value(conn, ids)})
+    rows = cast("Sequence[EndingRecord]", found.all())
     return {row.id: (facts_of(row), row) for row in rows}
 
 
