@@ -199,6 +199,41 @@ async def test_times_move_on_each_second_without_a_read_and_rows_scrolled_to_are
             assert seen.calls.get("floor", 0) == 0 and not seen.statements  # no read at all
 
 
+async def test_rows_a_taller_terminal_shows_are_current(
+    seeded: Seeded, ctx: Ctx, app_factory: Any, clock: Any
+) -> None:
+    """Rows a resize brings on screen are as current as the ones the tick rewrote."""
+    for n in range(40):
+        await agents.add_agent(ctx, f"zed{n:02d}", capacity=1)
+        await presence.set_presence(ctx, f"zed{n:02d}", Presence.OFFLINE)
+    await agents.set_agent(ctx, AGENT, is_admin=True)
+    app = app_factory(seeded.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await console_ready(pilot)
+        board = await _open_board(pilot)
+        await quiet(pilot)
+        table = board.query_one("#floor-agents", DataTable)
+        shown = table.size.height
+
+        def since(row: int) -> str:
+            return str(table.get_row_at(row)[2])
+
+        below = shown + 5  # off screen now, on screen at 60 lines
+        assert table.row_count > below + 1 and since(below) != "—"
+        before = since(below)
+        board.clock_timer.pause()  # the test ticks by hand: the resize alone must do it
+        with watching(app, "floor") as seen:
+            clock.advance(hours=3)
+            board._tick()
+            assert "3h" in since(0) and since(below) == before  # off screen: not rewritten
+            await pilot.resize_terminal(80, 60)
+            await until(pilot, lambda: table.size.height > below, what="the taller table")
+            await until(pilot, lambda: since(below) != before, what="the row shown current")
+            assert "3h" in since(below)
+            await quiet(pilot)
+            assert seen.calls.get("floor", 0) == 0 and not seen.statements  # no read at all
+
+
 async def test_an_agents_row_opens_their_sessions_and_transfers_one(
     seeded: Seeded, ctx: Ctx, app_factory: Any
 ) -> None:

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.content import Content
@@ -215,6 +216,11 @@ class FloorBoardScreen(FloorActions, Screen[None]):
         #: The times' second hand (tests pause it to see what a scroll alone does).
         self.clock_timer = self.set_interval(1.0, self._tick, name="floor-clock")
         self.watch(self.table, "scroll_y", self._update_shown_rows, init=False)
+
+    def on_resize(self, _event: events.Resize) -> None:
+        """A taller terminal shows rows the clock's tick left alone: bring them up once the
+        table has its new size (after the refresh that lays it out)."""
+        self.call_after_refresh(self._update_shown_rows)
 
     # -- reading
 
