@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -172,10 +173,19 @@ def test_locate_hides_the_password(run_sqlite: Console) -> None:
     assert data["database_url"] == "postgresql+asyncpg://agent:***@db.example:5432/console"
 
 
-def test_default_database_is_created_in_the_data_dir(run_sqlite: Console, home: Path) -> None:
+def test_default_database_is_created_in_the_data_dir_for_its_owner_only(
+    run_sqlite: Console, home: Path
+) -> None:
     assert not (home / "data").exists()
-    run_sqlite("agents", "add", "dana", db=False)
-    assert (home / "data" / "agent-console.db").is_file()
+    old_umask = os.umask(0o022)  # the usual umask: a file SQLite made itself would be 0644
+    try:
+        run_sqlite("agents", "add", "dana", db=False)
+    finally:
+        os.umask(old_umask)
+    db = home / "data" / "agent-console.db"
+    assert db.is_file()
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    assert stat.S_IMODE((home / "data").stat().st_mode) == 0o700
     assert "dana" in run_sqlite("agents", "list", db=False).stdout
 
 

@@ -201,6 +201,38 @@ async def test_missing_directory_is_created_only_when_asked(tmp_path: Path) -> N
     assert path.is_file()
 
 
+async def test_a_new_database_and_its_write_ahead_log_are_for_their_owner_only(
+    tmp_path: Path,
+) -> None:
+    """Created with the usual umask (022), a file SQLite made itself would be 0644: readable
+    by every user of the machine, with customers' conversations in it."""
+    path = tmp_path / "console.db"
+    old_umask = os.umask(0o022)
+    try:
+        ctx = await open_ctx(_url(path), clock=FakeClock(T0))
+    finally:
+        os.umask(old_umask)
+    try:
+        await agents.add_agent(ctx, "dana")
+        async with ctx.db.read() as conn:  # an open connection keeps the log in place
+            await conn.execute(text("SELECT 1"))
+            wal = tmp_path / "console.db-wal"
+            assert wal.is_file()
+            assert stat.S_IMODE(wal.stat().st_mode) == 0o600
+    finally:
+        await ctx.db.dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+async def test_an_existing_database_keeps_the_mode_its_owner_gave_it(tmp_path: Path) -> None:
+    path = tmp_path / "console.db"
+    sqlite3.connect(path).close()  # an empty database, made by someone else
+    path.chmod(0o640)
+    ctx = await open_ctx(_url(path))
+    await ctx.db.dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
 @pytest.mark.parametrize("fstype", ["nfs", "nfs4", "cifs", "fuse.sshfs"])
 async def test_network_filesystem_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fstype: str

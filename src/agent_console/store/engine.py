@@ -93,12 +93,13 @@ _OPEN_SQLITE_FILES: Counter[str] = Counter()
 
 
 def check_sqlite_file(path: Path, *, create_dir: bool = False) -> None:
-    """Refuse a file SQLite must not be used on, without touching it."""
+    """Refuse a file SQLite must not be used on, without touching it. A directory made for it
+    (``create_dir``) is the user's alone (mode 0700)."""
     directory = path.parent
     if not directory.exists():
         if not create_dir:
             raise StoreError(f"cannot open database {path}: directory {directory} does not exist")
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     fstype = _mount_type(directory.resolve())
     if fstype in NETWORK_FILESYSTEMS:
         raise StoreError(
@@ -123,6 +124,21 @@ def check_sqlite_file(path: Path, *, create_dir: bool = False) -> None:
             f"cannot open database {path}: directory {directory} is read-only "
             "(SQLite needs it for its write-ahead log)"
         )
+
+
+def create_private_sqlite_file(path: Path) -> None:
+    """Create the database file, empty, readable and writable by its owner only (mode 0600),
+    unless it exists. SQLite gives its journal and write-ahead log the file's mode; a file
+    created by SQLite itself would be readable by everyone the umask lets read it (0644 with
+    the usual 022): an SQLite console is one person's, holding customers' conversations.
+    (An empty file is an empty SQLite database.)"""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return  # someone else created it first: it is theirs as it is
+    except OSError as exc:
+        raise StoreError(f"cannot create database {path}: {exc.strerror}") from None
+    os.close(fd)
 
 
 #: The reading transaction :meth:`Database.one_read` shares: (database, connection, task).
@@ -350,6 +366,7 @@ def open_database(
         path = sqlite_path(parsed)
         if path is not None:
             check_sqlite_file(path, create_dir=create_dir)
+            create_private_sqlite_file(path)
             parsed = parsed.set(database=str(path))
             sqlite_file = str(path.resolve())
         engine = (
