@@ -103,9 +103,13 @@ async def _pause(pilot: Pilot[Any]) -> None:
     The pause waits for every widget to run a callback it queues; a screen whose message loop
     closes (the app exiting) with that callback still queued never runs it, and the pause then
     hangs for its 30 s timeout (``WaitForScreenTimeout``). The app's task (``run_test`` sets
-    ``app._task``, and the app clears it once it has exited) ending is the event to stop on."""
+    ``app._task``) ending is the event to stop on. An app run otherwise (the snapshots'
+    ``run_async`` with an auto pilot) has no such task: it gets the plain pause."""
     app_task = pilot.app._task
-    if app_task is None or app_task.done():
+    if app_task is None:
+        await pilot.pause(0.05)
+        return
+    if app_task.done():
         await asyncio.sleep(0)  # the app has exited: let the caller look again
         return
     pause = asyncio.ensure_future(pilot.pause(0.05))
