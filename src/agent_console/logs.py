@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,9 @@ class QuietFileHandler(logging.FileHandler):
 
     def _open(self) -> Any:
         # The directory is made with the first record, not when the console starts.
-        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        # Both the user's alone (it may name agents, customers and sessions).
+        Path(self.baseFilename).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(self.baseFilename, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
         return super()._open()
 
 

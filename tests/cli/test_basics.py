@@ -189,6 +189,19 @@ def test_default_database_is_created_in_the_data_dir_for_its_owner_only(
     assert "dana" in run_sqlite("agents", "list", db=False).stdout
 
 
+def test_the_console_start_makes_the_data_dir_and_the_database_private(
+    run_sqlite: Console, home: Path
+) -> None:
+    old_umask = os.umask(0o022)
+    try:  # the check before the console refuses the agent: nothing of Textual starts
+        result = run_sqlite("--as", "nobody", db=False, code=1)
+    finally:
+        os.umask(old_umask)
+    assert "unknown agent" in result.stderr
+    assert stat.S_IMODE((home / "data").stat().st_mode) == 0o700
+    assert stat.S_IMODE((home / "data" / "agent-console.db").stat().st_mode) == 0o600
+
+
 def test_database_from_the_environment(
     run_sqlite: Console, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

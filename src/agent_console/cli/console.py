@@ -112,7 +112,7 @@ def start(state: State) -> None:
     url, is_default = state.database()
     agent = state.agent_option or state.settings.agent
     if is_default:
-        data_dir().mkdir(parents=True, exist_ok=True)
+        data_dir().mkdir(mode=0o700, parents=True, exist_ok=True)  # the user's alone
 
     async def preflight(ctx: Ctx) -> None:
         from ..services.agents import get_agent
@@ -208,7 +208,7 @@ def demo(
         )
     settings = state.settings if no_ui else _console_settings(state)
     path = _demo_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     _remove_demo(path)
     url = normalize_database_url(str(path))
     agent = as_agent or state.agent_option or DEMO_AGENT

@@ -65,7 +65,7 @@ def demo_gateway(state: State, url: str, port: int) -> Iterator[str]:
 
     state.run(connect, url=url)
     log_path = data_dir() / LOG_FILE
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         child = subprocess.Popen(
             [
