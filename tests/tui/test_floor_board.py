@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from textual.widgets import DataTable, Input, Label, OptionList, Static
 
 from agent_console.domain.floor import FloorSort, FloorState
@@ -163,11 +164,13 @@ async def test_the_board_reads_again_once_for_a_burst_of_changes_anywhere(
             assert len(seen.statements) - sum("FROM changes" in s for s in seen.statements) <= 3
 
 
-async def test_times_move_on_each_second_without_a_read_and_rows_scrolled_to_are_current(
-    seeded: Seeded, ctx: Ctx, app_factory: Any, clock: Any
+@pytest.mark.parametrize("bring", ["scroll", "resize"])
+async def test_times_move_each_second_without_a_read_and_rows_brought_on_screen_are_current(
+    seeded: Seeded, ctx: Ctx, app_factory: Any, clock: Any, bring: str
 ) -> None:
-    """The clock re-renders the rows on screen; a row scrolled into view is as current as
-    they are (the tick leaves rows off screen alone)."""
+    """The clock re-renders the rows on screen; a row brought into view (scrolled to, or
+    shown by a taller terminal) is as current as they are (the tick leaves rows off screen
+    alone)."""
     for n in range(40):
         await agents.add_agent(ctx, f"zed{n:02d}", capacity=1)
         await presence.set_presence(ctx, f"zed{n:02d}", Presence.OFFLINE)
@@ -178,58 +181,26 @@ async def test_times_move_on_each_second_without_a_read_and_rows_scrolled_to_are
         board = await _open_board(pilot)
         await quiet(pilot)
         table = board.query_one("#floor-agents", DataTable)
-        assert table.row_count > table.size.height  # the last rows are off screen
 
         def since(row: int) -> str:
             return str(table.get_row_at(row)[2])
 
-        last = max(row for row in range(table.row_count) if since(row) != "—")
-        assert last > table.size.height  # an agent with a time, off screen
-        before_first, before_last = since(0), since(last)
-        board.clock_timer.pause()  # the test ticks by hand: a scroll alone must bring rows up
+        # An agent with a time, off screen (the tick also updates one row either side).
+        row = min(r for r in range(table.size.height + 3, table.row_count) if since(r) != "—")
+        before_first, before = since(0), since(row)
+        board.clock_timer.pause()  # the test ticks by hand: bringing the row must do it
         with watching(app, "floor") as seen:
             clock.advance(hours=3)
             board._tick()
             assert since(0) != before_first and "3h" in since(0)
-            assert since(last) == before_last  # off screen: not rewritten
-            table.move_cursor(row=last, animate=False)
-            await until(pilot, lambda: since(last) != before_last, what="the last row current")
-            assert "3h" in since(last)
-            await quiet(pilot)
-            assert seen.calls.get("floor", 0) == 0 and not seen.statements  # no read at all
-
-
-async def test_rows_a_taller_terminal_shows_are_current(
-    seeded: Seeded, ctx: Ctx, app_factory: Any, clock: Any
-) -> None:
-    """Rows a resize brings on screen are as current as the ones the tick rewrote."""
-    for n in range(40):
-        await agents.add_agent(ctx, f"zed{n:02d}", capacity=1)
-        await presence.set_presence(ctx, f"zed{n:02d}", Presence.OFFLINE)
-    await agents.set_agent(ctx, AGENT, is_admin=True)
-    app = app_factory(seeded.url)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await console_ready(pilot)
-        board = await _open_board(pilot)
-        await quiet(pilot)
-        table = board.query_one("#floor-agents", DataTable)
-        shown = table.size.height
-
-        def since(row: int) -> str:
-            return str(table.get_row_at(row)[2])
-
-        below = shown + 5  # off screen now, on screen at 60 lines
-        assert table.row_count > below + 1 and since(below) != "—"
-        before = since(below)
-        board.clock_timer.pause()  # the test ticks by hand: the resize alone must do it
-        with watching(app, "floor") as seen:
-            clock.advance(hours=3)
-            board._tick()
-            assert "3h" in since(0) and since(below) == before  # off screen: not rewritten
-            await pilot.resize_terminal(80, 60)
-            await until(pilot, lambda: table.size.height > below, what="the taller table")
-            await until(pilot, lambda: since(below) != before, what="the row shown current")
-            assert "3h" in since(below)
+            assert since(row) == before  # off screen: not rewritten
+            if bring == "scroll":
+                table.move_cursor(row=row, animate=False)
+            else:
+                await pilot.resize_terminal(80, 60)
+                await until(pilot, lambda: table.size.height > row, what="the taller table")
+            await until(pilot, lambda: since(row) != before, what="the row current")
+            assert "3h" in since(row)
             await quiet(pilot)
             assert seen.calls.get("floor", 0) == 0 and not seen.statements  # no read at all
 
