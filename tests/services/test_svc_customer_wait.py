@@ -267,7 +267,7 @@ async def test_migration_0009_fills_the_wait_from_the_messages(empty_db_url: str
 
     ctx = await open_for_upgrade(empty_db_url, clock=clock)
     try:
-        assert await upgrade_db(ctx) == "0009"
+        assert await upgrade_db(ctx) == "0010"
         assert await waiting(ctx, queued, asked_again, answered, ended) == [
             at(0),
             at(3),

@@ -32,6 +32,9 @@ class Fault(Enum):
     UNREACHABLE = "cannot reach"
     LOGIN_REFUSED = "login refused"
     NO_DATABASE = "no such database"
+    #: The database refused the statement for the connection's role (PostgreSQL's
+    #: privileges and row-level security, issue 15).
+    DENIED = "denied"
 
 
 class StoreError(ConsoleError):

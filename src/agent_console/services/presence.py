@@ -201,6 +201,22 @@ async def set_presence(
         requeue = [e.session_id for e in effects if e.effect == REQUEUED]
         if requeue:
             held = {r.id: r.units_held for r in rows}
+            # The lines first, while the sessions are still the agent's (on a shared
+            # PostgreSQL an agent's role writes lines only into its own sessions).
+            await conn.execute(
+                insert(Message),
+                [
+                    {
+                        "session_id": sid,
+                        "author_kind": AuthorKind.SYSTEM.value,
+                        "author": "system",
+                        "text": f"{agent.name} went offline; waiting for another rep",
+                        "created_at": now,
+                        "visible_to_customer": False,
+                    }
+                    for sid in requeue
+                ],
+            )
             result = await conn.execute(
                 update(Session)
                 .where(
@@ -224,20 +240,6 @@ async def set_presence(
                 update(Agent)
                 .where(Agent.id == agent.id)
                 .values(used_units=Agent.used_units - sum(held[i] for i in requeue))
-            )
-            await conn.execute(
-                insert(Message),
-                [
-                    {
-                        "session_id": sid,
-                        "author_kind": AuthorKind.SYSTEM.value,
-                        "author": "system",
-                        "text": f"{agent.name} went offline; waiting for another rep",
-                        "created_at": now,
-                        "visible_to_customer": False,
-                    }
-                    for sid in requeue
-                ],
             )
         same = (
             agent.logged_in

@@ -25,6 +25,7 @@ from ..domain.policy import (
 from ..domain.text import plural
 from ..domain.vocab import LIVE_STATUSES
 from ..store import queries as q
+from ..store.audit import record_audit
 from ..store.models import Session, Setting
 from .agents import require_admin
 from .context import Ctx
@@ -183,6 +184,7 @@ async def set_setting(ctx: Ctx, key: str, value: str, *, admin: str) -> SettingV
         if before is not None:
             note = await _model_change_note(conn, before, await q.load_policy(conn))
         await q.record_changes(conn, now, "settings", [(None, None)])
+        await record_audit(conn, now, admin, "setting", key, value.strip())
     for view in await list_settings(ctx):
         if view.key == key:
             return replace(view, note=note)

@@ -36,6 +36,7 @@ from ..domain.transfer import (
 from ..domain.transitions import Event, next_status
 from ..domain.vocab import AuthorKind, Presence, SessionStatus, session_label
 from ..store import queries as q
+from ..store.audit import record_audit
 from ..store.models import Agent, Message, Session
 from ..store.rows import AgentRecord
 from .context import Ctx
@@ -147,6 +148,19 @@ async def transfer(
         else:
             status = next_status(facts.status, Event.REQUEUE)
             values = {"owner_id": None, "tab_open": False, "units_held": 0}
+        # The line first, while the session is still the sender's (on a shared PostgreSQL,
+        # an agent's role writes lines only into its own sessions).
+        line = transfer_line(sender, receiver.name if receiver else None, actor.name)
+        await conn.execute(
+            insert(Message).values(
+                session_id=session_id,
+                author_kind=AuthorKind.SYSTEM.value,
+                author="system",
+                text=line,
+                created_at=now,
+                visible_to_customer=False,
+            )
+        )
         moved = await conn.execute(
             update(Session)
             .where(
@@ -172,21 +186,11 @@ async def transfer(
             )
             if reserved.rowcount != 1:  # locked and checked above: only a bug gets here
                 raise RuntimeError(f"expected {receiver.name} to have room for {taken} units")
-        line = transfer_line(sender, receiver.name if receiver else None, actor.name)
-        await conn.execute(
-            insert(Message).values(
-                session_id=session_id,
-                author_kind=AuthorKind.SYSTEM.value,
-                author="system",
-                text=line,
-                created_at=now,
-                visible_to_customer=False,
-            )
-        )
         concerned = [(session_id, sender_id)]
         if receiver is not None:
             concerned.append((session_id, receiver.id))
         await q.record_changes(conn, now, "transferred", concerned)
+        await record_audit(conn, now, actor.name, "transfer", label, line)
         used = dict(
             (
                 await conn.execute(

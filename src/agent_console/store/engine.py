@@ -299,6 +299,13 @@ class Database:
             )
         if fault is Fault.NO_DATABASE:
             return StoreError(f"PostgreSQL has no such database: {where}", fault=fault)
+        if fault is Fault.DENIED:
+            role = self.url.username or "this role"
+            return StoreError(
+                f"the database refused it for {role}; nothing was changed: "
+                f"{_first_line(text, self.url)}",
+                fault=fault,
+            )
         if isinstance(exc, DBAPIError):
             return StoreError(f"database error on {where}: {_first_line(text, self.url)}")
         return exc

@@ -75,4 +75,6 @@ def postgres_fault(exc: BaseException) -> Fault | None:
         return Fault.LOGIN_REFUSED
     if any(isinstance(e, pg.InvalidCatalogNameError) for e in errors):
         return Fault.NO_DATABASE
+    if any(isinstance(e, pg.InsufficientPrivilegeError) for e in errors):
+        return Fault.DENIED
     return None

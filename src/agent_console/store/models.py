@@ -46,6 +46,7 @@ def table_of(model: type[Base]) -> Table:
 
 class Agent(Base):
     __tablename__ = "agents"
+    __table_args__ = (Index("ix_agents_db_role", "db_role", unique=True),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
@@ -65,6 +66,9 @@ class Agent(Base):
     #: they gave (migration 0009); both None when the agent set their presence themself.
     presence_by: Mapped[str | None] = mapped_column(String(120))
     presence_note: Mapped[str | None] = mapped_column(Text)
+    #: The agent's own PostgreSQL login role (migration 0010): the connection's
+    #: ``current_user`` names the agent through it. None: no login of its own (SQLite).
+    db_role: Mapped[str | None] = mapped_column(String(63))
 
 
 class Customer(Base):
@@ -175,6 +179,9 @@ class EndRecord(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(Stamp)
     bulk_id: Mapped[int | None] = mapped_column(ForeignKey("bulk_operations.id"))
+    #: The database role that ended it: ``CURRENT_USER`` by the column's default on
+    #: PostgreSQL (agents' roles may not set it); None on SQLite (migration 0010).
+    db_role: Mapped[str | None] = mapped_column(Text)
 
 
 class CsatRequest(Base):
@@ -387,3 +394,31 @@ class WebchatEvent(Base):
     author: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(Stamp)
+
+
+class AuditEntry(Base):
+    """Who changed what the floor runs on (issue 15): setting changes, transfers,
+    supervisors' presence changes and logouts, changes to agents. ``db_role`` is the database
+    role that made the change (``CURRENT_USER`` by the column's default on PostgreSQL; None
+    on SQLite); ``actor`` is the agent the services acted for. Ends are in ``end_records``."""
+
+    __tablename__ = "audit"
+    __table_args__ = (Index("ix_audit_at", "at", "id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(Stamp)
+    db_role: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class DbRole(Base):
+    """A group role of a deployment set up with ``agent-console db roles`` (PostgreSQL), by
+    kind: agent, ender, admin, gateway, system. Empty on SQLite."""
+
+    __tablename__ = "db_roles"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    role_name: Mapped[str] = mapped_column(String(63))

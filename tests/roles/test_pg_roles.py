@@ -1,0 +1,322 @@
+"""Who is who on a shared PostgreSQL deployment (issue 15): each agent its own login role, and
+the database itself refusing what the rules about *who* forbid -- through the services and
+through raw SQL with asyncpg; a refused operation changes nothing.
+
+The floor: bob and carol (agents; no end_messaging_session), erin (an agent who may end any
+session from the list), dana (an admin), the gateway's login; sessions of bob and carol. Each
+test gets its own database and its own role names (roles are the cluster's, not a
+database's), dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+import pytest
+
+from agent_console.domain.errors import ConsoleError, Refused, StoreError
+from agent_console.domain.vocab import Presence
+from agent_console.services.views import EndOutcome
+from agent_console.services import (
+    agents,
+    conversations,
+    drafts,
+    ending,
+    logins,
+    presence,
+    routing,
+    settings,
+    transfer,
+)
+from agent_console.services.bulk.operation import bulk_end
+from agent_console.services.context import Ctx
+from agent_console.services.runtime import open_ctx
+from agent_console.store.url import DatabaseURL
+
+from conftest import PG_URL, REQUIRE_PG, drop_pg_database, new_pg_database
+
+EC_MSG = ("enhanced_chat_user", "enhanced_chat_rep", "messaging_agent")
+ALL = (*EC_MSG, "end_messaging_session")
+SMS = "standard_sms"
+
+
+@dataclass
+class Floor:
+    url: str  # the owner's (the test cluster's superuser)
+    prefix: str
+    logins: dict[str, str] = field(default_factory=dict)  # who -> URL with their login
+    sessions: dict[str, int] = field(default_factory=dict)  # "bob" -> bob's session
+
+    def login_url(self, who: str) -> str:
+        return self.logins[who]
+
+    def dsn(self, who: str) -> str:
+        return DatabaseURL(self.login_url(who)).asyncpg_dsn()
+
+
+async def _give(owner: Ctx, agent: str, customer: str) -> int:
+    """A customer writes in and routing gives the session to ``agent`` (the only one Online)."""
+    await presence.set_presence(owner, agent, Presence.ONLINE)
+    r = await conversations.inbound(owner, customer, SMS, f"hello from {customer}")
+    got = await routing.route(owner)
+    assert [(a.session_id, a.agent) for a in got] == [(r.session_id, agent)]
+    await presence.set_presence(owner, agent, Presence.BUSY)
+    return r.session_id
+
+
+async def _build(url: str, prefix: str) -> Floor:
+    floor = Floor(url, prefix)
+    owner = await open_ctx(url)
+    try:
+        await agents.add_agent(owner, "bob", permissions=EC_MSG)
+        await agents.add_agent(owner, "carol", permissions=EC_MSG)
+        await agents.add_agent(owner, "erin", permissions=ALL)
+        await agents.add_agent(owner, "dana", permissions=ALL, is_admin=True)
+        await logins.set_up_roles(owner, prefix, prefix)
+        base = DatabaseURL(url)
+        for name in ("bob", "carol", "erin", "dana"):
+            login, password = await logins.add_login(owner, name)
+            assert login == prefix + name
+            floor.logins[name] = str(base.replace(username=login, password=password))
+        gw = prefix + "gw"
+        floor.logins["gateway"] = str(
+            base.replace(username=gw, password=await logins.make_system_login(owner, "gateway", gw))
+        )
+        floor.sessions["bob"] = await _give(owner, "bob", "alice")
+        floor.sessions["carol"] = await _give(owner, "carol", "amir")
+        floor.sessions["carol2"] = await _give(owner, "carol", "ada")
+        await presence.set_presence(owner, "erin", Presence.ONLINE)  # takes transfers
+    finally:
+        await owner.db.dispose()
+    return floor
+
+
+async def _drop_roles(prefix: str) -> None:
+    assert PG_URL is not None
+    conn = await asyncpg.connect(DatabaseURL(PG_URL).asyncpg_dsn())
+    try:
+        names = await conn.fetch("SELECT rolname FROM pg_roles WHERE rolname LIKE $1", prefix + "%")
+        for row in names:
+            await conn.execute(f'DROP ROLE IF EXISTS "{row["rolname"]}"')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def floor() -> Any:
+    if PG_URL is None:
+        if REQUIRE_PG:
+            pytest.fail("AGENT_CONSOLE_REQUIRE_PG is set but AGENT_CONSOLE_TEST_PG_URL is not")
+        pytest.skip("PostgreSQL only: set AGENT_CONSOLE_TEST_PG_URL (CI does)")
+    url, name = new_pg_database()
+    prefix = "r" + uuid.uuid4().hex[:8] + "_"
+    try:
+        yield asyncio.run(_build(url, prefix))
+    finally:
+        drop_pg_database(name)
+        asyncio.run(_drop_roles(prefix))
+
+
+async def _as(floor: Floor, who: str) -> Ctx:
+    return await open_ctx(floor.login_url(who), create=False)
+
+
+async def _owner_read(floor: Floor, query: str, *args: Any) -> Any:
+    conn = await asyncpg.connect(DatabaseURL(floor.url).asyncpg_dsn())
+    try:
+        return await conn.fetch(query, *args)
+    finally:
+        await conn.close()
+
+
+async def _snapshot(floor: Floor) -> list[Any]:
+    """Everything a refused operation must leave as it was."""
+    out = []
+    for table, order in (
+        ("sessions", "id"),
+        ("messages", "id"),
+        ("agents", "id"),
+        ("settings", "key"),
+        ("end_records", "session_id"),
+        ("drafts", "session_id"),
+    ):
+        out.append([dict(r) for r in await _owner_read(floor, f"SELECT * FROM {table} ORDER BY {order}")])
+    return out
+
+
+# -- the operations, each as a service call by an agent ---------------------------------------
+
+Op = Callable[[Ctx, Floor, str], Awaitable[Any]]
+
+
+async def reply_own(ctx: Ctx, floor: Floor, who: str) -> Any:
+    return await conversations.send(ctx, who, floor.sessions[who], "on it")
+
+
+async def reply_carols(ctx: Ctx, floor: Floor, who: str) -> Any:
+    return await conversations.send(ctx, who, floor.sessions["carol"], "mine now")
+
+
+async def end_chat_own(ctx: Ctx, floor: Floor, who: str) -> Any:
+    return await ending.end_session(ctx, who, floor.sessions[who])
+
+
+async def end_chat_carols(ctx: Ctx, floor: Floor, who: str) -> Any:
+    r = await ending.end_session(ctx, who, floor.sessions["carol"])
+    if r.result is not EndOutcome.ENDED:
+        raise Refused(r.reason)
+    return r
+
+
+async def close_tab_own(ctx: Ctx, floor: Floor, who: str) -> Any:
+    await ending.end_session(ctx, who, floor.sessions[who])
+    return await conversations.close_tab(ctx, who, floor.sessions[who])
+
+
+async def bulk_end_carols(ctx: Ctx, floor: Floor, who: str) -> Any:
+    report = await bulk_end(ctx, who, ids=[floor.sessions["carol"], floor.sessions["carol2"]])
+    if report.ended != 2:
+        raise Refused(f"bulk end ended {report.ended}")
+    return report
+
+
+async def set_a_setting(ctx: Ctx, floor: Floor, who: str) -> Any:
+    return await settings.set_setting(ctx, "agents_can_end", "off", admin=who)
+
+
+async def add_an_agent(ctx: Ctx, floor: Floor, who: str) -> Any:
+    return await agents.add_agent(ctx, "mallory", is_admin=True)
+
+
+async def transfer_own_to_erin(ctx: Ctx, floor: Floor, who: str) -> Any:
+    return await transfer.transfer(ctx, who, floor.sessions[who], "erin")
+
+
+async def go_offline(ctx: Ctx, floor: Floor, who: str) -> Any:
+    return await presence.set_presence(ctx, who, Presence.OFFLINE)
+
+
+async def route_the_queue(ctx: Ctx, floor: Floor, who: str) -> Any:
+    await presence.set_presence(ctx, who, Presence.ONLINE)
+    r = await conversations.inbound(ctx, "zoe", SMS, "anyone?")
+    return r
+
+
+async def save_a_draft(ctx: Ctx, floor: Floor, who: str) -> Any:
+    return await drafts.save_draft(ctx, who, floor.sessions[who], "half a thought")
+
+
+ALLOWED, REFUSED = True, False
+
+#: (operation, agent) -> allowed, as the rules say (R-rules, permissions, admin).
+TABLE: list[tuple[Op, str, bool]] = [
+    (reply_own, "bob", ALLOWED),
+    (reply_carols, "bob", REFUSED),
+    (end_chat_own, "bob", ALLOWED),
+    (end_chat_carols, "bob", REFUSED),
+    (close_tab_own, "bob", ALLOWED),
+    (save_a_draft, "bob", ALLOWED),
+    (transfer_own_to_erin, "bob", ALLOWED),
+    (go_offline, "bob", ALLOWED),
+    (bulk_end_carols, "bob", REFUSED),
+    (bulk_end_carols, "erin", ALLOWED),
+    (bulk_end_carols, "dana", ALLOWED),
+    (set_a_setting, "bob", REFUSED),
+    (set_a_setting, "dana", ALLOWED),
+    (add_an_agent, "bob", REFUSED),
+    (add_an_agent, "dana", ALLOWED),
+]
+
+
+@pytest.mark.parametrize(
+    ("op", "who", "allowed"), TABLE, ids=[f"{o.__name__}-{w}" for o, w, _ in TABLE]
+)
+def test_the_services_as_each_agents_own_login(floor: Floor, op: Op, who: str, allowed: bool) -> None:
+    async def go() -> None:
+        before = await _snapshot(floor)
+        ctx = await _as(floor, who)
+        try:
+            if allowed:
+                await op(ctx, floor, who)
+                return
+            with pytest.raises(ConsoleError):
+                await op(ctx, floor, who)
+        finally:
+            await ctx.db.dispose()
+        assert await _snapshot(floor) == before
+
+    asyncio.run(go())
+
+
+# -- raw SQL with asyncpg: the database refuses by itself --------------------------------------
+
+#: (login, statement, what the database does): "denied" raises insufficient_privilege,
+#: "0 rows" is row-level security hiding the row (nothing to change), "ok" succeeds.
+RAW: list[tuple[str, str, str]] = [
+    ("bob", "UPDATE sessions SET status = 'Ended' WHERE id = {carol}", "0 rows"),
+    ("bob", "UPDATE sessions SET owner_id = {bob_id} WHERE id = {carol}", "0 rows"),
+    ("bob", "DELETE FROM sessions WHERE id = {carol}", "denied"),
+    ("bob", "UPDATE settings SET value = 'false'", "denied"),
+    ("bob", "INSERT INTO settings VALUES ('agents_can_end', 'false', now(), 'bob')", "denied"),
+    ("bob", "UPDATE agents SET capacity = 100 WHERE name = 'bob'", "denied"),
+    ("bob", "UPDATE agents SET is_admin = true WHERE name = 'bob'", "denied"),
+    ("bob", "UPDATE agents SET presence = 'Offline' WHERE name = 'carol'", "denied"),
+    ("bob", "UPDATE agents SET db_role = current_user WHERE name = 'dana'", "denied"),
+    ("bob", "INSERT INTO agents (name, capacity, used_units, permissions, is_admin, presence, "
+     "logged_in, created_at) VALUES ('eve', 5, 0, '', true, 'Offline', false, now())", "denied"),
+    ("bob", "DELETE FROM macros", "denied"),
+    ("bob", "SELECT secret FROM channel_connections", "denied"),
+    ("bob", "INSERT INTO messages (session_id, author_kind, author, text, created_at, "
+     "visible_to_customer) VALUES ({carol}, 'agent', 'bob', 'hi', now(), true)", "denied"),
+    ("bob", "INSERT INTO end_records (session_id, actor_kind, actor, surface, reason, at, "
+     "db_role) VALUES ({carol}, 'agent', 'carol', 'conversation', '', now(), 'carol')",
+     "denied"),
+    ("bob", "UPDATE drafts SET text = 'x'", "0 rows"),
+    ("bob", "DROP TABLE sessions", "denied"),
+    ("bob", "CREATE TABLE mine (x int)", "denied"),
+    ("bob", "ALTER TABLE sessions DISABLE ROW LEVEL SECURITY", "denied"),
+    ("bob", "SELECT ac_login_create('bob', 'bob2', 'pw', ARRAY['admin'])", "denied"),
+    ("bob", "UPDATE sessions SET last_message_at = now() WHERE id = {bob}", "ok"),
+    ("erin", "UPDATE sessions SET owner_id = {erin_id} WHERE id = {carol}", "denied"),
+    ("dana", "INSERT INTO settings VALUES ('agents_can_end', 'false', now(), 'dana')", "ok"),
+    ("dana", "UPDATE sessions SET owner_id = {bob_id} WHERE id = {carol}", "ok"),
+    ("dana", "UPDATE end_records SET db_role = 'someone'", "denied"),
+    ("dana", "DROP TABLE sessions", "denied"),
+    ("dana", "ALTER TABLE settings ADD COLUMN x int", "denied"),
+    ("gateway", "UPDATE settings SET value = 'false'", "denied"),
+    ("gateway", "UPDATE agents SET capacity = 100", "denied"),
+    ("gateway", "SELECT count(*) FROM channel_connections WHERE secret <> ''", "ok"),
+    ("gateway", "DROP TABLE messages", "denied"),
+]
+
+
+async def _ids(floor: Floor) -> dict[str, int]:
+    rows = await _owner_read(floor, "SELECT name, id FROM agents")
+    out = {f"{r['name']}_id": r["id"] for r in rows}
+    return {**out, **floor.sessions}
+
+
+@pytest.mark.parametrize(("who", "sql", "outcome"), RAW, ids=[f"{w}:{s[:40]}" for w, s, _ in RAW])
+def test_raw_sql_as_each_login(floor: Floor, who: str, sql: str, outcome: str) -> None:
+    async def go() -> None:
+        statement = sql.format(**await _ids(floor))
+        before = await _snapshot(floor)
+        conn = await asyncpg.connect(floor.dsn(who))
+        try:
+            if outcome == "denied":
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await conn.execute(statement)
+            else:
+                status = await conn.execute(statement)
+                assert (status.endswith(" 0")) == (outcome == "0 rows"), status
+        finally:
+            await conn.close()
+        if outcome != "ok":
+            assert await _snapshot(floor) == before
+
+    asyncio.run(go())
