@@ -2,151 +2,39 @@
 the database itself refusing what the rules about *who* forbid -- through the services and
 through raw SQL with asyncpg; a refused operation changes nothing.
 
-The floor: bob and carol (agents; no end_messaging_session), erin (an agent who may end any
-session from the list), dana (an admin), the gateway's login; sessions of bob and carol. Each
-test gets its own database and its own role names (roles are the cluster's, not a
-database's), dropped afterwards.
+The floor (roles_support.py): bob and carol (agents), erin (an agent who may end any
+session from the list), dana (an admin), the gateway's login; sessions of bob and carol.
 """
 
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
+from roles_support import SMS, Floor, make_floor, open_as, owner_read, snapshot
 
-from agent_console.domain.errors import ConsoleError, Refused, StoreError
+from agent_console.domain.errors import ConsoleError, Refused
 from agent_console.domain.vocab import Presence
-from agent_console.services.views import EndOutcome
 from agent_console.services import (
     agents,
     conversations,
     drafts,
     ending,
-    logins,
     presence,
-    routing,
     settings,
     transfer,
 )
 from agent_console.services.bulk.operation import bulk_end
 from agent_console.services.context import Ctx
-from agent_console.services.runtime import open_ctx
-from agent_console.store.url import DatabaseURL
-
-from conftest import PG_URL, REQUIRE_PG, drop_pg_database, new_pg_database
-
-EC_MSG = ("enhanced_chat_user", "enhanced_chat_rep", "messaging_agent")
-ALL = (*EC_MSG, "end_messaging_session")
-SMS = "standard_sms"
-
-
-@dataclass
-class Floor:
-    url: str  # the owner's (the test cluster's superuser)
-    prefix: str
-    logins: dict[str, str] = field(default_factory=dict)  # who -> URL with their login
-    sessions: dict[str, int] = field(default_factory=dict)  # "bob" -> bob's session
-
-    def login_url(self, who: str) -> str:
-        return self.logins[who]
-
-    def dsn(self, who: str) -> str:
-        return DatabaseURL(self.login_url(who)).asyncpg_dsn()
-
-
-async def _give(owner: Ctx, agent: str, customer: str) -> int:
-    """A customer writes in and routing gives the session to ``agent`` (the only one Online)."""
-    await presence.set_presence(owner, agent, Presence.ONLINE)
-    r = await conversations.inbound(owner, customer, SMS, f"hello from {customer}")
-    got = await routing.route(owner)
-    assert [(a.session_id, a.agent) for a in got] == [(r.session_id, agent)]
-    await presence.set_presence(owner, agent, Presence.BUSY)
-    return r.session_id
-
-
-async def _build(url: str, prefix: str) -> Floor:
-    floor = Floor(url, prefix)
-    owner = await open_ctx(url)
-    try:
-        await agents.add_agent(owner, "bob", permissions=EC_MSG)
-        await agents.add_agent(owner, "carol", permissions=EC_MSG)
-        await agents.add_agent(owner, "erin", permissions=ALL)
-        await agents.add_agent(owner, "dana", permissions=ALL, is_admin=True)
-        await logins.set_up_roles(owner, prefix, prefix)
-        base = DatabaseURL(url)
-        for name in ("bob", "carol", "erin", "dana"):
-            login, password = await logins.add_login(owner, name)
-            assert login == prefix + name
-            floor.logins[name] = str(base.replace(username=login, password=password))
-        gw = prefix + "gw"
-        floor.logins["gateway"] = str(
-            base.replace(username=gw, password=await logins.make_system_login(owner, "gateway", gw))
-        )
-        floor.sessions["bob"] = await _give(owner, "bob", "alice")
-        floor.sessions["carol"] = await _give(owner, "carol", "amir")
-        floor.sessions["carol2"] = await _give(owner, "carol", "ada")
-        await presence.set_presence(owner, "erin", Presence.ONLINE)  # takes transfers
-    finally:
-        await owner.db.dispose()
-    return floor
-
-
-async def _drop_roles(prefix: str) -> None:
-    assert PG_URL is not None
-    conn = await asyncpg.connect(DatabaseURL(PG_URL).asyncpg_dsn())
-    try:
-        names = await conn.fetch("SELECT rolname FROM pg_roles WHERE rolname LIKE $1", prefix + "%")
-        for row in names:
-            await conn.execute(f'DROP ROLE IF EXISTS "{row["rolname"]}"')
-    finally:
-        await conn.close()
+from agent_console.services.views import EndOutcome
 
 
 @pytest.fixture
-def floor() -> Any:
-    if PG_URL is None:
-        if REQUIRE_PG:
-            pytest.fail("AGENT_CONSOLE_REQUIRE_PG is set but AGENT_CONSOLE_TEST_PG_URL is not")
-        pytest.skip("PostgreSQL only: set AGENT_CONSOLE_TEST_PG_URL (CI does)")
-    url, name = new_pg_database()
-    prefix = "r" + uuid.uuid4().hex[:8] + "_"
-    try:
-        yield asyncio.run(_build(url, prefix))
-    finally:
-        drop_pg_database(name)
-        asyncio.run(_drop_roles(prefix))
-
-
-async def _as(floor: Floor, who: str) -> Ctx:
-    return await open_ctx(floor.login_url(who), create=False)
-
-
-async def _owner_read(floor: Floor, query: str, *args: Any) -> Any:
-    conn = await asyncpg.connect(DatabaseURL(floor.url).asyncpg_dsn())
-    try:
-        return await conn.fetch(query, *args)
-    finally:
-        await conn.close()
-
-
-async def _snapshot(floor: Floor) -> list[Any]:
-    """Everything a refused operation must leave as it was."""
-    out = []
-    for table, order in (
-        ("sessions", "id"),
-        ("messages", "id"),
-        ("agents", "id"),
-        ("settings", "key"),
-        ("end_records", "session_id"),
-        ("drafts", "session_id"),
-    ):
-        out.append([dict(r) for r in await _owner_read(floor, f"SELECT * FROM {table} ORDER BY {order}")])
-    return out
+def floor() -> Iterator[Floor]:
+    yield from make_floor()
 
 
 # -- the operations, each as a service call by an agent ---------------------------------------
@@ -236,10 +124,12 @@ TABLE: list[tuple[Op, str, bool]] = [
 @pytest.mark.parametrize(
     ("op", "who", "allowed"), TABLE, ids=[f"{o.__name__}-{w}" for o, w, _ in TABLE]
 )
-def test_the_services_as_each_agents_own_login(floor: Floor, op: Op, who: str, allowed: bool) -> None:
+def test_the_services_as_each_agents_own_login(
+    floor: Floor, op: Op, who: str, allowed: bool
+) -> None:
     async def go() -> None:
-        before = await _snapshot(floor)
-        ctx = await _as(floor, who)
+        before = await snapshot(floor)
+        ctx = await open_as(floor, who)
         try:
             if allowed:
                 await op(ctx, floor, who)
@@ -248,7 +138,7 @@ def test_the_services_as_each_agents_own_login(floor: Floor, op: Op, who: str, a
                 await op(ctx, floor, who)
         finally:
             await ctx.db.dispose()
-        assert await _snapshot(floor) == before
+        assert await snapshot(floor) == before
 
     asyncio.run(go())
 
@@ -267,15 +157,26 @@ RAW: list[tuple[str, str, str]] = [
     ("bob", "UPDATE agents SET is_admin = true WHERE name = 'bob'", "denied"),
     ("bob", "UPDATE agents SET presence = 'Offline' WHERE name = 'carol'", "denied"),
     ("bob", "UPDATE agents SET db_role = current_user WHERE name = 'dana'", "denied"),
-    ("bob", "INSERT INTO agents (name, capacity, used_units, permissions, is_admin, presence, "
-     "logged_in, created_at) VALUES ('eve', 5, 0, '', true, 'Offline', false, now())", "denied"),
+    (
+        "bob",
+        "INSERT INTO agents (name, capacity, used_units, permissions, is_admin, presence, "
+        "logged_in, created_at) VALUES ('eve', 5, 0, '', true, 'Offline', false, now())",
+        "denied",
+    ),
     ("bob", "DELETE FROM macros", "denied"),
     ("bob", "SELECT secret FROM channel_connections", "denied"),
-    ("bob", "INSERT INTO messages (session_id, author_kind, author, text, created_at, "
-     "visible_to_customer) VALUES ({carol}, 'agent', 'bob', 'hi', now(), true)", "denied"),
-    ("bob", "INSERT INTO end_records (session_id, actor_kind, actor, surface, reason, at, "
-     "db_role) VALUES ({carol}, 'agent', 'carol', 'conversation', '', now(), 'carol')",
-     "denied"),
+    (
+        "bob",
+        "INSERT INTO messages (session_id, author_kind, author, text, created_at, "
+        "visible_to_customer) VALUES ({carol}, 'agent', 'bob', 'hi', now(), true)",
+        "denied",
+    ),
+    (
+        "bob",
+        "INSERT INTO end_records (session_id, actor_kind, actor, surface, reason, at, "
+        "db_role) VALUES ({carol}, 'agent', 'carol', 'conversation', '', now(), 'carol')",
+        "denied",
+    ),
     ("bob", "UPDATE drafts SET text = 'x'", "0 rows"),
     ("bob", "DROP TABLE sessions", "denied"),
     ("bob", "CREATE TABLE mine (x int)", "denied"),
@@ -296,7 +197,7 @@ RAW: list[tuple[str, str, str]] = [
 
 
 async def _ids(floor: Floor) -> dict[str, int]:
-    rows = await _owner_read(floor, "SELECT name, id FROM agents")
+    rows = await owner_read(floor, "SELECT name, id FROM agents")
     out = {f"{r['name']}_id": r["id"] for r in rows}
     return {**out, **floor.sessions}
 
@@ -305,7 +206,7 @@ async def _ids(floor: Floor) -> dict[str, int]:
 def test_raw_sql_as_each_login(floor: Floor, who: str, sql: str, outcome: str) -> None:
     async def go() -> None:
         statement = sql.format(**await _ids(floor))
-        before = await _snapshot(floor)
+        before = await snapshot(floor)
         conn = await asyncpg.connect(floor.dsn(who))
         try:
             if outcome == "denied":
@@ -317,6 +218,6 @@ def test_raw_sql_as_each_login(floor: Floor, who: str, sql: str, outcome: str) -
         finally:
             await conn.close()
         if outcome != "ok":
-            assert await _snapshot(floor) == before
+            assert await snapshot(floor) == before
 
     asyncio.run(go())

@@ -12,6 +12,7 @@ from ..services.context import Ctx
 from ..services.runtime import open_for_upgrade, upgrade_db
 from ..services.views import EndResult, MacroResult, SettingView
 from . import output as out
+from .logins import db_login, db_roles
 from .params import SESSION_ID, as_option, json_option, wants_json
 
 if TYPE_CHECKING:
@@ -44,6 +45,10 @@ def db_upgrade(state: State, legacy_messaging: bool) -> None:
     out.say(f"database at schema {revision}")
     if legacy_messaging:
         out.say("marked as legacy messaging: agents cannot end sessions unless an admin allows it")
+
+
+db.add_command(db_roles)
+db.add_command(db_login)
 
 
 @click.command("seed")

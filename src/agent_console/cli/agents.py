@@ -9,10 +9,12 @@ import click
 from ..domain.presence import presence_label
 from ..domain.vocab import Permission
 from ..services import agents as svc
+from ..services import logins
 from ..services.capacity import ledger
 from ..services.context import Ctx
 from ..services.views import AgentView, Ledger
 from . import output as out
+from .logins import agents_disable, agents_passwd, read_password_stdin, show_password
 from .params import json_option, wants_json
 
 if TYPE_CHECKING:
@@ -51,20 +53,45 @@ def agents_group() -> None:
 @click.option("--capacity", type=int, default=5, show_default=True, help="Units of work at once.")
 @click.option("--perm", "perms", multiple=True, metavar="P", help=f"Grant P: {PERMISSIONS}.")
 @click.option("--admin", is_flag=True, help="Make the agent an admin.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="With roles set up (PostgreSQL): the login's password from stdin, not generated.",
+)
 @json_option
 @click.pass_obj
-def agents_add(state: State, name: str, capacity: int, perms: tuple[str, ...], admin: bool) -> None:
-    """Add agent NAME (Offline, logged out)."""
+def agents_add(
+    state: State,
+    name: str,
+    capacity: int,
+    perms: tuple[str, ...],
+    admin: bool,
+    password_stdin: bool,
+) -> None:
+    """Add agent NAME (Offline, logged out). On a PostgreSQL deployment with roles set up
+    (`db roles`), NAME also gets a login, whose generated password is printed once."""
+    given = read_password_stdin() if password_stdin else None
 
-    async def work(ctx: Ctx) -> AgentView:
-        return await svc.add_agent(ctx, name, capacity=capacity, permissions=perms, is_admin=admin)
+    async def work(ctx: Ctx) -> tuple[AgentView, tuple[str, str] | None]:
+        agent = await svc.add_agent(ctx, name, capacity=capacity, permissions=perms, is_admin=admin)
+        if not await logins.roles_set_up(ctx):
+            return agent, None
+        return agent, await logins.add_login(ctx, agent.name, given)
 
-    agent = state.run(work)
+    agent, login = state.run(work)
     if wants_json():
         out.emit_json(agent)
+        if login is not None and given is None:
+            out.emit_json({"login": login[0], "password": login[1]})
         return
     out.say(f"added {out.cell(agent.name, 120)}")
     _print_agent(agent)
+    if login is not None:
+        show_password(*login, generated=given is None)
+
+
+agents_group.add_command(agents_passwd)
+agents_group.add_command(agents_disable)
 
 
 @agents_group.command("set")

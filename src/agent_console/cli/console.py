@@ -114,15 +114,20 @@ def start(state: State) -> None:
     if is_default:
         data_dir().mkdir(mode=0o700, parents=True, exist_ok=True)  # the user's alone
 
-    async def preflight(ctx: Ctx) -> None:
+    async def preflight(ctx: Ctx) -> str | None:
+        """The agent, checked: on a PostgreSQL deployment with roles, the connection's own
+        (or one an admin's login may act as); elsewhere the one named."""
         from ..services.agents import get_agent
+        from ..services.logins import acting_agent, roles_set_up
 
-        if agent:
-            await get_agent(ctx, agent)
+        name = agent
+        if name or await roles_set_up(ctx):
+            name = await acting_agent(ctx, name)
+            await get_agent(ctx, name)
+        return name
 
     with _collector_paused():  # from the check's imports on (see _collector_paused)
-        state.run(preflight)
-        _launch(url, agent, settings)
+        _launch(url, state.run(preflight), settings)
 
 
 def _demo_path() -> Path:

@@ -46,6 +46,8 @@ class State:
     agent_option: str | None = None
     _settings: Settings | None = field(default=None, repr=False)
     _url: tuple[str, bool] | None = field(default=None, repr=False)
+    #: The agents the command says it acts as (:meth:`claim`).
+    claims: list[str] = field(default_factory=list)
 
     @property
     def settings(self) -> Settings:
@@ -66,10 +68,30 @@ class State:
         return self.database()[0]
 
     def agent(self, given: str | None) -> str:
-        """``--as`` on the command, else the global ``--as``, else ``agent`` in the config."""
+        """``--as`` on the command, else the global ``--as``, else ``agent`` in the config;
+        on PostgreSQL with roles set up and none of those, the connection's own agent. The
+        name is checked against the connection when the command runs (:meth:`run`)."""
         name = given or self.agent_option or self.settings.agent
-        if not name:
-            raise click.UsageError("say who you are: --as NAME (or set agent in the config file)")
+        if name:
+            return self.claim(name)
+        from ..store.url import DatabaseURL
+
+        if not DatabaseURL(self.url).is_sqlite:
+            from ..services.logins import acting_agent, roles_set_up
+
+            async def own(ctx: Ctx) -> str | None:
+                return await acting_agent(ctx, None) if await roles_set_up(ctx) else None
+
+            found = self.run(own)
+            if found:
+                return found
+        raise click.UsageError("say who you are: --as NAME (or set agent in the config file)")
+
+    def claim(self, name: str) -> str:
+        """Say the command acts as agent ``name``: on a PostgreSQL deployment with roles, the
+        connection must be ``name``'s login (or an admin's) -- :meth:`run` checks it."""
+        if name not in self.claims:
+            self.claims.append(name)
         return name
 
     def run(
@@ -99,6 +121,10 @@ class State:
                 create_dir=is_default,
             )
             try:
+                if self.claims:
+                    from ..services.logins import check_claims
+
+                    await check_claims(ctx, self.claims)
                 return await work(ctx)
             finally:
                 await ctx.db.dispose()
@@ -149,6 +175,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "macro": ("admin", "macro"),
     "trigger": ("admin", "trigger"),
     "agents": ("agents", "agents_group"),
+    "audit": ("logins", "audit"),
     "capacity": ("agents", "capacity"),
     "presence": ("presence", "presence"),
     "logout": ("presence", "logout"),

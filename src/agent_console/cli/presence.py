@@ -59,6 +59,7 @@ def presence(
     With --by an admin sets it for NAME (NAME's console shows who, and the --note).
     """
     target = svc.parse_presence(status)
+    state.claim(by or name)  # on a shared deployment: NAME's login, or an admin's
 
     async def work(ctx: Ctx) -> PresenceResult:
         return await svc.set_presence(
@@ -121,6 +122,7 @@ def logout(
     if dry_run and yes:
         raise click.UsageError("--dry-run and --yes contradict each other")
 
+    state.claim(by or name)  # on a shared deployment: NAME's login, or an admin's
     if not yes:
 
         async def look(ctx: Ctx) -> LogoutPreview:

@@ -11,9 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..domain.errors import Refused
 from ..domain.vocab import Permission, Presence
 from ..store import queries as q
+from ..store.audit import record_audit
 from ..store.models import Agent
 from ..store.rows import AgentRecord
 from .context import Ctx
+from .logins import sync_groups
 from .views import AgentView
 
 ALL_PERMISSIONS = tuple(p.value for p in Permission)
@@ -112,8 +114,27 @@ async def set_agent(
         if is_admin is not None:
             values["is_admin"] = is_admin
         await conn.execute(update(Agent).where(Agent.id == row.id).values(**values))
+        await sync_groups(conn, name)  # its login's groups follow (PostgreSQL with roles)
         await q.record_changes(conn, ctx.now(), "agent", [(None, row.id)])
+        await record_audit(
+            conn,
+            ctx.now(),
+            admin or "-",
+            "agent",
+            name,
+            _change_line(capacity, grant, revoke, is_admin),
+        )
         return _view(await q.agent_row(conn, name))
+
+
+def _change_line(
+    capacity: int | None, grant: Iterable[str], revoke: Iterable[str], is_admin: bool | None
+) -> str:
+    parts = [f"capacity {capacity}"] if capacity is not None else []
+    parts += [f"+{p}" for p in grant] + [f"-{p}" for p in revoke]
+    if is_admin is not None:
+        parts.append("admin" if is_admin else "not admin")
+    return ", ".join(parts)
 
 
 async def get_agent(ctx: Ctx, name: str) -> AgentView:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -21,9 +22,11 @@ from ..domain.errors import NotFound, Refused
 from ..domain.vocab import Permission
 from ..store import queries as q
 from ..store import roles
-from ..store.audit import record_audit
+from ..store.audit import AuditLine, record_audit
+from ..store.audit import audit_since as audit_lines
 from ..store.models import Agent
 from .context import Ctx
+
 
 @dataclass(frozen=True)
 class Connected:
@@ -109,6 +112,12 @@ async def acting_agent(ctx: Ctx, claimed: str | None) -> str:
     raise Refused(f"connected as {who.agent}; --as {claimed} needs {claimed}'s login")
 
 
+async def check_claims(ctx: Ctx, names: list[str]) -> None:
+    """Refused unless this connection may act as each of ``names`` (see :func:`acting_agent`)."""
+    for name in names:
+        await acting_agent(ctx, name)
+
+
 async def add_login(ctx: Ctx, name: str, password: str | None = None) -> tuple[str, str]:
     """Give agent ``name`` a login (an admin's or the owner's connection): its role name and
     password (generated when not given, to be shown once)."""
@@ -123,8 +132,13 @@ async def add_login(ctx: Ctx, name: str, password: str | None = None) -> tuple[s
         await roles.create_login(
             conn, row.name, login, password, kinds_of(row.permissions, bool(row.is_admin))
         )
-        await record_audit(conn, ctx.now(), name, "login", name, f"role {login}")
+        await record_audit(conn, ctx.now(), await _who(conn), "login", name, f"role {login}")
     return login, password
+
+
+async def _who(conn: AsyncConnection) -> str:
+    """The connection's role, as the audit's actor of a login change."""
+    return (await roles.connected_role(conn))[0]
 
 
 async def _login_of(conn: AsyncConnection, name: str) -> str:
@@ -134,14 +148,25 @@ async def _login_of(conn: AsyncConnection, name: str) -> str:
     return row.db_role
 
 
-async def change_password(ctx: Ctx, name: str, password: str | None = None) -> str:
-    """A new password for ``name``'s login (generated when not given); the password."""
+async def set_login_password(ctx: Ctx, name: str, password: str | None = None) -> tuple[str, str]:
+    """A new password for ``name``'s login, made if it has none (generated when not given):
+    the login and the password."""
+    async with ctx.db.read() as conn:
+        has_login = (await q.agent_row(conn, name)).db_role is not None
+    if not has_login:
+        return await add_login(ctx, name, password)
     password = password or new_password()
     async with ctx.db.write() as conn:
         login = await _login_of(conn, name)
         await roles.set_password(conn, login, password)
-        await record_audit(conn, ctx.now(), name, "password", name, f"role {login}")
-    return password
+        await record_audit(conn, ctx.now(), await _who(conn), "password", name, f"role {login}")
+    return login, password
+
+
+async def audit_since(ctx: Ctx, since: datetime, limit: int = 1000) -> list[AuditLine]:
+    """The audit trail since ``since`` (ends included), oldest first."""
+    async with ctx.db.read() as conn:
+        return await audit_lines(conn, since, limit)
 
 
 async def disable_login(ctx: Ctx, name: str) -> str:
@@ -149,7 +174,7 @@ async def disable_login(ctx: Ctx, name: str) -> str:
     async with ctx.db.write() as conn:
         login = await _login_of(conn, name)
         await roles.disable_login(conn, login)
-        await record_audit(conn, ctx.now(), name, "disable", name, f"role {login}")
+        await record_audit(conn, ctx.now(), await _who(conn), "disable", name, f"role {login}")
     return login
 
 

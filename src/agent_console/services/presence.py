@@ -39,6 +39,7 @@ from ..domain.vocab import (
     Surface,
 )
 from ..store import queries as q
+from ..store.audit import record_audit
 from ..store.models import Agent, Message, Session
 from .context import Ctx
 from .ending import end_core
@@ -262,6 +263,11 @@ async def set_presence(
         await q.record_changes(
             conn, now, "presence", [(None, agent.id), *((sid, agent.id) for sid in requeue)]
         )
+        if author.by is not None:  # a supervisor's change: the audit keeps who, and the role
+            detail = presence_label(presence.value, reason) + (
+                f": {author.note}" if author.note else ""
+            )
+            await record_audit(conn, now, author.by, "presence", agent.name, detail)
         before = agent.presence
     rerouted = await route(ctx) if requeue or presence is Presence.ONLINE else []
     return PresenceResult(
@@ -405,6 +411,8 @@ async def logout(
         await q.record_changes(
             conn, now, "logout", [(None, agent.id), *((t.id, agent.id) for t in open_tabs)]
         )
+        if author.by is not None:
+            await record_audit(conn, now, author.by, "logout", agent.name, author.note or "")
         used = int(await conn.scalar(select(Agent.used_units).where(Agent.id == agent.id)) or 0)
     # What the ends freed (status-based) and what closing the tabs freed (tab-based).
     return LogoutResult(

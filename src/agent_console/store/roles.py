@@ -56,7 +56,16 @@ AGENT_WRITABLE = (
 ADMIN_WRITABLE = ("name", "capacity", "permissions", "is_admin", "created_at", *AGENT_WRITABLE)
 #: The columns a role may give when it records an end or an audit line: not ``db_role``,
 #: which the database fills with ``CURRENT_USER``.
-END_COLUMNS = ("session_id", "actor_kind", "actor", "agent_id", "surface", "reason", "at", "bulk_id")
+END_COLUMNS = (
+    "session_id",
+    "actor_kind",
+    "actor",
+    "agent_id",
+    "surface",
+    "reason",
+    "at",
+    "bulk_id",
+)
 AUDIT_COLUMNS = ("at", "actor", "action", "target", "detail")
 #: Tables every agent writes for its own work (rows of others kept out by the policies).
 AGENT_OWN = ("drafts", "read_markers", "agent_preferences")
@@ -401,7 +410,9 @@ async def make_system_login(conn: AsyncConnection, kind: str, login: str, passwo
     if kind not in ("gateway", "system") or kind not in groups:
         raise Refused(f"no {kind} group: run `agent-console db roles` first")
     name = quote(check_role_name(login))
-    exists = await conn.scalar(text("SELECT count(*) FROM pg_roles WHERE rolname = :n"), {"n": login})
+    exists = await conn.scalar(
+        text("SELECT count(*) FROM pg_roles WHERE rolname = :n"), {"n": login}
+    )
     verb = "ALTER" if exists else "CREATE"
     await conn.execute(text(f"{verb} ROLE {name} LOGIN PASSWORD {literal(password)}"))
     await conn.execute(text(f"GRANT {quote(groups[kind])} TO {name}"))

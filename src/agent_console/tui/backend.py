@@ -38,6 +38,7 @@ from ..services import (
     drafts,
     ending,
     listing,
+    logins,
     presence,
     quick_replies,
     reading,
@@ -168,7 +169,9 @@ class ConsoleBackend(SessionsListBackend, FloorBackend):
         try:
             if abandoned.is_set():
                 raise _Abandoned
-            view = await agents.get_agent(ctx, agent)
+            # On a shared PostgreSQL: the connection's login must be the agent's (or an
+            # admin's); a console started as bob cannot act as dana.
+            view = await agents.get_agent(ctx, await logins.acting_agent(ctx, agent))
             if abandoned.is_set():
                 raise _Abandoned
             await feed.poll(NOTHING)  # the cursor: changes from here on

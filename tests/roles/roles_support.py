@@ -1,0 +1,134 @@
+"""The floor the role tests share (issue 15): a PostgreSQL database with its roles set up,
+bob and carol (agents; no end_messaging_session), erin (an agent who may end any session
+from the list), dana (an admin), the gateway's login; sessions of bob and carol. Each test
+gets its own database and its own role names (roles are the cluster's, not a database's),
+dropped afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+import pytest
+
+from agent_console.domain.vocab import Presence
+from agent_console.services import agents, conversations, drafts, logins, presence, routing
+from agent_console.services.context import Ctx
+from agent_console.services.runtime import open_ctx
+from agent_console.store.url import DatabaseURL
+from conftest import PG_URL, REQUIRE_PG, drop_pg_database, new_pg_database
+
+EC_MSG = ("enhanced_chat_user", "enhanced_chat_rep", "messaging_agent")
+ALL = (*EC_MSG, "end_messaging_session")
+SMS = "standard_sms"
+
+
+@dataclass
+class Floor:
+    url: str  # the owner's (the test cluster's superuser)
+    prefix: str
+    logins: dict[str, str] = field(default_factory=dict)  # who -> URL with their login
+    sessions: dict[str, int] = field(default_factory=dict)  # "bob" -> bob's session
+
+    def login_url(self, who: str) -> str:
+        return self.logins[who]
+
+    def dsn(self, who: str) -> str:
+        return DatabaseURL(self.login_url(who)).asyncpg_dsn()
+
+
+async def _give(owner: Ctx, agent: str, customer: str) -> int:
+    """A customer writes in and routing gives the session to ``agent`` (the only one Online)."""
+    await presence.set_presence(owner, agent, Presence.ONLINE)
+    r = await conversations.inbound(owner, customer, SMS, f"hello from {customer}")
+    got = await routing.route(owner)
+    assert [(a.session_id, a.agent) for a in got] == [(r.session_id, agent)]
+    await presence.set_presence(owner, agent, Presence.BUSY)
+    return r.session_id
+
+
+async def _build(url: str, prefix: str) -> Floor:
+    floor = Floor(url, prefix)
+    owner = await open_ctx(url)
+    try:
+        await agents.add_agent(owner, "bob", permissions=EC_MSG)
+        await agents.add_agent(owner, "carol", permissions=EC_MSG)
+        await agents.add_agent(owner, "erin", permissions=ALL)
+        await agents.add_agent(owner, "dana", permissions=ALL, is_admin=True)
+        await logins.set_up_roles(owner, prefix, prefix)
+        base = DatabaseURL(url)
+        for name in ("bob", "carol", "erin", "dana"):
+            login, password = await logins.add_login(owner, name)
+            assert login == prefix + name
+            floor.logins[name] = str(base.replace(username=login, password=password))
+        gw = prefix + "gw"
+        floor.logins["gateway"] = str(
+            base.replace(username=gw, password=await logins.make_system_login(owner, "gateway", gw))
+        )
+        floor.sessions["bob"] = await _give(owner, "bob", "alice")
+        floor.sessions["carol"] = await _give(owner, "carol", "amir")
+        floor.sessions["carol2"] = await _give(owner, "carol", "ada")
+        await presence.set_presence(owner, "erin", Presence.ONLINE)  # takes transfers
+        await drafts.save_draft(owner, "carol", floor.sessions["carol"], "carol's own words")
+    finally:
+        await owner.db.dispose()
+    return floor
+
+
+async def _drop_roles(prefix: str) -> None:
+    assert PG_URL is not None
+    conn = await asyncpg.connect(DatabaseURL(PG_URL).asyncpg_dsn())
+    try:
+        names = await conn.fetch("SELECT rolname FROM pg_roles WHERE rolname LIKE $1", prefix + "%")
+        for row in names:
+            await conn.execute(f'DROP ROLE IF EXISTS "{row["rolname"]}"')
+    finally:
+        await conn.close()
+
+
+def make_floor() -> Iterator[Floor]:
+    """The floor, dropped (database and roles) afterwards."""
+    if PG_URL is None:
+        if REQUIRE_PG:
+            pytest.fail("AGENT_CONSOLE_REQUIRE_PG is set but AGENT_CONSOLE_TEST_PG_URL is not")
+        pytest.skip("PostgreSQL only: set AGENT_CONSOLE_TEST_PG_URL (CI does)")
+    url, name = new_pg_database()
+    prefix = "r" + uuid.uuid4().hex[:8] + "_"
+    try:
+        yield asyncio.run(_build(url, prefix))
+    finally:
+        drop_pg_database(name)
+        asyncio.run(_drop_roles(prefix))
+
+
+async def open_as(floor: Floor, who: str) -> Ctx:
+    return await open_ctx(floor.login_url(who), create=False)
+
+
+async def owner_read(floor: Floor, query: str, *args: Any) -> Any:
+    conn = await asyncpg.connect(DatabaseURL(floor.url).asyncpg_dsn())
+    try:
+        return await conn.fetch(query, *args)
+    finally:
+        await conn.close()
+
+
+async def snapshot(floor: Floor) -> list[Any]:
+    """Everything a refused operation must leave as it was."""
+    out = []
+    for table, order in (
+        ("sessions", "id"),
+        ("messages", "id"),
+        ("agents", "id"),
+        ("settings", "key"),
+        ("end_records", "session_id"),
+        ("drafts", "session_id"),
+    ):
+        out.append(
+            [dict(r) for r in await owner_read(floor, f"SELECT * FROM {table} ORDER BY {order}")]
+        )
+    return out
