@@ -65,17 +65,26 @@ async def _build(url: str, prefix: str) -> Floor:
             login, password = await logins.add_login(owner, name)
             assert login == prefix + name
             floor.logins[name] = str(base.replace(username=login, password=password))
-        gw = prefix + "gw"
-        floor.logins["gateway"] = str(
-            base.replace(username=gw, password=await logins.make_system_login(owner, "gateway", gw))
-        )
+        for kind, login in (("gateway", prefix + "gw"), ("system", prefix + "jobs")):
+            password = await logins.make_system_login(owner, kind, login)
+            floor.logins[kind] = str(base.replace(username=login, password=password))
         floor.sessions["bob"] = await _give(owner, "bob", "alice")
         floor.sessions["carol"] = await _give(owner, "carol", "amir")
         floor.sessions["carol2"] = await _give(owner, "carol", "ada")
         await presence.set_presence(owner, "erin", Presence.ONLINE)  # takes transfers
         await drafts.save_draft(owner, "carol", floor.sessions["carol"], "carol's own words")
+        queued = await conversations.inbound(owner, "zoe", SMS, "still waiting")
+        floor.sessions["queued"] = queued.session_id  # not routed yet
     finally:
         await owner.db.dispose()
+    # carol's second session is due to end by itself (R7: an agent's outreach the customer
+    # never answered), for the timers' job
+    await owner_read(
+        floor,
+        "UPDATE sessions SET initiated_by = 'agent', customer_replied = false, "
+        "auto_end_at = (now() AT TIME ZONE 'UTC') - interval '1 hour' WHERE id = $1",
+        floor.sessions["carol2"],
+    )
     return floor
 
 

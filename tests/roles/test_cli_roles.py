@@ -156,3 +156,23 @@ def test_the_raw_connection_cannot_pretend(floor: Floor) -> None:
             await conn.close()
 
     asyncio.run(go())
+
+
+def test_a_password_file_instead_of_a_password_in_the_url(
+    floor: Floor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = DatabaseURL(floor.login_url("bob"))
+    parts = url.parts
+    assert parts is not None and parts.password is not None
+    passfile = tmp_path / "pgpass"
+    passfile.write_text(
+        f"{parts.host}:{parts.port}:{parts.database}:{parts.username}:{parts.password}\n"
+    )
+    passfile.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(passfile))
+    floor.logins["bob"] = str(url.replace(password=None))
+    assert "@" in floor.logins["bob"] and parts.password not in floor.logins["bob"]
+    shown = json.loads(console(floor, "bob", "agents", "show", "bob", "--json").stdout)
+    assert shown["name"] == "bob"
+    result = console(floor, "bob", "--as", "dana", "sessions", "list", code=1)
+    assert "connected as bob; --as dana needs dana's login" in result.stderr

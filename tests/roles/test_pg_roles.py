@@ -24,7 +24,9 @@ from agent_console.services import (
     drafts,
     ending,
     presence,
+    routing,
     settings,
+    timers,
     transfer,
 )
 from agent_console.services.bulk.operation import bulk_end
@@ -37,13 +39,24 @@ def floor() -> Iterator[Floor]:
     yield from make_floor()
 
 
-# -- the operations, each as a service call by an agent ---------------------------------------
+# -- the operations, each as a service call ---------------------------------------------------
+#
+# ``who`` is the login; an operation acts for that agent, and the gateway's login tries to act
+# for bob (it is no agent: the database lets it take customers' lines in and route, no more).
 
 Op = Callable[[Ctx, Floor, str], Awaitable[Any]]
 
 
+def agent_of(who: str) -> str:
+    return "bob" if who in ("gateway", "system") else who
+
+
+def own_session(floor: Floor, who: str) -> int:
+    return floor.sessions[agent_of(who)]
+
+
 async def reply_own(ctx: Ctx, floor: Floor, who: str) -> Any:
-    return await conversations.send(ctx, who, floor.sessions[who], "on it")
+    return await conversations.send(ctx, agent_of(who), own_session(floor, who), "on it")
 
 
 async def reply_carols(ctx: Ctx, floor: Floor, who: str) -> Any:
@@ -51,7 +64,7 @@ async def reply_carols(ctx: Ctx, floor: Floor, who: str) -> Any:
 
 
 async def end_chat_own(ctx: Ctx, floor: Floor, who: str) -> Any:
-    return await ending.end_session(ctx, who, floor.sessions[who])
+    return await ending.end_session(ctx, agent_of(who), own_session(floor, who))
 
 
 async def end_chat_carols(ctx: Ctx, floor: Floor, who: str) -> Any:
@@ -62,19 +75,21 @@ async def end_chat_carols(ctx: Ctx, floor: Floor, who: str) -> Any:
 
 
 async def close_tab_own(ctx: Ctx, floor: Floor, who: str) -> Any:
-    await ending.end_session(ctx, who, floor.sessions[who])
-    return await conversations.close_tab(ctx, who, floor.sessions[who])
+    await ending.end_session(ctx, agent_of(who), own_session(floor, who))
+    return await conversations.close_tab(ctx, agent_of(who), own_session(floor, who))
 
 
 async def bulk_end_carols(ctx: Ctx, floor: Floor, who: str) -> Any:
-    report = await bulk_end(ctx, who, ids=[floor.sessions["carol"], floor.sessions["carol2"]])
+    ids = [floor.sessions["carol"], floor.sessions["carol2"]]
+    report = await bulk_end(ctx, agent_of(who), ids=ids)
     if report.ended != 2:
         raise Refused(f"bulk end ended {report.ended}")
     return report
 
 
 async def set_a_setting(ctx: Ctx, floor: Floor, who: str) -> Any:
-    return await settings.set_setting(ctx, "agents_can_end", "off", admin=who)
+    admin = "dana" if who in ("gateway", "system") else who
+    return await settings.set_setting(ctx, "agents_can_end", "off", admin=admin)
 
 
 async def add_an_agent(ctx: Ctx, floor: Floor, who: str) -> Any:
@@ -82,42 +97,79 @@ async def add_an_agent(ctx: Ctx, floor: Floor, who: str) -> Any:
 
 
 async def transfer_own_to_erin(ctx: Ctx, floor: Floor, who: str) -> Any:
-    return await transfer.transfer(ctx, who, floor.sessions[who], "erin")
+    return await transfer.transfer(ctx, agent_of(who), own_session(floor, who), "erin")
 
 
 async def go_offline(ctx: Ctx, floor: Floor, who: str) -> Any:
-    return await presence.set_presence(ctx, who, Presence.OFFLINE)
+    return await presence.set_presence(ctx, agent_of(who), Presence.OFFLINE)
+
+
+async def customer_writes_in(ctx: Ctx, floor: Floor, who: str) -> Any:
+    """A customer's line comes in (the gateway's work, not an agent's)."""
+    return await conversations.inbound(ctx, "yan", SMS, "anyone there?")
 
 
 async def route_the_queue(ctx: Ctx, floor: Floor, who: str) -> Any:
-    await presence.set_presence(ctx, who, Presence.ONLINE)
-    r = await conversations.inbound(ctx, "zoe", SMS, "anyone?")
-    return r
+    """Routing gives the queued session to erin (Online, with room)."""
+    got = await routing.route(ctx)
+    assert [(a.session_id, a.agent) for a in got] == [(floor.sessions["queued"], "erin")]
+    return got
 
 
 async def save_a_draft(ctx: Ctx, floor: Floor, who: str) -> Any:
-    return await drafts.save_draft(ctx, who, floor.sessions[who], "half a thought")
+    return await drafts.save_draft(ctx, agent_of(who), own_session(floor, who), "half a thought")
+
+
+async def sweep_the_timers(ctx: Ctx, floor: Floor, who: str) -> Any:
+    """R7: the session due ends by itself (the system's job; not an agent's to run)."""
+    ended = await timers.sweep(ctx)
+    if [r.session_id for r in ended] != [floor.sessions["carol2"]]:
+        raise Refused(f"the sweep ended {ended}")
+    return ended
 
 
 ALLOWED, REFUSED = True, False
 
-#: (operation, agent) -> allowed, as the rules say (R-rules, permissions, admin).
+#: (operation, login, allowed), as the rules say. The refusals of an agent's login come from
+#: the services first (the database refusing the same is the raw SQL table below); the
+#: gateway's and the non-admins' configuration writes are refused by the database.
 TABLE: list[tuple[Op, str, bool]] = [
     (reply_own, "bob", ALLOWED),
+    (reply_own, "gateway", REFUSED),
     (reply_carols, "bob", REFUSED),
     (end_chat_own, "bob", ALLOWED),
+    (end_chat_own, "gateway", REFUSED),
     (end_chat_carols, "bob", REFUSED),
     (close_tab_own, "bob", ALLOWED),
     (save_a_draft, "bob", ALLOWED),
+    (save_a_draft, "gateway", REFUSED),
     (transfer_own_to_erin, "bob", ALLOWED),
+    (transfer_own_to_erin, "gateway", REFUSED),
     (go_offline, "bob", ALLOWED),
+    (go_offline, "gateway", REFUSED),
     (bulk_end_carols, "bob", REFUSED),
+    (bulk_end_carols, "carol", REFUSED),  # the list's bulk end needs end_messaging_session
     (bulk_end_carols, "erin", ALLOWED),
     (bulk_end_carols, "dana", ALLOWED),
+    (bulk_end_carols, "gateway", REFUSED),
     (set_a_setting, "bob", REFUSED),
     (set_a_setting, "dana", ALLOWED),
+    (set_a_setting, "gateway", REFUSED),
     (add_an_agent, "bob", REFUSED),
     (add_an_agent, "dana", ALLOWED),
+    (add_an_agent, "gateway", REFUSED),
+    (customer_writes_in, "gateway", ALLOWED),
+    (customer_writes_in, "bob", REFUSED),
+    (route_the_queue, "gateway", ALLOWED),
+    (route_the_queue, "bob", ALLOWED),  # any console's presence change may route
+    (route_the_queue, "dana", ALLOWED),
+    (route_the_queue, "system", ALLOWED),
+    (sweep_the_timers, "system", ALLOWED),
+    (sweep_the_timers, "bob", REFUSED),  # carol's session is out of bob's reach
+    (sweep_the_timers, "gateway", REFUSED),
+    (set_a_setting, "system", REFUSED),
+    (add_an_agent, "system", REFUSED),
+    (reply_own, "system", REFUSED),
 ]
 
 

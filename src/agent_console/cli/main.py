@@ -295,6 +295,8 @@ def cli(
     """
     state = ctx.ensure_object(State)
     state.db_option, state.config_path, state.agent_option = db, config_path, agent
+    if agent:  # on a shared deployment, checked against the login whatever the command
+        state.claim(agent)
     ctx.meta[JSON_KEY] = as_json
     if ctx.invoked_subcommand is None:
         console.start(state)

@@ -252,6 +252,8 @@ def _print_detail(d: SessionDetail, viewer: str | None) -> None:
 def sessions_show(state: State, session_id: int, as_agent: str | None) -> None:
     """Session ID in full: transcript, end record, CSAT, and what may be done and why."""
     viewer = as_agent or state.agent_option
+    if viewer:
+        state.claim(viewer)  # on a shared deployment: checked against the login
 
     async def work(ctx: Ctx) -> SessionDetail:
         return await listing.show_session(ctx, session_id, as_agent=viewer)
