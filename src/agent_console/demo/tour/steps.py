@@ -192,6 +192,11 @@ def _presence_is(value: str) -> Callable[[TourPlayer], bool]:
     return check
 
 
+def _preview_or_offline(player: TourPlayer) -> bool:
+    """The Offline preview is up, or the console went Offline without one."""
+    return isinstance(player.app.screen, OfflinePreviewScreen) or _presence_is("Offline")(player)
+
+
 def _list_loaded(player: TourPlayer) -> bool:
     """The Messaging Sessions list is on top and has shown its first data."""
     screen = player.app.screen
@@ -291,7 +296,9 @@ def default_tour() -> list[Step]:
                 WaitScreen(PresenceMenu),
                 Pause(1.5),
                 Press("f"),
-                WaitScreen(OfflinePreviewScreen, within=5.0, optional=True),
+                # The preview opens only when a session would be affected; without one the
+                # console goes Offline at once. Wait for whichever happens, not for a time.
+                WaitUntil(_preview_or_offline, "neither the Offline preview nor Offline"),
                 # What the preview shows, in the caption, and the session it names on screen.
                 IfScreen(OfflinePreviewScreen, Say(offline_caption), Reveal()),
                 Pause(3.5),
