@@ -34,6 +34,8 @@ from ..domain.errors import Refused
 KINDS = ("agent", "ender", "admin", "gateway", "system")
 #: The groups an agent's login may be put in (by its permissions and admin flag).
 AGENT_KINDS = ("agent", "ender", "admin")
+#: SQL: the id of the agent whose login the connection uses (NULL: none).
+ME = "(SELECT id FROM agents WHERE db_role = current_user)"
 #: The row of ``db_roles`` that keeps the prefix of agents' login names.
 LOGIN_PREFIX = "login-prefix"
 #: PostgreSQL's longest identifier, in bytes.
@@ -107,7 +109,8 @@ def _functions(groups: dict[str, str]) -> list[str]:
     )
     return [
         # The agent the connection's role logs in as (None: not an agent's login). Policies
-        # call it as ``(SELECT ac_me())``: an InitPlan, read once per statement, not per row.
+        # read the same as a subquery (:data:`ME`): an InitPlan, once per statement, without
+        # a SQL function call; the triggers' WHEN, where no subquery may go, calls this.
         """CREATE OR REPLACE FUNCTION ac_me() RETURNS bigint
            LANGUAGE sql STABLE AS $$ SELECT id FROM agents WHERE db_role = current_user $$""",
         # An agent (not an admin) changes its own sessions; an ender may also end another's
@@ -304,10 +307,10 @@ def _policies(g: dict[str, str]) -> list[str]:
         "DROP POLICY IF EXISTS ac_new ON sessions",
         # An agent opens sessions (outbound) for itself only.
         f"CREATE POLICY ac_new ON sessions FOR INSERT TO {agent} "
-        "WITH CHECK (owner_id = (SELECT ac_me()))",
+        f"WITH CHECK (owner_id = {ME})",
         "DROP POLICY IF EXISTS ac_own ON sessions",
         f"CREATE POLICY ac_own ON sessions FOR UPDATE TO {agent} "
-        "USING (owner_id = (SELECT ac_me()) OR owner_id IS NULL) WITH CHECK (true)",
+        f"USING (owner_id = {ME} OR owner_id IS NULL) WITH CHECK (true)",
         "DROP POLICY IF EXISTS ac_end ON sessions",
         f"CREATE POLICY ac_end ON sessions FOR UPDATE TO {ender} "
         "USING (status <> 'Ended') WITH CHECK (status = 'Ended')",
@@ -342,14 +345,14 @@ def _policies(g: dict[str, str]) -> list[str]:
         "DROP POLICY IF EXISTS ac_write ON messages",
         f"CREATE POLICY ac_write ON messages FOR INSERT TO {agent} WITH CHECK ("
         "EXISTS (SELECT 1 FROM sessions s WHERE s.id = session_id "
-        "AND (s.owner_id = (SELECT ac_me()) "
+        f"AND (s.owner_id = {ME} "
         f"OR (s.status = 'Ended' AND {_member(g, 'ender')}))))",
     ]
     for table in AGENT_OWN:
         out += [
             f"DROP POLICY IF EXISTS ac_own ON {table}",
             f"CREATE POLICY ac_own ON {table} TO {agent} "
-            "USING (agent_id = (SELECT ac_me())) WITH CHECK (agent_id = (SELECT ac_me()))",
+            f"USING (agent_id = {ME}) WITH CHECK (agent_id = {ME})",
         ]
     return out
 
