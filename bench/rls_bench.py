@@ -16,8 +16,9 @@ are the ones on the path):
 - the list page: the first page of 50 with the count, as the Messaging Sessions list opens;
   20 per clone, on and off alternating on the same clone (each after one untimed call: the
   plans are made again after each switch);
-- End Chat: up to 40 live sessions per clone, each ended by its owner's login, in the
-  clone's mode, the first of each owner untimed (it warms that connection);
+- End Chat: up to 200 live sessions per clone, each ended by its owner's login: half of each
+  owner's in each mode on the same clone, the first of each half untimed (after a switch
+  PostgreSQL plans every statement again; a console up a while does not);
 - the bulk end: "status Waiting" from the list, by the ender, start to report; one per clone,
   the clones alternating on and off.
 
@@ -150,7 +151,7 @@ async def one_run(
         owned = await _fetch(
             url,
             "SELECT s.id, a.name FROM sessions s JOIN agents a ON a.id = s.owner_id "
-            "WHERE s.status IN ('Active', 'Inactive') ORDER BY s.id LIMIT 40",
+            "WHERE s.status IN ('Active', 'Inactive') ORDER BY s.id LIMIT 200",
             clone,
         )
         ctxs: dict[str, Ctx] = {}
@@ -166,19 +167,25 @@ async def one_run(
                 t = time.perf_counter()
                 await listing.list_sessions(me, listing.EVERY_SESSION, with_total=True)
                 out[mode]["list_page_ms"].append((time.perf_counter() - t) * 1000)
-            # End Chat in this clone's mode, each owner's connection warmed by one untimed
-            # End Chat first (its plans and the guard triggers' compiled code are then what
-            # a console that has been up a while uses).
-            mode = "on" if bulk_policies else "off"
-            await _set_policies(owner, bulk_policies)
-            warmed: set[str] = set()
+            # End Chat, on and off on the same clone (the clone's mode first, then the other):
+            # each owner's half of its live sessions in each mode, the first of each half
+            # untimed -- the switch made PostgreSQL plan every statement again, and the first
+            # End Chat after it pays for that, as no End Chat of a console up a while does.
+            by_owner: dict[str, list[int]] = {}
             for row in owned:
-                agent = row["name"]
-                t = time.perf_counter()
-                await ending.end_session(ctxs[agent], agent, row["id"])
-                if agent in warmed:
-                    out[mode]["end_chat_ms"].append((time.perf_counter() - t) * 1000)
-                warmed.add(agent)
+                by_owner.setdefault(row["name"], []).append(row["id"])
+            first = bulk_policies
+            for phase, on in enumerate((first, not first)):
+                mode = "on" if on else "off"
+                await _set_policies(owner, on)
+                for agent, ids in by_owner.items():
+                    half = ids[phase::2]
+                    for n, sid in enumerate(half):
+                        t = time.perf_counter()
+                        await ending.end_session(ctxs[agent], agent, sid)
+                        if n:
+                            out[mode]["end_chat_ms"].append((time.perf_counter() - t) * 1000)
+            await _set_policies(owner, bulk_policies)
             t = time.perf_counter()
             report = await bulk_end(me, ender, flt=SessionFilter(statuses=("Waiting",)))
             out[mode]["bulk_end_s"].append(time.perf_counter() - t)
