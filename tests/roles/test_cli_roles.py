@@ -176,3 +176,51 @@ def test_a_password_file_instead_of_a_password_in_the_url(
     assert shown["name"] == "bob"
     result = console(floor, "bob", "--as", "dana", "sessions", "list", code=1)
     assert "connected as bob; --as dana needs dana's login" in result.stderr
+
+
+#: (command, login, outcome): the operations of the issue's table through the CLI. ``{bob}``
+#: and ``{carol}`` are those agents' sessions; every command runs without --as (the login
+#: says who), except the gateway's, which names an agent (it is no agent's login).
+#: "refused": exit 1 and nothing changed; "skipped": a bulk end that reports every row skipped
+#: (exit 0, as bulk ends do) and changed no session, message or agent.
+CLI_TABLE: list[tuple[tuple[str, ...], str, str]] = [
+    (("send", "{bob}", "hello"), "bob", "ok"),
+    (("send", "{carol}", "hello"), "bob", "refused"),
+    (("--as", "bob", "send", "{bob}", "hello"), "gateway", "refused"),
+    (("sessions", "end", "{bob}"), "bob", "ok"),
+    (("sessions", "end", "{carol}"), "bob", "refused"),
+    (("--as", "bob", "sessions", "end", "{bob}"), "gateway", "refused"),
+    (("sessions", "close-tab", "{carol}"), "bob", "refused"),
+    (("sessions", "end", "--all-matching", "--owner", "carol", "--yes"), "bob", "skipped"),
+    (("sessions", "end", "--all-matching", "--owner", "carol", "--yes"), "erin", "ok"),
+    (("sessions", "end", "--all-matching", "--owner", "carol", "--yes"), "dana", "ok"),
+    (("settings", "set", "agents_can_end", "off"), "bob", "refused"),
+    (("settings", "set", "agents_can_end", "off"), "dana", "ok"),
+    (("--as", "dana", "settings", "set", "agents_can_end", "off"), "gateway", "refused"),
+    (("agents", "add", "mallory"), "bob", "refused"),
+    (("agents", "add", "mallory"), "gateway", "refused"),
+    (("agents", "add", "mallory", "--password-stdin"), "dana", "ok"),
+    (("route",), "gateway", "ok"),
+    (("route",), "bob", "ok"),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "who", "outcome"),
+    CLI_TABLE,
+    ids=[f"{w}:{' '.join(a)}" for a, w, _ in CLI_TABLE],
+)
+def test_the_cli_as_each_login(floor: Floor, args: tuple[str, ...], who: str, outcome: str) -> None:
+    argv = [a.format(bob=floor.sessions["bob"], carol=floor.sessions["carol"]) for a in args]
+    before = asyncio.run(snapshot(floor))
+    code = 1 if outcome == "refused" else 0
+    result = console(floor, who, *argv, code=code, stdin="pw-for-mallory\n")
+    after = asyncio.run(snapshot(floor))
+    if outcome == "refused":
+        assert result.stderr.startswith("agent-console: error: "), result.stderr
+        assert after == before
+    elif outcome == "skipped":
+        assert "0 ended" in result.stdout
+        assert after[:3] == before[:3]  # sessions, messages, agents
+    else:
+        assert after != before
