@@ -306,8 +306,7 @@ def _policies(g: dict[str, str]) -> list[str]:
         f"CREATE POLICY ac_read ON sessions FOR SELECT TO {agent} USING (true)",
         "DROP POLICY IF EXISTS ac_new ON sessions",
         # An agent opens sessions (outbound) for itself only.
-        f"CREATE POLICY ac_new ON sessions FOR INSERT TO {agent} "
-        f"WITH CHECK (owner_id = {ME})",
+        f"CREATE POLICY ac_new ON sessions FOR INSERT TO {agent} WITH CHECK (owner_id = {ME})",
         "DROP POLICY IF EXISTS ac_own ON sessions",
         f"CREATE POLICY ac_own ON sessions FOR UPDATE TO {agent} "
         f"USING (owner_id = {ME} OR owner_id IS NULL) WITH CHECK (true)",
