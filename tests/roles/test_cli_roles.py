@@ -224,3 +224,12 @@ def test_the_cli_as_each_login(floor: Floor, args: tuple[str, ...], who: str, ou
         assert after[:3] == before[:3]  # sessions, messages, agents
     else:
         assert after != before
+
+
+def test_an_agent_whose_login_cannot_be_made_is_not_added(floor: Floor) -> None:
+    """The agent and its login are one transaction: no agent is left without its login."""
+    name = "x" * 60  # with the test's login prefix, longer than PostgreSQL's 63 bytes
+    result = console(floor, "dana", "agents", "add", name, code=1)
+    assert "longer than PostgreSQL's 63 bytes" in result.stderr
+    missing = console(floor, "dana", "agents", "show", name, code=1)
+    assert "unknown agent" in missing.stderr

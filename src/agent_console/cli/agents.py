@@ -73,10 +73,11 @@ def agents_add(
     given = read_password_stdin() if password_stdin else None
 
     async def work(ctx: Ctx) -> tuple[AgentView, tuple[str, str] | None]:
-        agent = await svc.add_agent(ctx, name, capacity=capacity, permissions=perms, is_admin=admin)
-        if not await logins.roles_set_up(ctx):
-            return agent, None
-        return agent, await logins.add_login(ctx, agent.name, given)
+        wanted = logins.LoginWanted(given) if await logins.roles_set_up(ctx) else None
+        agent = await svc.add_agent(
+            ctx, name, capacity=capacity, permissions=perms, is_admin=admin, login=wanted
+        )
+        return agent, wanted.made if wanted is not None else None
 
     agent, login = state.run(work)
     if wants_json():

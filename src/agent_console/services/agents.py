@@ -15,7 +15,7 @@ from ..store.audit import record_audit
 from ..store.models import Agent
 from ..store.rows import AgentRecord
 from .context import Ctx
-from .logins import sync_groups
+from .logins import LoginWanted, make_login, sync_groups
 from .views import AgentView
 
 ALL_PERMISSIONS = tuple(p.value for p in Permission)
@@ -61,7 +61,11 @@ async def add_agent(
     capacity: int = 5,
     permissions: Iterable[str] = (),
     is_admin: bool = False,
+    login: LoginWanted | None = None,
 ) -> AgentView:
+    """A new agent, Offline and logged out. ``login``: on a PostgreSQL deployment with roles,
+    the agent's login is made in the same transaction (``login.made`` says its name and
+    password): an agent is never left half-made without it."""
     name = _check_name(name)
     if not 1 <= capacity <= 1000:
         raise ValueError(f"capacity must be between 1 and 1000, got {capacity}")
@@ -82,6 +86,8 @@ async def add_agent(
             )
             row = await q.agent_row(conn, name)
             await q.record_changes(conn, ctx.now(), "agent", [(None, row.id)])
+            if login is not None:
+                login.made = await make_login(conn, ctx.now(), row, login.password)
     except IntegrityError:
         raise Refused(f"agent {name!r} already exists") from None
     return _view(row)

@@ -25,6 +25,7 @@ from ..store import roles
 from ..store.audit import AuditLine, record_audit
 from ..store.audit import audit_since as audit_lines
 from ..store.models import Agent
+from ..store.rows import AgentRecord
 from .context import Ctx
 
 
@@ -118,22 +119,36 @@ async def check_claims(ctx: Ctx, names: list[str]) -> None:
         await acting_agent(ctx, name)
 
 
+@dataclass
+class LoginWanted:
+    """Asks :func:`.agents.add_agent` for the new agent's login too: ``password`` (None:
+    generated); ``made`` is filled with (login, password) once it is."""
+
+    password: str | None = None
+    made: tuple[str, str] | None = None
+
+
+async def make_login(
+    conn: AsyncConnection, at: datetime, row: AgentRecord, password: str | None
+) -> tuple[str, str]:
+    """``row``'s agent gets a login, in the caller's transaction: (login, password)."""
+    if not await roles.group_roles(conn):
+        raise Refused("this deployment has no roles: run `agent-console db roles` first")
+    if row.db_role is not None:
+        raise Refused(f"agent {row.name} already has a login ({row.db_role})")
+    password = password or new_password()
+    login = await roles.login_prefix(conn) + row.name
+    kinds = kinds_of(row.permissions, bool(row.is_admin))
+    await roles.create_login(conn, row.name, login, password, kinds)
+    await record_audit(conn, at, await _who(conn), "login", row.name, f"role {login}")
+    return login, password
+
+
 async def add_login(ctx: Ctx, name: str, password: str | None = None) -> tuple[str, str]:
     """Give agent ``name`` a login (an admin's or the owner's connection): its role name and
     password (generated when not given, to be shown once)."""
-    password = password or new_password()
     async with ctx.db.write() as conn:
-        if not await roles.group_roles(conn):
-            raise Refused("this deployment has no roles: run `agent-console db roles` first")
-        row = await q.agent_row(conn, name)
-        if row.db_role is not None:
-            raise Refused(f"agent {name} already has a login ({row.db_role})")
-        login = await roles.login_prefix(conn) + row.name
-        await roles.create_login(
-            conn, row.name, login, password, kinds_of(row.permissions, bool(row.is_admin))
-        )
-        await record_audit(conn, ctx.now(), await _who(conn), "login", name, f"role {login}")
-    return login, password
+        return await make_login(conn, ctx.now(), await q.agent_row(conn, name), password)
 
 
 async def _who(conn: AsyncConnection) -> str:

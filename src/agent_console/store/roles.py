@@ -179,15 +179,18 @@ def _login_functions(groups: dict[str, str]) -> list[str]:
     """The admins' way to agents' logins: functions run with the owner's rights (it has
     CREATEROLE), which touch only logins of agents and the three agent groups."""
     agent_groups = "ARRAY[" + ", ".join(literal(groups[k]) for k in AGENT_KINDS) + "]"
+    # Each function touches only a role that is an agent's login.
+    only_logins = """
+             IF NOT EXISTS (SELECT 1 FROM agents WHERE db_role = login) THEN
+               RAISE EXCEPTION 'role % is no agent''s login', login
+                 USING ERRCODE = 'insufficient_privilege';
+             END IF;"""
     return [
         f"""CREATE OR REPLACE FUNCTION ac_login_groups(login text, kinds text[]) RETURNS void
            LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
            DECLARE g text;
            BEGIN
-             IF NOT EXISTS (SELECT 1 FROM agents WHERE db_role = login) THEN
-               RAISE EXCEPTION 'role % is no agent''s login', login
-                 USING ERRCODE = 'insufficient_privilege';
-             END IF;
+{only_logins}
              FOREACH g IN ARRAY {agent_groups} LOOP
                EXECUTE format('REVOKE %I FROM %I', g, login);
              END LOOP;
@@ -212,26 +215,26 @@ def _login_functions(groups: dict[str, str]) -> list[str]:
              UPDATE agents SET db_role = login WHERE name = agent_name;
              PERFORM ac_login_groups(login, kinds);
            END $$""",
-        """CREATE OR REPLACE FUNCTION ac_login_password(login text, secret text) RETURNS void
+        f"""CREATE OR REPLACE FUNCTION ac_login_password(login text, secret text) RETURNS void
            LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
            BEGIN
-             IF NOT EXISTS (SELECT 1 FROM agents WHERE db_role = login) THEN
-               RAISE EXCEPTION 'role % is no agent''s login', login
-                 USING ERRCODE = 'insufficient_privilege';
-             END IF;
+{only_logins}
              EXECUTE format('ALTER ROLE %I LOGIN PASSWORD %L', login, secret);
            END $$""",
-        """CREATE OR REPLACE FUNCTION ac_login_disable(login text) RETURNS void
+        f"""CREATE OR REPLACE FUNCTION ac_login_disable(login text) RETURNS void
            LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
            BEGIN
-             IF NOT EXISTS (SELECT 1 FROM agents WHERE db_role = login) THEN
-               RAISE EXCEPTION 'role % is no agent''s login', login
-                 USING ERRCODE = 'insufficient_privilege';
-             END IF;
+{only_logins}
              EXECUTE format('ALTER ROLE %I NOLOGIN PASSWORD NULL', login);
-             -- Its connections end now, not at their next login.
-             PERFORM pg_terminate_backend(pid) FROM pg_stat_activity
-               WHERE usename = login AND pid <> pg_backend_pid();
+             -- Its connections end now, not at their next login (the owner needs
+             -- pg_signal_backend for that; without it they end when they close).
+             BEGIN
+               PERFORM pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE usename = login AND pid <> pg_backend_pid();
+             EXCEPTION WHEN insufficient_privilege THEN
+               RAISE NOTICE 'login % disabled; its open connections stay until they close',
+                 login;
+             END;
            END $$""",
     ]
 

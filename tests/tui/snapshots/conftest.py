@@ -366,6 +366,11 @@ def console_snapshot(
         async def before(pilot: Pilot[Any]) -> None:
             await until(pilot, lambda: ready(pilot.app), within=60, what="the app to be ready")
             if run_before is not None:
+                # The screen settles first: once a modal is on top, ``settle`` no longer waits
+                # for the workers of the screen below it, and a console still loading (its
+                # open session's draft, its detail) was drawn half-laid-out behind the
+                # presence menu once on a busy CI machine.
+                await settle(pilot)
                 await run_before(pilot)
             await settle(pilot)
 
