@@ -64,13 +64,13 @@ def _dsn(url: str, database: str | None = None) -> str:
     return DatabaseURL(url).asyncpg_dsn(database)
 
 
-def _sa_url(url: str, database: str) -> str:
+def sa_url(url: str, database: str) -> str:
     from agent_console.store.url import DatabaseURL
 
     return str(DatabaseURL(url).replace(database=database))
 
 
-async def _pg_exec(url: str, *statements: str) -> None:
+async def pg_exec(url: str, *statements: str) -> None:
     import asyncpg  # type: ignore[import-untyped]
 
     conn = await asyncpg.connect(_dsn(url))
@@ -90,8 +90,8 @@ def _ensure_template() -> None:
         return
 
     async def build() -> None:
-        await _pg_exec(PG_URL, f"DROP DATABASE IF EXISTS {TEMPLATE}", f"CREATE DATABASE {TEMPLATE}")
-        ctx = await open_ctx(_sa_url(PG_URL, TEMPLATE))
+        await pg_exec(PG_URL, f"DROP DATABASE IF EXISTS {TEMPLATE}", f"CREATE DATABASE {TEMPLATE}")
+        ctx = await open_ctx(sa_url(PG_URL, TEMPLATE))
         await ctx.db.dispose()
 
     asyncio.run(build())
@@ -103,13 +103,13 @@ def new_pg_database() -> tuple[str, str]:
     assert PG_URL is not None
     _ensure_template()
     name = "t_" + uuid.uuid4().hex[:12]
-    asyncio.run(_pg_exec(PG_URL, f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
-    return _sa_url(PG_URL, name), name
+    asyncio.run(pg_exec(PG_URL, f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
+    return sa_url(PG_URL, name), name
 
 
 def drop_pg_database(name: str) -> None:
     assert PG_URL is not None
-    asyncio.run(_pg_exec(PG_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    asyncio.run(pg_exec(PG_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 # --- how the suite runs -------------------------------------------------------------------
@@ -277,11 +277,11 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
             pytest.fail("AGENT_CONSOLE_REQUIRE_PG is set but AGENT_CONSOLE_TEST_PG_URL is not")
         pytest.skip("PostgreSQL variant: set AGENT_CONSOLE_TEST_PG_URL (CI does)")
     name = "m_" + uuid.uuid4().hex[:12]
-    asyncio.run(_pg_exec(PG_URL, f"CREATE DATABASE {name}"))
+    asyncio.run(pg_exec(PG_URL, f"CREATE DATABASE {name}"))
     try:
-        yield _sa_url(PG_URL, name)
+        yield sa_url(PG_URL, name)
     finally:
-        asyncio.run(_pg_exec(PG_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        asyncio.run(pg_exec(PG_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 @pytest.fixture
