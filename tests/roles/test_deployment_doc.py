@@ -96,6 +96,7 @@ def test_the_deployment_as_the_document_says(cluster: str) -> None:
     )
     assert dana["is_admin"] is True
     as_dana = str(base.replace(username=prefix + "dana", password="dana-pw"))
+    _console(as_owner, "db", "roles")  # again, as after an upgrade: the login prefix stays
     # Step 2, by the admin's own login: an agent, its login, a permission, a new password.
     added = _console(as_dana, "agents", "add", "bob", "--perm", "messaging_agent")
     assert f"login: {prefix}bob" in added.stdout

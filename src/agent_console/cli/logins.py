@@ -48,12 +48,12 @@ def show_password(login: str, password: str, *, generated: bool) -> None:
 @click.option(
     "--login-prefix",
     metavar="L",
-    default="",
-    help="Agents' logins are named L + the agent's name (default: the name itself).",
+    help="Agents' logins are named L + the agent's name (default: as set before; the first "
+    "time, the name itself).",
 )
 @json_option
 @click.pass_obj
-def db_roles(state: State, prefix: str | None, login_prefix: str) -> None:
+def db_roles(state: State, prefix: str | None, login_prefix: str | None) -> None:
     """Set up the deployment's roles, privileges and row-level security (PostgreSQL; run as
     the schema's owner, again after each `db upgrade`)."""
 

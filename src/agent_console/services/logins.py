@@ -64,7 +64,9 @@ async def roles_set_up(ctx: Ctx) -> bool:
         return bool(await roles.group_roles(conn))
 
 
-async def set_up_roles(ctx: Ctx, prefix: str | None, login_prefix: str) -> dict[str, str]:
+async def set_up_roles(
+    ctx: Ctx, prefix: str | None, login_prefix: str | None = None
+) -> dict[str, str]:
     """``db roles``: the groups, privileges, policies and login functions (PostgreSQL, by the
     schema's owner). ``prefix``: the groups' names (default: the database's name and ``_``);
     ``login_prefix``: put before an agent's name to make its login's."""
@@ -137,7 +139,7 @@ async def make_login(
     if row.db_role is not None:
         raise Refused(f"agent {row.name} already has a login ({row.db_role})")
     password = password or new_password()
-    login = await roles.login_prefix(conn) + row.name
+    login = await roles.stored_login_prefix(conn) + row.name
     kinds = kinds_of(row.permissions, bool(row.is_admin))
     await roles.create_login(conn, row.name, login, password, kinds)
     await record_audit(conn, at, await _who(conn), "login", row.name, f"role {login}")

@@ -365,7 +365,7 @@ async def group_roles(conn: AsyncConnection) -> dict[str, str]:
     return {str(kind): str(name) for kind, name in rows if kind in KINDS}
 
 
-async def login_prefix(conn: AsyncConnection) -> str:
+async def stored_login_prefix(conn: AsyncConnection) -> str:
     """What goes before an agent's name to make its login's name ("" by default)."""
     value = await conn.scalar(
         text("SELECT role_name FROM db_roles WHERE kind = :k"), {"k": LOGIN_PREFIX}
@@ -373,13 +373,17 @@ async def login_prefix(conn: AsyncConnection) -> str:
     return str(value or "")
 
 
-async def install(conn: AsyncConnection, prefix: str, login_prefix: str = "") -> dict[str, str]:
+async def install(
+    conn: AsyncConnection, prefix: str, login_prefix: str | None = None
+) -> dict[str, str]:
     """Make the group roles (``prefix`` + kind), the privileges, the policies and the login
-    functions; agents' logins will be named ``login_prefix`` + the agent's name. Run by the
-    schema's owner (with CREATEROLE); running it again brings a deployment's privileges up to
-    date and keeps its groups."""
+    functions; agents' logins will be named ``login_prefix`` + the agent's name (None: as
+    set before, "" the first time). Run by the schema's owner (with CREATEROLE); running it
+    again brings a deployment's privileges up to date and keeps its groups."""
     groups = await group_roles(conn) or {k: check_role_name(prefix + k) for k in KINDS}
-    if login_prefix:
+    if login_prefix is None:
+        login_prefix = await stored_login_prefix(conn)
+    elif login_prefix:
         check_role_name(login_prefix)
     await conn.execute(
         text(
