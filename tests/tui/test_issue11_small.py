@@ -9,6 +9,7 @@ macro results wrap inside theirs, and toasts keep off the composer.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import unicodedata
 from collections.abc import Awaitable, Callable
@@ -152,6 +153,28 @@ async def seed_offline_mix(ctx: Ctx) -> int:
 async def test_at_80x24_the_offline_step_shows_the_session_its_caption_names(
     ctx: Ctx, db_url: str, app_factory: Any
 ) -> None:
+    await play_the_offline_step(ctx, db_url, app_factory)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_the_offline_step_shows_the_named_session_when_the_preview_mounts_late(
+    ctx: Ctx, db_url: str, app_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy machine (a CI run failed so): the preview laid out only after the caption bar
+    had grown onto it, and the row scrolled into view before then ended below the fold."""
+    mount = OfflinePreviewScreen.on_mount
+
+    async def late_mount(screen: OfflinePreviewScreen) -> None:
+        await asyncio.sleep(0.3)
+        mount(screen)
+
+    monkeypatch.setattr(OfflinePreviewScreen, "on_mount", late_mount)
+    await play_the_offline_step(ctx, db_url, app_factory)
+
+
+async def play_the_offline_step(ctx: Ctx, db_url: str, app_factory: Any) -> None:
+    """Play the tour's Offline step at 80x24 over :func:`seed_offline_mix` and check that
+    the session its caption names is on screen, inside the preview's list."""
     moved = await seed_offline_mix(ctx)
     preview = await presence.set_presence(ctx, AGENT, Presence.OFFLINE, dry_run=True)
     requeued = [e.session_id for e in preview.effects if e.effect == presence.REQUEUED]
@@ -196,7 +219,10 @@ async def test_at_80x24_the_offline_step_shows_the_session_its_caption_names(
         tour.look = look
         await console_ready(pilot)
         await until(pilot, lambda: tour.finished, within=60.0, what="the tour to finish")
-    assert seen, f"{label} was never named and on screen at one of the step's pauses"
+    assert seen, (
+        f"{label} was never named and on screen at one of the step's pauses; "
+        f"captions {tour.captions[-2:]}, skipped {tour.skipped}"
+    )
     ((caption, inside),) = seen
     assert "back to Waiting" in caption and "4 others stay with you" in caption
     assert inside  # the session the caption names is on screen, inside the preview's list

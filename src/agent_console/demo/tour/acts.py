@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
 from ...services.views import SessionDetail
@@ -178,14 +179,43 @@ class Say(Act):
 @dataclass(frozen=True)
 class Reveal(Act):
     """Scroll what the caption names (``player.memo["named"]``: widget ids on the screen on
-    top) into view, so the audience sees the sessions it reads about."""
+    top) into view, so the audience sees the sessions it reads about.
+
+    It waits for the layout the audience will see: a screen just pushed may not be laid out
+    yet, and the caption bar, moved onto that screen, takes rows from the list. A scroll made
+    before either settles can leave the named row out of view, so it scrolls again until the
+    row stays inside its scrolling parent (or ``within`` runs out: the tour goes on)."""
+
+    within: float = WITHIN
 
     async def play(self, player: TourPlayer) -> None:
-        screen = player.app.screen
-        for widget_id in player.memo.get("named", ())[:1]:
-            for widget in screen.query(f"#{widget_id}"):
-                widget.scroll_visible(animate=False, top=True, immediate=True)
+        named = player.memo.get("named", ())
+        if named:
+            steady: list[bool] = []
+
+            def revealed() -> bool:
+                """In view at two looks in a row: a layout still pending has had its turn."""
+                steady[:] = [*steady[-1:], self._in_view(player, f"#{named[0]}")]
+                return steady == [True, True]
+
+            await player.wait(revealed, self.within, raise_=False)
         await player.settle()
+
+    @staticmethod
+    def _in_view(player: TourPlayer, selector: str) -> bool:
+        """Whether the widget is inside its parent's region; if not, scroll it there."""
+        screen = player.app.screen
+        if not player.caption_placed(screen):
+            return False
+        found = screen.query(selector)
+        widget = found.first() if found else None
+        view = widget.parent if widget is not None else None
+        if widget is None or not widget.region or not isinstance(view, Widget):
+            return False
+        if view.region.contains_region(widget.region):
+            return True
+        widget.scroll_visible(animate=False, top=True, immediate=True)
+        return False
 
 
 @dataclass(frozen=True)

@@ -228,6 +228,12 @@ class TourPlayer:
         self._bar.lift_above(screen)
         screen.mount(self._bar)
 
+    def caption_placed(self, screen: Screen[Any]) -> bool:
+        """The caption bar is on ``screen`` and laid out there (or no caption is shown)."""
+        if self._bar is None:
+            return True
+        return self._bar_screen is screen and bool(self._bar.region)
+
     def _take_bar_down(self) -> None:
         """Remove the caption bar from its screen. It is in the DOM from ``mount()`` on but
         ``is_mounted`` only once its Mount has run: a bar placed just before the tour ends
