@@ -46,6 +46,7 @@ from agent_console.tui.themes import load_themes, theme_from_mapping
 from agent_console.tui.widgets.conversation_text import header_content, tab_note
 from agent_console.tui.widgets.session_list import session_prompt
 from agent_console.tui.widgets.transcript import Transcript, transcript_content
+from tui.conftest import click
 
 from .hostile import CORPUS, bad_characters, check_line, check_segments, hostile_text
 from .support import finish_with_check
@@ -231,7 +232,7 @@ async def test_console_shows_the_corpus_inert(ctx: Ctx, db_url: str, tmp_path: P
             await until(pilot, lambda sid=sid: screen.detail is not None
                         and screen.detail.session.id == sid)  # fmt: skip
             await pilot.pause(0.05)
-            await pilot.click(Transcript, offset=(10, 1))
+            await click(pilot, Transcript, offset=(10, 1))
             if sid == sessions[0]:  # every corpus entry is in this transcript, made visible
                 shown = screen.query_one(Transcript).plain_text
                 assert "␛]52;c;" in shown and "[@click=app.quit]quit[/]" in shown

@@ -31,6 +31,7 @@ from agent_console.tui.widgets.transcript import (
     Transcript,
     transcript_content,
 )
+from tui.conftest import click
 
 from .support import finish_with_check
 
@@ -162,7 +163,7 @@ async def test_huge_texts_render_bounded_and_the_console_stays_responsive(
         assert "#499\n" in transcript.plain_text and "#0\n" not in transcript.plain_text
         transcript.scroll_home(animate=False)  # the agent scrolls up to the oldest shown
         await pilot.pause(0.1)
-        await pilot.click(more)
+        await click(pilot, more)
         await until(pilot, lambda: transcript.shown_factor == SHOW_MORE_STEP)
         after = len(transcript.plain_text)
         assert before < after <= shown_bound(SHOW_MORE_STEP), (before, after)

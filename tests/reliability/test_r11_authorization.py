@@ -45,6 +45,7 @@ from agent_console.tui.screens.console import ConsoleScreen
 from agent_console.tui.screens.row_menu import END, RowMenuScreen
 from agent_console.tui.screens.sessions_list import SessionsListScreen
 from agent_console.tui.widgets.conversation import ConversationPane
+from tui.conftest import click
 
 from .support import diff, dump, finish_with_check
 
@@ -264,7 +265,7 @@ async def test_the_console_disables_and_refuses_with_the_reason(ctx: Ctx, db_url
             assert pane.query_one("#end-chat").disabled
             before = await dump(ctx, GUARDED)
             await pilot.press("ctrl+e")
-            await pilot.click("#end-chat")
+            await click(pilot, "#end-chat")
             await pilot.pause(0.5)
             assert diff(before, await dump(ctx, GUARDED)) == [], reason
             assert screen.detail is not None and screen.detail.session.status == "Active"
@@ -325,7 +326,7 @@ async def test_the_list_screen_refuses_row_end_on_enhanced_and_inactive(
         assert preview_lines(bulk, refused) == {sid: f"will skip: {INACTIVE}" for sid in refused}
         assert bulk.query_one("#bulk-confirm", Button).disabled
         await pilot.press("y")
-        await pilot.click("#bulk-confirm")
+        await click(pilot, "#bulk-confirm")
         await pilot.pause(0.5)
         assert bulk.phase == "preview"
         assert diff(before, await dump(ctx, GUARDED)) == []

@@ -15,7 +15,10 @@ from typing import Any
 
 import pytest
 from textual.command import CommandList, CommandPalette
+from textual.css.query import NoMatches
+from textual.errors import NoWidget
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import Input
 
 from agent_console.domain.vocab import Presence
@@ -95,6 +98,30 @@ async def until(
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {what or predicate}")
         await _pause(pilot)
+
+
+async def click(
+    pilot: Pilot[Any],
+    target: str | type[Widget] | Widget,
+    offset: tuple[int, int] = (0, 0),
+    **modifiers: bool,
+) -> None:
+    """``pilot.click``, once ``target`` is laid out and is what the pointer would hit at
+    ``offset``: a click sent before the layout has placed it lands on whatever is there
+    (a busy machine drew the status bar after the console had loaded; the click missed)."""
+    app = pilot.app
+
+    def placed() -> bool:
+        try:
+            widget = target if isinstance(target, Widget) else app.screen.query_one(target)
+            x, y = widget.region.offset + offset
+            hit, _ = app.get_widget_at(x, y)
+        except (NoMatches, NoWidget):
+            return False
+        return bool(widget.region) and (hit is widget or widget in hit.ancestors)
+
+    await until(pilot, placed, what=f"{target} laid out under the pointer")
+    await pilot.click(target, offset=offset, **modifiers)
 
 
 async def _pause(pilot: Pilot[Any]) -> None:

@@ -16,7 +16,7 @@ from agent_console.tui.widgets.conversation import ConversationPane
 from agent_console.tui.widgets.conversation_text import find_action
 from conftest import FakeClock
 
-from .conftest import ADMIN, AGENT, SIZE, Seeded, console_ready, until, until_async
+from .conftest import ADMIN, AGENT, SIZE, Seeded, click, console_ready, until, until_async
 
 
 async def _settings_dict(ctx: Ctx) -> dict[str, tuple[str, bool]]:
@@ -53,7 +53,7 @@ async def test_admin_turns_r8_off_and_end_chat_is_disabled_with_the_reason(
         assert "Changes apply when you save" in str(page.query_one("#settings-access").render())
         switch = page.query_one("#setting-agents_can_end", Switch)
         assert switch.value is True and switch.disabled is False
-        await pilot.click("#setting-agents_can_end")
+        await click(pilot, "#setting-agents_can_end")
         await until(pilot, lambda: switch.value is False, what="the switch to turn off")
         await pilot.press("ctrl+s")
 

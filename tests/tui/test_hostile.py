@@ -12,7 +12,7 @@ from agent_console.tui.screens.console import ConsoleScreen
 from agent_console.tui.widgets.session_list import SessionList
 from agent_console.tui.widgets.transcript import Transcript
 
-from .conftest import SIZE, Seeded, console_ready, palette_open, quiet, until
+from .conftest import SIZE, Seeded, click, console_ready, palette_open, quiet, until
 
 HOSTILE = [
     "[/bold]",
@@ -52,7 +52,7 @@ async def test_hostile_customer_text_renders_literally(
         assert "[/]" in screen.query_one(Transcript).plain_text
 
         # Clicking across the transcript runs no embedded action.
-        await pilot.click(Transcript, offset=(12, 2))
+        await click(pilot, Transcript, offset=(12, 2))
         await quiet(pilot)
         assert app.is_running
 

@@ -36,6 +36,7 @@ from .conftest import (
     SIZE,
     Seeded,
     changed,
+    click,
     console_ready,
     until,
     until_async,
@@ -128,7 +129,7 @@ async def test_undo_keeps_the_chat_going(
 
         # The Undo button does the same.
         await press_end_chat(pilot, screen, seeded.alice)
-        await pilot.click("#undo-end")
+        await click(pilot, "#undo-end")
         await until(pilot, lambda: not screen.pending_ends, what="the undo by click")
 
         clock.advance(seconds=30)

@@ -18,7 +18,7 @@ from agent_console.tui.screens.row_menu import END, RowMenuScreen
 from agent_console.tui.screens.sessions_list import SessionsListScreen
 from agent_console.tui.widgets.filter_choice import FilterChoice
 
-from .conftest import AGENT, SIZE, Seeded, console_ready, quiet, until, until_async
+from .conftest import AGENT, SIZE, Seeded, click, console_ready, quiet, until, until_async
 from .list_support import World, build_world, bulk_ready, open_list, row_ids, title_text
 
 
@@ -65,7 +65,7 @@ async def test_issue11_a_status_filter_with_a_value_opens_again_by_enter_space_a
         await close_menu(pilot, screen, "filter-status")
         await pilot.press("space")
         await close_menu(pilot, screen, "filter-status")
-        await pilot.click("#filter-status")
+        await click(pilot, "#filter-status")
         await close_menu(pilot, screen, "filter-status")
         # ...and a choice made there applies: back to every status.
         await pilot.press("enter")

@@ -15,7 +15,7 @@ from agent_console.tui.screens.console import ConsoleScreen
 from agent_console.tui.screens.presence_menu import PresenceMenu
 from conftest import FakeClock
 
-from .conftest import AGENT, SIZE, Seeded, console_ready, until, until_async
+from .conftest import AGENT, SIZE, Seeded, click, console_ready, until, until_async
 
 
 def presence_text(screen: ConsoleScreen) -> str:
@@ -99,7 +99,7 @@ async def test_reasons_the_admin_set_are_the_ones_offered(
         options = menu.query_one("#presence-options", OptionList)
         prompts = [str(options.get_option_at_index(i).prompt) for i in range(4)]
         assert "Away: Coaching" in prompts[2] and "Away: Meeting" in prompts[3]
-        await pilot.click("#presence-options", offset=(8, 5))  # "Away: Meeting"
+        await click(pilot, "#presence-options", offset=(8, 5))  # "Away: Meeting"
 
         async def meeting() -> bool:
             return (await agents.get_agent(ctx, AGENT)).away_reason == "Meeting"

@@ -11,13 +11,13 @@ from agent_console.services.context import Ctx
 from agent_console.tui.screens.ledger import LedgerScreen
 from agent_console.tui.widgets.conversation import ConversationPane
 
-from .conftest import AGENT, SIZE, Seeded, console_ready, until
+from .conftest import AGENT, SIZE, Seeded, click, console_ready, until
 from .test_presence_logout import seed_model
 
 
-async def _ledger(pilot: Any, *, click: bool = False) -> LedgerScreen:
-    if click:
-        await pilot.click("#capacity")
+async def _ledger(pilot: Any, *, by_click: bool = False) -> LedgerScreen:
+    if by_click:
+        await click(pilot, "#capacity")
     else:
         await pilot.press("ctrl+l")
     await until(pilot, lambda: isinstance(pilot.app.screen, LedgerScreen), what="the ledger")
@@ -64,7 +64,7 @@ async def test_clicking_the_meter_opens_the_ledger_and_an_ended_tab_says_close_i
     app = app_factory(seeded.url)
     async with app.run_test(size=SIZE) as pilot:
         screen = await console_ready(pilot)
-        panel = await _ledger(pilot, click=True)
+        panel = await _ledger(pilot, by_click=True)
         first = panel.item_texts[0]
         assert f"S-{seeded.alice}" in first and "Ended" in first
         assert "close the tab to free capacity" in first

@@ -13,7 +13,7 @@ from agent_console.services.context import Ctx
 from agent_console.tui.screens.confirm import ConfirmScreen
 from agent_console.tui.screens.macro_picker import MacroPickerScreen
 
-from .conftest import ADMIN, AGENT, SIZE, Seeded, console_ready, until
+from .conftest import ADMIN, AGENT, SIZE, Seeded, click, console_ready, until
 
 ESCALATE = "Escalate to Tier 2"
 
@@ -100,14 +100,14 @@ async def test_r8_off_the_end_step_is_skipped_with_the_reason_and_the_trigger_st
         options = picker.query_one("#macro-options", OptionList)
         # Mouse: click the Escalate entry (each entry is two lines).
         row = options.get_option_index(ESCALATE) * 2
-        await pilot.click("#macro-options", offset=(4, row))
+        await click(pilot, "#macro-options", offset=(4, row))
         await _confirm(pilot)
         await until(pilot, lambda: picker.result is not None, what="the macro to run")
         texts = picker.result_texts
         assert "✗ end step skipped: agents may not end sessions: setting is off" in texts
         # R8 does not stop automatic endings: the "when escalated" trigger ends it (R10).
         assert any(t.startswith(f"⚡ trigger ended S-{seeded.alice}") for t in texts)
-        await pilot.click("#macro-done")
+        await click(pilot, "#macro-done")
         await until(pilot, lambda: not isinstance(app.screen, MacroPickerScreen))
 
     detail = await listing.show_session(ctx, seeded.alice)

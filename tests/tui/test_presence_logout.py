@@ -23,6 +23,7 @@ from .conftest import (
     ALL_PERMISSIONS,
     SIZE,
     Seeded,
+    click,
     console_ready,
     quiet,
     until,
@@ -72,7 +73,7 @@ async def test_the_presence_menu_opens_from_a_click_and_escape_changes_nothing(
         await quiet(pilot)
         presence = screen.query_one("#presence")
         await until(pilot, lambda: presence.region.area > 0, what="the presence bar laid out")
-        await pilot.click("#presence")
+        await click(pilot, "#presence")
         await until(pilot, lambda: isinstance(app.screen, PresenceMenu), what="the menu")
         menu = app.screen
         assert isinstance(menu, PresenceMenu)
@@ -136,7 +137,7 @@ async def test_r5_offline_preview_confirm_applies_what_it_showed(
         for sid, effect in expected.items():
             assert any(f"S-{sid}" in line and effect in line for line in shown)
         assert any("Alice" in line for line in shown)
-        await pilot.click("#offline-go")
+        await click(pilot, "#offline-go")
 
         async def offline() -> bool:
             return (await agents.get_agent(ctx, AGENT)).presence == "Offline"
@@ -161,7 +162,7 @@ async def test_r5_offline_preview_cancel_changes_nothing(
         await pilot.press("f")
         await until(pilot, lambda: isinstance(app.screen, OfflinePreviewScreen), what="the preview")
         if model == "tab-based":
-            await pilot.click("#offline-stay")
+            await click(pilot, "#offline-stay")
         else:
             await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen, what="the preview to close")
@@ -209,7 +210,7 @@ async def test_r6_logout_confirm_ends_every_session_and_shows_the_logged_out_sta
         await _open_menu_by_key(pilot)
         # The "Log out" entry: after Online, Busy and Offline (two lines each) and Break,
         # Lunch, Training (one line each).
-        await pilot.click("#presence-options", offset=(4, 10))
+        await click(pilot, "#presence-options", offset=(4, 10))
         await until(pilot, lambda: isinstance(app.screen, LogoutScreen), what="the warning")
         # The screen is on top before its buttons are mounted and laid out: a click needs them.
         await until(
@@ -220,7 +221,7 @@ async def test_r6_logout_confirm_ends_every_session_and_shows_the_logged_out_sta
         csat_line = str(app.screen.query_one("#logout-csat").content)  # type: ignore[attr-defined]
         assert "Session ended by dana (logout)" in csat_line
         assert "a CSAT survey will be sent" in csat_line
-        await pilot.click("#logout-go")
+        await click(pilot, "#logout-go")
 
         async def logged_out() -> bool:
             return not (await agents.get_agent(ctx, AGENT)).logged_in

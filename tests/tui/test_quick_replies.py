@@ -20,7 +20,7 @@ from agent_console.tui.screens.quick_replies_admin import (
 from agent_console.tui.screens.quick_reply_picker import QuickReplyPickerScreen
 from agent_console.tui.widgets.composer import Composer
 
-from .conftest import ADMIN, AGENT, SIZE, Seeded, changed, console_ready, until, until_async
+from .conftest import ADMIN, AGENT, SIZE, Seeded, changed, click, console_ready, until, until_async
 
 REPLIES = [
     ("Greeting", "Hi {customer}, I'm {agent}. How can I help?"),
@@ -277,7 +277,7 @@ async def test_an_admin_adds_edits_and_deletes(seeded: Seeded, ctx: Ctx, app_fac
         )
         assert app.screen is editor
         editor.query_one(TextArea).text = "One moment please, {customer}."
-        await pilot.click("#qe-save")
+        await click(pilot, "#qe-save")
         await until(pilot, lambda: app.screen is screen, what="the editor to close")
         await until(pilot, lambda: names_of(screen) == ["Greeting", "Hold on"], what="listed")
         assert screen.current() is not None and screen.current().name == "Hold on"

@@ -22,6 +22,7 @@ from .conftest import (
     AGENT,
     SIZE,
     Seeded,
+    click,
     console_ready,
     palette_offers,
     palette_open,
@@ -206,30 +207,30 @@ async def test_r3_mouse_clicks_select_rows_and_press_buttons(
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_list(pilot)
         ids = row_ids(screen)
-        await pilot.click("#session-table", offset=(1, 1))  # the checkbox of row 2
+        await click(pilot, "#session-table", offset=(1, 1))  # the checkbox of row 2
         assert screen.selection.picked == {ids[1]}
         assert screen.table.cursor == 1
-        await pilot.click("#session-table", offset=(20, 3))  # a row's body: cursor only
+        await click(pilot, "#session-table", offset=(20, 3))  # a row's body: cursor only
         assert screen.table.cursor == 3 and screen.selection.picked == {ids[1]}
-        await pilot.click("#session-table", offset=(20, 4), shift=True)  # extend to row 5
+        await click(pilot, "#session-table", offset=(20, 4), shift=True)  # extend to row 5
         assert screen.selection.picked == {ids[1], ids[3], ids[4]}
-        await pilot.click("#clear-selection")
+        await click(pilot, "#clear-selection")
         assert screen.selection.picked == set()
-        await pilot.click("#select-matching")
+        await click(pilot, "#select-matching")
         assert screen.selection.all_matching
 
-        await pilot.click("#end-sessions")
+        await click(pilot, "#end-sessions")
         bulk = await bulk_ready(pilot)
-        await pilot.click("#bulk-cancel")
+        await click(pilot, "#bulk-cancel")
         await until(pilot, lambda: app.screen is screen, what="the preview to close")
         assert [await status_of(ctx, i) for i in (world.cara, world.dov)] == ["Waiting"] * 2
         assert bulk.report is None
 
         # A filter by mouse: click the drop-down, click "Waiting" (the 4th choice).
-        await pilot.click("#filter-status")
+        await click(pilot, "#filter-status")
         await until(pilot, lambda: app.screen.id == "filter-status-menu", what="the choices")
         await pilot.pause()
-        await pilot.click("#choice-options", offset=(3, 4))
+        await click(pilot, "#choice-options", offset=(3, 4))
         await until(
             pilot,
             lambda: set(row_ids(screen)) == {world.cara, world.dov},
@@ -237,13 +238,13 @@ async def test_r3_mouse_clicks_select_rows_and_press_buttons(
         )
         assert screen.query_one("#filter-status", FilterChoice).has_class("-set")
         # A click on a column title sorts by it; a second click reverses.
-        await pilot.click("#session-table-header", offset=(16, 0))  # "Customer"
+        await click(pilot, "#session-table-header", offset=(16, 0))  # "Customer"
         await until(
             pilot,
             lambda: screen.sort.key == "customer" and row_ids(screen) == [world.cara, world.dov],
             what="sort by a click",
         )
-        await pilot.click("#session-table-header", offset=(16, 0))
+        await click(pilot, "#session-table-header", offset=(16, 0))
         await until(pilot, lambda: row_ids(screen) == [world.dov, world.cara], what="reversed")
 
 
@@ -544,7 +545,7 @@ async def test_customer_names_are_literal_text(ctx: Ctx, seeded: Seeded, app_fac
         screen = await open_list(pilot)
         line = line_text(screen.table, 0)
         assert "[@click=app.quit]x[/] [/bold] ␛[31mred" in line
-        await pilot.click("#session-table", offset=(30, 0))
+        await click(pilot, "#session-table", offset=(30, 0))
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RowMenuScreen), what="the menu")
         await quiet(pilot)

@@ -17,7 +17,7 @@ from agent_console.tui.app import AgentConsoleApp
 from agent_console.tui.screens.loading import LoadingScreen
 from conftest import FakeClock
 
-from ..conftest import ADMIN, AGENT, until
+from ..conftest import ADMIN, AGENT, click, until
 from .conftest import (
     SIZE,
     SMALL,
@@ -147,7 +147,7 @@ def test_hostile_customer_text_is_inert(console_snapshot: ConsoleSnapshot) -> No
 
     async def click_around(pilot: Pilot[Any]) -> None:
         # Clicking on the "[@click=app.quit]x[/]" line of Alice's transcript runs nothing.
-        await pilot.click("#transcript", offset=(18, 3))
+        await click(pilot, "#transcript", offset=(18, 3))
         await pilot.pause()
         assert pilot.app.is_running
         exported = pilot.app.export_screenshot()
