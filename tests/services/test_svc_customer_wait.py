@@ -25,6 +25,7 @@ from agent_console.services.runtime import open_for_upgrade, upgrade_db
 from agent_console.services.transfer import transfer
 from agent_console.services.views import EndOutcome
 from agent_console.store.models import Session
+from agent_console.store.schema import HEAD_REVISION
 from conftest import T0, FakeClock
 
 WAIT_RULE = "a live session's customer wait starts at its oldest unanswered customer line"
@@ -267,7 +268,7 @@ async def test_migration_0009_fills_the_wait_from_the_messages(empty_db_url: str
 
     ctx = await open_for_upgrade(empty_db_url, clock=clock)
     try:
-        assert await upgrade_db(ctx) == "0010"
+        assert await upgrade_db(ctx) == HEAD_REVISION
         assert await waiting(ctx, queued, asked_again, answered, ended) == [
             at(0),
             at(3),

@@ -16,7 +16,7 @@ from agent_console.services import agents, conversations, drafts, ending, listin
 from agent_console.services.context import Ctx
 from agent_console.services.runtime import open_ctx, open_for_upgrade, upgrade_db
 from agent_console.store.models import Draft
-from agent_console.store.schema import current_revision
+from agent_console.store.schema import HEAD_REVISION, current_revision
 from conftest import T0, FakeClock
 
 HOSTILE = [
@@ -171,13 +171,13 @@ async def test_migration_0001_to_0002_adds_drafts_and_keeps_the_data(empty_db_ur
         await old.db.dispose()
 
     # A console built for 0002 refuses the old schema with the way out in the message.
-    with pytest.raises(StoreError, match="at schema 0001, this console needs 0010"):
+    with pytest.raises(StoreError, match=f"at schema 0001, this console needs {HEAD_REVISION}"):
         await open_ctx(empty_db_url, clock=clock)
 
     ctx = await open_for_upgrade(empty_db_url, clock=clock)
     try:
-        assert await upgrade_db(ctx) == "0010"
-        assert await current_revision(ctx.db) == "0010"
+        assert await upgrade_db(ctx) == HEAD_REVISION
+        assert await current_revision(ctx.db) == HEAD_REVISION
         assert (await agents.get_agent(ctx, "dana")).name == "dana"
         assert (await listing.show_session(ctx, sid)).messages[0].text == "hi"
         await drafts.save_draft(ctx, "dana", sid, "kept across the upgrade")

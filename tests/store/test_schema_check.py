@@ -59,7 +59,7 @@ async def test_an_older_schema_is_still_refused_with_the_way_out(tmp_path: Path)
     await ctx.db.dispose()
     with sqlite3.connect(db) as con:
         con.execute("UPDATE alembic_version SET version_num = '0007'")
-    with pytest.raises(StoreError, match="at schema 0007, this console needs 0010"):
+    with pytest.raises(StoreError, match=f"at schema 0007, this console needs {HEAD_REVISION}"):
         await open_ctx(_url(db), clock=FakeClock())
 
 

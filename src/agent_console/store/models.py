@@ -87,6 +87,8 @@ class Session(Base):
         Index("ix_sessions_status_id", "status", "id"),
         Index("ix_sessions_channel_id", "channel", "id"),
         Index("ix_sessions_owner_status", "owner_id", "status", "id"),
+        # A console's open tabs of ended sessions, read on every refresh (migration 0011).
+        Index("ix_sessions_owner_tabs", "owner_id", "status", "tab_open", "id"),
         Index("ix_sessions_customer_status", "customer_id", "status"),
         Index("ix_sessions_created_id", "created_at", "id"),
         Index("ix_sessions_auto_end_at", "auto_end_at"),
