@@ -171,17 +171,21 @@ async def owner_read(floor: Floor, query: str, *args: Any) -> Any:
         await conn.close()
 
 
-async def snapshot(floor: Floor) -> list[Any]:
-    """Everything a refused operation must leave as it was."""
+async def snapshot(floor: Floor, *, bulk: bool = False) -> list[Any]:
+    """Everything a refused operation must leave as it was; with ``bulk``, the bulk ends too
+    (a service's bulk end that the rules refuse row by row still records its attempt)."""
     out = []
-    for table, order in (
+    tables = [
         ("sessions", "id"),
         ("messages", "id"),
         ("agents", "id"),
         ("settings", "key"),
         ("end_records", "session_id"),
         ("drafts", "session_id"),
-    ):
+    ]
+    if bulk:
+        tables += [("bulk_operations", "id"), ("bulk_items", "bulk_id, seq")]
+    for table, order in tables:
         out.append(
             [dict(r) for r in await owner_read(floor, f"SELECT * FROM {table} ORDER BY {order}")]
         )

@@ -256,20 +256,65 @@ async def _ids(floor: Floor) -> dict[str, int]:
 
 @pytest.mark.parametrize(("who", "sql", "outcome"), RAW, ids=[f"{w}:{s[:40]}" for w, s, _ in RAW])
 def test_raw_sql_as_each_login(floor: Floor, who: str, sql: str, outcome: str) -> None:
+    asyncio.run(_raw(floor, who, sql, outcome, {}))
+
+
+_NEW_BULK = (
+    "INSERT INTO bulk_operations (agent_id, surface, selection, status, total, ended, "
+    "skipped, created_at, heartbeat_at) VALUES ({id}, 'list', '[]', 'interrupted', 1, 0, 0, "
+    "now(), now())"
+)
+
+#: Another agent's bulk end, neither planted under its name nor changed: its console offers
+#: to resume an unfinished one, and ``run_bulk`` ends the rows as the agent the row names.
+#: ``{bulk}`` is erin's, interrupted, one row (bob's session) still to do.
+BULK: list[tuple[str, str, str]] = [
+    ("bob", _NEW_BULK.replace("{id}", "{erin_id}"), "denied"),
+    (
+        "bob",
+        "INSERT INTO bulk_items (bulk_id, seq, session_id) VALUES ({bulk}, 2, {carol})",
+        "denied",
+    ),
+    ("bob", "UPDATE bulk_items SET result = 'skipped' WHERE bulk_id = {bulk}", "0 rows"),
+    ("bob", "UPDATE bulk_operations SET status = 'completed' WHERE id = {bulk}", "0 rows"),
+    ("bob", "SELECT count(*) FROM bulk_items WHERE bulk_id = {bulk}", "ok"),
+    ("bob", _NEW_BULK.replace("{id}", "{bob_id}"), "ok"),
+    ("erin", "UPDATE bulk_items SET result = 'skipped' WHERE bulk_id = {bulk}", "ok"),
+    ("dana", "UPDATE bulk_operations SET status = 'completed' WHERE id = {bulk}", "ok"),
+]
+
+
+@pytest.mark.parametrize(("who", "sql", "outcome"), BULK, ids=[f"{w}:{s[:40]}" for w, s, _ in BULK])
+def test_a_bulk_end_is_its_agents_alone(floor: Floor, who: str, sql: str, outcome: str) -> None:
     async def go() -> None:
-        statement = sql.format(**await _ids(floor))
-        before = await snapshot(floor)
-        conn = await asyncpg.connect(floor.dsn(who))
-        try:
-            if outcome == "denied":
-                with pytest.raises(asyncpg.InsufficientPrivilegeError):
-                    await conn.execute(statement)
-            else:
-                status = await conn.execute(statement)
-                assert (status.endswith(" 0")) == (outcome == "0 rows"), status
-        finally:
-            await conn.close()
-        if outcome != "ok":
-            assert await snapshot(floor) == before
+        ids = await _ids(floor)
+        (row,) = await owner_read(floor, _NEW_BULK.format(id=ids["erin_id"]) + " RETURNING id")
+        bulk = row["id"]
+        await owner_read(
+            floor,
+            "INSERT INTO bulk_items (bulk_id, seq, session_id) VALUES ($1, 1, $2)",
+            bulk,
+            ids["bob"],
+        )
+        await _raw(floor, who, sql, outcome, {"bulk": bulk})
 
     asyncio.run(go())
+
+
+async def _raw(floor: Floor, who: str, sql: str, outcome: str, more: dict[str, int]) -> None:
+    """Run ``sql`` as ``who``'s login and check what the database did (see :data:`RAW`); a
+    refused statement leaves every table of :func:`snapshot` as it was."""
+    statement = sql.format(**await _ids(floor), **more)
+    before = await snapshot(floor, bulk=True)
+    conn = await asyncpg.connect(floor.dsn(who))
+    try:
+        if outcome == "denied":
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(statement)
+        else:
+            status = await conn.execute(statement)
+            assert (status.endswith(" 0")) == (outcome == "0 rows"), status
+    finally:
+        await conn.close()
+    if outcome != "ok":
+        assert await snapshot(floor, bulk=True) == before

@@ -350,6 +350,25 @@ def _policies(g: dict[str, str]) -> list[str]:
         f"AND (s.owner_id = {ME} "
         f"OR (s.status = 'Ended' AND {_member(g, 'ender')}))))",
     ]
+    # bulk ends: everyone reads; an agent starts and runs its own. A bulk end is run as the
+    # agent its row names (``run_bulk`` takes the actor from it), so another agent's login
+    # must not plant one under that name (its console offers to resume it) nor change its
+    # rows.
+    mine = f"agent_id = {ME}"
+    its_bulk = f"EXISTS (SELECT 1 FROM bulk_operations b WHERE b.id = bulk_id AND b.{mine})"
+    for table, own in (("bulk_operations", mine), ("bulk_items", its_bulk)):
+        out += [
+            f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+            f"DROP POLICY IF EXISTS ac_trusted ON {table}",
+            f"CREATE POLICY ac_trusted ON {table} TO {admin}, {system} USING (true)",
+            f"DROP POLICY IF EXISTS ac_read ON {table}",
+            f"CREATE POLICY ac_read ON {table} FOR SELECT TO {agent} USING (true)",
+            f"DROP POLICY IF EXISTS ac_new ON {table}",
+            f"CREATE POLICY ac_new ON {table} FOR INSERT TO {agent} WITH CHECK ({own})",
+            f"DROP POLICY IF EXISTS ac_own ON {table}",
+            f"CREATE POLICY ac_own ON {table} FOR UPDATE TO {agent} USING ({own}) "
+            f"WITH CHECK ({own})",
+        ]
     for table in AGENT_OWN:
         out += [
             f"DROP POLICY IF EXISTS ac_own ON {table}",
