@@ -40,7 +40,6 @@ import json
 import multiprocessing as mp
 import random
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -462,20 +461,12 @@ def main() -> int:
     ap.add_argument("--url", help="an existing PostgreSQL (default: a throw-away one)")
     ap.add_argument("--out", help="also write the JSON here")
     args = ap.parse_args()
-    cluster = None
-    url = args.url
-    if url is None:
-        import pg_throwaway
+    import pg_throwaway
 
-        cluster = pg_throwaway.start(
-            tempfile.mkdtemp(prefix="floor-pg-"), max_connections=2 * args.consoles + 60
-        )
-        url = cluster.url
-    try:
+    with pg_throwaway.given_or_started(
+        args.url, prefix="floor-pg-", max_connections=2 * args.consoles + 60
+    ) as url:
         result = run(args, url)
-    finally:
-        if cluster is not None:
-            cluster.stop()
     out = json.dumps(result, indent=2)
     print(out)
     if args.out:

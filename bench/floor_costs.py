@@ -17,7 +17,6 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -88,18 +87,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--url", help="an existing PostgreSQL on this machine")
     args = ap.parse_args()
-    cluster = None
-    url = args.url
-    if url is None:
-        import pg_throwaway
+    import pg_throwaway
 
-        cluster = pg_throwaway.start(tempfile.mkdtemp(prefix="floor-costs-pg-"))
-        url = cluster.url
-    try:
+    with pg_throwaway.given_or_started(args.url, prefix="floor-costs-pg-") as url:
         print(json.dumps(asyncio.run(measure(url)), indent=2))
-    finally:
-        if cluster is not None:
-            cluster.stop()
     return 0
 
 

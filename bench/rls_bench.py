@@ -32,7 +32,6 @@ import asyncio
 import json
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -243,18 +242,10 @@ def main() -> int:
     ap.add_argument("--url", help="a PostgreSQL superuser's URL (default: a throw-away cluster)")
     ap.add_argument("--out", help="also write the JSON here")
     args = ap.parse_args()
-    cluster = None
-    url = args.url
-    if url is None:
-        import pg_throwaway
+    import pg_throwaway
 
-        cluster = pg_throwaway.start(tempfile.mkdtemp(prefix="rls-pg-"))
-        url = cluster.url
-    try:
+    with pg_throwaway.given_or_started(args.url, prefix="rls-pg-") as url:
         result = asyncio.run(bench(url, args.sessions, args.bulk, args.repeats))
-    finally:
-        if cluster is not None:
-            cluster.stop()
     print()
     print(f"{'measure':<14} {'policies on':>12} {'off':>10} {'ratio':>7}  target <= {TARGET}")
     for key, unit in (("list_page_ms", "ms"), ("end_chat_ms", "ms"), ("bulk_end_s", "s")):

@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -389,6 +390,20 @@ def start(base_dir: str | None = None, *, max_connections: int = 200) -> Cluster
             with contextlib.suppress(OSError):
                 base.mkdir(mode=0o700, exist_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def given_or_started(url: str | None, *, prefix: str, max_connections: int = 200) -> Iterator[str]:
+    """``url`` when one is given, else a throw-away server's for the block (stopped after):
+    the benches' ``--url`` or their own PostgreSQL."""
+    if url is not None:
+        yield url
+        return
+    cluster = start(tempfile.mkdtemp(prefix=prefix), max_connections=max_connections)
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
 
 
 def _write_settings(c: Cluster) -> None:
