@@ -3,7 +3,9 @@
 The demo grew by about 1.4 MB a minute: every refresh rebuilt the key footer, and every key it
 had ever shown stayed in memory (Textual keeps a watcher per key on the footer; see
 ``tui/widgets/footer.py``). Minutes of the living demo run here in seconds: the world ticks back
-to back and the fake clock moves on by a tick's worth each time.
+to back and the fake clock moves on by a tick's worth each time. (The footer is now rebuilt
+when the bindings change, not on every refresh; the rebuilds themselves are forced and checked
+in ``test_a_rebuilt_footer_keeps_no_watcher_of_its_old_keys``.)
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from textual.widgets._footer import FooterKey
 
 from agent_console.demo.driver import TICK_SECONDS, DemoDriver
 from agent_console.demo.world import Pace
+from agent_console.tui.screens.console import ConsoleScreen
 from agent_console.tui.widgets.footer import Footer, forget_closed_watchers
 from conftest import FakeClock
 
@@ -26,7 +29,7 @@ from .conftest import SIZE, Seeded, console_ready, quiet, until
 #: Ticks of the world: a simulated minute, each tick a database change and a refresh.
 TICKS = 20
 #: Widgets removed but not yet collected a moment after (the last frame's layout may still
-#: hold the footer's previous keys); a leak leaves hundreds.
+#: hold the footer's previous keys); a leak leaves every key of every rebuild.
 STRAY_SLACK = 20
 
 
@@ -65,7 +68,14 @@ async def test_minutes_of_the_living_demo_leave_no_removed_widget_in_memory(
     # A new customer every tick: every tick commits, and the console refreshes.
     busy = Pace(new_customer=1.0, follow_up=0.0, follow_up_at_start=False)
     driver = SteppedDriver(clock, seed=5, pace=busy)
-    rebuilt = _count_rebuilds(monkeypatch)
+    shown = [0]
+    show = ConsoleScreen._show_snapshot
+
+    def counting(screen: ConsoleScreen) -> None:
+        shown[0] += 1
+        show(screen)
+
+    monkeypatch.setattr(ConsoleScreen, "_show_snapshot", counting)
     app = app_factory(seeded.url, demo=driver, poll_interval=0.02)
     async with app.run_test(size=SIZE) as pilot:
         await console_ready(pilot)
@@ -80,7 +90,7 @@ async def test_minutes_of_the_living_demo_leave_no_removed_widget_in_memory(
         gc.collect()
         stray = [w for w in _widgets() if w not in before and not w.is_attached]
 
-        assert rebuilt[0] >= TICKS // 4, "the footer was hardly rebuilt: the test shows nothing"
+        assert shown[0] >= TICKS // 4, "the console hardly refreshed: the test shows nothing"
         assert len(stray) <= STRAY_SLACK, f"{len(stray)} removed widgets still in memory"
 
 
@@ -124,3 +134,21 @@ def test_every_screen_takes_the_footer_that_forgets_its_old_keys() -> None:
             ):
                 offenders.append(str(path.relative_to(root)))
     assert offenders == []
+
+
+async def test_binding_changes_before_a_refresh_rebuild_the_footer_once(
+    seeded: Seeded, app_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Textual's footer queues a rebuild per change; only the last one would show."""
+    rebuilt = _count_rebuilds(monkeypatch)
+    app = app_factory(seeded.url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await console_ready(pilot)
+        await quiet(pilot)
+        start = rebuilt[0]
+        for _ in range(10):
+            screen.refresh_bindings()  # no refresh between them
+        await until(pilot, lambda: rebuilt[0] > start, what="a footer rebuild")
+        await quiet(pilot)
+        assert rebuilt[0] == start + 1
+        assert screen.query_one(Footer).query(FooterKey)  # the rebuilt footer has its keys
