@@ -14,6 +14,7 @@ so a plan there says little (``bench/`` measures it on 100,000 sessions).
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from agent_console.services import tabs
 from agent_console.services.context import Ctx
@@ -40,3 +41,19 @@ async def test_the_tabs_are_read_by_index_seeks(ctx: Ctx) -> None:
     # A seek per live status, not (owner_id=?) and a filter over every ended session.
     assert any(s.endswith("(owner_id=? AND status=?)") for s in searches), plan
     assert not [line for line in plan.splitlines() if line.startswith("SCAN sessions")], plan
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_postgresql_knows_owner_and_status_go_together(ctx: Ctx) -> None:
+    """Without statistics on the pair, PostgreSQL guessed ~2,300 live sessions for an agent
+    with none (100,000 demo sessions) and walked the primary key: 20 ms a refresh, 1 ms with
+    them (measured on that seed; a small test database would plan either way)."""
+    async with ctx.db.read() as conn:
+        kinds = await conn.scalar(
+            text(
+                "SELECT stxkind::text FROM pg_statistic_ext WHERE stxname = :name "
+                "AND stxrelid = 'sessions'::regclass"
+            ),
+            {"name": "st_sessions_owner_status"},
+        )
+    assert kinds is not None and "m" in kinds and "f" in kinds  # mcv and dependencies
