@@ -63,9 +63,11 @@ async def test_pick_by_fuzzy_search_fills_the_composer_without_sending(
         assert picker.shown_names == ["Goodbye", "Greeting", "Refund", "Tracking link"]
         assert app.focused is picker.query_one("#quick-search", Input)
         await pilot.press(*"trk")
-        await until(pilot, lambda: picker.shown_names[:1] == ["Tracking link"], what="filter")
+        await until(pilot, lambda: picker.shown_for == "trk", what="the search")
+        assert picker.shown_names[:1] == ["Tracking link"]
         await pilot.press("backspace", "backspace", "backspace", *"gret")
-        await until(pilot, lambda: picker.shown_names[:1] == ["Greeting"], what="Greeting")
+        await until(pilot, lambda: picker.shown_for == "gret", what="the new search")
+        assert picker.shown_names[:1] == ["Greeting"]
         await pilot.press("enter")
         await until(pilot, lambda: app.screen is console, what="the picker to close")
         composer = composer_of(console)
@@ -97,7 +99,8 @@ async def test_the_reply_goes_in_at_the_cursor_and_enter_sends_it(
         composer.cursor_location = (0, len("Sure! "))
         picker = await open_picker(pilot)
         await pilot.press(*"refund")
-        await until(pilot, lambda: picker.shown_names[:1] == ["Refund"], what="Refund")
+        await until(pilot, lambda: picker.shown_for == "refund", what="the search")
+        assert picker.shown_names[:1] == ["Refund"]
         await pilot.press("enter")
         await until(pilot, lambda: app.screen is console, what="the picker to close")
         filled = "Your refund for Enhanced WhatsApp is on its way, Alice."

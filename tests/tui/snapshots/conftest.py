@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
+from pytest_textual_snapshot import node_to_report_path
 from textual.app import App
 from textual.dom import DOMNode, NoScreen
 from textual.pilot import Pilot
@@ -72,6 +73,7 @@ from agent_console.tui.themes import DEFAULT_THEME
 from conftest import FakeClock, new_sqlite_database
 
 from ..conftest import ADMIN, AGENT, ALL_PERMISSIONS, until
+from .svg_diff import describe_report
 
 SIZE = (120, 40)
 SMALL = (80, 24)
@@ -345,7 +347,10 @@ def snapshot_clock() -> FakeClock:
 
 @pytest.fixture
 def console_snapshot(
-    snap_compare: Callable[..., bool], snapshot_dir: Path, snapshot_clock: FakeClock
+    snap_compare: Callable[..., bool],
+    snapshot_dir: Path,
+    snapshot_clock: FakeClock,
+    request: pytest.FixtureRequest,
 ) -> ConsoleSnapshot:
     """Seed, start the console, wait for ``ready``, run ``run_before``, settle, compare."""
 
@@ -374,6 +379,9 @@ def console_snapshot(
                 await run_before(pilot)
             await settle(pilot)
 
-        return snap_compare(app, terminal_size=size, run_before=before)
+        if snap_compare(app, terminal_size=size, run_before=before):
+            return True
+        # The log of a CI run carries no report: say there which lines changed.
+        raise AssertionError(describe_report(node_to_report_path(request.node)))
 
     return take

@@ -138,6 +138,9 @@ class QuickReplyPickerScreen(ModalScreen["str | None"]):
         self.replies: list[QuickReplyView] = []
         self.values: dict[str, str] = {}
         self.shown: list[Ranked] = []
+        #: The search the list shows the matches of (typing changes the input at once, the
+        #: list when the input's Changed message is handled).
+        self.shown_for: str | None = None
         self.loaded = False
 
     def compose(self) -> ComposeResult:
@@ -190,6 +193,7 @@ class QuickReplyPickerScreen(ModalScreen["str | None"]):
     def _show(self, query: str) -> None:
         options = self.query_one("#quick-options", OptionList)
         self.shown = rank(self.replies, self.values, query)
+        self.shown_for = query
         options.clear_options()
         options.add_options([Option(reply_prompt(r), id=str(r.reply.id)) for r in self.shown])
         if self.shown:
