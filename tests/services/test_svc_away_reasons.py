@@ -13,7 +13,15 @@ from agent_console.domain.errors import Refused
 from agent_console.domain.policy import SettingError
 from agent_console.domain.presence import presence_label, time_in_status
 from agent_console.domain.vocab import Presence
-from agent_console.services import agents, conversations, listing, presence, routing, settings
+from agent_console.services import (
+    agents,
+    conversations,
+    listing,
+    presence,
+    routing,
+    settings,
+    wording,
+)
 from agent_console.services.context import Ctx
 from agent_console.services.views import SessionRow
 from conftest import FakeClock
@@ -27,7 +35,7 @@ async def test_busy_with_a_reason_is_stored_with_the_time_it_began(
     result = await presence.set_presence(ctx, "dana", Presence.BUSY, reason="lunch")
 
     assert (result.before, result.after, result.reason_after) == ("Online", "Busy", "Lunch")
-    assert presence.presence_outcome(result) == "You are Away: Lunch"
+    assert wording.presence_outcome(result) == "You are Away: Lunch"
     dana = await agents.get_agent(ctx, "dana")
     assert (dana.presence, dana.away_reason) == ("Busy", "Lunch")
     assert dana.presence_since == clock.now

@@ -31,8 +31,9 @@ from agent_console.domain.vocab import Presence
 from agent_console.services import conversations, ending, presence, routing
 from agent_console.services.context import Ctx
 from agent_console.services.runtime import open_ctx
-from agent_console.services.transfer import outcome_text, transfer, transfer_options
+from agent_console.services.transfer import transfer, transfer_options
 from agent_console.services.views import ActionId
+from agent_console.services.wording import transfer_outcome as outcome_text
 from conftest import FakeClock
 
 

@@ -17,6 +17,7 @@ from agent_console.services import (
     presence,
     routing,
     timers,
+    wording,
 )
 from agent_console.services.context import Ctx
 from agent_console.services.views import PresenceEffect, PresenceResult
@@ -74,20 +75,20 @@ async def test_an_r7_end_says_the_timer_ended_it(ctx: Ctx, clock: FakeClock) -> 
 
 def test_offline_counts_agree_with_what_moved() -> None:
     effects = [
-        PresenceEffect(1, presence.REQUEUED),
+        PresenceEffect(1, wording.REQUEUED),
         *(PresenceEffect(i, presence.STAYS) for i in (2, 3)),
         *(PresenceEffect(i, presence.STAYS_INACTIVE) for i in (4, 5)),
     ]
-    summary = presence.summarize_effects(effects)
+    summary = wording.summarize_effects(effects)
     assert summary.startswith("5 sessions: 1 goes back to Waiting")
     assert "2 stay Active with you" in summary and "2 stay Inactive with you" in summary
     assert "stays Inactive" not in summary
     result = PresenceResult("dana", "Online", "Offline", False, effects)
-    assert presence.presence_outcome(result) == (
+    assert wording.presence_outcome(result) == (
         "You are Offline: 1 session went back to the queue, 4 stay with you"
     )
     alone = PresenceResult("dana", "Online", "Offline", False, effects[1:2])
-    assert presence.presence_outcome(alone) == "You are Offline: 1 stays with you"
+    assert wording.presence_outcome(alone) == "You are Offline: 1 stays with you"
 
 
 async def test_logout_warns_of_the_tab_it_closes_and_counts_every_unit_it_frees(

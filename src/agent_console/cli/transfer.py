@@ -8,6 +8,7 @@ import click
 
 from ..services import transfer as transfers
 from ..services.views import TransferOptions, TransferResult, to_json
+from ..services.wording import transfer_outcome
 from . import output as out
 from .params import SESSION_ID, as_option, json_option, wants_json
 
@@ -89,4 +90,4 @@ def transfer_command(
     if wants_json():
         out.emit_json(to_json(result))
         return
-    out.say(out.clean(transfers.outcome_text(result)))
+    out.say(out.clean(transfer_outcome(result)))

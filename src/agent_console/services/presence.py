@@ -12,8 +12,6 @@ until the agent changes their presence themself. The rule is the domain's
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, insert, or_, select, update
@@ -46,43 +44,7 @@ from .ending import end_core
 from .listing import row_view
 from .routing import route
 from .views import LogoutPreview, LogoutResult, PresenceEffect, PresenceResult
-
-REQUEUED = "back to Waiting and routed to another available rep (tab-based capacity)"
-STAYS = "stays Active with you (status-based capacity)"
-STAYS_INACTIVE = "stays Inactive with you (only Active tab-based sessions are rerouted)"
-#: Each effect said of one session and of several (a count before it).
-_COUNTED = {
-    REQUEUED: ("goes back to Waiting and to another rep (tab-based capacity)",
-               "go back to Waiting and to other reps (tab-based capacity)"),
-    STAYS: ("stays Active with you (status-based capacity)",
-            "stay Active with you (status-based capacity)"),
-    STAYS_INACTIVE: ("stays Inactive with you", "stay Inactive with you"),
-}  # fmt: skip
-
-
-def summarize_effects(effects: Sequence[PresenceEffect]) -> str:
-    """``5 sessions: 1 goes back to Waiting …; 4 stay Active with you …`` (verbs agree)."""
-    counts = Counter(e.effect for e in effects)
-    n = len(effects)
-    parts = []
-    for effect, count in counts.items():
-        one, many = _COUNTED.get(effect, (effect, effect))
-        parts.append(f"{count} {one if count == 1 else many}")
-    return f"{n} session{'s' if n != 1 else ''}: " + "; ".join(parts)
-
-
-def presence_outcome(result: PresenceResult) -> str:
-    """What a presence change did, in one line: ``You are Offline: 1 session went back to the
-    queue, 4 stay with you`` (only what moved is said to have moved)."""
-    moved = sum(1 for e in result.effects if e.effect == REQUEUED)
-    stayed = len(result.effects) - moved
-    parts = []
-    if moved:
-        parts.append(f"{moved} session{'s' if moved != 1 else ''} went back to the queue")
-    if stayed:
-        parts.append(f"{stayed} stay{'s' if stayed == 1 else ''} with you")
-    now = presence_label(result.after, result.reason_after)
-    return f"You are {now}" + (": " + ", ".join(parts) if parts else "")
+from .wording import REQUEUED, STAYS, STAYS_INACTIVE
 
 
 def parse_presence(text: str) -> Presence:

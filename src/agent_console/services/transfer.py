@@ -217,16 +217,3 @@ async def transfer(
         receiver_capacity=receiver.capacity if receiver is not None else None,
         line=line,
     )
-
-
-def outcome_text(result: TransferResult) -> str:
-    """One line for a notification or the CLI: ``S-3 transferred to erin (1 unit moved;
-    dana uses 2/5, erin 3/5)`` / ``S-3 sent back to the queue (1 unit freed; dana uses 2/5)``."""
-    label = session_label(result.session_id)
-    freed = result.units_freed
-    units = f"{freed} unit{'s' if freed != 1 else ''}"
-    mine = f"{result.sender} uses {result.sender_used}/{result.sender_capacity}"
-    if result.receiver is None:
-        return f"{label} sent back to the queue ({units} freed; {mine})"
-    theirs = f"{result.receiver} {result.receiver_used}/{result.receiver_capacity}"
-    return f"{label} transferred to {result.receiver} ({units} moved; {mine}, {theirs})"

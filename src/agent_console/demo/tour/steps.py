@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from ...domain.capacity import consumes
 from ...domain.text import plural
 from ...domain.vocab import CapacityModel, SessionStatus, session_label
-from ...services.presence import REQUEUED, summarize_effects
 from ...services.views import ActionId, ActionView, SessionDetail, SessionRow, find_action
+from ...services.wording import REQUEUED, summarize_effects
 from ...tui.screens.bulk_end import BulkEndScreen
 from ...tui.screens.logout import LogoutScreen
 from ...tui.screens.offline_preview import OfflinePreviewScreen

@@ -13,7 +13,7 @@ from textual.content import Content
 from ...domain.ending import fmt_moment
 from ...domain.text import escape_log
 from ...domain.vocab import session_label
-from ...services.transfer import outcome_text
+from ...services.wording import transfer_outcome
 from ..messages import CapacityClicked
 from ..notify_errors import notified_errors
 from ..screen_work import screen_work
@@ -119,7 +119,7 @@ class ConsoleModals(_Host):
     def _transferred(self, result: TransferResult | None) -> None:
         if result is not None:
             # The session leaves My sessions (it is no longer ours): the refresh opens the next.
-            self.notify(escape_log(outcome_text(result)), markup=False)
+            self.notify(escape_log(transfer_outcome(result)), markup=False)
         self.request_refresh()
 
     @screen_work(group="resume-offer", exclusive=True)

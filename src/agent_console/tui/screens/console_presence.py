@@ -20,8 +20,8 @@ from textual.widgets import Static
 from ...domain.presence import PresenceSeen, supervisor_notice
 from ...domain.text import escape_log, one_line, plural
 from ...domain.vocab import Presence, session_label
-from ...services.presence import presence_outcome
 from ...services.views import EndOutcome
+from ...services.wording import presence_outcome
 from ..messages import PresenceClicked
 from ..notify_errors import notified_errors
 from ..screen_work import screen_work

@@ -23,9 +23,8 @@ from ...domain.floor import FloorState
 from ...domain.text import escape_log, one_line, plural
 from ...domain.vocab import Presence, SessionStatus, session_label
 from ...services.listing import SessionFilter, Sort
-from ...services.presence import presence_outcome
-from ...services.transfer import outcome_text
 from ...services.views import EndOutcome
+from ...services.wording import presence_outcome, transfer_outcome
 from ..notify_errors import notified_errors
 from ..screen_work import screen_work
 from ..widgets.footer import Footer
@@ -338,7 +337,7 @@ class FloorActions(_Host):
             TransferPickerScreen(self.backend, row.id, row.customer)
         )
         if result is not None:
-            self.notify(escape_log(outcome_text(result)), markup=False)
+            self.notify(escape_log(transfer_outcome(result)), markup=False)
             self._refresh.request()
         else:
             self.notify(f"{session_label(row.id)} was not transferred.", markup=False)

@@ -18,7 +18,7 @@ from textual.widgets import Button, Label
 
 from ...domain.text import one_line
 from ...domain.vocab import session_label
-from ...services.presence import summarize_effects
+from ...services.wording import summarize_effects
 from ..keymap import bound_key, with_key
 from ..widgets.footer import Footer
 

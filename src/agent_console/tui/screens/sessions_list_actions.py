@@ -15,8 +15,8 @@ from textual.widgets import Button
 from ...domain.text import escape_log
 from ...domain.vocab import session_label
 from ...services.listing import SORT_LABELS
-from ...services.transfer import outcome_text
 from ...services.views import EndOutcome
+from ...services.wording import transfer_outcome
 from ..notify_errors import notified_errors
 from ..screen_work import screen_work
 from ..widgets.session_table import SessionTable
@@ -222,7 +222,7 @@ class ListActions(_Host):
 
     def _transferred(self, result: TransferResult | None) -> None:
         if result is not None:
-            self.notify(escape_log(outcome_text(result)), markup=False)
+            self.notify(escape_log(transfer_outcome(result)), markup=False)
         self.request_live_refresh()
 
     @screen_work(group="list-end-row")
