@@ -25,7 +25,7 @@ from agent_console.services.runtime import open_for_upgrade, upgrade_db
 from agent_console.services.transfer import transfer
 from agent_console.services.views import EndOutcome
 from agent_console.store.models import Session
-from agent_console.store.schema import HEAD_REVISION
+from agent_console.store.revision import HEAD_REVISION
 from conftest import T0, FakeClock
 
 WAIT_RULE = "a live session's customer wait starts at its oldest unanswered customer line"

@@ -34,6 +34,11 @@ class Permission(StrEnum):
     END_MESSAGING_SESSION = "end_messaging_session"
 
 
+def parse_permissions(raw: str) -> frozenset[Permission]:
+    """An agent's stored permissions (space-separated) as a set."""
+    return frozenset(Permission(p) for p in raw.split() if p)
+
+
 class CapacityModel(StrEnum):
     TAB_BASED = "tab-based"
     STATUS_BASED = "status-based"

@@ -13,29 +13,12 @@ from ..domain.vocab import Permission, Presence
 from ..store import queries as q
 from ..store.audit import record_audit
 from ..store.models import Agent
-from ..store.rows import AgentRecord
 from .context import Ctx
 from .logins import LoginWanted, make_login, sync_groups
+from .row_views import agent_view as _view
 from .views import AgentView
 
 ALL_PERMISSIONS = tuple(p.value for p in Permission)
-
-
-def _view(r: AgentRecord) -> AgentView:
-    return AgentView(
-        id=r.id,
-        name=r.name,
-        capacity=r.capacity,
-        used=r.used_units,
-        permissions=sorted(q.parse_permissions(r.permissions)),
-        is_admin=bool(r.is_admin),
-        presence=Presence(r.presence),
-        logged_in=bool(r.logged_in),
-        away_reason=r.away_reason,
-        presence_since=r.presence_since,
-        presence_by=r.presence_by,
-        presence_note=r.presence_note,
-    )
 
 
 def parse_permission(text: str) -> Permission:

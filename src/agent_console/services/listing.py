@@ -27,6 +27,7 @@ from ..store.prebuilt import per_dialect
 from ..store.types import UTCDateTime
 from .context import Ctx
 from .outbox import connected_channels
+from .row_views import session_row as row_view
 from .session_filter import (
     SORT_LABELS as SORT_LABELS,
 )
@@ -56,9 +57,6 @@ from .session_filter import (
 )
 from .session_filter import (
     parse_status as parse_status,
-)
-from .session_filter import (
-    row_view as row_view,
 )
 from .transcript import delivery_views, newest_messages
 from .views import (

@@ -41,8 +41,8 @@ from ..store.audit import record_audit
 from ..store.models import Agent, Message, Session
 from .context import Ctx
 from .ending import end_core
-from .listing import row_view
 from .routing import route
+from .row_views import session_row as row_view
 from .views import LogoutPreview, LogoutResult, PresenceEffect, PresenceResult
 from .wording import REQUEUED, STAYS, STAYS_INACTIVE
 

@@ -11,17 +11,13 @@ from sqlalchemy import not_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.channels import channel as channel_of
-from ..domain.vocab import SessionStatus, session_label
+from ..domain.vocab import SessionStatus
 from ..store import queries as q
 from ..store.models import (
     Customer,
     Session,
 )
-from ..store.rows import SessionColumns
 from ..store.search import search_words, session_matches
-from .views import (
-    SessionRow,
-)
 
 Order = Literal["newest", "oldest"]
 SortKey = Literal["created", "last_message", "status", "channel", "owner", "customer"]
@@ -107,30 +103,6 @@ def parse_status(text: str) -> str:
             return s.value
     valid = ", ".join(s.value for s in SessionStatus)
     raise ValueError(f"unknown status {text!r}; statuses are: {valid}")
-
-
-def row_view(row: SessionColumns) -> SessionRow:
-    ch = channel_of(row.channel)
-    return SessionRow(
-        id=row.id,
-        label=session_label(row.id),
-        status=SessionStatus(row.status),
-        channel=row.channel,
-        channel_name=ch.name,
-        channel_kind=ch.kind.value,
-        family=ch.family.value,
-        owner=row.owner_name,
-        customer=row.customer_name,
-        initiated_by=row.initiated_by,
-        capacity_model=row.capacity_model,
-        units=row.units,
-        units_held=row.units_held,
-        tab_open=bool(row.tab_open),
-        created_at=row.created_at,
-        last_message_at=row.last_message_at,
-        ended_at=row.ended_at,
-        auto_end_at=row.auto_end_at,
-    )
 
 
 async def filter_clauses(conn: AsyncConnection, flt: SessionFilter, now: datetime) -> list[Any]:

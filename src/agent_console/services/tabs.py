@@ -16,12 +16,9 @@ from ..store import queries as q
 from ..store.models import Session
 from ..store.prebuilt import per_dialect
 from .context import Ctx
-from .session_filter import row_view
+from .row_views import session_row as row_view
+from .tab_windows import ENDED_TABS_WINDOW, LIVE_WINDOW
 from .views import SessionRow
-
-#: The most live sessions (oldest first) and ended tabs (newest first) a console shows.
-LIVE_WINDOW = 500
-ENDED_TABS_WINDOW = 200
 
 
 @per_dialect

@@ -41,7 +41,7 @@ from ..store.models import Agent, Message, Session
 from ..store.rows import AgentRecord
 from .context import Ctx
 from .ending import require_session
-from .listing import row_view
+from .row_views import session_row as row_view
 from .views import TransferOptions, TransferResult, TransferTarget
 
 log = logging.getLogger(__name__)

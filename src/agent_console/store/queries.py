@@ -23,6 +23,7 @@ from ..domain.errors import NotFound
 from ..domain.policy import Policy, policy_from_rows
 from ..domain.text import unstorable
 from ..domain.vocab import ActorKind, CapacityModel, Permission, SessionStatus, Surface
+from ..domain.vocab import parse_permissions as parse_permissions
 from .change_log import PG_CHANNEL as PG_CHANNEL
 from .change_log import record_changes as record_changes
 from .change_log import record_selected_changes as record_selected_changes
@@ -31,10 +32,6 @@ from .prebuilt import ids_in, ids_value, per_dialect
 from .prebuilt import in_ids as in_ids
 from .read_memo import read_memo
 from .rows import AgentRecord, EndingRecord, SessionRecord
-
-
-def parse_permissions(raw: str) -> frozenset[Permission]:
-    return frozenset(Permission(p) for p in raw.split() if p)
 
 
 def format_permissions(perms: Iterable[Permission | str]) -> str:

@@ -18,13 +18,9 @@ from ..domain.errors import StoreError
 from ..domain.policy import MESSAGING_LEGACY
 from .engine import Database
 from .models import Setting
+from .revision import HEAD_REVISION, VERSION_TABLE
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-#: The newest migration's revision (a test checks it against Alembic's head): a database at
-#: this revision needs nothing from Alembic.
-HEAD_REVISION = "0011"
-#: Alembic's version table (its default name; migrations/env.py does not change it).
-VERSION_TABLE = "alembic_version"
 
 
 # Alembic is imported inside the functions: it costs ~0.2 s and most commands never need it.
