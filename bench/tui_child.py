@@ -122,10 +122,17 @@ def bare_tty() -> None:
 
 
 def console(url: str) -> None:
+    """The console's start as the CLI makes it: the first read (on SQLite), then the app.
+    Emits the first frame, the frame with the agent's sessions, and the frame once the
+    database is open and the first session's detail is drawn (the console "loaded")."""
+    from agent_console.services.first_screen import first_screen
+    from agent_console.store.url import DatabaseURL
     from agent_console.tui.app import make_app
 
     async def run() -> None:
-        app = make_app(url, "dana")
+        path = DatabaseURL(url).sqlite_path
+        first = first_screen(path, "dana") if path is not None else None
+        app = make_app(url, "dana", first_screen=first)
         frames = Frames(app)
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: bool(frames.wall))
@@ -134,14 +141,14 @@ def console(url: str) -> None:
                 pilot,
                 lambda: (
                     type(app.screen).__name__ == "ConsoleScreen"
-                    and getattr(app.screen, "loaded", False)
+                    and bool(getattr(app.screen, "rows", None))
                 ),
             )
-            ready = time.perf_counter()
-            await frame_after(pilot, frames, ready)
-            index = frames.perf.index(frames.after(ready) or 0.0)
-            ready_wall = frames.wall[index]
-        emit(first_frame=frames.wall[0], console_ready=ready_wall)
+            shown = await frame_after(pilot, frames, time.perf_counter())
+            await wait_for(pilot, lambda: getattr(app.screen, "loaded", False))
+            ready = await frame_after(pilot, frames, time.perf_counter())
+        wall = dict(zip(frames.perf, frames.wall, strict=True))
+        emit(first_frame=frames.wall[0], sessions_shown=wall[shown], console_ready=wall[ready])
 
     asyncio.run(run())
 

@@ -87,6 +87,24 @@ def test_bare_command_starts_the_console(
     run_sqlite("--as", "dana")
     [call] = launched
     assert call["agent"] == "dana" and call["url"] == run_sqlite.url
+    # On SQLite the first screen is read without the database layer and handed over.
+    first = call["first_screen"]
+    assert first.agent.name == "dana" and first.sessions == []
+
+
+def test_a_schema_that_is_not_current_takes_the_usual_start(
+    run_sqlite: Console, launched: list[dict[str, Any]]
+) -> None:
+    """The first read steps aside; the usual start says what to do (and starts nothing)."""
+    import sqlite3
+
+    run_sqlite("agents", "add", "dana")
+    path = run_sqlite.url.split("///", 1)[1]
+    with sqlite3.connect(path) as raw:
+        raw.execute("UPDATE alembic_version SET version_num = '0010'")
+    result = run_sqlite("--as", "dana", code=1)
+    assert "run `agent-console db upgrade`" in result.stderr
+    assert launched == []
 
 
 def test_the_console_starts_with_the_collector_paused_and_it_is_back_on_after(

@@ -136,7 +136,9 @@ async def test_the_draft_survives_a_killed_console(ctx: Ctx, db_url: str, tmp_pa
     sid = await seed(ctx)
     console = await asyncio.to_thread(Terminal, db_url, tmp_path / "home")
     try:
-        await asyncio.to_thread(console.wait_for, b"My sessions")
+        # The composer's placeholder, not "My sessions": the sessions are on screen from the
+        # first read while the database still opens, the composer once the conversation is.
+        await asyncio.to_thread(console.wait_for, b"enter sends")
         console.type("\r")  # open the highlighted session: the composer gets the focus
         await asyncio.sleep(0.5)
         console.type(TYPED)

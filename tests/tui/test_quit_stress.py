@@ -27,6 +27,8 @@ from typing import Any
 import pytest
 
 from agent_console.demo.driver import DemoDriver
+from agent_console.services.first_screen import FirstScreen, first_screen
+from agent_console.store.url import DatabaseURL
 
 from .conftest import SIZE, Seeded, console_ready, until
 from .test_quit import driver_threads, left_behind, other_tasks
@@ -70,10 +72,13 @@ async def start_and_quit(number: int, rng: random.Random, url: str, app_factory:
     moment = rng.choice(MOMENTS)
     pause = rng.uniform(0, 0.3)
     demo = DemoDriver(rng.randrange(1000), interval=0.05) if moment == "demo" else None
+    # Half the starts draw the first read's sessions first (the CLI's start on SQLite): their
+    # "loading" moment is the database opening behind those sessions.
+    first = first_read(url) if rng.random() < 0.5 else None
     problems: list[str] = []
     before = driver_threads()
     tasks_before = frozenset(asyncio.all_tasks())
-    app = app_factory(url, poll_interval=0.05, demo=demo)
+    app = app_factory(url, poll_interval=0.05, demo=demo, first_screen=first)
     async with app.run_test(size=SIZE) as pilot:
         if moment != "loading":
             await console_ready(pilot)
@@ -93,6 +98,14 @@ async def start_and_quit(number: int, rng: random.Random, url: str, app_factory:
     if threads:
         problems.append(f"driver threads outlived the app: {threads}")
     return Quit(number, moment, problems)
+
+
+def first_read(url: str) -> FirstScreen:
+    path = DatabaseURL(url).sqlite_path
+    assert path is not None
+    first = first_screen(path, "dana")
+    assert first is not None
+    return first
 
 
 async def test_200_starts_and_quits_at_random_moments_under_run_test(

@@ -163,6 +163,65 @@ async def test_the_console_start_imports_nothing_it_does_not_need(tmp_path: Path
     assert unwanted == []
 
 
+#: The same start when the first read answers (a SQLite file at head, a known agent): what
+#: the app's mount imports to draw the sessions (the console screen, the stand-in backend).
+FIRST_READ_START_IMPORTS = """
+import importlib, json, sys
+from agent_console.tui import app as tui_app
+
+def run(self):
+    assert self.options.first_screen is not None, "the first read did not answer"
+    importlib.import_module("agent_console.tui.screens.console")
+    importlib.import_module("agent_console.tui.opening_backend")
+    print(json.dumps(sorted(sys.modules)))
+
+tui_app.AgentConsoleApp.run = run
+from agent_console.cli.main import main
+main(["--db", sys.argv[1], "--as", "dana"])
+"""
+
+#: What the sessions wait for on the usual start and not on the first read's: the database
+#: layer (its import alone is longer than a bare Textual app's whole start).
+NOT_BEFORE_THE_FIRST_READ = ("sqlalchemy", "aiosqlite", "greenlet", "agent_console.tui.backend")
+
+
+async def test_the_first_read_draws_the_sessions_without_the_database_layer(
+    tmp_path: Path,
+) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from agent_console.services import agents
+    from agent_console.services.runtime import open_ctx
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'console.db'}"
+    ctx = await open_ctx(url)
+    await agents.add_agent(ctx, "dana")
+    await ctx.db.dispose()
+    env = {**os.environ, "AGENT_CONSOLE_HOME": str(tmp_path / "home")}
+    out = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", FIRST_READ_START_IMPORTS, url],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "agent_console.services.first_screen" in loaded and "textual.app" in loaded
+    unwanted = [
+        name
+        for name in loaded
+        if any(
+            name == top or name.startswith(top + ".")
+            for top in (*NOT_ON_THE_CONSOLE_START, *NOT_BEFORE_THE_FIRST_READ)
+        )
+    ]
+    assert unwanted == []
+
+
 def test_run_console_applies_the_users_settings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ..demo.seed import SeedReport
     from ..demo.tour import TourPlayer
     from ..services.context import Ctx
+    from ..services.first_screen import FirstScreen
     from .main import State
 
 DEMO_FILE = "demo.db"
@@ -59,11 +60,14 @@ def _launch(
     demo_seed: int | None = None,
     tour: bool = False,
     notice: str | None = None,
+    first: FirstScreen | None = None,
 ) -> None:
     with _collector_paused():
         from agent_console.tui.app import run_console  # Textual loads only when a console starts
 
-        if demo_seed is None and not tour and notice is None:
+        if first is not None:
+            run_console(url=url, agent=agent, settings=settings, first_screen=first)
+        elif demo_seed is None and not tour and notice is None:
             run_console(url=url, agent=agent, settings=settings)
         else:
             run_console(
@@ -127,7 +131,27 @@ def start(state: State) -> None:
         return name
 
     with _collector_paused():  # from the check's imports on (see _collector_paused)
-        _launch(url, state.run(preflight), settings)
+        first = _first_screen(url, agent)
+        if first is not None:  # the agent exists, the schema is current: no check to make
+            state.start_log()
+            _launch(url, agent, settings, first=first)
+        else:
+            _launch(url, state.run(preflight), settings)
+
+
+def _first_screen(url: str, agent: str | None) -> FirstScreen | None:
+    """On a SQLite file: the agent's first screen, read without the database layer (a few
+    milliseconds, where loading SQLAlchemy takes ~0.4 s), so the sessions are on screen while
+    the console opens the database. None elsewhere, or when the read steps aside (no schema
+    yet, an older one, an unknown agent...): the usual path then checks and says why."""
+    from ..store.url import DatabaseURL
+
+    path = DatabaseURL(url).sqlite_path
+    if not agent or path is None:
+        return None
+    from ..services.first_screen import first_screen
+
+    return first_screen(path, agent)
 
 
 def _demo_path() -> Path:

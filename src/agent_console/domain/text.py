@@ -193,6 +193,8 @@ def _fix_astral(text: str) -> str:
 
 
 def _sanitize(text: str, keep_layout: bool) -> str:
+    if text.isprintable() and not any(c in text for c in _PRINTABLE_BUT_MARKED):
+        return text  # the usual case, answered without building the tables (~25 ms, once)
     tables = _tables()
     allowed = (*_LAYOUT, *tables.spaces) if keep_layout else tables.spaces
     if _all_safe(text, allowed):

@@ -18,7 +18,7 @@ import gc
 import importlib
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -34,7 +34,7 @@ from ..domain.errors import ConsoleError, NotFound, StoreError
 from ..domain.feed import NO_NEWS, NOTHING, RESYNC, FeedNews
 from ..domain.text import escape_log
 from .keymap import check_keymap, normalise_keymap
-from .messages import ConsoleLoaded, DatabaseChanged, ShowsFeed
+from .messages import ConsoleLoaded, DatabaseChanged, FirstReadShown, ShowsFeed
 from .options import Clock, ConsoleOptions
 from .screens.error import ErrorScreen
 from .screens.loading import LoadingScreen
@@ -48,8 +48,10 @@ from .themes import (
 )
 
 if TYPE_CHECKING:
+    from ..services.first_screen import FirstScreen
     from .backend import ConsoleBackend
     from .extras import Companion, Tour
+    from .opening_backend import OpeningBackend
     from .screens.bulk_end import BulkEndScreen
     from .screens.console import ConsoleScreen
 
@@ -115,6 +117,8 @@ class AgentConsoleApp(App[None]):
         #: Seconds End Chat waits, with Undo, before the chat is ended (0: at once).
         self.end_undo_seconds = options.end_undo_seconds
         self._console: ConsoleScreen | None = None
+        #: The stand-in backend while the database opens behind the first read's screen.
+        self._opening: OpeningBackend | None = None
         self._quitting = False
         self._frozen = False
         #: What the console said as it quit (also printed on the terminal once it has closed).
@@ -199,22 +203,63 @@ class AgentConsoleApp(App[None]):
                 )
             )
             return
-        self.push_screen(LoadingScreen(self.agent_name))
-        self._open()
+        if self.options.first_screen is not None:
+            self._show_first_screen()
+        else:
+            self.push_screen(LoadingScreen(self.agent_name))
+            self._open()
         if self.notice:
             self.notify(self.notice, title="Demo", timeout=30, markup=False)
 
-    @work(exclusive=True, group="open")
-    async def _open(self) -> None:
-        # The services (SQLAlchemy, Alembic) take a good half second to import: load them on a
-        # thread after the first frame, so the loading screen is up and animating meanwhile.
-        backend_module = await asyncio.to_thread(importlib.import_module, BACKEND_MODULE)
-        ConsoleBackend = backend_module.ConsoleBackend
+    def _show_first_screen(self) -> None:
+        """The CLI's first read found the agent and its tabs: the console screen at once, on
+        a stand-in backend (``OpeningBackend``); the database opens behind it once those
+        sessions are drawn (``on_first_read_shown``)."""
+        from .opening_backend import OpeningBackend
         from .screens.console import ConsoleScreen
+        from .snapshot import Snapshot
 
+        first = self.options.first_screen
+        assert first is not None
+        opening = OpeningBackend(
+            first.agent.name,
+            first.agent.id,
+            clock=self.clock,
+            zone=first.policy.zone,
+            away_reasons=first.policy.away_reasons,
+        )
+        self._opening = opening
+        self._console = ConsoleScreen(
+            cast("ConsoleBackend", opening),  # it stands for one (see opening_backend.py)
+            tz=self._tz,
+            undo_seconds=self.end_undo_seconds,
+            first=Snapshot(first.agent, first.sessions, None, complete=False),
+        )
+        self.push_screen(self._console)
+
+    def on_first_read_shown(self, message: FirstReadShown) -> None:
+        if self._opening is not None and self.backend is None:
+            self._open_behind(self._opening)
+
+    @work(exclusive=True, group="open")
+    async def _open_behind(self, opening: OpeningBackend) -> None:
+        backend = await self._open_backend()
+        if backend is None:
+            opening.failed(StoreError("the console could not open the database"))
+            return
+        self.backend = backend
+        opening.opened(backend)
+        self._poll_timer = self.set_interval(self.poll_interval, self._poll_tick)
+        self._start_demo(backend)
+
+    async def _open_backend(self) -> ConsoleBackend | None:
+        """The database opened for the agent, or None once an error screen says why not."""
+        # The services (SQLAlchemy, Alembic) take a good half second to import: load them on a
+        # thread after the first frame, so the screen is up and animating meanwhile.
+        backend_module = await asyncio.to_thread(importlib.import_module, BACKEND_MODULE)
         assert self.agent_name is not None
         try:
-            backend = await ConsoleBackend.open(
+            backend: ConsoleBackend = await backend_module.ConsoleBackend.open(
                 self.url,
                 self.agent_name,
                 clock=self.clock,
@@ -222,18 +267,27 @@ class AgentConsoleApp(App[None]):
             )
         except StoreError as exc:
             await self._fail("Cannot open the database", str(exc))
-            return
+            return None
         except NotFound as exc:
             await self._fail(
                 "Unknown agent", str(exc), "Add the agent first: agent-console agents add NAME"
             )
-            return
+            return None
         except ConsoleError as exc:
             await self._fail("The console cannot start", str(exc))
-            return
+            return None
         except Exception as exc:  # e.g. a URL SQLAlchemy cannot parse: a screen, not a traceback
             await self._fail("The console cannot start", f"{type(exc).__name__}: {exc}")
+            return None
+        return backend
+
+    @work(exclusive=True, group="open")
+    async def _open(self) -> None:
+        backend = await self._open_backend()
+        if backend is None:
             return
+        from .screens.console import ConsoleScreen
+
         self.backend = backend
         # The first snapshot's queries run while the console screen composes and mounts.
         first = self.run_worker(
@@ -443,6 +497,7 @@ def run_console(
     demo: Companion | None = None,
     tour: Tour | None = None,
     notice: str | None = None,
+    first_screen: FirstScreen | None = None,
 ) -> None:
     """Run the console until the agent quits (the CLI's entry point).
 
@@ -464,5 +519,6 @@ def run_console(
         tour=tour,
         notice=notice,
         bell=settings.bell,
+        first_screen=first_screen,
     )
     AgentConsoleApp(url, agent, options).run()

@@ -19,7 +19,6 @@ import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from functools import wraps
 from typing import Any, TypeVar
@@ -61,7 +60,6 @@ from ..services.views import (
     PresenceResult,
     QuickReplyView,
     SessionDetail,
-    SessionNeeds,
     SessionRow,
     SettingView,
     TransferOptions,
@@ -69,6 +67,7 @@ from ..services.views import (
 )
 from .backend_floor import FloorBackend
 from .backend_list import SessionsListBackend
+from .snapshot import Snapshot
 
 #: Rows per transaction of a bulk end from the list (the progress bar moves once per chunk;
 
@@ -81,19 +80,6 @@ _IN_UNIT: ContextVar[bool] = ContextVar("_IN_UNIT", default=False)
 #: PostgreSQL connections a console holds: one. Its calls take turns on it (the change feed's
 #: poll included: no second connection to LISTEN on), so a floor of N agents is N backends.
 CONSOLE_CONNECTIONS = 1
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """Everything the console screen shows at one moment."""
-
-    agent: AgentView
-    sessions: list[SessionRow]
-    detail: SessionDetail | None
-    #: The sessions (of ``sessions``) with a failed or retrying delivery, by id.
-    deliveries: dict[int, SessionDeliveries] = field(default_factory=dict)
-    #: What each of ``sessions`` asks of the agent: unread count, last line, waiting.
-    needs: dict[int, SessionNeeds] = field(default_factory=dict)
 
 
 class ConsoleBackend(SessionsListBackend, FloorBackend):

@@ -13,6 +13,11 @@ from textual.message import Message
 from ..domain.feed import RESYNC, FeedNews, Interest
 
 
+class FirstReadShown(Message):
+    """The console screen has drawn the first read's sessions: the database may open now
+    (its imports would otherwise slow that first frame down)."""
+
+
 class DatabaseChanged(Message):
     """Somebody committed something: ``news`` says what it touched (or ``RESYNC``: anything
     may have changed). A screen refreshes what the news concerns (:meth:`concerns`).

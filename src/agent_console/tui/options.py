@@ -17,6 +17,7 @@ from .pending_ends import UNDO_SECONDS
 from .themes import DEFAULT_THEME
 
 if TYPE_CHECKING:
+    from ..services.first_screen import FirstScreen
     from .extras import Companion, Tour
 
 Clock = Callable[[], datetime]
@@ -42,3 +43,6 @@ class ConsoleOptions:
     notice: str | None = None
     bell: bool = True
     end_undo_seconds: float = UNDO_SECONDS
+    #: The first read of the agent's console (``services.first_screen``, done by the CLI
+    #: without the database layer): drawn at once while the database opens behind it.
+    first_screen: FirstScreen | None = None

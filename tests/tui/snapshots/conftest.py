@@ -241,8 +241,9 @@ def notified(app: App[Any], text: str) -> bool:
     return any(text in n.message for n in app._notifications)
 
 
-def busy_workers(app: App[Any]) -> list[Worker[Any]]:
-    """Unfinished workers of the app itself or of the screen on top.
+def busy_workers(app: App[Any], ignore: frozenset[str] = frozenset()) -> list[Worker[Any]]:
+    """Unfinished workers of the app itself or of the screen on top (but those of the
+    groups in ``ignore``: held back by the test on purpose).
 
     A worker of a screen *below* the top one is left out: it may be waiting for the top
     screen's answer (``push_screen_wait``, e.g. going Offline waits for the preview modal).
@@ -257,15 +258,20 @@ def busy_workers(app: App[Any]) -> list[Worker[Any]]:
         except NoScreen:
             return False
 
-    return [w for w in app.workers if not w.is_finished and on_top(w.node)]
+    return [
+        w for w in app.workers if not w.is_finished and w.group not in ignore and on_top(w.node)
+    ]
 
 
-async def settle(pilot: Pilot[Any]) -> None:
-    """Wait until no worker of the visible screen runs and the screen has repainted (a
-    predicate, not a sleep: it holds however slow the machine is)."""
+async def settle(pilot: Pilot[Any], *, ignore: frozenset[str] = frozenset()) -> None:
+    """Wait until no worker of the visible screen runs (but those of the groups in
+    ``ignore``) and the screen has repainted (a predicate, not a sleep: it holds however slow
+    the machine is)."""
     app = pilot.app
     for _ in range(3):
-        await until(pilot, lambda: not busy_workers(app), within=60, what="workers to finish")
+        await until(
+            pilot, lambda: not busy_workers(app, ignore), within=60, what="workers to finish"
+        )
         await pilot.pause()
     for screen in app.screen_stack:  # a modal's console below it too (its composer)
         for node in screen.query(Input):
@@ -379,9 +385,20 @@ def console_snapshot(
                 await run_before(pilot)
             await settle(pilot)
 
-        if snap_compare(app, terminal_size=size, run_before=before):
-            return True
-        # The log of a CI run carries no report: say there which lines changed.
-        raise AssertionError(describe_report(node_to_report_path(request.node)))
+        return compare_or_explain(snap_compare, request, app, size, before)
 
     return take
+
+
+def compare_or_explain(
+    snap_compare: Callable[..., bool],
+    request: pytest.FixtureRequest,
+    app: App[Any],
+    size: tuple[int, int],
+    before: RunBefore,
+) -> bool:
+    """``snap_compare``; a mismatch fails with the screen lines that changed (the log of a CI
+    run carries no report)."""
+    if snap_compare(app, terminal_size=size, run_before=before):
+        return True
+    raise AssertionError(describe_report(node_to_report_path(request.node)))

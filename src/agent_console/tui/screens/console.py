@@ -40,11 +40,12 @@ from ...domain.vocab import session_label
 from ..alerts import alert_notice
 from ..commands import OpenSessionProvider
 from ..delivery_alerts import DeliveryAlerts
-from ..messages import ConsoleLoaded, DatabaseChanged, SessionPicked
+from ..messages import ConsoleLoaded, DatabaseChanged, FirstReadShown, SessionPicked
 from ..notify_errors import notified_errors
 from ..pending_ends import UNDO_SECONDS, PendingEnds
 from ..refresh_loop import RefreshLoop
 from ..screen_work import screen_work
+from ..snapshot import Snapshot
 from ..widgets.composer import Composer
 from ..widgets.conversation import NO_SESSION, ConversationPane
 from ..widgets.key_footer import KeyFooter
@@ -70,7 +71,7 @@ if TYPE_CHECKING:
 
     from ...services.deliveries import SessionDeliveries
     from ...services.views import AgentView, SessionDetail, SessionNeeds, SessionRow
-    from ..backend import ConsoleBackend, Snapshot
+    from ..backend import ConsoleBackend
 
 __all__ = [
     "CLOCK_TICK",
@@ -128,10 +129,11 @@ class ConsoleScreen(
         *,
         tz: tzinfo | None = None,
         undo_seconds: float = UNDO_SECONDS,
-        first: Worker[Snapshot] | None = None,
+        first: Worker[Snapshot] | Snapshot | None = None,
     ) -> None:
         """``first``: the first snapshot, already asked for (the app starts it while this
-        screen composes); the first refresh uses it instead of asking again."""
+        screen composes), or already read (the first read's, drawn while the database
+        opens); the first refresh uses it instead of asking again."""
         super().__init__(id="console-screen")
         self.backend = backend
         self._first = first
@@ -237,6 +239,8 @@ class ConsoleScreen(
         (none, failed, cancelled) a fresh one, which raises what went wrong as usual.
         ``keep``: the open session's detail as shown, still current (see request_refresh)."""
         first, self._first = self._first, None
+        if isinstance(first, Snapshot):
+            return first
         if first is not None:
             with contextlib.suppress(WorkerFailed, WorkerCancelled):
                 return await first.wait()
@@ -250,6 +254,9 @@ class ConsoleScreen(
             self.notify(escape_log(message), severity="error", markup=False)
 
     def _apply(self, snapshot: Snapshot) -> None:
+        if not snapshot.complete:
+            self._apply_first_read(snapshot)
+            return
         on_screen = self.selected_id if self.is_current else None
         seen = self.agent_view
         self.agent_view = snapshot.agent
@@ -279,6 +286,23 @@ class ConsoleScreen(
         self._tell_deliveries()
         self._raise_alerts(on_screen)
         self._mark_shown_read()
+
+    def _apply_first_read(self, snapshot: Snapshot) -> None:
+        """The first read's snapshot (the agent and the tabs, read before the database layer
+        has loaded): the status bar and the sessions on screen, the conversation loading
+        until the full snapshot brings the first session's detail. No alerts, deliveries or
+        read markers from it: it knows nothing of them."""
+        self.agent_view = snapshot.agent
+        self.rows = snapshot.sessions
+        if self.rows:
+            self._selected_index = min(self._selected_index, len(self.rows) - 1)
+            self.selected_id = self.rows[self._selected_index].id
+        self._refreshes.wanted = True  # the full snapshot (with that session's detail)
+        self.show_presence(snapshot.agent)
+        self._show_sessions()
+        self.query_one("#body").loading = False
+        self.query_one(ConversationPane).loading = True
+        self.call_after_refresh(self.app.post_message, FirstReadShown())
 
     # ------------------------------------------------------------------ what needs the agent
 
@@ -409,6 +433,7 @@ class ConsoleScreen(
         if not self._loaded and (self.selected_id is None or self.detail is not None):
             self._loaded = True
             self.query_one("#body").loading = False
+            self.query_one(ConversationPane).loading = False
             self.post_message(ConsoleLoaded())
             self._offer_resume()
         self._refresh_keys()
