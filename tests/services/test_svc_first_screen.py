@@ -12,6 +12,7 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -44,10 +45,12 @@ def path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def ctx(path: Path, clock: FakeClock) -> Ctx:
+async def ctx(path: Path, clock: FakeClock) -> AsyncIterator[Ctx]:
     c = await open_ctx(f"sqlite+aiosqlite:///{path}", clock=clock)
-    yield c  # type: ignore[misc]
-    await c.db.dispose()
+    try:
+        yield c
+    finally:
+        await c.db.dispose()
 
 
 async def services_screen(
@@ -128,7 +131,7 @@ async def test_it_steps_aside_when_the_file_is_not_as_expected(
 
     with sqlite3.connect(path) as raw:
         raw.execute("UPDATE alembic_version SET version_num = '0010'")
-    assert first_screen(path, "dana") is None  # the usual path migrates it
+    assert first_screen(path, "dana") is None  # the usual path says to upgrade it
 
 
 async def test_a_locked_file_is_left_to_the_usual_path(ctx: Ctx, path: Path) -> None:

@@ -131,7 +131,9 @@ main(["--db", sys.argv[1], "--as", "dana"])
 """
 
 
-async def test_the_console_start_imports_nothing_it_does_not_need(tmp_path: Path) -> None:
+async def modules_of_a_start(tmp_path: Path, script: str) -> list[str]:
+    """The modules ``script`` (a console start, run patched to print ``sys.modules``) has
+    loaded, on a SQLite file at the newest schema with the agent dana."""
     import json
     import subprocess
     import sys
@@ -146,21 +148,26 @@ async def test_the_console_start_imports_nothing_it_does_not_need(tmp_path: Path
     env = {**os.environ, "AGENT_CONSOLE_HOME": str(tmp_path / "home")}
     out = await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-c", START_IMPORTS, url],
+        [sys.executable, "-c", script, url],
         capture_output=True,
         text=True,
         env=env,
         timeout=120,
     )
     assert out.returncode == 0, out.stderr
-    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    loaded: list[str] = json.loads(out.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def under(loaded: list[str], tops: tuple[str, ...]) -> list[str]:
+    """The modules of ``loaded`` that are ``tops`` or inside one of them."""
+    return [name for name in loaded if any(name == t or name.startswith(t + ".") for t in tops)]
+
+
+async def test_the_console_start_imports_nothing_it_does_not_need(tmp_path: Path) -> None:
+    loaded = await modules_of_a_start(tmp_path, START_IMPORTS)
     assert "agent_console.tui.backend" in loaded and "textual.app" in loaded  # it did start
-    unwanted = [
-        name
-        for name in loaded
-        if any(name == top or name.startswith(top + ".") for top in NOT_ON_THE_CONSOLE_START)
-    ]
-    assert unwanted == []
+    assert under(loaded, NOT_ON_THE_CONSOLE_START) == []
 
 
 #: The same start when the first read answers (a SQLite file at head, a known agent): what
@@ -188,38 +195,9 @@ NOT_BEFORE_THE_FIRST_READ = ("sqlalchemy", "aiosqlite", "greenlet", "agent_conso
 async def test_the_first_read_draws_the_sessions_without_the_database_layer(
     tmp_path: Path,
 ) -> None:
-    import json
-    import subprocess
-    import sys
-
-    from agent_console.services import agents
-    from agent_console.services.runtime import open_ctx
-
-    url = f"sqlite+aiosqlite:///{tmp_path / 'console.db'}"
-    ctx = await open_ctx(url)
-    await agents.add_agent(ctx, "dana")
-    await ctx.db.dispose()
-    env = {**os.environ, "AGENT_CONSOLE_HOME": str(tmp_path / "home")}
-    out = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-c", FIRST_READ_START_IMPORTS, url],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
-    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    loaded = await modules_of_a_start(tmp_path, FIRST_READ_START_IMPORTS)
     assert "agent_console.services.first_screen" in loaded and "textual.app" in loaded
-    unwanted = [
-        name
-        for name in loaded
-        if any(
-            name == top or name.startswith(top + ".")
-            for top in (*NOT_ON_THE_CONSOLE_START, *NOT_BEFORE_THE_FIRST_READ)
-        )
-    ]
-    assert unwanted == []
+    assert under(loaded, (*NOT_ON_THE_CONSOLE_START, *NOT_BEFORE_THE_FIRST_READ)) == []
 
 
 def test_run_console_applies_the_users_settings(
