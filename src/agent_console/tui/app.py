@@ -66,7 +66,9 @@ class AgentConsoleApp(App[None]):
     """The console for one agent on one database."""
 
     TITLE = "agent-console"
-    CSS_PATH = "app.tcss"
+    # The console screen's styles with the app's: parsed once at start, not again (all of
+    # them) when the screen is first shown. Screen styles are not scoped either way.
+    CSS_PATH = ["app.tcss", "screens/console.tcss"]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "f1,question_mark",
@@ -123,6 +125,10 @@ class AgentConsoleApp(App[None]):
         self._frozen = False
         #: What the console said as it quit (also printed on the terminal once it has closed).
         self.farewell: list[str] = []
+        #: What choosing the theme has to say once the app can notify (on mount): titles
+        #: and messages.
+        self._theme_notes: list[tuple[str, str]] = []
+        self._choose_theme()
 
     # ------------------------------------------------------------------ theme and keys
 
@@ -130,26 +136,36 @@ class AgentConsoleApp(App[None]):
         """The console's own colours, derived from the current theme unless it sets them."""
         return app_variable_defaults(self.current_theme.to_color_system().generate())
 
-    def _install_themes(self) -> None:
-        # Theme files are a few small local files, read before the first frame so the console
-        # never flashes in another theme.
+    def _choose_theme(self) -> None:
+        """Register the theme files and choose the theme before the stylesheet is first
+        parsed: Textual applies it with its first styles (setting it once the app runs parses
+        every style again, ~10-20 ms of the start). Theme files are a few small local files,
+        read before the first frame so the console never flashes in another theme."""
         themes, problems = load_themes(self._theme_dirs)
         for theme in themes:
             self.register_theme(theme)
-        for problem in problems:
-            self.notify(problem.message, title="Theme skipped", severity="warning", markup=False)
+        self._theme_notes = [("Theme skipped", problem.message) for problem in problems]
         wanted = self._theme_name
         if wanted not in self.available_themes:
             fallback = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else FALLBACK_THEME
-            self.notify(
-                f"unknown theme {escape_log(wanted)!r}; using {fallback}",
-                severity="warning",
-                markup=False,
-            )
+            note = f"unknown theme {escape_log(wanted)!r}; using {fallback}"
+            self._theme_notes.append(("", note))
             wanted = fallback
-        self.theme = wanted
-        fit_no_color_filter(self)
+        # Set as Textual's own __init__ sets its default theme (it parses the styles later,
+        # once, with these variables): without the watcher, which would parse them again.
+        self.set_reactive(App.theme, wanted)
+        theme = self.current_theme
+        self.stylesheet.set_variables(self.get_css_variables())
+        self.set_class(theme.dark, "-dark-mode", update=False)
+        self.set_class(not theme.dark, "-light-mode", update=False)
+        self.set_class(True, f"-theme-{theme.name}", update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)  # as the watcher does (pinned Textual)
         self._saved_theme = wanted
+
+    def _install_themes(self) -> None:
+        for title, note in self._theme_notes:
+            self.notify(note, title=title, severity="warning", markup=False)
+        fit_no_color_filter(self)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
 
     def _theme_changed(self, theme: Theme) -> None:

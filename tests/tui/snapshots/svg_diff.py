@@ -17,16 +17,21 @@ _TEXT = re.compile(
     r'<text class="(?P<cls>[^"]*)" x="(?P<x>[\d.]+)" y="[\d.]+" textLength="[\d.]+" '
     r'clip-path="url\(#[\w-]*-line-(?P<line>\d+)\)">(?P<body>[^<]*)</text>'
 )
+_STYLE = re.compile(r"\.(?P<cls>terminal-[\w-]+)\s*\{(?P<rule>[^}]*)\}")
 _CELL_WIDTH = 12.2  # Textual's SVG export: one terminal cell
 
 
 def runs(svg: str) -> dict[int, list[tuple[int, str, str]]]:
-    """Each screen line's runs of text: (column, style class, text)."""
+    """Each screen line's runs of text: (column, style, text). The style is the class's rule
+    (``fill: #5cc98a;font-weight: bold``): class names are numbered per capture, so the same
+    style can have another name in another capture."""
+    rules = {m["cls"]: " ".join(m["rule"].split()).rstrip(";") for m in _STYLE.finditer(svg)}
     lines: dict[int, list[tuple[int, str, str]]] = {}
     for match in _TEXT.finditer(svg):
         column = round(float(match["x"]) / _CELL_WIDTH)
         text = html.unescape(match["body"]).replace("\xa0", " ")
-        lines.setdefault(int(match["line"]), []).append((column, match["cls"], text))
+        style = rules.get(match["cls"], match["cls"])
+        lines.setdefault(int(match["line"]), []).append((column, style, text))
     return lines
 
 

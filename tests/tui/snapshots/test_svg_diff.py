@@ -36,9 +36,20 @@ def test_a_changed_line_is_named_in_a_diff() -> None:
     assert " Tracking" in lines  # the unchanged line, as context
 
 
+def _styles(**rules: str) -> str:
+    return "<style>" + "".join(f".terminal-{c} {{ {r} }}" for c, r in rules.items()) + "</style>"
+
+
 def test_the_same_text_in_other_styles_names_the_runs() -> None:
-    expected = _svg(_text("r1", 0, 3, "Reply"))
-    actual = _svg(_text("r9", 0, 3, "Reply"))
+    expected = _svg(_styles(r1="fill: #ffffff"), _text("terminal-r1", 0, 3, "Reply"))
+    actual = _svg(_styles(r9="fill: #5cc98a"), _text("terminal-r9", 0, 3, "Reply"))
     message = describe(expected, actual)
     assert message.startswith("same text, different styles")
-    assert "line 3" in message and "'r1'" in message and "'r9'" in message
+    assert "line 3" in message and "fill: #ffffff" in message and "fill: #5cc98a" in message
+
+
+def test_the_same_styles_under_other_class_names_are_no_difference() -> None:
+    """Textual numbers a capture's classes itself (and adds an id before storing it)."""
+    expected = _svg(_styles(r1="fill: #ffffff"), _text("terminal-r1", 0, 0, "Hi"))
+    actual = _svg(_styles(**{"123-r4": "fill: #ffffff"}), _text("terminal-123-r4", 0, 0, "Hi"))
+    assert describe(expected, actual).startswith("same text and runs")
