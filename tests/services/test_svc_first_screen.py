@@ -1,7 +1,8 @@
 """The console's first read without SQLAlchemy (``services.first_screen``) shows exactly what
 the services show: the agent, the policy and the tabs, equal to ``agents.get_agent``,
 ``settings.get_policy`` and ``tabs.agent_tabs`` on the same file. And it steps aside (``None``)
-whenever the file is not what it expects, so the usual path can say what is wrong.
+whenever the file is not what it expects, so the usual path can say what is wrong. (That it
+loads no SQLAlchemy is checked with the console's own modules, ``tests/tui/test_startup.py``.)
 
 SQLite only: the first read is for the embedded database.
 """
@@ -10,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -147,12 +146,3 @@ async def test_a_locked_file_is_left_to_the_usual_path(ctx: Ctx, path: Path) -> 
         assert loop.time() - started < BUSY_TIMEOUT_S + 2.0
     finally:
         holder.close()
-
-
-def test_it_loads_no_sqlalchemy() -> None:
-    code = (
-        "import sys, agent_console.services.first_screen; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'sqlalchemy', 'alembic'}))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"

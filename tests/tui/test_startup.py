@@ -56,11 +56,18 @@ async def test_no_agent_says_how_to_choose_one(tmp_path: Path, app_factory: Any)
 
 
 @pytest.mark.parametrize(
-    "module", ["agent_console.tui.app", "agent_console.tui.screens.console"], ids=["app", "screen"]
+    "module",
+    [
+        "agent_console.tui.app",
+        "agent_console.tui.screens.console",
+        "agent_console.services.first_screen",
+    ],
+    ids=["app", "screen", "first-read"],
 )
 def test_importing_the_console_does_not_load_the_database_layer(module: str) -> None:
-    """The app and its console screen draw without SQLAlchemy (~0.3 s of imports): what a
-    screen says of an outcome is ``services.wording``, free of the database layer."""
+    """The app, its console screen and the first read (what they draw first) load no SQLAlchemy
+    (~0.3 s of imports): what a screen says of an outcome is ``services.wording``, free of
+    the database layer."""
     import subprocess
     import sys
 
