@@ -287,3 +287,28 @@ async def test_cancelling_the_warning_changes_nothing(
         await quiet(pilot)
         erin = await agents.get_agent(ctx, ERIN)
         assert erin.logged_in and erin.presence is Presence.ONLINE and erin.presence_by is None
+
+
+async def test_a_board_drawn_before_the_table_measured_its_rows_shows_whole_names(
+    seeded: Seeded, ctx: Ctx, app_factory: Any
+) -> None:
+    """Rows are drawn in the widths they keep from the moment they are added. Textual's table
+    widens an auto-sized column only when it is next idle, and the lines it drew before then
+    stayed in its cache, cut to the old width ("dana " for "dana (admin)" on a first read,
+    seen once in a snapshot on a loaded machine). Drawn here between the rows and that idle,
+    with a name wider than any shown so far."""
+    await _with_erin(ctx)
+    app = app_factory(seeded.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await console_ready(pilot)
+        board = await _open_board(pilot)
+        table = board.query_one("#floor-agents", DataTable)
+        wide = "maximilian-von-long"
+        await agents.add_agent(ctx, wide, capacity=1, is_admin=True)
+        view = await board.backend.floor(board.sort, board.flt, reverse=board.reverse)
+        board._show(view)  # a new row: the table is cleared and filled again
+        drawn = [line.text for line in table.render_lines(table.region.reset_offset)]
+        await quiet(pilot)
+        redrawn = [line.text for line in table.render_lines(table.region.reset_offset)]
+        assert any(f"{wide} (admin)" in line for line in redrawn), redrawn
+        assert any(f"{wide} (admin)" in line for line in drawn), drawn

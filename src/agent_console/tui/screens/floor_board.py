@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
@@ -23,6 +24,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
+from textual.widgets.data_table import ColumnKey
 
 from ...domain.feed import Interest
 from ...domain.floor import (
@@ -116,6 +118,16 @@ def queue_text(queues: Sequence[QueueRow], now: datetime) -> Content:
     return Content.assemble(f"Queue ({total}): ", Content(" · ").join(parts))
 
 
+def agent_label(agent: FloorAgent) -> str:
+    """The first column: the name, and whether the agent is an admin."""
+    return one_line(agent.name, 40) + (" (admin)" if agent.is_admin else "")
+
+
+def agent_column_width(agents: Sequence[FloorAgent]) -> int:
+    """The first column's width: its widest name, or its title."""
+    return max([cell_len(COLUMNS[0][1]), *(cell_len(agent_label(a)) for a in agents)])
+
+
 def agent_cells(agent: FloorAgent, now: datetime) -> list[Text]:
     """One agent's row; every text is plain (a name or note is never markup)."""
     label = (
@@ -127,9 +139,8 @@ def agent_cells(agent: FloorAgent, now: datetime) -> list[Text]:
         label += " *"  # set by a supervisor: the row's details say who and why
     since = time_in_status(now - agent.presence_since) if agent.presence_since is not None else "—"
     longest = wait_text(wait_seconds(agent.longest_wait_since, now))
-    name = one_line(agent.name, 40) + (" (admin)" if agent.is_admin else "")
     return [
-        Text(name),
+        Text(agent_label(agent)),
         Text(one_line(label, 24), style=_STATE_STYLE[agent.state]),
         Text(since, justify="right"),
         Text(f"{agent.used}/{agent.capacity}", justify="right"),
@@ -194,6 +205,9 @@ class FloorBoardScreen(FloorActions, Screen[None]):
         self.reverse = False
         self.flt: FloorFilter = EVERYONE
         self.view: FloorView | None = None
+        #: The view whose names' width ``_width`` is (the clock's tick shows the same view).
+        self._measured: FloorView | None = None
+        self._width = 0
         self._refresh = RefreshLoop(self._load)
 
     def compose(self) -> ComposeResult:
@@ -278,9 +292,17 @@ class FloorBoardScreen(FloorActions, Screen[None]):
         table = self.table
         keep = self.highlighted.name if self.highlighted is not None else None
         keys = [str(a.id) for a in view.agents]
-        if [str(k.value) for k in table.rows] == keys:
+        width = agent_column_width(view.agents) if view is not self._measured else self._width
+        self._measured, self._width = view, width
+        names_column = table.columns[ColumnKey(COLUMNS[0][0])]
+        if [str(k.value) for k in table.rows] == keys and names_column.width == width:
             self._update_shown_rows()
         else:
+            # The names' width is set before the rows go in: Textual's table widens a column
+            # sized to its cells only once it is next idle, and lines it drew before that
+            # stay cached in the old width (Textual 8.2.8), cut to the column's title.
+            names_column.auto_width = False
+            names_column.width = width
             table.clear()
             for agent in view.agents:
                 table.add_row(*agent_cells(agent, now), key=str(agent.id))
