@@ -1,6 +1,7 @@
 """The console's first read without SQLAlchemy (``services.first_screen``) shows exactly what
-the services show: the agent, the policy and the tabs, equal to ``agents.get_agent``,
-``settings.get_policy`` and ``tabs.agent_tabs`` on the same file. And it steps aside (``None``)
+the services show: the agent, the policy, the tabs and their needs, equal to
+``agents.get_agent``, ``settings.get_policy``, ``tabs.agent_tabs`` and
+``reading.session_needs`` on the same file. And it steps aside (``None``)
 whenever the file is not what it expects, so the usual path can say what is wrong. (That it
 loads no SQLAlchemy is checked with the console's own modules, ``tests/tui/test_startup.py``.)
 
@@ -23,6 +24,7 @@ from agent_console.services import (
     conversations,
     ending,
     presence,
+    reading,
     routing,
     settings,
     tabs,
@@ -57,7 +59,8 @@ async def services_screen(
 ) -> FirstScreen:
     view = await agents.get_agent(ctx, agent)
     rows = await tabs.agent_tabs(ctx, view.id, live_window=live_window, ended_window=ended_window)
-    return FirstScreen(view, await settings.get_policy(ctx), rows)
+    needs = await reading.session_needs(ctx, agent, [row.id for row in rows])
+    return FirstScreen(view, await settings.get_policy(ctx), rows, needs)
 
 
 async def test_every_agent_of_the_demo_sees_what_the_services_show(ctx: Ctx, path: Path) -> None:
@@ -76,7 +79,8 @@ async def test_the_windows_and_every_kind_of_tab_match(
     ctx: Ctx, path: Path, clock: FakeClock
 ) -> None:
     """Live sessions, ended ones with their tab open and closed, a hostile customer name,
-    a supervisor's presence with a note, and settings other than the defaults."""
+    a supervisor's presence with a note, and settings other than the defaults; the needs: a
+    session read, one answered, one with a long hostile last line, ended ones."""
     await agents.add_agent(
         ctx, "dana", capacity=9, permissions=["messaging_agent", "end_messaging_session"]
     )
@@ -93,6 +97,12 @@ async def test_the_windows_and_every_kind_of_tab_match(
         clock.advance(seconds=60)
     assigned = await routing.route(ctx)
     assert {a.session_id for a in assigned} >= set(ids[:4])
+    await conversations.send(ctx, "dana", ids[4], "On it")  # answered: nobody waiting
+    clock.advance(seconds=0.25)  # a stamp with a fraction of a second
+    await conversations.inbound(ctx, "Customer 5", "standard_sms", HOSTILE * 40)  # > 200
+    await conversations.inbound(ctx, "Customer 5", "standard_sms", "and?")
+    await reading.mark_read(ctx, "dana", ids[6])
+    await conversations.inbound(ctx, "Customer 6", "standard_sms", "one more")  # 1 unread
     for sid in ids[:3]:
         await ending.end_session(ctx, "dana", sid)
     await conversations.close_tab(ctx, "dana", ids[0])
@@ -102,6 +112,10 @@ async def test_the_windows_and_every_kind_of_tab_match(
 
     full = await services_screen(ctx, "dana")
     assert {r.status.value for r in full.sessions} >= {"Ended", "Active"}
+    needs = full.needs
+    assert needs[ids[4]].customer_waiting is False and needs[ids[3]].customer_waiting
+    assert needs[ids[6]].unread == 1 and needs[ids[5]].unread == 3
+    assert needs[ids[1]].ended_by_me and needs[ids[1]].end_actor == "dana"
     assert HOSTILE in {r.customer for r in full.sessions}
     assert full.agent.presence_note == "1:1 at ten"
     assert full.policy.timezone == "Europe/Paris"

@@ -20,10 +20,9 @@ from ..store.models import EndRecord, Message, ReadMarker
 from ..store.prebuilt import ids_in, ids_value, per_dialect
 from .context import Ctx
 from .ending import require_session
+from .row_views import newest_customer_lines, session_needs_from_rows
+from .tab_windows import LAST_LINE_CHARS
 from .views import SessionNeeds
-
-#: Characters of the newest customer message a needs read loads (a list entry shows less).
-LAST_LINE_CHARS = 200
 
 
 async def mark_read(
@@ -136,39 +135,14 @@ def _needs_statements(dialect: str) -> dict[str, Any]:
 async def _needs(conn: AsyncConnection, agent_id: int, ids: list[int]) -> dict[int, SessionNeeds]:
     # One pass over the sessions' lines (with the agent's read marker of each session): the
     # unread customer lines, and the newest customer line and newest agent line.
-    customer = AuthorKind.CUSTOMER.value
     statements = _needs_statements(conn)
     chosen = ids_value(conn, ids)
     counted = await conn.execute(statements["counts"], {"agent_id": agent_id, "ids": chosen})
-    unread: dict[int, int] = {}
-    newest: dict[tuple[int, str], int] = {}
-    for sid, count, last_customer, last_agent in counted.all():
-        unread[int(sid)] = int(count or 0)
-        if last_customer is not None:
-            newest[int(sid), customer] = int(last_customer)
-        if last_agent is not None:
-            newest[int(sid), AuthorKind.AGENT.value] = int(last_agent)
-    last_ids = [mid for (_sid, kind), mid in newest.items() if kind == customer]
-    lines: dict[int, Any] = {}
+    counts = [tuple(row) for row in counted.all()]
+    last_ids = newest_customer_lines(counts)
+    lines: list[Any] = []
     if last_ids:
         rows = await conn.execute(statements["lines"], {"line_ids": ids_value(conn, last_ids)})
-        lines = {row.session_id: row for row in rows}
-    ends = await conn.execute(statements["ends"], {"ids": chosen})
-    ended = {int(row.session_id): row for row in ends.all()}
-    out: dict[int, SessionNeeds] = {}
-    for sid in ids:
-        line = lines.get(sid)
-        end = ended.get(sid)
-        last_customer = newest.get((sid, customer), 0)
-        out[sid] = SessionNeeds(
-            session_id=sid,
-            unread=int(unread.get(sid, 0)),
-            last_customer_message=last_customer,
-            last_customer_text=None if line is None else str(line.head),
-            last_customer_at=None if line is None else line.created_at,
-            customer_waiting=last_customer > newest.get((sid, AuthorKind.AGENT.value), 0),
-            ended_by_me=end is not None and end.agent_id == agent_id,
-            end_actor_kind=None if end is None else str(end.actor_kind),
-            end_actor=None if end is None else str(end.actor),
-        )
-    return out
+        lines = list(rows.all())
+    ends = (await conn.execute(statements["ends"], {"ids": chosen})).all()
+    return session_needs_from_rows(ids, agent_id, counts, lines, ends)

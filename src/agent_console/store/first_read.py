@@ -13,6 +13,7 @@ out for SQLite; a test holds their rows equal to the services' on seeded databas
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..domain.text import unstorable
-from ..domain.vocab import LIVE_STATUSES, SessionStatus
+from ..domain.vocab import LIVE_STATUSES, AuthorKind, SessionStatus
 from .revision import HEAD_REVISION, VERSION_TABLE
 
 #: How long a read waits for a writer's lock before giving up (the usual path then waits).
@@ -51,6 +52,41 @@ WHERE sessions.id IN (
 )
 ORDER BY sessions.id
 """
+#: ``services.reading._needs_statements``, written out for SQLite: per session of a JSON
+#: array of ids, the customer lines after the agent's read marker and the newest customer and
+#: agent line; the head of the newest customer lines; the sessions' end records.
+_NEEDS_COUNTS = """
+SELECT messages.session_id,
+       sum(CASE WHEN messages.author_kind = ?
+                 AND messages.id > coalesce(read_markers.last_read_message_id, 0)
+            THEN 1 ELSE 0 END),
+       max(CASE WHEN messages.author_kind = ? THEN messages.id END),
+       max(CASE WHEN messages.author_kind = ? THEN messages.id END)
+FROM messages
+LEFT OUTER JOIN read_markers
+    ON read_markers.agent_id = ? AND read_markers.session_id = messages.session_id
+WHERE messages.session_id IN (SELECT value FROM json_each(?))
+    AND messages.author_kind IN (?, ?)
+GROUP BY messages.session_id
+"""
+_NEEDS_LINES = """
+SELECT session_id, id, substr(text, 1, ?) AS head, created_at
+FROM messages WHERE id IN (SELECT value FROM json_each(?))
+"""
+_NEEDS_ENDS = """
+SELECT session_id, agent_id, actor_kind, actor
+FROM end_records WHERE session_id IN (SELECT value FROM json_each(?))
+"""
+
+
+@dataclass(frozen=True)
+class NeedsRows:
+    """The rows of the needs reads, as ``services.row_views.session_needs_from_rows`` takes
+    them."""
+
+    counts: list[tuple[Any, ...]]
+    lines: list[Any]
+    ends: list[Any]
 
 
 @dataclass(frozen=True)
@@ -61,10 +97,11 @@ class FirstRows:
     agent: Any
     settings: dict[str, str]
     sessions: list[Any]
+    needs: NeedsRows
 
 
 def read_first_rows(
-    path: Path, agent: str, *, live_window: int, ended_window: int
+    path: Path, agent: str, *, live_window: int, ended_window: int, line_chars: int
 ) -> FirstRows | None:
     """The agent's row, the settings and the agent's tabs, in one read transaction; ``None``
     when anything is not as expected (see the module's docstring)."""
@@ -76,7 +113,7 @@ def read_first_rows(
         return None
     try:
         conn.execute("BEGIN")  # one snapshot of the file for the three reads
-        return _read(conn, agent, live_window, ended_window)
+        return _read(conn, agent, live_window, ended_window, line_chars)
     except sqlite3.Error:
         return None
     finally:
@@ -84,7 +121,7 @@ def read_first_rows(
 
 
 def _read(
-    conn: sqlite3.Connection, agent: str, live_window: int, ended_window: int
+    conn: sqlite3.Connection, agent: str, live_window: int, ended_window: int, line_chars: int
 ) -> FirstRows | None:
     if not _at_head(conn):
         return None
@@ -96,7 +133,21 @@ def _read(
     live = sorted(status.value for status in LIVE_STATUSES)
     params = (me.id, *live, live_window, me.id, SessionStatus.ENDED.value, ended_window)
     sessions = _rows(conn, "sessions", _TABS, params)
-    return FirstRows(agent=me, settings=settings, sessions=sessions)
+    needs = _needs(conn, me.id, [row.id for row in sessions], line_chars)
+    return FirstRows(agent=me, settings=settings, sessions=sessions, needs=needs)
+
+
+def _needs(conn: sqlite3.Connection, agent_id: int, ids: list[int], line_chars: int) -> NeedsRows:
+    if not ids:
+        return NeedsRows([], [], [])
+    customer, agent = AuthorKind.CUSTOMER.value, AuthorKind.AGENT.value
+    chosen = json.dumps(ids)
+    params = (customer, customer, agent, agent_id, chosen, customer, agent)
+    counts = [tuple(row) for row in conn.execute(_NEEDS_COUNTS, params)]
+    newest = json.dumps([int(row[2]) for row in counts if row[2] is not None])
+    lines = _rows(conn, "messages", _NEEDS_LINES, (line_chars, newest))
+    ends = _rows(conn, "end_records", _NEEDS_ENDS, (chosen,))
+    return NeedsRows(counts=counts, lines=lines, ends=ends)
 
 
 def _at_head(conn: sqlite3.Connection) -> bool:

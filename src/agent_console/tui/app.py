@@ -249,7 +249,7 @@ class AgentConsoleApp(App[None]):
             cast("ConsoleBackend", opening),  # it stands for one (see opening_backend.py)
             tz=self._tz,
             undo_seconds=self.end_undo_seconds,
-            first=Snapshot(first.agent, first.sessions, None, complete=False),
+            first=Snapshot(first.agent, first.sessions, None, needs=first.needs, complete=False),
         )
         self.push_screen(self._console)
 

@@ -22,6 +22,6 @@ class Snapshot:
     deliveries: dict[int, SessionDeliveries] = field(default_factory=dict)
     #: What each of ``sessions`` asks of the agent: unread count, last line, waiting.
     needs: dict[int, SessionNeeds] = field(default_factory=dict)
-    #: False for the first read's snapshot (``services.first_screen``): the agent and the
-    #: tabs only, shown while the database opens; no detail, deliveries or needs yet.
+    #: False for the first read's snapshot (``services.first_screen``): the agent, the tabs
+    #: and their needs, shown while the database opens; no detail or deliveries yet.
     complete: bool = True

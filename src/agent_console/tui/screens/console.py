@@ -158,6 +158,8 @@ class ConsoleScreen(
         self._draft_timer: Timer | None = None
         #: What each session asks of the agent, as of the last refresh.
         self.needs: dict[int, SessionNeeds] = {}
+        #: The first read's snapshot is on screen (the full one has not come yet).
+        self._first_read = False
         #: The sessions as the last refresh saw them (None: no refresh yet), for alerts.
         self._glances: dict[int, Glance] | None = None
         #: Sessions this agent acted on (a macro) whose end is their own doing.
@@ -257,6 +259,7 @@ class ConsoleScreen(
         if not snapshot.complete:
             self._apply_first_read(snapshot)
             return
+        self._first_read = False
         on_screen = self.selected_id if self.is_current else None
         seen = self.agent_view
         self.agent_view = snapshot.agent
@@ -288,12 +291,15 @@ class ConsoleScreen(
         self._mark_shown_read()
 
     def _apply_first_read(self, snapshot: Snapshot) -> None:
-        """The first read's snapshot (the agent and the tabs, read before the database layer
-        has loaded): the status bar and the sessions on screen, the conversation loading
-        until the full snapshot brings the first session's detail. No alerts, deliveries or
-        read markers from it: it knows nothing of them."""
+        """The first read's snapshot (the agent, the tabs and what each asks of the agent,
+        read before the database layer has loaded): the status bar and the sessions on screen,
+        the conversation loading until the full snapshot brings the first session's detail.
+        No alerts or read markers from it (the full snapshot raises them, as at any start),
+        and no deliveries: it knows nothing of them."""
         self.agent_view = snapshot.agent
         self.rows = snapshot.sessions
+        self.needs = snapshot.needs
+        self._first_read = True
         if self.rows:
             self._selected_index = min(self._selected_index, len(self.rows) - 1)
             self.selected_id = self.rows[self._selected_index].id
@@ -370,8 +376,9 @@ class ConsoleScreen(
             {session_id: problem.worst for session_id, problem in self.deliveries.items()},
             needs=self._needs_as_read(),
             now=self.backend.now(),
-            # The open session is being read: nothing in it is unread.
-            reading=self.selected_id if self.detail is not None else None,
+            # The open session is being read (or, on the first read, about to be: its detail
+            # comes with the full snapshot): nothing in it is unread.
+            reading=self.selected_id if self.detail is not None or self._first_read else None,
             ending=self._pending_ends.ids,
         )
 
