@@ -152,3 +152,30 @@ async def test_binding_changes_before_a_refresh_rebuild_the_footer_once(
         await quiet(pilot)
         assert rebuilt[0] == start + 1
         assert screen.query_one(Footer).query(FooterKey)  # the rebuilt footer has its keys
+
+
+async def test_the_render_caches_of_removed_widgets_are_freed(
+    seeded: Seeded, app_factory: Any
+) -> None:
+    """Textual keeps up to 1,024 widgets' render caches (``StylesCache``, with the lines they
+    last drew) in a cache keyed by the instance (Textual issue #6665): every footer rebuild
+    and list refresh left its old widgets' drawn lines in memory. ``tui/styles_cache_fix.py``
+    keys it on the colours alone."""
+    from textual._styles_cache import StylesCache
+
+    app = app_factory(seeded.url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await console_ready(pilot)
+        await quiet(pilot)
+        footer = screen.query_one(Footer)
+        old = weakref.WeakSet(key._styles_cache for key in footer.query(FooterKey))
+        assert len(old) > 0
+        screen.refresh_bindings()
+        await until(
+            pilot,
+            lambda: not any(key._styles_cache in old for key in footer.query(FooterKey)),
+            what="the footer's keys made again",
+        )
+        await quiet(pilot)
+        gc.collect()
+        assert [c for c in old if isinstance(c, StylesCache)] == []

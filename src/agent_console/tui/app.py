@@ -38,6 +38,7 @@ from .messages import ConsoleLoaded, DatabaseChanged, FirstReadShown, ShowsFeed
 from .options import Clock, ConsoleOptions
 from .screens.error import ErrorScreen
 from .screens.loading import LoadingScreen
+from .styles_cache_fix import install as install_styles_cache_fix
 from .themes import (
     DEFAULT_THEME,
     app_variable_defaults,
@@ -92,6 +93,7 @@ class AgentConsoleApp(App[None]):
 
     def __init__(self, url: str, agent: str | None, options: ConsoleOptions | None = None) -> None:
         options = options or ConsoleOptions()
+        install_styles_cache_fix()  # Textual's render caches freed with their widgets
         super().__init__()
         self.options = options
         #: Whether alerts ring the terminal bell (config ``bell``).
