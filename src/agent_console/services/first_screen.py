@@ -2,9 +2,9 @@
 
 The agent, the deployment's policy, the agent's tabs and what each asks of the agent, as the
 services return them (``agents.get_agent``, ``settings.get_policy``, ``tabs.agent_tabs``,
-``reading.session_needs``), from the standard
-library's ``sqlite3`` (:mod:`..store.first_read`) and the services' own row mappings
-(:mod:`.row_views`). ``None`` means: take the usual path (it says what is wrong, if anything).
+``reading.session_needs``), from the standard library's ``sqlite3``
+(:mod:`..store.first_read`) and the services' own row mappings (:mod:`.row_views`). ``None``
+means: take the usual path (it says what is wrong, if anything).
 """
 
 from __future__ import annotations

@@ -1,14 +1,16 @@
 """The console's first screen read from a SQLite file with the standard library's ``sqlite3``.
 
 SQLAlchemy takes ~0.4 s to import, more than a bare Textual app takes to start; what the first
-screen shows (the agent, the settings, the agent's tabs) is three small reads. This module
-does those reads without it, so the sessions can be on screen before SQLAlchemy has loaded.
+screen shows (the agent, the settings, the agent's tabs and their needs) is six small reads.
+This module does those reads without it, so the sessions can be on screen before SQLAlchemy
+has loaded.
 
 It is an optimisation, never a second source of truth: anything it does not expect (no file,
 a schema not at :data:`~.revision.HEAD_REVISION`, an unknown agent, a locked or damaged file)
 gives ``None`` and the console takes its usual path, which says what is wrong. The statements
-are the services' (``services.tabs``, ``queries.agent_row``, ``queries.load_policy``) written
-out for SQLite; a test holds their rows equal to the services' on seeded databases.
+are the services' (``services.tabs``, ``queries.agent_row``, ``queries.load_policy``,
+``reading._needs_statements``) written out for SQLite; a test holds their rows equal to the
+services' on seeded databases.
 """
 
 from __future__ import annotations
@@ -103,7 +105,8 @@ class FirstRows:
 def read_first_rows(
     path: Path, agent: str, *, live_window: int, ended_window: int, line_chars: int
 ) -> FirstRows | None:
-    """The agent's row, the settings and the agent's tabs, in one read transaction; ``None``
+    """The agent's row, the settings, the agent's tabs and their needs (the newest customer
+    line's first ``line_chars`` characters), in one read transaction; ``None``
     when anything is not as expected (see the module's docstring)."""
     if unstorable(agent) is not None or not path.is_file():
         return None
@@ -112,7 +115,7 @@ def read_first_rows(
     except sqlite3.Error:
         return None
     try:
-        conn.execute("BEGIN")  # one snapshot of the file for the three reads
+        conn.execute("BEGIN")  # one snapshot of the file for every read
         return _read(conn, agent, live_window, ended_window, line_chars)
     except sqlite3.Error:
         return None
