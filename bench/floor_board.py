@@ -412,7 +412,7 @@ def on_postgresql(args: argparse.Namespace) -> dict[str, Any]:
     if server is None:
         import pg_throwaway
 
-        cluster = pg_throwaway.start(tempfile.mkdtemp(prefix="floor-board-pg-"))
+        cluster = pg_throwaway.start(pg_throwaway.scratch_dir("floor-board-pg-"))
         server = cluster.url
     name = "floor_board_" + uuid.uuid4().hex[:10]
     try:

@@ -11,6 +11,7 @@ As a module::
 
 From the shell (CI does this, see ``.ci/run``)::
 
+    DIR=$(python3 scripts/pg_throwaway.py scratch)               # /dev/shm/... if it has room
     url=$(python3 scripts/pg_throwaway.py start --dir "$DIR")   # prints only the URL
     python3 scripts/pg_throwaway.py stop --dir "$DIR"
 
@@ -288,10 +289,36 @@ def _check_searchable(path: Path, pw: pwd.struct_passwd) -> None:
 # --- start ----------------------------------------------------------------------------------
 
 
+#: Where a throw-away server's files go by default: memory (tmpfs), when it has room.
+MEMORY_DIR = "/dev/shm"
+#: The room a throw-away server needs there: a test run makes and drops thousands of
+#: databases (about 9 MB each), a handful at a time.
+MEMORY_DIR_ROOM = 1 << 30
+
+
+def scratch_dir(prefix: str = "pg_throwaway-") -> str:
+    """A new empty directory for a throw-away server: in memory (``/dev/shm``) when it is
+    there, writable and has ``MEMORY_DIR_ROOM`` free, else in the system's temporary one.
+
+    On disk, a server that creates and drops a database per test spends most of its CPU in
+    the file system, not in PostgreSQL: ext4 makes each new file search past the inodes of
+    the files just deleted (``ext4_create`` → ``recently_deleted`` was about 40 % of the
+    machine's samples under ``perf`` while the services' PostgreSQL tests ran; they took
+    121 s there against 69 s in memory). Nothing is lost by it: the server is thrown away."""
+    try:
+        st = os.statvfs(MEMORY_DIR)
+        roomy = st.f_bavail * st.f_frsize >= MEMORY_DIR_ROOM
+    except OSError:
+        roomy = False
+    if roomy and os.access(MEMORY_DIR, os.W_OK | os.X_OK):
+        return tempfile.mkdtemp(prefix=prefix, dir=MEMORY_DIR)
+    return tempfile.mkdtemp(prefix=prefix)
+
+
 def _prepare_base_dir(base_dir: str | None) -> tuple[Path, bool]:
     """Return (absolute base dir, whether we created it). Refuses a non-empty directory."""
     if base_dir is None:
-        return Path(tempfile.mkdtemp(prefix="pg_throwaway-")).resolve(), True
+        return Path(scratch_dir()).resolve(), True
     p = Path(base_dir).resolve()
     if p.exists():
         if not p.is_dir():
@@ -399,7 +426,7 @@ def given_or_started(url: str | None, *, prefix: str, max_connections: int = 200
     if url is not None:
         yield url
         return
-    cluster = start(tempfile.mkdtemp(prefix=prefix), max_connections=max_connections)
+    cluster = start(scratch_dir(prefix), max_connections=max_connections)
     try:
         yield cluster.url
     finally:
@@ -499,8 +526,14 @@ def main(argv: list[str] | None = None) -> int:
     p_start.add_argument("--max-connections", type=int, default=200)
     p_stop = sub.add_parser("stop", help="stop the server in --dir and delete the directory")
     p_stop.add_argument("--dir", required=True)
+    sub.add_parser(
+        "scratch", help="make a new empty directory for --dir (in memory when there is room)"
+    )
     args = ap.parse_args(argv)
     try:
+        if args.cmd == "scratch":
+            print(scratch_dir(), flush=True)
+            return 0
         if args.cmd == "start":
             return _cmd_start(args.dir, args.max_connections)
         return _cmd_stop(args.dir)

@@ -120,6 +120,13 @@ def drop_pg_database(name: str) -> None:
     asyncio.run(pg_exec(PG_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Drop this process's template: a long-lived server (a developer's) kept one per worker
+    of every run before."""
+    if _template_ready and PG_URL is not None:
+        asyncio.run(pg_exec(PG_URL, f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)"))
+
+
 # --- how the suite runs -------------------------------------------------------------------
 #
 # The tests run on pytest-xdist workers with work stealing (``addopts``). Tests marked

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,3 +32,49 @@ def test_pg_url_answers_select_1() -> None:
             await conn.close()
 
     assert asyncio.run(select_1()) == 1
+
+
+def _pg_throwaway() -> Any:
+    import importlib.util
+    import sys
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "pg_throwaway.py"
+    spec = importlib.util.spec_from_file_location("pg_throwaway", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("pg_throwaway", module)  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_scratch_directory_is_in_memory_when_there_is_room(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server's files go to memory when it can (its files on ext4 made the PostgreSQL
+    tests spend most of their CPU in the file system), and to the temporary directory when
+    the memory directory is missing or too small: never nowhere."""
+    import tempfile
+
+    pg = _pg_throwaway()
+    memory = tmp_path / "shm"
+    memory.mkdir()
+    monkeypatch.setattr(pg, "MEMORY_DIR", str(memory))
+    monkeypatch.setattr(pg, "MEMORY_DIR_ROOM", 1)
+    made = Path(pg.scratch_dir("x-"))
+    assert made.parent == memory and made.name.startswith("x-") and not any(made.iterdir())
+
+    monkeypatch.setattr(pg, "MEMORY_DIR_ROOM", 1 << 62)  # no machine has that much
+    assert Path(pg.scratch_dir()).parent == Path(tempfile.gettempdir())
+    monkeypatch.setattr(pg, "MEMORY_DIR", str(tmp_path / "missing"))
+    monkeypatch.setattr(pg, "MEMORY_DIR_ROOM", 1)
+    assert Path(pg.scratch_dir()).parent == Path(tempfile.gettempdir())
+
+
+def test_the_scratch_command_prints_a_new_directory(capsys: pytest.CaptureFixture[str]) -> None:
+    pg = _pg_throwaway()
+    assert pg.main(["scratch"]) == 0
+    made = Path(capsys.readouterr().out.strip())
+    try:
+        assert made.is_dir() and not any(made.iterdir())
+    finally:
+        made.rmdir()

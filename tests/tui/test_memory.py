@@ -179,3 +179,45 @@ async def test_the_render_caches_of_removed_widgets_are_freed(
         await quiet(pilot)
         gc.collect()
         assert [c for c in old if isinstance(c, StylesCache)] == []
+
+
+@pytest.mark.parametrize("width", [120, 80], ids=["wide", "narrow (compact)"])
+async def test_a_rebuilt_footer_styles_each_key_once(
+    seeded: Seeded, app_factory: Any, monkeypatch: pytest.MonkeyPatch, width: int
+) -> None:
+    """A key is made as compact as its footer: binding it to the footer's ``compact`` once
+    mounted changes nothing, so nothing restyles it (it restyled every key of every rebuild,
+    about a tenth of a console test's CPU)."""
+    from textual.app import App
+    from textual.dom import DOMNode
+
+    restyled: list[DOMNode] = []
+    update_styles = App.update_styles
+
+    def spying(self: App[Any], node: DOMNode, animate: bool = True) -> None:
+        if isinstance(node, FooterKey):
+            restyled.append(node)
+        update_styles(self, node, animate=animate)
+
+    monkeypatch.setattr(App, "update_styles", spying)
+    app = app_factory(seeded.url)
+    async with app.run_test(size=(width, SIZE[1])) as pilot:
+        screen = await console_ready(pilot)
+        await quiet(pilot)
+        footer = screen.query_one(Footer)
+        old = set(footer.query(FooterKey))
+        restyled.clear()
+        screen.refresh_bindings()
+        await until(
+            pilot,
+            lambda: bool(footer.query(FooterKey)) and not old & set(footer.query(FooterKey)),
+            what="the footer's keys made again",
+        )
+        await quiet(pilot)
+        keys = [k for k in footer.query(FooterKey) if not k.has_class("-command-palette")]
+        palette = footer.query_one("FooterKey.-command-palette", FooterKey)
+        assert palette.compact and palette.has_class("-compact")  # unbound: as Textual has it
+        assert footer.compact is (width < 100)
+        assert [key.has_class("-compact") for key in keys] == [footer.compact] * len(keys)
+        assert [key.compact for key in keys] == [footer.compact] * len(keys)
+        assert restyled == []
