@@ -39,6 +39,7 @@ from .options import Clock, ConsoleOptions
 from .screens.error import ErrorScreen
 from .screens.loading import LoadingScreen
 from .styles_cache_fix import install as install_styles_cache_fix
+from .stylesheet import Stylesheet
 from .themes import (
     DEFAULT_THEME,
     app_variable_defaults,
@@ -130,6 +131,8 @@ class AgentConsoleApp(App[None]):
         #: What choosing the theme has to say once the app can notify (on mount): titles
         #: and messages.
         self._theme_notes: list[tuple[str, str]] = []
+        # Before any source is read: a dialog's first opening parses only its own CSS.
+        self.stylesheet = Stylesheet.replacing(self.stylesheet)
         self._choose_theme()
 
     # ------------------------------------------------------------------ theme and keys
