@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
+
+from shared.pg_throwaway_module import load_pg_throwaway
 
 PG_URL = os.environ.get("AGENT_CONSOLE_TEST_PG_URL")
 REQUIRE_PG = bool(os.environ.get("AGENT_CONSOLE_REQUIRE_PG"))
@@ -34,19 +35,6 @@ def test_pg_url_answers_select_1() -> None:
     assert asyncio.run(select_1()) == 1
 
 
-def _pg_throwaway() -> Any:
-    import importlib.util
-    import sys
-
-    path = Path(__file__).resolve().parents[1] / "scripts" / "pg_throwaway.py"
-    spec = importlib.util.spec_from_file_location("pg_throwaway", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("pg_throwaway", module)  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_a_scratch_directory_is_in_memory_when_there_is_room(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -55,7 +43,7 @@ def test_a_scratch_directory_is_in_memory_when_there_is_room(
     the memory directory is missing or too small: never nowhere."""
     import tempfile
 
-    pg = _pg_throwaway()
+    pg = load_pg_throwaway()
     memory = tmp_path / "shm"
     memory.mkdir()
     monkeypatch.setattr(pg, "MEMORY_DIR", str(memory))
@@ -71,7 +59,7 @@ def test_a_scratch_directory_is_in_memory_when_there_is_room(
 
 
 def test_the_scratch_command_prints_a_new_directory(capsys: pytest.CaptureFixture[str]) -> None:
-    pg = _pg_throwaway()
+    pg = load_pg_throwaway()
     assert pg.main(["scratch"]) == 0
     made = Path(capsys.readouterr().out.strip())
     try:

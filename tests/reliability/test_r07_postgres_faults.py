@@ -12,8 +12,6 @@ on the shared one.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC
@@ -38,6 +36,7 @@ from agent_console.tui.screens.console import ConsoleScreen
 from agent_console.tui.screens.error import ErrorScreen
 from agent_console.tui.widgets.transcript import Transcript
 from conftest import PG_URL, REQUIRE_PG, drop_pg_database, new_pg_database
+from shared.pg_throwaway_module import load_pg_throwaway
 
 from .support import (
     diff,
@@ -51,7 +50,6 @@ from .support import (
 pytestmark = [pytest.mark.reliability, pytest.mark.pg]
 
 ALL = ("enhanced_chat_user", "enhanced_chat_rep", "messaging_agent", "end_messaging_session")
-SCRIPTS = Path(__file__).resolve().parents[2] / "scripts" / "pg_throwaway.py"
 
 
 def need_pg() -> None:
@@ -231,12 +229,7 @@ async def test_idle_connections_reaped_the_next_call_just_works(pg: Ctx, pg_url:
 
 
 def throwaway() -> Any:
-    spec = importlib.util.spec_from_file_location("pg_throwaway", SCRIPTS)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("pg_throwaway", module)  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_pg_throwaway()
 
 
 @pytest.fixture

@@ -9,7 +9,9 @@ that took 34-52 ms before the dialog could open; this reparse takes 0.2-0.8 ms.
 The parse results are already in the stylesheet's own cache, and that cache is emptied
 whenever the variables change (``set_variables``, a new theme), so a reparse can take them
 from there and parse only what is new. A source with an error still raises and leaves the
-stylesheet's rules as they were, as Textual's reparse does.
+stylesheet's rules as they were, as Textual's reparse does; later reparses then pass over it
+(Textual's ``parse`` skips what failed) until the variables change, where Textual's reparse
+raised again. The console's CSS is fixed and a theme's colours are checked when it is read.
 """
 
 from __future__ import annotations
