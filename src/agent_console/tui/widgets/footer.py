@@ -68,9 +68,9 @@ class Footer(TextualFooter):
 
         A key is made compact (its ``compact`` defaults to True) and then, once mounted, bound
         to the footer's ``compact``, which sets it again and runs its watcher even when the
-        value is the same: every rebuild restyled every key it had just styled, about a tenth
-        of a console test's CPU. A key made with its final value and class has nothing left
-        to change once mounted."""
+        value is the same: every rebuild restyled every key it had just styled (0.76 s of a
+        quick-replies test's 12 s under the profiler). A key made with its final value and
+        class has nothing left to change once mounted."""
         for widget in super().compose():
             if isinstance(widget, FooterKey):
                 # The command palette's key is not bound: compact, Textual's default, always.
