@@ -200,6 +200,24 @@ def _timing_tests_run_alone(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """A ``timing`` test starts with the earlier tests' garbage collected, so no full
+    collection of it lands inside the bound it measures (CI: 1.06 s against 1 s, where the
+    test measures 0.1-0.3 s; the same run's full collections took 1.2-3.7 s). The
+    collections made during the test are in its report."""
+    if item.get_closest_marker("timing") is None:
+        return (yield)
+    from shared.collector_pauses import CollectorPauses
+
+    gc.collect()
+    with CollectorPauses() as pauses:
+        try:
+            return (yield)
+        finally:
+            item.add_report_section("call", "collector", pauses.summary())
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     config = node.config
