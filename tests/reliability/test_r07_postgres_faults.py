@@ -228,15 +228,11 @@ async def test_idle_connections_reaped_the_next_call_just_works(pg: Ctx, pg_url:
 # ------------------------------------------------------------------------------ c) restarted
 
 
-def throwaway() -> Any:
-    return load_pg_throwaway()
-
-
 @pytest.fixture
 def own_server() -> Iterator[Any]:
     """A PostgreSQL server of this test's own, to stop and start at will."""
     need_pg()
-    pgt = throwaway()
+    pgt = load_pg_throwaway()
     try:
         cluster = pgt.start()
     except pgt.PgUnavailable as exc:
