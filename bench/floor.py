@@ -5,7 +5,9 @@
                                     [--url URL] [--out F]
 
 Starts a throw-away PostgreSQL (``scripts/pg_throwaway.py``, ``max_connections`` raised to
-fit) unless ``--url`` is given and adds N agents (Online, capacity 5). Then, in
+fit) unless ``--url`` is given and adds N agents (Online, capacity 5), in mid-shift: a
+customer per agent has written, and routing has given each agent one of those sessions (so
+each console opens on a conversation, as one open for a while would be). Then, in
 ``--processes`` processes, N simulated consoles: each is the console's own backend
 (``tui/backend.py`` ``ConsoleBackend``: its own engine and pool, its change feed) running the
 console screen's refresh loop without Textual -- poll the feed every ``--poll`` seconds for
@@ -23,6 +25,8 @@ It prints one JSON object:
   (not polls) per message written: only the concerned consoles should refresh.
 - polls/s, PostgreSQL transactions/s and the most backends seen, messages/s achieved,
   double assignments (a session routing gave out twice), ``check`` violations after.
+- ``consoles_opened_on_a_conversation``: how many consoles showed a session when the
+  traffic started (the seed means all of them).
 
 Before issue 14 the console had no targeted feed: on such a checkout (``ConsoleBackend``
 without ``poll_changes``) the consoles run the old loop -- any commit anywhere: refresh --
@@ -67,6 +71,10 @@ PG_XACTS = (
     "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
 )
 PG_BACKENDS = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+OWNED = (
+    "SELECT s.id, c.name, a.name FROM sessions s JOIN customers c ON c.id = s.customer_id"
+    " JOIN agents a ON a.id = s.owner_id WHERE s.status = 'Active'"
+)
 TARGETED = hasattr(ConsoleBackend, "poll_changes")
 SUPERVISOR = "supervisor"
 try:
@@ -178,7 +186,7 @@ async def consoles_main(
     # without it every full collection would scan all of their engines at once.
     gc.freeze()
     watch_gc(part)
-    out.put({"ready": len(sims)})
+    out.put({"ready": len(sims), "on_a_conversation": sum(s.selected is not None for s in sims)})
     await asyncio.to_thread(go.wait)
     stopping = asyncio.Event()
     tasks = [asyncio.create_task(s.run(stopping)) for s in sims]
@@ -275,10 +283,13 @@ async def traffic_main(url: str, rate: float, go: Any, stop: Any, out: Any) -> P
     # Four connections (a "before" checkout's open_ctx has no max_overflow: it may open more).
     extra = {"max_overflow": 0} if "max_overflow" in inspect.signature(open_ctx).parameters else {}
     ctx = await open_ctx(url, pool_size=4, **extra)
-    out.put({"ready": 0})
+    traffic = Traffic(ctx, part, rate)
+    traffic.owned = await owned_sessions(ctx)
+    traffic.customers = {sid: customer for sid, (customer, _owner) in traffic.owned.items()}
+    out.put({"ready": 0, "owned": len(traffic.owned)})
     await asyncio.to_thread(go.wait)
     stopping = asyncio.Event()
-    task = asyncio.create_task(Traffic(ctx, part, rate).run(stopping))
+    task = asyncio.create_task(traffic.run(stopping))
     await asyncio.to_thread(stop.wait)
     stopping.set()
     await asyncio.gather(task, return_exceptions=True)
@@ -315,6 +326,10 @@ def _child(kind: str, args: tuple[Any, ...], out: Any) -> None:
 
 
 async def seed_agents(url: str, count: int) -> list[str]:
+    """The agents, Online, and the floor in mid-shift: a customer per agent has written and
+    routing has given the sessions out, so each console opens on a conversation (its first
+    look reads and compiles every statement a refresh uses, as a console open for a while
+    has) and a customer's next line in it is a latency measured from the first second."""
     ctx = await open_ctx(url, pool_size=8)
     names = [f"agent{i:04d}" for i in range(count)]
     sem = asyncio.Semaphore(8)
@@ -324,10 +339,25 @@ async def seed_agents(url: str, count: int) -> list[str]:
             await agents.add_agent(ctx, name, capacity=5, permissions=PERMS)
             await presence.set_presence(ctx, name, Presence.ONLINE)
 
+    async def customer(n: int) -> None:
+        async with sem:
+            await conversations.inbound(ctx, f"early{n}", CHANNEL, f"hello {n}")
+
     await asyncio.gather(*(one(n) for n in names))
     await agents.add_agent(ctx, SUPERVISOR, capacity=1, permissions=PERMS, is_admin=True)
+    await asyncio.gather(*(customer(n) for n in range(count)))
+    # One at a time: each goes to the agent with the most room, so each agent gets one (a
+    # batch fills the few agents it locks first).
+    await routing.route(ctx, batch=1)
     await ctx.db.dispose()
     return names
+
+
+async def owned_sessions(ctx: Ctx) -> dict[int, tuple[str, str]]:
+    """The live sessions agents hold: session -> (customer, owner)."""
+    async with ctx.db.read() as conn:
+        rows = await conn.execute(text(OWNED))
+    return {int(sid): (str(customer), str(owner)) for sid, customer, owner in rows}
 
 
 async def pg_sample(ctx: Ctx) -> tuple[int, int]:
@@ -377,11 +407,13 @@ def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
         child.start()
     # The children open their consoles (each takes its first snapshot) and say so; then the
     # traffic starts, and the measured window after a warm-up.
+    opened_on = 0
     for _ in children:
         said = out.get(timeout=1800)
         if "failed" in said:
             stop.set()
             raise SystemExit(said["failed"])
+        opened_on += said.get("on_a_conversation", 0)
     go.set()
     pg = asyncio.run(watch(url, args.seconds, warmup=warmup(args)))
     stop.set()
@@ -391,7 +423,9 @@ def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
     failed = [p["failed"] for p in parts if "failed" in p]
     if failed:
         raise SystemExit("; ".join(failed))
-    return summarize(args, pg, [Part(**p) for p in parts])
+    result = summarize(args, pg, [Part(**p) for p in parts])
+    result["consoles_opened_on_a_conversation"] = opened_on
+    return result
 
 
 def summarize(args: argparse.Namespace, pg: dict[str, Any], parts: list[Part]) -> dict[str, Any]:
