@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from svc_support import ALL, add, admin
 
+from agent_console.domain.channels import channel as channel_of
 from agent_console.domain.errors import Fault, NotFound, StoreError
 from agent_console.services import channels, check, conversations, listing, routing
 from agent_console.services.channels import ChannelMessage, Conflict
@@ -17,6 +18,7 @@ from agent_console.services.context import Ctx
 from agent_console.services.inbound_batch import InboundBatcher
 from agent_console.services.runtime import open_ctx
 from agent_console.services.views import ReceiveResult
+from agent_console.store import queries as q
 
 SMS = "standard_sms"
 WA = "enhanced_whatsapp"
@@ -174,3 +176,46 @@ async def test_two_gateways_at_once_store_each_message_once(ctx: Ctx, db_url: st
     assert len(firsts) == 150  # each message stored by exactly one of them
     assert len({o.session_id for o in firsts}) == 30
     assert await check.check(ctx) == []
+
+
+async def test_new_sessions_are_inserted_by_a_statement_compiled_once(ctx: Ctx) -> None:
+    """A new conversation's INSERT comes from the engine's compiled cache after the first:
+    built as a multi-row ``.values(rows)`` it was compiled again for every new session
+    (~0.5 ms of CPU each, on the gateway's busiest path)."""
+    from sqlalchemy import event
+
+    inserts: list[tuple[int, Any]] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        if statement.startswith("INSERT INTO sessions"):
+            values = statement.split(" VALUES ", 1)[1].split(" RETURNING ", 1)[0]
+            inserts.append((values.count("), (") + 1, context.cache_hit))
+
+    engine = ctx.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        for customer in ("ann", "bea"):
+            await conversations.inbound(ctx, customer, SMS, "hello")
+        # Batches of new conversations (the gateway's group commit): an executemany, compiled
+        # once too, whatever the number of rows.
+        made = []
+        for names in (("cid", "dee", "eve"), ("fay", "gus")):
+            async with ctx.db.write() as conn:
+                now = ctx.now()
+                arrivals = [
+                    conversations.Arrival(
+                        await q.customer_id(conn, name, now, create=True),
+                        name,
+                        channel_of(SMS),
+                        "hi",
+                    )
+                    for name in names
+                ]
+                made += await conversations.inbound_many_in(conn, now, arrivals)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert [r.new_session for r in made] == [True] * 5
+    assert len({r.session_id for r in made}) == 5
+    miss, hit = engine.dialect.CACHE_MISS, engine.dialect.CACHE_HIT
+    assert [cached for _rows, cached in inserts] == [miss, hit, miss, hit]
+    assert [rows for rows, _cached in inserts] == [1, 1, 3, 2]  # one INSERT, a row per session

@@ -187,12 +187,14 @@ async def inbound_many_in(
                     "customer_waiting_since": now,  # the customer's first line waits
                 }
             )
-        # One multi-row INSERT (an executemany with RETURNING is one statement per row on
-        # SQLite); each new row is found again by its (customer, channel), unique here.
+        # An executemany with RETURNING: SQLAlchemy sends it as one multi-row INSERT
+        # ("insertmanyvalues", on SQLite and PostgreSQL alike) from one statement compiled
+        # once per form (one row, many rows). ``.values(rows)`` has no cache key, so it was
+        # built and compiled again for every new session: ~0.5 ms of CPU, a tenth of the
+        # message's on PostgreSQL. Each new row is found again by its (customer, channel).
         made = await conn.execute(
-            insert(table_of(Session))
-            .values(rows)
-            .returning(Session.id, Session.customer_id, Session.channel)
+            insert(table_of(Session)).returning(Session.id, Session.customer_id, Session.channel),
+            rows,
         )
         for sid, cid, channel_id in made.all():
             sessions[(cid, channel_id)] = _Live(int(sid), SessionStatus.WAITING, None, 0, 0,
