@@ -286,7 +286,7 @@ async def traffic_main(url: str, rate: float, go: Any, stop: Any, out: Any) -> P
     traffic = Traffic(ctx, part, rate)
     traffic.owned = await owned_sessions(ctx)
     traffic.customers = {sid: customer for sid, (customer, _owner) in traffic.owned.items()}
-    out.put({"ready": 0, "owned": len(traffic.owned)})
+    out.put({"ready": 0})
     await asyncio.to_thread(go.wait)
     stopping = asyncio.Event()
     task = asyncio.create_task(traffic.run(stopping))
@@ -326,10 +326,7 @@ def _child(kind: str, args: tuple[Any, ...], out: Any) -> None:
 
 
 async def seed_agents(url: str, count: int) -> list[str]:
-    """The agents, Online, and the floor in mid-shift: a customer per agent has written and
-    routing has given the sessions out, so each console opens on a conversation (its first
-    look reads and compiles every statement a refresh uses, as a console open for a while
-    has) and a customer's next line in it is a latency measured from the first second."""
+    """N agents, Online, capacity 5 (and the supervisor); their names."""
     ctx = await open_ctx(url, pool_size=8)
     names = [f"agent{i:04d}" for i in range(count)]
     sem = asyncio.Semaphore(8)
@@ -339,12 +336,25 @@ async def seed_agents(url: str, count: int) -> list[str]:
             await agents.add_agent(ctx, name, capacity=5, permissions=PERMS)
             await presence.set_presence(ctx, name, Presence.ONLINE)
 
+    await asyncio.gather(*(one(n) for n in names))
+    await agents.add_agent(ctx, SUPERVISOR, capacity=1, permissions=PERMS, is_admin=True)
+    await ctx.db.dispose()
+    return names
+
+
+async def seed_floor(url: str, count: int) -> list[str]:
+    """:func:`seed_agents`, and the floor in mid-shift: a customer per agent has written and
+    routing has given the sessions out, so each console opens on a conversation (its first
+    look reads and compiles every statement a refresh uses, as a console open for a while
+    has) and a customer's next line in it is a latency measured from the first second."""
+    names = await seed_agents(url, count)
+    ctx = await open_ctx(url, pool_size=8)
+    sem = asyncio.Semaphore(8)
+
     async def customer(n: int) -> None:
         async with sem:
             await conversations.inbound(ctx, f"early{n}", CHANNEL, f"hello {n}")
 
-    await asyncio.gather(*(one(n) for n in names))
-    await agents.add_agent(ctx, SUPERVISOR, capacity=1, permissions=PERMS, is_admin=True)
     await asyncio.gather(*(customer(n) for n in range(count)))
     # One at a time: each goes to the agent with the most room, so each agent gets one (a
     # batch fills the few agents it locks first).
@@ -390,7 +400,7 @@ def warmup(args: argparse.Namespace) -> float:
 
 
 def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
-    names = asyncio.run(seed_agents(url, args.consoles))
+    names = asyncio.run(seed_floor(url, args.consoles))
     spawn = mp.get_context("spawn")
     go, stop, out = spawn.Event(), spawn.Event(), spawn.Queue()
     slices = [names[i :: args.processes] for i in range(args.processes)]

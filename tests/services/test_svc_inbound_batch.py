@@ -8,9 +8,9 @@ import asyncio
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from svc_support import ALL, add, admin
 
-from agent_console.domain.channels import channel as channel_of
 from agent_console.domain.errors import Fault, NotFound, StoreError
 from agent_console.services import channels, check, conversations, listing, routing
 from agent_console.services.channels import ChannelMessage, Conflict
@@ -18,7 +18,6 @@ from agent_console.services.context import Ctx
 from agent_console.services.inbound_batch import InboundBatcher
 from agent_console.services.runtime import open_ctx
 from agent_console.services.views import ReceiveResult
-from agent_console.store import queries as q
 
 SMS = "standard_sms"
 WA = "enhanced_whatsapp"
@@ -182,8 +181,7 @@ async def test_new_sessions_are_inserted_by_a_statement_compiled_once(ctx: Ctx) 
     """A new conversation's INSERT comes from the engine's compiled cache after the first:
     built as a multi-row ``.values(rows)`` it was compiled again for every new session
     (~0.5 ms of CPU each, on the gateway's busiest path)."""
-    from sqlalchemy import event
-
+    await _ready(ctx)
     inserts: list[tuple[int, Any]] = []
 
     def seen(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
@@ -198,24 +196,12 @@ async def test_new_sessions_are_inserted_by_a_statement_compiled_once(ctx: Ctx) 
             await conversations.inbound(ctx, customer, SMS, "hello")
         # Batches of new conversations (the gateway's group commit): an executemany, compiled
         # once too, whatever the number of rows.
-        made = []
-        for names in (("cid", "dee", "eve"), ("fay", "gus")):
-            async with ctx.db.write() as conn:
-                now = ctx.now()
-                arrivals = [
-                    conversations.Arrival(
-                        await q.customer_id(conn, name, now, create=True),
-                        name,
-                        channel_of(SMS),
-                        "hi",
-                    )
-                    for name in names
-                ]
-                made += await conversations.inbound_many_in(conn, now, arrivals)
+        made = await channels.receive_many(ctx, [msg("c", "+3"), msg("d", "+4"), msg("e", "+5")])
+        made += await channels.receive_many(ctx, [msg("f", "+6"), msg("g", "+7")])
     finally:
         event.remove(engine, "before_cursor_execute", seen)
-    assert [r.new_session for r in made] == [True] * 5
-    assert len({r.session_id for r in made}) == 5
+    assert all(isinstance(r, ReceiveResult) and r.new_session for r in made)
+    assert len({r.session_id for r in made if isinstance(r, ReceiveResult)}) == 5
     miss, hit = engine.dialect.CACHE_MISS, engine.dialect.CACHE_HIT
     assert [cached for _rows, cached in inserts] == [miss, hit, miss, hit]
     assert [rows for rows, _cached in inserts] == [1, 1, 3, 2]  # one INSERT, a row per session
