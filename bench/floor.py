@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/floor.py [--consoles 1000] [--messages-per-second 100]
                                     [--seconds 60] [--poll 0.25] [--processes 2]
-                                    [--url URL] [--out F]
+                                    [--pulse-every 0.2] [--url URL] [--out F]
 
 Starts a throw-away PostgreSQL (``scripts/pg_throwaway.py``, ``max_connections`` raised to
 fit) unless ``--url`` is given and adds N agents (Online, capacity 5), in mid-shift: a
@@ -15,6 +15,8 @@ what concerns it (its agent, its open session) and, when something does, take a 
 One more process is the traffic: customers starting sessions and writing in them, routing,
 agents answering and ending, through the services, at ``--messages-per-second``; and a
 supervisor's board (``services/floor.py``, as the board screen reads it) once a second.
+The traffic process also runs the pulse sender, as the gateway does (``--pulse-every``
+seconds between pulses at most; 0: no sender, and every console's poll reads the feed).
 
 It prints one JSON object:
 - ``commit_to_console_s``: from a customer's line being written to the first snapshot of the
@@ -27,6 +29,8 @@ It prints one JSON object:
   double assignments (a session routing gave out twice), ``check`` violations after.
 - ``consoles_opened_on_a_conversation``: how many consoles showed a session when the
   traffic started (the seed means all of them).
+- ``feed_reads_per_s``: the consoles' polls that read the change feed in the database (the
+  others were answered by the pulses heard), and ``pulses_heard_per_s`` by all consoles.
 
 Before issue 14 the console had no targeted feed: on such a checkout (``ConsoleBackend``
 without ``poll_changes``) the consoles run the old loop -- any commit anywhere: refresh --
@@ -81,6 +85,10 @@ try:
     from agent_console.services import floor as BOARD
 except ImportError:  # a checkout from before the supervisor board
     BOARD = None  # type: ignore[assignment]
+try:
+    from agent_console.services.pulse_sender import PulseSender
+except ImportError:  # a checkout from before the pulses
+    PulseSender = None  # type: ignore[assignment,misc]
 
 
 @dataclass
@@ -91,6 +99,9 @@ class Part:
     refresh_tx: int = 0
     polls: int = 0
     refreshes: int = 0
+    feed_reads: int = 0  # polls that read the change feed in the database
+    pulses_heard: int = 0
+    pulses_sent: int = 0
     messages: list[float] = field(default_factory=list)  # when each was written
     assigned: dict[int, int] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
@@ -98,6 +109,7 @@ class Part:
     refresh_s: list[float] = field(default_factory=list)  # how long each refresh took
     board_s: list[float] = field(default_factory=list)  # how long each board read took
     gc_s: float = 0.0  # time the cyclic garbage collector stopped the process
+    gc_by_generation: dict[str, list[float]] = field(default_factory=dict)  # [count, seconds]
 
     def error(self, name: str) -> None:
         self.errors[name] = self.errors.get(name, 0) + 1
@@ -115,6 +127,7 @@ class SimConsole:
         self.poll = poll
         self.refreshing = False
         self.selected: int | None = None
+        self.detail: Any = None  # the open session's detail as last shown
         self.seen: dict[int, datetime] = {}  # session -> newest customer line shown
         event.listen(backend.ctx.db.engine.sync_engine, "begin", self._on_begin)
 
@@ -131,33 +144,45 @@ class SimConsole:
         while not stop.is_set():
             started = time.monotonic()
             try:
-                concerned = await self._concerned()
+                concerned, detail = await self._concerned()
                 self.part.poll_s.append(time.monotonic() - started)
                 if concerned:
                     refresh_start = time.monotonic()
-                    await self._refresh()
+                    await self._refresh(detail=detail)
                     self.part.refresh_s.append(time.monotonic() - refresh_start)
                 self.part.polls += 1
             except Exception as exc:  # a bench reports, it does not stop
                 self.part.error(type(exc).__name__)
             await asyncio.sleep(max(0.0, self.poll - (time.monotonic() - started)))
 
-    async def _concerned(self) -> bool:
+    async def _concerned(self) -> tuple[bool, bool]:
+        """Whether to refresh, and whether the open session's detail too (as the console
+        screen decides: ``ConsoleScreen.on_database_changed``)."""
         if not TARGETED:
-            return bool(await self.backend.changed())  # type: ignore[attr-defined]
+            return bool(await self.backend.changed()), True  # type: ignore[attr-defined]
         from agent_console.domain.feed import Interest
 
         shown = frozenset({self.selected}) if self.selected else frozenset()
         interest = Interest(agent_id=self.backend.agent_id, sessions=shown)
-        return (await self.backend.poll_changes(interest)).concerns(interest)
+        news = await self.backend.poll_changes(interest)
+        if not news.concerns(interest):
+            return False, False
+        detail = news.resync or any(
+            t.session_id is None or t.session_id == self.selected for t in news.touches
+        )
+        return True, detail
 
-    async def _refresh(self, *, record: bool = True) -> None:
+    async def _refresh(self, *, record: bool = True, detail: bool = True) -> None:
         self.refreshing = True
         try:
-            snap = await self.backend.snapshot(self.selected, neighbour=0)
+            if detail or self.detail is None:
+                snap = await self.backend.snapshot(self.selected, neighbour=0)
+            else:  # (a checkout from before the targeted feed never gets here)
+                snap = await self.backend.snapshot(self.selected, neighbour=0, keep=self.detail)
         finally:
             self.refreshing = False
         self.part.refreshes += 1
+        self.detail = snap.detail
         self.selected = snap.detail.session.id if snap.detail is not None else None
         now = time.time()
         for sid, needs in snap.needs.items():
@@ -194,6 +219,9 @@ async def consoles_main(
     stopping.set()
     await asyncio.gather(*tasks, return_exceptions=True)
     for s in sims:
+        feed = getattr(s.backend, "feed", None)  # a checkout from before the pulses: none
+        part.feed_reads += getattr(feed, "reads", 0)
+        part.pulses_heard += getattr(feed, "heard", 0)
         await s.backend.close()
     return part
 
@@ -278,7 +306,9 @@ class Traffic:
             await ending.end_session(self.ctx, owner, sid, Surface.CONVERSATION)
 
 
-async def traffic_main(url: str, rate: float, go: Any, stop: Any, out: Any) -> Part:
+async def traffic_main(
+    url: str, rate: float, pulse_every: float, go: Any, stop: Any, out: Any
+) -> Part:
     part = Part()
     # Four connections (a "before" checkout's open_ctx has no max_overflow: it may open more).
     extra = {"max_overflow": 0} if "max_overflow" in inspect.signature(open_ctx).parameters else {}
@@ -286,6 +316,13 @@ async def traffic_main(url: str, rate: float, go: Any, stop: Any, out: Any) -> P
     traffic = Traffic(ctx, part, rate)
     traffic.owned = await owned_sessions(ctx)
     traffic.customers = {sid: customer for sid, (customer, _owner) in traffic.owned.items()}
+    # The pulse sender, as the gateway runs it: its own connection, as in the gateway's pool.
+    sender = None
+    if pulse_every > 0 and PulseSender is not None:
+        sender_ctx = await open_ctx(url, pool_size=1, max_overflow=0)
+        sender = PulseSender(sender_ctx, every=pulse_every)
+        sending = asyncio.create_task(sender.run())
+        await sender.went.wait()
     out.put({"ready": 0})
     await asyncio.to_thread(go.wait)
     stopping = asyncio.Event()
@@ -293,6 +330,11 @@ async def traffic_main(url: str, rate: float, go: Any, stop: Any, out: Any) -> P
     await asyncio.to_thread(stop.wait)
     stopping.set()
     await asyncio.gather(task, return_exceptions=True)
+    if sender is not None:
+        sender.stop()
+        await sending
+        part.pulses_sent = sender.sent
+        await sender_ctx.db.dispose()
     await ctx.db.dispose()
     return part
 
@@ -301,11 +343,15 @@ def watch_gc(part: Part) -> None:
     """Count the time the cyclic collector stops this process (``gc_s`` in the JSON)."""
     started: list[float] = []
 
-    def on_gc(phase: str, _info: dict[str, int]) -> None:
+    def on_gc(phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             started.append(time.perf_counter())
         elif started:
-            part.gc_s += time.perf_counter() - started.pop()
+            took = time.perf_counter() - started.pop()
+            part.gc_s += took
+            seen = part.gc_by_generation.setdefault(str(info.get("generation")), [0, 0.0])
+            seen[0] += 1
+            seen[1] += took
 
     gc.callbacks.append(on_gc)
 
@@ -410,7 +456,8 @@ def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
     ]
     children.append(
         spawn.Process(
-            target=_child, args=("traffic", (url, args.messages_per_second, go, stop, out), out)
+            target=_child,
+            args=("traffic", (url, args.messages_per_second, args.pulse_every, go, stop, out), out),
         )
     )
     for child in children:
@@ -455,6 +502,9 @@ def summarize(args: argparse.Namespace, pg: dict[str, Any], parts: list[Part]) -
     total = {
         "refresh_tx": sum(p.refresh_tx for p in parts),
         "polls": sum(p.polls for p in parts),
+        "feed_reads": sum(p.feed_reads for p in parts),
+        "pulses_heard": sum(p.pulses_heard for p in parts),
+        "pulses_sent": sum(p.pulses_sent for p in parts),
         "refreshes": sum(p.refreshes for p in parts),
     }
 
@@ -481,11 +531,18 @@ def summarize(args: argparse.Namespace, pg: dict[str, Any], parts: list[Part]) -
         if all_messages
         else None,
         "polls_per_s": round(total["polls"] / run_s, 1),
+        "pulse_every_s": args.pulse_every,
+        "feed_reads_per_s": round(total["feed_reads"] / run_s, 1),
+        "pulses_sent_per_s": round(total["pulses_sent"] / run_s, 1),
+        "pulses_heard_per_s": round(total["pulses_heard"] / run_s, 1),
         "poll_s": {"p50": q(0.5, polls), "p99": q(0.99, polls)},
         "refresh_s": {"p50": q(0.5, refreshes), "p99": q(0.99, refreshes)},
         "refreshes_per_s": round(total["refreshes"] / run_s, 1),
         "board_s": {"p50": q(0.5, boards), "max": q(1.0, boards), "n": len(boards)},
         "gc_s_per_process": [round(p.gc_s, 2) for p in parts],
+        "gc_by_generation": [
+            {g: [n, round(t, 2)] for g, (n, t) in sorted(p.gc_by_generation.items())} for p in parts
+        ],
         "pg_transactions_per_s": round(pg["xacts"] / elapsed, 1),
         "pg_backends_max": pg["backends"],
         "sessions_assigned": len(assigned),
@@ -502,6 +559,9 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--poll", type=float, default=0.25, help="each console's poll interval")
     ap.add_argument("--processes", type=int, default=2, help="processes running consoles")
+    ap.add_argument(
+        "--pulse-every", type=float, default=0.2, help="the pulse sender's pace (0: no sender)"
+    )
     ap.add_argument("--url", help="an existing PostgreSQL (default: a throw-away one)")
     ap.add_argument("--out", help="also write the JSON here")
     args = ap.parse_args()

@@ -8,6 +8,7 @@ from agent_console.services.changes import ChangeProbe, changes_since, current_c
 from agent_console.services.context import Ctx
 from agent_console.services.presence import set_presence
 from agent_console.services.runtime import open_ctx
+from shared.pulses import pulses
 
 PERMS = ["messaging_agent", "end_messaging_session"]
 
@@ -28,26 +29,40 @@ async def test_changes_since_cursor_lists_every_write_in_order(ctx: Ctx) -> None
 
 
 async def test_probe_sees_another_connections_commit(ctx: Ctx, db_url: str) -> None:
+    async with pulses(ctx):  # PostgreSQL: the probe hears the pulses the gateway sends
+        probe = ChangeProbe(ctx)
+        await probe.open()
+        try:
+            assert await _eventually(probe, False)  # nothing changed since it opened
+            other = await open_ctx(db_url, clock=ctx.clock)
+            try:
+                await conversations.inbound(other, "cara", "standard_sms", "hello")
+            finally:
+                await other.db.dispose()
+            assert await _eventually(probe, True)
+            assert await probe.changed() is False
+        finally:
+            await probe.close()
+
+
+async def test_without_pulses_the_postgresql_probe_cannot_tell_and_says_changed(
+    ctx: Ctx,
+) -> None:
+    if ctx.db.is_sqlite:
+        return  # SQLite always can (PRAGMA data_version)
     probe = ChangeProbe(ctx)
     await probe.open()
-    try:
-        assert await probe.changed() is False
-        other = await open_ctx(db_url, clock=ctx.clock)
-        try:
-            await conversations.inbound(other, "cara", "standard_sms", "hello")
-        finally:
-            await other.db.dispose()
-        assert await _eventually(probe)
-        assert await probe.changed() is False
+    try:  # no sender runs: its caller must look for itself, every time
+        assert [await probe.changed() for _ in range(3)] == [True, True, True]
     finally:
         await probe.close()
 
 
-async def _eventually(probe: ChangeProbe) -> bool:
+async def _eventually(probe: ChangeProbe, value: bool) -> bool:
     import asyncio
 
-    for _ in range(50):  # LISTEN/NOTIFY is asynchronous on PostgreSQL
-        if await probe.changed():
+    for _ in range(250):  # pulses come every 0.05-0.1 s on PostgreSQL
+        if await probe.changed() is value:
             return True
         await asyncio.sleep(0.02)
     return False

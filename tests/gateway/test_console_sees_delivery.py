@@ -70,5 +70,8 @@ async def test_the_console_shows_retrying_while_the_channel_fails_then_sent(
                 lambda: "A new one ships today.  ✓ sent" in transcript(),
                 "the reply to show sent once the receiver recovers",
             )
+            if db_url.startswith("postgresql"):  # the screen followed the gateway's pulses
+                assert app.backend is not None and app.backend.feed.pulsed
+                assert app.backend.feed.heard > 0
     assert [r.status for r in receiver.got] == [500, 500, 500, 200]
     assert len({r.event["event_id"] for r in receiver.got}) == 1

@@ -37,6 +37,7 @@ from agent_console.tui.screens.error import ErrorScreen
 from agent_console.tui.widgets.transcript import Transcript
 from conftest import PG_URL, REQUIRE_PG, drop_pg_database, new_pg_database
 from shared.pg_throwaway_module import load_pg_throwaway
+from shared.pulses import pulses
 
 from .support import (
     diff,
@@ -189,40 +190,46 @@ async def test_backend_killed_mid_transaction_is_reported_and_nothing_doubles(
 
 
 async def test_idle_connections_reaped_the_next_call_just_works(pg: Ctx, pg_url: str) -> None:
-    """Invariant: killing every idle connection (pool and the LISTEN probe) costs the agent
-    nothing: the next unit of work succeeds first time, the probe reconnects and says
-    "changed" so the console resyncs, and notifications keep coming."""
+    """Invariant: killing every idle connection (pool, the LISTEN probe and the pulse
+    sender's) costs the agent nothing: the next unit of work succeeds first time, the probe
+    reconnects and says "changed" so the console resyncs, and pulses keep coming."""
     ids = await seed(pg, 4)
     probe = ChangeProbe(pg)
-    await probe.open()
-    try:
-        # Several idle connections in the pool.
-        await asyncio.gather(*(presence.set_presence(pg, "dana", Presence.ONLINE, dry_run=True)
-                               for _ in range(4)))  # fmt: skip
-        assert await probe.changed() in (True, False)
-        killed = await admin_exec(
-            pg_url,
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()",
-        )
-        assert len(killed) >= 2, killed
-        await asyncio.sleep(0.2)
-
-        result = await ending.end_session(pg, "dana", ids[0], Surface.CONVERSATION)
-        assert result.result == "ended"
-        assert await probe.changed() is True  # reconnected: resync
-        other = await open_ctx(pg_url)
+    async with pulses(pg):
+        await probe.open()
         try:
-            await conversations.inbound(other, "cust1", "standard_sms", "still there?")
+            # Several idle connections in the pool.
+            await asyncio.gather(*(presence.set_presence(pg, "dana", Presence.ONLINE, dry_run=True)
+                                   for _ in range(4)))  # fmt: skip
+            assert await probe.changed() in (True, False)
+            killed = await admin_exec(
+                pg_url,
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
+            assert len(killed) >= 3, killed
+            await asyncio.sleep(0.2)
+
+            result = await ending.end_session(pg, "dana", ids[0], Surface.CONVERSATION)
+            assert result.result == "ended"
+            assert await probe.changed() is True  # reconnected: resync
+            await _until(probe, False, "a pulse on the new connection")  # the sender is back
+            other = await open_ctx(pg_url)
+            try:
+                await conversations.inbound(other, "cust1", "standard_sms", "still there?")
+            finally:
+                await other.db.dispose()
+            await _until(probe, True, "a pulse saying the database changed")
         finally:
-            await other.db.dispose()
-        deadline = time.monotonic() + 5
-        while not await probe.changed():
-            assert time.monotonic() < deadline, "no notification after the reconnect"
-            await asyncio.sleep(0.05)
-    finally:
-        await probe.close()
+            await probe.close()
     await finish_with_check(pg, pg_url)
+
+
+async def _until(probe: ChangeProbe, value: bool, what: str) -> None:
+    deadline = time.monotonic() + 20
+    while await probe.changed() is not value:
+        assert time.monotonic() < deadline, f"no {what}"
+        await asyncio.sleep(0.05)
 
 
 # ------------------------------------------------------------------------------ c) restarted

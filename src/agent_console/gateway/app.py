@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 from ..domain.outbox import DEFAULT_LEASE, DEFAULT_TIMEOUT
 from ..services.context import Ctx, system_clock
 from ..services.inbound_batch import InboundBatcher
+from ..services.pulse_sender import PulseSender
 from ..services.runtime import open_ctx
 from . import api, webchat
 from .access_log import AccessLog
@@ -45,6 +46,9 @@ class GatewayOptions:
     pool_size: int = 10
     #: Assign queued work to agents (the gateway's own router; see router.py).
     route: bool = True
+    #: Seconds between two pulses to the consoles at most (PostgreSQL; 0: send none).
+    #: One sender per database sends them, whichever gateway holds its lock.
+    pulse_every: float = 0.2
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
@@ -95,17 +99,28 @@ def create_app(
         app.state.workers = workers
         router = Router(ctx) if options.route else None
         app.state.router = router
-        loops: list[DeliveryWorker | Router] = [*workers, *([router] if router else [])]
+        sender = (
+            PulseSender(ctx, every=options.pulse_every)
+            if options.pulse_every > 0 and not ctx.db.is_sqlite
+            else None
+        )
+        app.state.pulse_sender = sender
+        loops: list[DeliveryWorker | Router | PulseSender] = [
+            *workers,
+            *([router] if router else []),
+            *([sender] if sender else []),
+        ]
         tasks = [asyncio.create_task(w.run()) for w in loops]
         # What start-up made lives as long as the process: out of the collector's way, so
         # its collections stay short under load (the gateway's p99 latency).
         gc.collect()
         gc.freeze()
         log.info(
-            "gateway started on %s with %d delivery worker(s)%s",
+            "gateway started on %s with %d delivery worker(s)%s%s",
             ctx.db.display_url,
             len(workers),
-            " and a router" if router else "",
+            ", a router" if router else "",
+            ", pulses to the consoles" if sender else "",
         )
         try:
             yield

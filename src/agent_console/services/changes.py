@@ -1,20 +1,24 @@
 """The change feed: what changed since a cursor, and a cheap "anything changed?" probe.
 
 SQLite: ``PRAGMA data_version`` on a connection kept open for the probe changes whenever
-another connection commits. PostgreSQL: a connection LISTENs on the channel the services
-NOTIFY in every writing transaction; after a reconnect the probe says "changed" so the caller
-resyncs from its cursor.
+another connection commits. PostgreSQL: a connection LISTENs for the pulses
+(``services/pulse_sender.py``), and a pulse that is not empty means "changed"; while no pulse
+is heard (none yet, or none for ``SILENCE`` seconds: no sender runs) the probe cannot tell,
+and says "changed" every time, so its caller looks for itself. After a reconnect the probe
+says "changed" so the caller resyncs from its cursor.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.feed import ChangeKind
+from ..domain.pulse import SILENCE, decode
 from ..store import queries as q
 from ..store.models import Change
 from .context import Ctx
@@ -84,6 +88,7 @@ class ChangeProbe:
         self._last: int | None = None
         self._flag = asyncio.Event()
         self._raw: Any = None
+        self._heard_at: float | None = None
 
     async def open(self) -> None:
         # The raw driver connection, outside any SQLAlchemy transaction: on SQLite a transaction
@@ -94,10 +99,14 @@ class ChangeProbe:
         if self.ctx.db.is_sqlite:
             self._last = await self._data_version()
         else:
-            await self._raw.add_listener(q.PG_CHANNEL, self._on_notify)
+            self._heard_at = None
+            await self._raw.add_listener(q.PULSE_CHANNEL, self._on_pulse)
 
-    def _on_notify(self, *_args: object) -> None:
-        self._flag.set()
+    def _on_pulse(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        self._heard_at = time.monotonic()
+        pulse = decode(payload)
+        if pulse is None or not pulse.empty:
+            self._flag.set()
 
     async def _data_version(self) -> int:
         cursor = await self._raw.execute("PRAGMA data_version")
@@ -106,7 +115,8 @@ class ChangeProbe:
         return int(row[0])
 
     async def changed(self) -> bool:
-        """True when another connection committed since the last call (or we reconnected)."""
+        """True when another connection committed since the last call (or we reconnected,
+        or, on PostgreSQL, no pulse says otherwise)."""
         try:
             if self._conn is None:
                 await self.open()
@@ -123,7 +133,8 @@ class ChangeProbe:
             if self._flag.is_set():
                 self._flag.clear()
                 return True
-            return False
+            heard = self._heard_at
+            return heard is None or time.monotonic() - heard > SILENCE
         except Exception:
             await self.close()
             return True
@@ -137,7 +148,7 @@ class ChangeProbe:
                     and self._raw is not None
                     and not self._raw.is_closed()
                 ):
-                    await self._raw.remove_listener(q.PG_CHANNEL, self._on_notify)
+                    await self._raw.remove_listener(q.PULSE_CHANNEL, self._on_pulse)
                 await conn.close()
             except Exception:  # closing a broken connection must not raise
                 pass

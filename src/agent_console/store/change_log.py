@@ -22,12 +22,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .models import Change
 
-PG_CHANNEL = "agent_console_changes"
+#: The channel the pulses go out on (``domain/pulse.py``), and the advisory lock their one
+#: sender holds (a listener trusts only the pulses of the backend that holds it).
+PULSE_CHANNEL = "agent_console_pulse"
+SENDER_LOCK = 0x61_67_70_75_6C_73  # "agpuls"
 #: The advisory lock that orders appends to the change feed (any constant shared by writers).
 APPEND_LOCK = 0x61_67_63_6F_6E_73  # "agcons"
 _PENDING = "agent_console.pending_changes"
 
-Pending = list[tuple[Executable, list[dict[str, object]] | None, str]]
+Pending = list[tuple[Executable, list[dict[str, object]] | None]]
 
 
 def _pending(conn: AsyncConnection) -> Pending:
@@ -44,7 +47,7 @@ async def record_changes(
         {"at": now, "kind": kind, "session_id": s, "agent_id": a} for s, a in items
     ]
     if rows:
-        _pending(conn).append((insert(Change), rows, kind))
+        _pending(conn).append((insert(Change), rows))
 
 
 def record_selected_changes(
@@ -53,7 +56,7 @@ def record_selected_changes(
     """Like :func:`record_changes` for many rows: ``rows`` selects (at, kind, session_id,
     agent_id), evaluated when the transaction commits (e.g. every session a bulk end ended)."""
     stmt = insert(Change).from_select(["at", "kind", "session_id", "agent_id"], rows)
-    _pending(conn).append((stmt, None, kind))
+    _pending(conn).append((stmt, None))
 
 
 def discard_changes(conn: AsyncConnection) -> None:
@@ -62,21 +65,14 @@ def discard_changes(conn: AsyncConnection) -> None:
 
 
 async def flush_changes(conn: AsyncConnection) -> None:
-    """Write what the transaction recorded, in commit order (see the module's docstring), and
-    wake PostgreSQL's listeners (the gateway's workers) once."""
+    """Write what the transaction recorded, in commit order (see the module's docstring)."""
     pending = conn.info.pop(_PENDING, None)
     if not pending:
         return
-    postgres = conn.dialect.name == "postgresql"
-    if postgres:
+    if conn.dialect.name == "postgresql":
         await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK})
-    for stmt, rows, _kind in pending:
+    for stmt, rows in pending:
         if rows is None:
             await conn.execute(stmt)
         else:
             await conn.execute(stmt, rows)
-    if postgres:
-        kinds = ",".join(sorted({kind for _, _, kind in pending}))
-        await conn.execute(
-            text("SELECT pg_notify(:ch, :kinds)"), {"ch": PG_CHANNEL, "kinds": kinds}
-        )

@@ -24,7 +24,7 @@ from ..domain.policy import Policy, policy_from_rows
 from ..domain.text import unstorable
 from ..domain.vocab import ActorKind, CapacityModel, Permission, SessionStatus, Surface
 from ..domain.vocab import parse_permissions as parse_permissions
-from .change_log import PG_CHANNEL as PG_CHANNEL
+from .change_log import PULSE_CHANNEL as PULSE_CHANNEL
 from .change_log import record_changes as record_changes
 from .change_log import record_selected_changes as record_selected_changes
 from .models import Agent, Change, Customer, EndRecord, Session, Setting

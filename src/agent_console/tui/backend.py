@@ -194,6 +194,11 @@ class ConsoleBackend(SessionsListBackend, FloorBackend):
         """Any other unit of work on this console's services (the living demo's ticks)."""
         return await work(self.ctx)
 
+    @property
+    def feed(self) -> ChangeFeed:
+        """This console's change feed (its counters tell how often it read the database)."""
+        return self._feed
+
     async def poll_changes(self, interest: Interest) -> FeedNews:
         """The changes committed since the last poll (by anyone, this console included) that
         concern ``interest``: what the screens on the stack show."""

@@ -1,0 +1,68 @@
+"""A pulse sums up a stretch of the change feed for every console (domain/pulse.py)."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agent_console.domain.feed import ChangeKind, Interest, Touch
+from agent_console.domain.pulse import MAX_PAYLOAD, Pulse, decode, summarize
+
+ids = st.one_of(st.none(), st.integers(1, 6))
+touches = st.builds(lambda s, a, k: Touch(1, k, s, a), ids, ids, st.sampled_from(list(ChangeKind)))
+interests = st.builds(
+    Interest,
+    agent_id=ids,
+    sessions=st.frozensets(st.integers(1, 6), max_size=3),
+    any_session=st.booleans(),
+    any_agent=st.booleans(),
+)
+
+
+@given(st.lists(touches, max_size=6), interests)
+def test_a_pulse_concerns_a_screen_exactly_when_one_of_its_changes_does(
+    changes: list[Touch], interest: Interest
+) -> None:
+    pulse = summarize(0, 10, changes)
+    assert pulse.concerns(interest) == any(interest.concerns(t) for t in changes)
+    # ... and so does the pulse a console reads off the wire
+    back = decode(pulse.encode())
+    assert back == pulse
+    assert back is not None and back.concerns(interest) == pulse.concerns(interest)
+
+
+@given(st.lists(touches, max_size=4), st.lists(touches, max_size=4), interests)
+def test_two_pulses_in_a_row_concern_what_either_does(
+    first: list[Touch], second: list[Touch], interest: Interest
+) -> None:
+    a, b = summarize(0, 5, first), summarize(5, 9, second)
+    both = a.then(b)
+    assert both is not None and (both.after, both.upto) == (0, 9)
+    assert both.concerns(interest) == (a.concerns(interest) or b.concerns(interest))
+
+
+def test_a_pulse_that_starts_after_the_last_one_ended_is_a_gap() -> None:
+    assert summarize(0, 5, []).then(summarize(6, 9, [])) is None
+    assert summarize(0, 5, []).then(summarize(3, 9, [])) is not None  # overlap is fine
+
+
+def test_a_message_in_agent_a_session_concerns_a_not_b() -> None:
+    pulse = summarize(0, 1, [Touch(1, ChangeKind.MESSAGE, 40, 1)])
+    assert pulse.concerns(Interest(agent_id=1))
+    assert not pulse.concerns(Interest(agent_id=2))
+    assert pulse.concerns(Interest(agent_id=2, any_session=True))  # B has the list open
+    assert summarize(4, 4, []).empty  # a heartbeat
+
+
+def test_a_pulse_too_big_for_a_notify_says_everything() -> None:
+    many = [Touch(i, ChangeKind.MESSAGE, 1_000_000 + i, None) for i in range(2_000)]
+    payload = summarize(0, 2_000, many).encode()
+    assert len(payload.encode()) < 8_000 and len(payload) <= MAX_PAYLOAD
+    pulse = decode(payload)
+    assert pulse == Pulse(0, 2_000, everyone=True)
+    assert pulse.concerns(Interest(agent_id=3))
+
+
+def test_what_is_not_a_pulse_is_refused() -> None:
+    for payload in ("", "p1", "p2 0 1 - - -", "p1 5 1 - - -", "p1 0 1 x - -", "p1 0 1 - a -"):
+        assert decode(payload) is None, payload

@@ -1,0 +1,30 @@
+"""A pulse sender for a test's block, as the gateway runs one on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from agent_console.services.context import Ctx
+from agent_console.services.pulse_sender import PulseSender
+
+#: A bound for a hang to fail on; the test's pulses come every 0.1 s.
+WAIT_S = 20.0
+
+
+@asynccontextmanager
+async def pulses(ctx: Ctx) -> AsyncIterator[PulseSender | None]:
+    """On PostgreSQL, a sender sending pulses (quickly: every 0.05 s, a beat every 0.1 s)
+    until the block ends, its first pulse sent; on SQLite nothing (it has no pulses)."""
+    if ctx.db.is_sqlite:
+        yield None
+        return
+    sender = PulseSender(ctx, every=0.05, beat=0.1)
+    task = asyncio.create_task(sender.run())
+    try:
+        await asyncio.wait_for(sender.went.wait(), WAIT_S)
+        yield sender
+    finally:
+        sender.stop()
+        await task
