@@ -310,8 +310,12 @@ async def traffic_main(
     url: str, rate: float, pulse_every: float, go: Any, stop: Any, out: Any
 ) -> Part:
     part = Part()
-    # Four connections (a "before" checkout's open_ctx has no max_overflow: it may open more).
-    extra = {"max_overflow": 0} if "max_overflow" in inspect.signature(open_ctx).parameters else {}
+    # Four connections (a "before" checkout's open_ctx has no max_overflow: it may open more),
+    # and no ping per checkout, as the gateway and the consoles it stands for open theirs.
+    params = inspect.signature(open_ctx).parameters
+    extra: dict[str, Any] = {"max_overflow": 0} if "max_overflow" in params else {}
+    if "pre_ping" in params:
+        extra["pre_ping"] = False
     ctx = await open_ctx(url, pool_size=4, **extra)
     traffic = Traffic(ctx, part, rate)
     traffic.owned = await owned_sessions(ctx)

@@ -45,6 +45,14 @@ if TYPE_CHECKING:
     show_default=True,
     help="Assign queued work to Online agents as it comes in (as `agent-console route` does).",
 )
+@click.option(
+    "--pulse-every",
+    "pulse_every_s",
+    type=click.FloatRange(0, 1),
+    default=0.2,
+    show_default=True,
+    help="PostgreSQL: the least seconds between two pulses to the consoles (0: send none).",
+)
 @click.option("--log-level", default="info", show_default=True, help="Gateway log on stderr.")
 @click.pass_obj
 def gateway(
@@ -55,6 +63,7 @@ def gateway(
     timeout_s: float,
     lease_s: float,
     route: bool,
+    pulse_every_s: float,
     log_level: str,
 ) -> None:
     """Serve the channel API, the web chat page and outbound delivery on HOST:PORT."""
@@ -76,6 +85,7 @@ def gateway(
         lease=timedelta(seconds=lease_s),
         busy_timeout_ms=state.settings.busy_timeout_ms,
         route=route,
+        pulse_every=pulse_every_s,
     )
     run(url, host, port, options)
 
