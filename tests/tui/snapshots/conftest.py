@@ -284,7 +284,23 @@ async def settle(pilot: Pilot[Any], *, ignore: frozenset[str] = frozenset()) -> 
             area.notify_style_update()
             area.refresh()
     await pilot.wait_for_scheduled_animations()
-    await pilot.pause()
+    await laid_out(pilot)
+
+
+async def laid_out(pilot: Pilot[Any], *, rounds: int = 20) -> None:
+    """Until no widget of the screen waits for a layout. ``pause`` ends with a layout pass,
+    and that pass may resize a widget whose ``on_resize`` changes what it shows (the
+    conversation pane's short "Ending:" line at 80x24): the new text is drawn at once, its
+    height only at the next pass. A screenshot taken between the two showed the old height
+    under the new text (two blank lines, once in a CI run)."""
+    for _ in range(rounds):
+        await pilot.pause()  # the events still queued (a Resize) are handled first
+        screen = pilot.app.screen
+        if not screen._layout_required and not any(
+            w._layout_required for w in screen.walk_children(with_self=False)
+        ):
+            return
+    raise AssertionError(f"the screen was still laying out after {rounds} passes")
 
 
 # ---------------------------------------------------------------------------- the helper
