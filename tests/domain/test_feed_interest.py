@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
 from agent_console.domain.feed import ChangeKind, Interest, Touch, touched_sessions
+from shared.feed_strategies import interests, touches
 
 ME, OTHER = 1, 2
 
@@ -41,17 +41,6 @@ def test_two_screens_together_and_one_agent_per_console() -> None:
     with pytest.raises(ValueError, match="one agent"):
         Interest(agent_id=ME) | Interest(agent_id=OTHER)
     assert touched_sessions([touch(4, None), touch(None, ME), touch(4, ME)]) == {4}
-
-
-ids = st.one_of(st.none(), st.integers(1, 6))
-touches = st.builds(touch, ids, ids, st.sampled_from(ChangeKind))
-interests = st.builds(
-    Interest,
-    agent_id=ids,
-    sessions=st.frozensets(st.integers(1, 6), max_size=3),
-    any_session=st.booleans(),
-    any_agent=st.booleans(),
-)
 
 
 @given(interests, interests.filter(lambda i: i.agent_id is None), touches)

@@ -7,16 +7,7 @@ from hypothesis import strategies as st
 
 from agent_console.domain.feed import ChangeKind, Interest, Touch
 from agent_console.domain.pulse import MAX_PAYLOAD, Pulse, decode, summarize
-
-ids = st.one_of(st.none(), st.integers(1, 6))
-touches = st.builds(lambda s, a, k: Touch(1, k, s, a), ids, ids, st.sampled_from(list(ChangeKind)))
-interests = st.builds(
-    Interest,
-    agent_id=ids,
-    sessions=st.frozensets(st.integers(1, 6), max_size=3),
-    any_session=st.booleans(),
-    any_agent=st.booleans(),
-)
+from shared.feed_strategies import interests, touches
 
 
 @given(st.lists(touches, max_size=6), interests)

@@ -18,6 +18,7 @@ from agent_console.services.changes import current_cursor
 from agent_console.services.context import Ctx
 from agent_console.services.pulse_sender import PULSE_CHANNEL, SENDER_LOCK, PulseSender
 from agent_console.tui.backend import ConsoleBackend
+from shared.pulses import pulses
 
 pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 
@@ -27,14 +28,9 @@ WAIT = 20.0  # a bound for a hang to fail on; the pulses come every 0.1 s
 
 @pytest.fixture
 async def sender(ctx: Ctx) -> AsyncIterator[PulseSender]:
-    s = PulseSender(ctx, every=0.02, beat=0.1)
-    task = asyncio.create_task(s.run())
-    try:
-        await asyncio.wait_for(s.went.wait(), WAIT)
-        yield s
-    finally:
-        s.stop()
-        await task
+    async with pulses(ctx) as running:  # the gateway's sender, quick: a pulse every 0.05 s
+        assert running is not None
+        yield running
 
 
 async def heard_through(feed: ChangeFeed, seq: int) -> None:
