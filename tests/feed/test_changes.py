@@ -8,7 +8,7 @@ from agent_console.services.changes import ChangeProbe, changes_since, current_c
 from agent_console.services.context import Ctx
 from agent_console.services.presence import set_presence
 from agent_console.services.runtime import open_ctx
-from shared.pulses import pulses
+from shared.pulses import probe_says, pulses
 
 PERMS = ["messaging_agent", "end_messaging_session"]
 
@@ -33,13 +33,13 @@ async def test_probe_sees_another_connections_commit(ctx: Ctx, db_url: str) -> N
         probe = ChangeProbe(ctx)
         await probe.open()
         try:
-            assert await _eventually(probe, False)  # nothing changed since it opened
+            await probe_says(probe, False, "quiet after opening")
             other = await open_ctx(db_url, clock=ctx.clock)
             try:
                 await conversations.inbound(other, "cara", "standard_sms", "hello")
             finally:
                 await other.db.dispose()
-            assert await _eventually(probe, True)
+            await probe_says(probe, True, "change seen")
             assert await probe.changed() is False
         finally:
             await probe.close()
@@ -56,13 +56,3 @@ async def test_without_pulses_the_postgresql_probe_cannot_tell_and_says_changed(
         assert [await probe.changed() for _ in range(3)] == [True, True, True]
     finally:
         await probe.close()
-
-
-async def _eventually(probe: ChangeProbe, value: bool) -> bool:
-    import asyncio
-
-    for _ in range(250):  # pulses come every 0.05-0.1 s on PostgreSQL
-        if await probe.changed() is value:
-            return True
-        await asyncio.sleep(0.02)
-    return False

@@ -37,7 +37,7 @@ from agent_console.tui.screens.error import ErrorScreen
 from agent_console.tui.widgets.transcript import Transcript
 from conftest import PG_URL, REQUIRE_PG, drop_pg_database, new_pg_database
 from shared.pg_throwaway_module import load_pg_throwaway
-from shared.pulses import pulses
+from shared.pulses import probe_says, pulses
 
 from .support import (
     diff,
@@ -213,23 +213,16 @@ async def test_idle_connections_reaped_the_next_call_just_works(pg: Ctx, pg_url:
             result = await ending.end_session(pg, "dana", ids[0], Surface.CONVERSATION)
             assert result.result == "ended"
             assert await probe.changed() is True  # reconnected: resync
-            await _until(probe, False, "a pulse on the new connection")  # the sender is back
+            await probe_says(probe, False, "pulse on the new connection")  # the sender is back
             other = await open_ctx(pg_url)
             try:
                 await conversations.inbound(other, "cust1", "standard_sms", "still there?")
             finally:
                 await other.db.dispose()
-            await _until(probe, True, "a pulse saying the database changed")
+            await probe_says(probe, True, "pulse saying the database changed")
         finally:
             await probe.close()
     await finish_with_check(pg, pg_url)
-
-
-async def _until(probe: ChangeProbe, value: bool, what: str) -> None:
-    deadline = time.monotonic() + 20
-    while await probe.changed() is not value:
-        assert time.monotonic() < deadline, f"no {what}"
-        await asyncio.sleep(0.05)
 
 
 # ------------------------------------------------------------------------------ c) restarted

@@ -33,7 +33,7 @@ from agent_console.services.runtime import open_ctx
 from agent_console.tui.app import make_app
 from agent_console.tui.screens.console import ConsoleScreen
 from agent_console.tui.widgets.transcript import Transcript
-from shared.pulses import pulses
+from shared.pulses import probe_says, pulses
 
 from .support import end_record_counts, finish_with_check, record_notifications
 
@@ -73,17 +73,9 @@ async def test_the_probe_sees_another_console_within_a_second(live: Ctx, db_url:
     probe = ChangeProbe(live)
     async with pulses(live):  # PostgreSQL: the pulses the gateway sends
         await probe.open()
-        await _probe_quiet(probe)
+        await probe_says(probe, False, "quiet before the commits")
         await _see_within_a_second(live, other, probe)
     await finish_with_check(live, db_url)
-
-
-async def _probe_quiet(probe: ChangeProbe) -> None:
-    """Until the probe says "nothing changed" (on PostgreSQL: once it heard a pulse)."""
-    deadline = time.monotonic() + 20
-    while await probe.changed():
-        assert time.monotonic() < deadline, "the probe never heard a pulse"
-        await asyncio.sleep(0.02)
 
 
 async def _see_within_a_second(live: Ctx, other: Ctx, probe: ChangeProbe) -> None:

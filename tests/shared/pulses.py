@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from agent_console.services.changes import ChangeProbe
 from agent_console.services.context import Ctx
 from agent_console.services.pulse_sender import PulseSender
 
@@ -28,3 +29,18 @@ async def pulses(ctx: Ctx) -> AsyncIterator[PulseSender | None]:
     finally:
         sender.stop()
         await task
+
+
+async def probe_says(probe: ChangeProbe, value: bool, what: str) -> None:
+    """Until ``probe.changed()`` says ``value``: on PostgreSQL each new look waits for the next
+    pulse (one comes every 0.1 s at most); SQLite answers at once or never."""
+
+    async def until() -> None:
+        while await probe.changed() is not value:
+            assert not probe.ctx.db.is_sqlite, f"SQLite's probe did not say {value}: {what}"
+            await probe.wait_heard(probe.heard + 1)
+
+    try:
+        await asyncio.wait_for(until(), WAIT_S)
+    except TimeoutError:
+        raise AssertionError(f"no {what} within {WAIT_S} s") from None

@@ -89,6 +89,9 @@ class ChangeProbe:
         self._flag = asyncio.Event()
         self._raw: Any = None
         self._heard_at: float | None = None
+        #: Pulses heard (PostgreSQL), and set as each comes (see :meth:`wait_heard`).
+        self.heard = 0
+        self._pulsed = asyncio.Event()
 
     async def open(self) -> None:
         # The raw driver connection, outside any SQLAlchemy transaction: on SQLite a transaction
@@ -104,9 +107,17 @@ class ChangeProbe:
 
     def _on_pulse(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         self._heard_at = time.monotonic()
+        self.heard += 1
+        self._pulsed.set()
         pulse = decode(payload)
         if pulse is None or not pulse.empty:
             self._flag.set()
+
+    async def wait_heard(self, count: int) -> None:
+        """Wait until ``count`` pulses in all have been heard (tests)."""
+        while self.heard < count:
+            self._pulsed.clear()
+            await self._pulsed.wait()
 
     async def _data_version(self) -> int:
         cursor = await self._raw.execute("PRAGMA data_version")
