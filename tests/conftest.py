@@ -180,6 +180,14 @@ def _no_start_up_freeze() -> None:
     AgentConsoleApp.freeze_start_up = False
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _unseen_frames() -> Iterator[None]:
+    from shared.unseen_frames import skip_unseen_frames
+
+    with skip_unseen_frames():
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _timing_tests_run_alone(request: pytest.FixtureRequest) -> Iterator[None]:
     """Checks the serial pass, it does not make it: every test holds a shared lock while it

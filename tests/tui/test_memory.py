@@ -4,8 +4,8 @@ The demo grew by about 1.4 MB a minute: every refresh rebuilt the key footer, an
 had ever shown stayed in memory (Textual keeps a watcher per key on the footer; see
 ``tui/widgets/footer.py``). Minutes of the living demo run here in seconds: the world ticks back
 to back and the fake clock moves on by a tick's worth each time. (The footer is now rebuilt
-when the bindings change, not on every refresh; the rebuilds themselves are forced and checked
-in ``test_a_rebuilt_footer_keeps_no_watcher_of_its_old_keys``.)
+only when the keys it shows change, not on every refresh; the rebuilds themselves are forced,
+the keys relabelled, and checked in ``test_a_rebuilt_footer_keeps_no_watcher_of_its_old_keys``.)
 """
 
 from __future__ import annotations
@@ -58,6 +58,23 @@ def _count_rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return rebuilt
 
 
+def _relabel_keys(app: Any) -> Any:
+    """A change of the keys the footer shows, as a key map's would make: each call of the
+    returned function gives every key a new label, so the next binding refresh rebuilds."""
+    labels = [0]
+    display = app.get_key_display
+
+    def label(binding: Any) -> str:
+        return f"{display(binding)}{labels[0]}"
+
+    app.get_key_display = label
+
+    def relabel() -> None:
+        labels[0] += 1
+
+    return relabel
+
+
 def _widgets() -> list[Widget]:
     return [o for o in gc.get_objects() if isinstance(o, Widget)]
 
@@ -102,8 +119,10 @@ async def test_a_rebuilt_footer_keeps_no_watcher_of_its_old_keys(
     async with app.run_test(size=SIZE) as pilot:
         screen = await console_ready(pilot)
         footer = screen.query_one(Footer)
+        relabel = _relabel_keys(app)
         start = rebuilt[0]
         for _ in range(10):
+            relabel()
             screen.refresh_bindings()
             await pilot.pause()
         await until(pilot, lambda: rebuilt[0] >= start + 10, what="10 footer rebuilds")
@@ -145,13 +164,39 @@ async def test_binding_changes_before_a_refresh_rebuild_the_footer_once(
     async with app.run_test(size=SIZE) as pilot:
         screen = await console_ready(pilot)
         await quiet(pilot)
+        relabel = _relabel_keys(app)
         start = rebuilt[0]
         for _ in range(10):
+            relabel()
             screen.refresh_bindings()  # no refresh between them
         await until(pilot, lambda: rebuilt[0] > start, what="a footer rebuild")
         await quiet(pilot)
         assert rebuilt[0] == start + 1
-        assert screen.query_one(Footer).query(FooterKey)  # the rebuilt footer has its keys
+        keys = screen.query_one(Footer).query(FooterKey)
+        assert keys and all(str(key.key_display).endswith("10") for key in keys)
+
+
+async def test_a_binding_refresh_that_changes_no_key_does_not_rebuild_the_footer(
+    seeded: Seeded, app_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console refreshes its bindings on every refresh; most change nothing shown."""
+    rebuilt = _count_rebuilds(monkeypatch)
+    app = app_factory(seeded.url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await console_ready(pilot)
+        await quiet(pilot)
+        footer = screen.query_one(Footer)
+        keys = set(footer.query(FooterKey))
+        start = rebuilt[0]
+        for _ in range(10):
+            screen.refresh_bindings()
+            await pilot.pause()
+        await quiet(pilot)
+        assert rebuilt[0] == start
+        assert set(footer.query(FooterKey)) == keys
+        _relabel_keys(app)()  # while a change does rebuild it: the count sees rebuilds
+        screen.refresh_bindings()
+        await until(pilot, lambda: rebuilt[0] == start + 1, what="a footer rebuild")
 
 
 async def test_the_render_caches_of_removed_widgets_are_freed(
@@ -170,6 +215,7 @@ async def test_the_render_caches_of_removed_widgets_are_freed(
         footer = screen.query_one(Footer)
         old = weakref.WeakSet(key._styles_cache for key in footer.query(FooterKey))
         assert len(old) > 0
+        _relabel_keys(app)()
         screen.refresh_bindings()
         await until(
             pilot,
@@ -207,6 +253,7 @@ async def test_a_rebuilt_footer_styles_each_key_once(
         footer = screen.query_one(Footer)
         old = set(footer.query(FooterKey))
         restyled.clear()
+        _relabel_keys(app)()
         screen.refresh_bindings()
         await until(
             pilot,

@@ -64,6 +64,9 @@ class KeyFooter(Footer):
         yield from keys
         yield from rest
 
+    def _look(self) -> object:
+        return self.narrow  # compose sets compact from it
+
     def on_resize(self, event: events.Resize) -> None:
         if self._narrow is not None and self.narrow != self._narrow:
             self.call_after_refresh(self.recompose)
