@@ -55,7 +55,7 @@ def paint_last_frame(app: App[Any]) -> None:
 @contextmanager
 def skip_unseen_frames() -> Iterator[None]:
     Compositor.render_update = _render_update  # type: ignore[method-assign]
-    App.run_test = _run_test_painting_the_end  # type: ignore[assignment]
+    App.run_test = _run_test_painting_the_end  # type: ignore[method-assign]
     try:
         yield
     finally:

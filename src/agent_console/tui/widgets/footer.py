@@ -83,6 +83,8 @@ class Footer(TextualFooter):
 
     async def _rebuild(self) -> None:
         self._rebuild_queued = False
+        if not self.is_attached:
+            return  # its screen went meanwhile (a dialog dismissed)
         if self._shown() != self._made_from:
             await self.recompose()
         # else: the same keys in the same states -- nothing to make again
