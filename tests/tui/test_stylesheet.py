@@ -3,7 +3,7 @@
 Textual's ``reparse`` parsed every source again (the app's, every screen's and every widget's
 ``DEFAULT_CSS``) the first time a screen with a CSS file of its own was shown: 34-52 ms on
 the loaded console, before each dialog's first opening. A new theme still parses them all,
-with its colours."""
+with its colours, once per process: a theme used before, or a second app, parses nothing."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 import textual.css.stylesheet as textual_stylesheet
 
 from agent_console.tui.screens.help import HelpScreen
-from agent_console.tui.stylesheet import PARSE_CACHE_SIZE
+from agent_console.tui.stylesheet import PARSE_CACHE_SIZE, forget_parsed
 
 from .conftest import SIZE, Seeded, console_ready, quiet, until
 
@@ -35,6 +35,7 @@ async def test_a_screens_first_opening_parses_only_the_css_not_parsed_yet(
     seeded: Seeded, app_factory: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     parsed = _spy_on_parsing(monkeypatch)
+    forget_parsed()  # what earlier apps of this process parsed
     app = app_factory(seeded.url)
     async with app.run_test(size=SIZE) as pilot:
         await console_ready(pilot)
@@ -51,6 +52,27 @@ async def test_a_screens_first_opening_parses_only_the_css_not_parsed_yet(
 
         # A new theme changes the variables: every source is parsed again, with them.
         parsed.clear()
-        app.theme = "agent-light" if app.theme != "agent-light" else "agent-dark"
+        first = app.theme
+        app.theme = "agent-light" if first != "agent-light" else "agent-dark"
         await quiet(pilot)
         assert sorted(map(str, parsed)) == sorted(map(str, app.stylesheet.source))
+
+        # Back to a theme parsed before: nothing is parsed again.
+        parsed.clear()
+        app.theme = first
+        await quiet(pilot)
+        assert parsed == []
+
+
+async def test_a_second_app_of_the_process_parses_nothing(
+    seeded: Seeded, app_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed = _spy_on_parsing(monkeypatch)
+    forget_parsed()
+    for run in range(2):
+        parsed.clear()
+        app = app_factory(seeded.url)
+        async with app.run_test(size=SIZE) as pilot:
+            await console_ready(pilot)
+            await quiet(pilot)
+            assert (parsed == []) is (run == 1), parsed

@@ -12,23 +12,39 @@ from there and parse only what is new. A source with an error still raises and l
 stylesheet's rules as they were, as Textual's reparse does; later reparses then pass over it
 (Textual's ``parse`` skips what failed) until the variables change, where Textual's reparse
 raised again. The console's CSS is fixed and a theme's colours are checked when it is read.
+
+The parsed sources are kept for the process, keyed on the variables they were parsed with
+as well: going back to a theme used before parses nothing, and every app a process starts
+(the test suite starts hundreds) parses the console's CSS once, not once each.
 """
 
 from __future__ import annotations
 
 from textual.cache import LRUCache
+from textual.css.model import RuleSet
 from textual.css.stylesheet import Stylesheet as TextualStylesheet
+from textual.css.types import CSSLocation
 
-#: Parsed sources kept (Textual keeps 64): every widget class's DEFAULT_CSS, the app's and the
-#: screens' files -- the console has 22 at start, a few more per screen shown; a cache smaller
-#: than that would parse some of them again on every parse.
+#: Parsed sources kept (Textual keeps 64 per stylesheet): every widget class's DEFAULT_CSS, the
+#: app's and the screens' files -- the console has 22 at start, a few more per screen shown --
+#: for a few sets of variables (themes); a cache smaller than one set would parse some of them
+#: again on every parse.
 PARSE_CACHE_SIZE = 256
+
+#: Rules parsed in this process: (variables, then Textual's own cache key) -> rules. Parsed
+#: rules are only read afterwards, by every stylesheet that takes them.
+_parsed: LRUCache[tuple[object, ...], list[RuleSet]] = LRUCache(PARSE_CACHE_SIZE)
+
+
+def forget_parsed() -> None:
+    """Empty the process's cache of parsed rules (for tests that count parses)."""
+    _parsed.clear()
 
 
 class Stylesheet(TextualStylesheet):
     def __init__(self, *, variables: dict[str, str] | None = None) -> None:
         super().__init__(variables=variables)
-        self._parse_cache = LRUCache(PARSE_CACHE_SIZE)
+        self._variables_key: tuple[tuple[str, str], ...] | None = None
 
     @classmethod
     def replacing(cls, stylesheet: TextualStylesheet) -> Stylesheet:
@@ -37,6 +53,27 @@ class Stylesheet(TextualStylesheet):
         if stylesheet.source:
             raise ValueError("the stylesheet to replace has read its sources already")
         return cls(variables=stylesheet._variables)
+
+    def set_variables(self, variables: dict[str, str]) -> None:
+        super().set_variables(variables)
+        self._variables_key = None
+
+    def _parse_rules(
+        self,
+        css: str,
+        read_from: CSSLocation,
+        is_default_rules: bool = False,
+        tie_breaker: int = 0,
+        scope: str = "",
+    ) -> list[RuleSet]:
+        if self._variables_key is None:
+            self._variables_key = tuple(sorted(self._variables.items()))
+        key = (self._variables_key, css, read_from, is_default_rules, tie_breaker, scope)
+        rules = _parsed.get(key)
+        if rules is None:
+            rules = super()._parse_rules(css, read_from, is_default_rules, tie_breaker, scope)
+            _parsed[key] = rules
+        return rules
 
     def reparse(self) -> None:
         # Textual's parses every source again in a new stylesheet, with an empty cache.
