@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, literal, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.capacity import Load
@@ -29,6 +29,7 @@ from ..domain.vocab import (
 )
 from ..store import queries as q
 from ..store.models import Agent, Message, Session, table_of
+from ..store.prebuilt import ids_in, ids_value, per_dialect
 from . import drafts, outbox
 from .context import Ctx
 from .ending import require_session
@@ -233,23 +234,12 @@ async def inbound_many_in(
 
     joined = [live for live in sessions.values() if not live.new]
     if joined:
-        # A customer line starts the wait unless an older unanswered line started it already.
-        waiting = func.coalesce(
-            Session.customer_waiting_since, literal(now, Session.customer_waiting_since.type)
-        )
         await conn.execute(
-            update(Session)
-            .where(Session.id == bindparam("sid"))
-            .values(
-                last_message_at=now,
-                customer_replied=True,
-                customer_waiting_since=waiting,
-                auto_end_at=None,
-                status=bindparam("new_status"),
-                units_held=bindparam("held"),
-                version=Session.version + 1,
-            ),
-            [{"sid": s.id, "new_status": s.status.value, "held": s.units_held} for s in joined],
+            _JOIN_SESSION,
+            [
+                {"sid": s.id, "now": now, "new_status": s.status.value, "held": s.units_held}
+                for s in joined
+            ],
         )
     if given_back:
         await conn.execute(
@@ -272,11 +262,46 @@ async def inbound_many_in(
     return results
 
 
+#: A customer line in a live session: it is newer, the customer replied, and it starts the
+#: wait unless an older unanswered line started it already. Built once (``store/prebuilt.py``
+#: says why): every message joining a session runs it.
+_JOIN_SESSION = (
+    update(Session)
+    .where(Session.id == bindparam("sid"))
+    .values(
+        last_message_at=bindparam("now", type_=Session.last_message_at.type),
+        customer_replied=True,
+        customer_waiting_since=func.coalesce(
+            Session.customer_waiting_since,
+            bindparam("now", type_=Session.customer_waiting_since.type),
+        ),
+        auto_end_at=None,
+        status=bindparam("new_status"),
+        units_held=bindparam("held"),
+        version=Session.version + 1,
+    )
+)
+
+
 async def _live_sessions(
     conn: AsyncConnection, keys: Sequence[tuple[int, str]]
 ) -> dict[tuple[int, str], _Live]:
     """The newest live session of each (customer, channel); PostgreSQL: locked, in id order
     (the order every writer locks sessions in)."""
+    customers = ids_value(conn, sorted({cid for cid, _ in keys}))
+    wanted = set(keys)
+    found: dict[tuple[int, str], _Live] = {}
+    for r in (await conn.execute(_live_of_customers(conn), {"customers": customers})).all():
+        key = (r.customer_id, r.channel)
+        if key in wanted:  # a later (newer) row replaces an older one
+            found[key] = _Live(r.id, SessionStatus(r.status), r.owner_id, r.units, r.units_held)
+    return found
+
+
+@per_dialect
+def _live_of_customers(dialect: str) -> Any:
+    """The live sessions of the customers bound as ``customers`` (``ids_value``), in id
+    order; locked on PostgreSQL. Every inbound message reads it."""
     stmt = (
         select(
             Session.id,
@@ -288,20 +313,12 @@ async def _live_sessions(
             Session.units_held,
         )
         .where(
-            q.in_ids(conn, Session.customer_id, sorted({cid for cid, _ in keys})),
+            ids_in(dialect, Session.customer_id, "customers"),
             Session.status.in_([s.value for s in LIVE_STATUSES]),
         )
         .order_by(Session.id)
     )
-    if conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    wanted = set(keys)
-    found: dict[tuple[int, str], _Live] = {}
-    for r in (await conn.execute(stmt)).all():
-        key = (r.customer_id, r.channel)
-        if key in wanted:  # a later (newer) row replaces an older one
-            found[key] = _Live(r.id, SessionStatus(r.status), r.owner_id, r.units, r.units_held)
-    return found
+    return stmt.with_for_update() if dialect == "postgresql" else stmt
 
 
 async def outbound(
@@ -396,31 +413,43 @@ async def send(
             owner = facts.owner_name or "nobody"
             raise Refused(f"not the owner: {session_label(session_id)} is owned by {owner}")
         # The customer sees this reply: nothing of theirs is left unanswered.
-        values: dict[str, Any] = {"last_message_at": now, "customer_waiting_since": None}
-        if row.first_agent_message_at is None:
-            values["first_agent_message_at"] = now
-        await conn.execute(update(Session).where(Session.id == session_id).values(**values))
-        mid = int(
-            (
-                await conn.execute(
-                    insert(Message)
-                    .values(
-                        session_id=session_id,
-                        author_kind=AuthorKind.AGENT.value,
-                        author=agent.name,
-                        text=text,
-                        created_at=now,
-                        visible_to_customer=True,
-                    )
-                    .returning(Message.id)
-                )
-            ).scalar_one()
-        )
+        first = row.first_agent_message_at is None
+        replied = _FIRST_REPLY if first else _REPLY
+        await conn.execute(replied, {"sid": session_id, "now": now})
+        line = {"session_id": session_id, "author": agent.name, "text": text, "now": now}
+        mid = int((await conn.execute(_AGENT_LINE, line)).scalar_one())
         await outbox.enqueue_message(conn, session_id, facts.channel.id, mid, now)
         if clear_draft:
             await drafts.clear_in(conn, agent.id, session_id)
         await q.record_changes(conn, now, "message", [(session_id, agent.id)])
     return mid
+
+
+# A reply's statements, built once (``store/prebuilt.py`` says why).
+_REPLY = (
+    update(Session)
+    .where(Session.id == bindparam("sid"))
+    .values(
+        last_message_at=bindparam("now", type_=Session.last_message_at.type),
+        customer_waiting_since=None,
+    )
+)
+#: The agent's first reply in the session also stamps it (first response time).
+_FIRST_REPLY = _REPLY.values(
+    first_agent_message_at=bindparam("now", type_=Session.first_agent_message_at.type)
+)
+_AGENT_LINE = (
+    insert(Message)
+    .values(
+        session_id=bindparam("session_id"),
+        author_kind=AuthorKind.AGENT.value,
+        author=bindparam("author"),
+        text=bindparam("text"),
+        created_at=bindparam("now", type_=Message.created_at.type),
+        visible_to_customer=True,
+    )
+    .returning(Message.id)
+)
 
 
 async def _give_back(conn: AsyncConnection, agent_id: int, units: int) -> None:

@@ -33,6 +33,11 @@ _PENDING = "agent_console.pending_changes"
 Pending = list[tuple[Executable, list[dict[str, object]] | None]]
 
 
+#: Built once: every write transaction runs them (``store/prebuilt.py`` says why).
+_INSERT_CHANGES = insert(Change)
+_APPEND_LOCKED = text("SELECT pg_advisory_xact_lock(:k)")
+
+
 def _pending(conn: AsyncConnection) -> Pending:
     pending: Pending = conn.info.setdefault(_PENDING, [])
     return pending
@@ -47,7 +52,7 @@ async def record_changes(
         {"at": now, "kind": kind, "session_id": s, "agent_id": a} for s, a in items
     ]
     if rows:
-        _pending(conn).append((insert(Change), rows))
+        _pending(conn).append((_INSERT_CHANGES, rows))
 
 
 def record_selected_changes(
@@ -70,7 +75,7 @@ async def flush_changes(conn: AsyncConnection) -> None:
     if not pending:
         return
     if conn.dialect.name == "postgresql":
-        await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK})
+        await conn.execute(_APPEND_LOCKED, {"k": APPEND_LOCK})
     for stmt, rows in pending:
         if rows is None:
             await conn.execute(stmt)

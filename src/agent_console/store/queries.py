@@ -156,12 +156,18 @@ async def lock_sessions(conn: AsyncConnection, ids: Sequence[int]) -> None:
     SQLite needs nothing: the writing transaction already holds the database's write lock.
     """
     if conn.dialect.name == "postgresql" and ids:
-        await conn.execute(
-            select(Session.id)
-            .where(in_ids(conn, Session.id, sorted(ids)))
-            .order_by(Session.id)
-            .with_for_update()
-        )
+        await conn.execute(_lock_sessions(conn), {"ids": ids_value(conn, sorted(ids))})
+
+
+@per_dialect
+def _lock_sessions(dialect: str) -> Any:
+    """The sessions bound as ``ids``, locked in id order (every reply and end runs it)."""
+    return (
+        select(Session.id)
+        .where(ids_in(dialect, Session.id, "ids"))
+        .order_by(Session.id)
+        .with_for_update()
+    )
 
 
 @per_dialect
@@ -256,19 +262,36 @@ _MODELS = {m.value: m for m in CapacityModel}
 async def customer_id(conn: AsyncConnection, name: str, now: datetime, *, create: bool) -> int:
     if unstorable(name) is not None and not create:
         raise NotFound(f"unknown customer {name!r}")
-    found = await conn.scalar(select(Customer.id).where(Customer.name == name))
+    found = await conn.scalar(_customer_named(conn), {"name": name})
     if found is not None:
         return int(found)
     if not create:
         raise NotFound(f"unknown customer {name!r}")
     # Two first messages from a new customer may arrive at once: the second insert does
     # nothing and both read the one row (the name is unique).
-    await conn.execute(
-        dialect_insert(conn)(Customer)
-        .values(name=name, created_at=now)
+    await conn.execute(_customer_insert(conn), {"name": name, "created_at": now})
+    return int(await conn.scalar(_customer_named(conn), {"name": name}) or 0)
+
+
+@per_dialect
+def _customer_named(dialect: str) -> Any:
+    """The id of the customer named ``name`` (every inbound message asks it)."""
+    return select(Customer.id).where(Customer.name == bindparam("name"))
+
+
+@per_dialect
+def _customer_insert(dialect: str) -> Any:
+    """A new customer ``name`` unless one has that name already."""
+    insert_: Callable[..., Any] = sqlite_insert
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        insert_ = pg_insert
+    return (
+        insert_(Customer)
+        .values(name=bindparam("name"), created_at=bindparam("created_at"))
         .on_conflict_do_nothing(index_elements=[Customer.name])
     )
-    return int(await conn.scalar(select(Customer.id).where(Customer.name == name)) or 0)
 
 
 async def max_change_seq(conn: AsyncConnection) -> int:
