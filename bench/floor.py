@@ -556,19 +556,32 @@ def summarize(args: argparse.Namespace, pg: dict[str, Any], parts: list[Part]) -
     }
 
 
+#: Simulated consoles to one process by default. Each real console is a process of its own,
+#: on its agent's machine; here hundreds share an event loop, and at 500 to a loop the loop
+#: itself was most of the latency (1,000 consoles, 2026-12-04: refresh wall time p50 1.5 s
+#: with 2 processes, 0.07-0.09 s with 4 and 8; p99 4.93 s, 1.27 s, 0.84 s).
+CONSOLES_PER_PROCESS = 125
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--consoles", type=int, default=100)
     ap.add_argument("--messages-per-second", type=float, default=100.0)
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--poll", type=float, default=0.25, help="each console's poll interval")
-    ap.add_argument("--processes", type=int, default=2, help="processes running consoles")
+    ap.add_argument(
+        "--processes",
+        type=int,
+        help=f"processes running consoles (default: one per {CONSOLES_PER_PROCESS}, at least 2)",
+    )
     ap.add_argument(
         "--pulse-every", type=float, default=0.2, help="the pulse sender's pace (0: no sender)"
     )
     ap.add_argument("--url", help="an existing PostgreSQL (default: a throw-away one)")
     ap.add_argument("--out", help="also write the JSON here")
     args = ap.parse_args()
+    if args.processes is None:
+        args.processes = max(2, -(-args.consoles // CONSOLES_PER_PROCESS))
     import pg_throwaway
 
     with pg_throwaway.given_or_started(
