@@ -67,8 +67,10 @@ class DemoDriver:
         # A tick still waiting on the database makes this one a no-op rather than a pile-up.
         if self._app is None or (self._worker is not None and not self._worker.is_finished):
             return
+        # The function, not a coroutine made now: a worker the closing app never starts then
+        # leaves no coroutine that was never awaited.
         self._worker = self._app.run_worker(
-            self._run(), name="demo world", group="demo", exit_on_error=False
+            self._run, name="demo world", group="demo", exit_on_error=False
         )
 
     async def _run(self) -> None:
