@@ -121,9 +121,15 @@ def session_select() -> Any:
 
 
 def dialect_insert(conn: AsyncConnection) -> Callable[..., Any]:
-    """The dialect's ``insert`` (with ``on_conflict_do_*``) for ``conn``. PostgreSQL's is
-    imported only on PostgreSQL: the SQLite start of the console does not load that dialect."""
-    if conn.dialect.name == "postgresql":
+    """The dialect's ``insert`` (with ``on_conflict_do_*``) for ``conn``."""
+    return insert_for(conn.dialect.name)
+
+
+def insert_for(dialect: str) -> Callable[..., Any]:
+    """The ``insert`` (with ``on_conflict_do_*``) of the dialect named ``dialect``.
+    PostgreSQL's is imported only on PostgreSQL: the SQLite start of the console does not
+    load that dialect."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         return pg_insert
@@ -282,13 +288,8 @@ def _customer_named(dialect: str) -> Any:
 @per_dialect
 def _customer_insert(dialect: str) -> Any:
     """A new customer ``name`` unless one has that name already."""
-    insert_: Callable[..., Any] = sqlite_insert
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        insert_ = pg_insert
     return (
-        insert_(Customer)
+        insert_for(dialect)(Customer)
         .values(name=bindparam("name"), created_at=bindparam("created_at"))
         .on_conflict_do_nothing(index_elements=[Customer.name])
     )

@@ -6,16 +6,16 @@ console's dialogs and lists has its own ``CSS_PATH``), Textual 8.2.8 reads the f
 screens' read so far and every widget's ``DEFAULT_CSS``. On the loaded console (22 sources)
 that took 34-52 ms before the dialog could open; this reparse takes 0.2-0.8 ms.
 
-The parse results are already in the stylesheet's own cache, and that cache is emptied
-whenever the variables change (``set_variables``, a new theme), so a reparse can take them
-from there and parse only what is new. A source with an error still raises and leaves the
+The parse results are already in a cache, keyed on the variables they were parsed with (a
+new theme's are parsed again), so a reparse can take them from there and parse only what is
+new. A source with an error still raises and leaves the
 stylesheet's rules as they were, as Textual's reparse does; later reparses then pass over it
 (Textual's ``parse`` skips what failed) until the variables change, where Textual's reparse
 raised again. The console's CSS is fixed and a theme's colours are checked when it is read.
 
-The parsed sources are kept for the process, keyed on the variables they were parsed with
-as well: going back to a theme used before parses nothing, and every app a process starts
-(the test suite starts hundreds) parses the console's CSS once, not once each.
+That cache is the process's, not the stylesheet's: going back to a theme used before parses
+nothing, and every app a process starts (the test suite starts hundreds) parses the
+console's CSS once, not once each.
 """
 
 from __future__ import annotations
