@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/floor.py [--consoles 1000] [--messages-per-second 100]
                                     [--seconds 60] [--poll 0.25] [--processes 2]
-                                    [--pulse-every 0.2] [--url URL] [--out F]
+                                    [--pulse-every 0.2] [--pulse-wakeups 2000]
+                                    [--url URL] [--out F]
 
 Starts a throw-away PostgreSQL (``scripts/pg_throwaway.py``, ``max_connections`` raised to
 fit) unless ``--url`` is given and adds N agents (Online, capacity 5), in mid-shift: a
@@ -16,7 +17,9 @@ One more process is the traffic: customers starting sessions and writing in them
 agents answering and ending, through the services, at ``--messages-per-second``; and a
 supervisor's board (``services/floor.py``, as the board screen reads it) once a second.
 The traffic process also runs the pulse sender, as the gateway does (``--pulse-every``
-seconds between pulses at most; 0: no sender, and every console's poll reads the feed).
+seconds between pulses at least, longer when a pulse would wake more than ``--pulse-wakeups``
+listening backends a second; ``--pulse-every 0``: no sender, and every console's poll reads
+the feed). ``pulse_pace_s`` is the sender's pace when the window closed.
 
 It prints one JSON object:
 - ``commit_to_console_s``: from a customer's line being written to the first snapshot of the
@@ -102,6 +105,7 @@ class Part:
     feed_reads: int = 0  # polls that read the change feed in the database
     pulses_heard: int = 0
     pulses_sent: int = 0
+    pulse_pace: float = 0.0  # the sender's seconds between pulses when the window closed
     messages: list[float] = field(default_factory=list)  # when each was written
     assigned: dict[int, int] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
@@ -307,7 +311,7 @@ class Traffic:
 
 
 async def traffic_main(
-    url: str, rate: float, pulse_every: float, go: Any, stop: Any, out: Any
+    url: str, rate: float, pulse: tuple[float, int | None], go: Any, stop: Any, out: Any
 ) -> Part:
     part = Part()
     # Four connections (a "before" checkout's open_ctx has no max_overflow: it may open more),
@@ -322,9 +326,12 @@ async def traffic_main(
     traffic.customers = {sid: customer for sid, (customer, _owner) in traffic.owned.items()}
     # The pulse sender, as the gateway runs it: its own connection, as in the gateway's pool.
     sender = None
+    pulse_every, wakeups = pulse
     if pulse_every > 0 and PulseSender is not None:
         sender_ctx = await open_ctx(url, pool_size=1, max_overflow=0)
-        sender = PulseSender(sender_ctx, every=pulse_every)
+        # The sender's own bound on wake-ups unless told (a checkout from before it has none).
+        paced = {"wakeups": wakeups} if wakeups is not None else {}
+        sender = PulseSender(sender_ctx, every=pulse_every, **paced)
         sending = asyncio.create_task(sender.run())
         await sender.went.wait()
     out.put({"ready": 0})
@@ -338,6 +345,7 @@ async def traffic_main(
         sender.stop()
         await sending
         part.pulses_sent = sender.sent
+        part.pulse_pace = getattr(sender, "pace", pulse_every)
         await sender_ctx.db.dispose()
     await ctx.db.dispose()
     return part
@@ -458,10 +466,11 @@ def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
         spawn.Process(target=_child, args=("consoles", (url, s, args.poll, go, stop, out), out))
         for s in slices
     ]
+    pulse = (args.pulse_every, args.pulse_wakeups)
     children.append(
         spawn.Process(
             target=_child,
-            args=("traffic", (url, args.messages_per_second, args.pulse_every, go, stop, out), out),
+            args=("traffic", (url, args.messages_per_second, pulse, go, stop, out), out),
         )
     )
     for child in children:
@@ -536,6 +545,7 @@ def summarize(args: argparse.Namespace, pg: dict[str, Any], parts: list[Part]) -
         else None,
         "polls_per_s": round(total["polls"] / run_s, 1),
         "pulse_every_s": args.pulse_every,
+        "pulse_pace_s": round(max(p.pulse_pace for p in parts), 3),
         "feed_reads_per_s": round(total["feed_reads"] / run_s, 1),
         "pulses_sent_per_s": round(total["pulses_sent"] / run_s, 1),
         "pulses_heard_per_s": round(total["pulses_heard"] / run_s, 1),
@@ -576,6 +586,12 @@ def main() -> int:
     )
     ap.add_argument(
         "--pulse-every", type=float, default=0.2, help="the pulse sender's pace (0: no sender)"
+    )
+    ap.add_argument(
+        "--pulse-wakeups",
+        type=int,
+        help="listening backends a second the pulses may wake at most "
+        "(default: the gateway's, 2,000; 0: no bound)",
     )
     ap.add_argument("--url", help="an existing PostgreSQL (default: a throw-away one)")
     ap.add_argument("--out", help="also write the JSON here")

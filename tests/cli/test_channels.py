@@ -94,9 +94,11 @@ def test_sessions_show_gives_each_lines_delivery(team: Console) -> None:
 def test_gateway_command_checks_its_options(run: Console) -> None:
     help_text = run("gateway", "--help").stdout
     for option in (
-        "--host", "--port", "--workers", "--timeout", "--lease", "--route", "--pulse-every"
+        "--host", "--port", "--workers", "--timeout", "--lease", "--route", "--pulse-every",
+        "--pulse-wakeups",
     ):  # fmt: skip
         assert option in help_text
     assert run("gateway", "--pulse-every", "5", code=2).stderr  # at most a second apart
+    assert run("gateway", "--pulse-wakeups", "-1", code=2).stderr
     bad = run("gateway", "--timeout", "30", "--lease", "10", code=2)
     assert "the lease must be longer than the timeout" in bad.stderr

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from agent_console.domain.feed import ChangeKind, Interest, Touch
-from agent_console.domain.pulse import MAX_PAYLOAD, Pulse, decode, summarize
+from agent_console.domain.pulse import BEAT, MAX_PAYLOAD, Pulse, decode, pace, summarize
 from shared.feed_strategies import interests, touches
 
 
@@ -57,3 +58,12 @@ def test_a_pulse_too_big_for_a_notify_says_everything() -> None:
 def test_what_is_not_a_pulse_is_refused() -> None:
     for payload in ("", "p1", "p2 0 1 - - -", "p1 5 1 - - -", "p1 0 1 x - -", "p1 0 1 - a -"):
         assert decode(payload) is None, payload
+
+
+def test_the_pulses_slow_down_to_keep_the_wakeups_under_the_bound() -> None:
+    assert pace(0.2, 10) == 0.2  # a small floor: as often as asked
+    assert pace(0.2, 400) == 0.2  # 2,000 wake-ups a second exactly
+    assert pace(0.2, 1_006) == pytest.approx(0.503)  # the 1,000-console floor
+    assert pace(0.2, 50_000) == BEAT  # never rarer than the heartbeat
+    assert pace(0.2, 1_006, wakeups=0) == 0.2  # no bound
+    assert pace(0.01, 5, wakeups=100) == pytest.approx(0.05)

@@ -210,3 +210,41 @@ async def test_one_sender_per_database_and_another_takes_over(
     finally:
         second.stop()
         await task
+
+
+async def test_on_a_big_floor_the_sender_paces_its_pulses_to_the_listeners(
+    ctx: Ctx, console: Open
+) -> None:
+    await agents.add_agent(ctx, "ann", permissions=PERMS)
+    for _ in range(3):  # three consoles listening, each on its one connection
+        await console("ann")
+    # A bound of 100 wake-ups a second: a pulse every 0.01 s would wake each backend of the
+    # database 100 times a second, so the sender waits backends/100 seconds instead.
+    sender = PulseSender(ctx, every=0.01, beat=0.1, wakeups=100)
+    task = asyncio.create_task(sender.run())
+    try:
+        await asyncio.wait_for(sender.went.wait(), WAIT)
+        async with ctx.db.engine.connect() as conn:
+            backends = (
+                await conn.execute(
+                    text(
+                        "SELECT numbackends FROM pg_stat_database"
+                        " WHERE datname = current_database()"
+                    )
+                )
+            ).scalar_one()
+        assert sender.backends >= 4  # the three consoles and the sender at least
+        assert abs(sender.backends - backends) <= 1  # this test's own connection may be new
+        assert sender.pace == pytest.approx(sender.backends / 100)
+    finally:
+        sender.stop()
+        await task
+    # Unbounded (0), or with few listeners, the pulses keep their least interval.
+    quick = PulseSender(ctx, every=0.01, beat=0.1, wakeups=0)
+    task = asyncio.create_task(quick.run())
+    try:
+        await asyncio.wait_for(quick.went.wait(), WAIT)
+        assert quick.backends >= 4 and quick.pace == 0.01
+    finally:
+        quick.stop()
+        await task

@@ -23,6 +23,7 @@ async def test_the_gateway_sends_pulses_on_postgresql(ctx: Ctx, db_url: str) -> 
             assert sender is None
             return
         await asyncio.wait_for(sender.went.wait(), WAIT_S)
+        assert (sender.every, sender.wakeups) == (FAST.pulse_every, FAST.pulse_wakeups)
         backend = await ConsoleBackend.open(db_url, "dana")
         try:  # a console hears them on its one connection
             await asyncio.wait_for(backend.feed.wait_heard(1), WAIT_S)

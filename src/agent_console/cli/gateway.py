@@ -53,6 +53,14 @@ if TYPE_CHECKING:
     show_default=True,
     help="PostgreSQL: the least seconds between two pulses to the consoles (0: send none).",
 )
+@click.option(
+    "--pulse-wakeups",
+    type=click.IntRange(0),
+    default=2000,
+    show_default=True,
+    help="PostgreSQL: the listening backends a second the pulses may wake at most; on a big "
+    "floor they come less often than --pulse-every (0: no bound).",
+)
 @click.option("--log-level", default="info", show_default=True, help="Gateway log on stderr.")
 @click.pass_obj
 def gateway(
@@ -64,6 +72,7 @@ def gateway(
     lease_s: float,
     route: bool,
     pulse_every_s: float,
+    pulse_wakeups: int,
     log_level: str,
 ) -> None:
     """Serve the channel API, the web chat page and outbound delivery on HOST:PORT."""
@@ -86,6 +95,7 @@ def gateway(
         busy_timeout_ms=state.settings.busy_timeout_ms,
         route=route,
         pulse_every=pulse_every_s,
+        pulse_wakeups=pulse_wakeups,
     )
     run(url, host, port, options)
 

@@ -21,7 +21,7 @@ from starlette.staticfiles import StaticFiles
 from ..domain.outbox import DEFAULT_LEASE, DEFAULT_TIMEOUT
 from ..services.context import Ctx, system_clock
 from ..services.inbound_batch import InboundBatcher
-from ..services.pulse_sender import PulseSender
+from ..services.pulse_sender import WAKEUPS, PulseSender
 from ..services.runtime import open_ctx
 from . import api, webchat
 from .access_log import AccessLog
@@ -49,6 +49,9 @@ class GatewayOptions:
     #: Seconds between two pulses to the consoles at most (PostgreSQL; 0: send none).
     #: One sender per database sends them, whichever gateway holds its lock.
     pulse_every: float = 0.2
+    #: Listening backends a second the pulses may wake at most: on a big floor they come
+    #: less often than ``pulse_every`` (``domain/pulse.py`` ``pace``; 0: no bound).
+    pulse_wakeups: int = WAKEUPS
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
@@ -100,7 +103,7 @@ def create_app(
         router = Router(ctx) if options.route else None
         app.state.router = router
         sender = (
-            PulseSender(ctx, every=options.pulse_every)
+            PulseSender(ctx, every=options.pulse_every, wakeups=options.pulse_wakeups)
             if options.pulse_every > 0 and not ctx.db.is_sqlite
             else None
         )

@@ -6,7 +6,10 @@ on a busy floor (``../shared/notes/floor-probe.md``); a poll of the change feed 
 console four times a second costs more again. The sender reads the feed for everyone instead:
 every ``every`` seconds it reads what was appended since its last pulse and, if anything was,
 sends it summed up (``domain/pulse.py``) on :data:`PULSE_CHANNEL`; with nothing to say it
-sends an empty pulse every ``BEAT`` seconds, so the listeners know it is there. A console
+sends an empty pulse every ``BEAT`` seconds, so the listeners know it is there. Each pulse
+wakes every listening backend, so on a big floor the sender paces itself: it counts the
+database's backends every beat and sends no more often than ``domain/pulse.py`` ``pace``
+allows (at most ``WAKEUPS`` wake-ups a second: every 0.5 s for 1,000 consoles). A console
 LISTENs on its own connection and reads the feed only when a pulse concerns it
 (``services/change_feed.py``); the gateway's router and delivery workers wake on any pulse
 that is not empty (``services/changes.py`` ``ChangeProbe``). When pulses stop, they all look
@@ -25,11 +28,11 @@ import time
 from typing import Any
 
 from ..domain.feed import ChangeKind, Touch
-from ..domain.pulse import BEAT, Pulse, summarize
+from ..domain.pulse import BEAT, WAKEUPS, Pulse, pace, summarize
 from ..store.change_log import PULSE_CHANNEL, SENDER_LOCK
 from .context import Ctx
 
-__all__ = ["BEAT", "PULSE_CHANNEL", "SENDER_LOCK", "PulseSender"]
+__all__ = ["BEAT", "PULSE_CHANNEL", "SENDER_LOCK", "WAKEUPS", "PulseSender"]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,8 @@ READ_LIMIT = 2_000
 
 _READ = "SELECT seq, kind, session_id, agent_id FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2"
 _TOP = "SELECT coalesce(max(seq), 0) FROM changes"
+# The backends a pulse would wake, at most: pg_stat_database is readable by every role.
+_BACKENDS = "SELECT numbackends FROM pg_stat_database WHERE datname = current_database()"
 _KINDS = {k.value: k for k in ChangeKind}
 
 
@@ -50,10 +55,18 @@ def _kind(value: str) -> ChangeKind:
 class PulseSender:
     """Sends the pulses of one database (see the module's docstring)."""
 
-    def __init__(self, ctx: Ctx, *, every: float = 0.2, beat: float = BEAT) -> None:
+    def __init__(
+        self, ctx: Ctx, *, every: float = 0.2, beat: float = BEAT, wakeups: int = WAKEUPS
+    ) -> None:
         self.ctx = ctx
+        #: The least seconds between two pulses, and the wake-ups a second they may cost.
         self.every = every
+        self.wakeups = wakeups
         self.beat = beat
+        #: The seconds between two pulses now (``every``, or longer on a big floor), and the
+        #: backends last counted.
+        self.pace = every
+        self.backends = 0
         #: Pulses sent, and whether this sender holds the lock (the others stand by).
         self.sent = 0
         self.sending = False
@@ -96,8 +109,12 @@ class PulseSender:
                     return
             self.sending = True
             cursor = int(await raw.fetchval(_TOP))
-            sent_at = -float("inf")
+            sent_at = counted_at = -float("inf")
             while True:
+                if time.monotonic() - counted_at >= self.beat:
+                    self.backends = int(await raw.fetchval(_BACKENDS) or 0)
+                    self.pace = pace(self.every, self.backends, self.wakeups)
+                    counted_at = time.monotonic()
                 pulse = await self._read(raw, cursor)
                 if not pulse.empty or time.monotonic() - sent_at >= self.beat:
                     await raw.fetchval("SELECT pg_notify($1, $2)", PULSE_CHANNEL, pulse.encode())
@@ -105,7 +122,7 @@ class PulseSender:
                     cursor = pulse.upto
                     self.sent += 1
                     self.went.set()
-                if await self._rest(self.every):
+                if await self._rest(self.pace):
                     return
         finally:
             self.sending = False
