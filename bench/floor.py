@@ -12,7 +12,8 @@ each console opens on a conversation, as one open for a while would be). Then, i
 ``--processes`` processes, N simulated consoles: each is the console's own backend
 (``tui/backend.py`` ``ConsoleBackend``: its own engine and pool, its change feed) running the
 console screen's refresh loop without Textual -- poll the feed every ``--poll`` seconds for
-what concerns it (its agent, its open session) and, when something does, take a snapshot.
+what concerns it (its agent, its open session), and at once when a pulse heard concerns it,
+and, when something does, take a snapshot.
 One more process is the traffic: customers starting sessions and writing in them, routing,
 agents answering and ending, through the services, at ``--messages-per-second``; and a
 supervisor's board (``services/floor.py``, as the board screen reads it) once a second.
@@ -44,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import inspect
 import itertools
@@ -52,6 +54,7 @@ import multiprocessing as mp
 import random
 import sys
 import time
+import traceback
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -115,8 +118,11 @@ class Part:
     gc_s: float = 0.0  # time the cyclic garbage collector stopped the process
     gc_by_generation: dict[str, list[float]] = field(default_factory=dict)  # [count, seconds]
 
-    def error(self, name: str) -> None:
+    def error(self, name: str, exc: BaseException | None = None) -> None:
+        """Count an error by ``name``; the first of each name goes to stderr with its stack."""
         self.errors[name] = self.errors.get(name, 0) + 1
+        if exc is not None and self.errors[name] == 1:
+            traceback.print_exception(exc, file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------- the consoles
@@ -134,6 +140,12 @@ class SimConsole:
         self.detail: Any = None  # the open session's detail as last shown
         self.seen: dict[int, datetime] = {}  # session -> newest customer line shown
         event.listen(backend.ctx.db.engine.sync_engine, "begin", self._on_begin)
+        # As the console app does: a pulse that concerns it polls at once, not at the next
+        # tick (a checkout from before that ignores the attribute).
+        self.woken = asyncio.Event()
+        feed = getattr(backend, "feed", None)
+        if feed is not None:
+            feed.on_news = self.woken.set
 
     def _on_begin(self, _conn: Any) -> None:
         if self.refreshing:
@@ -147,6 +159,7 @@ class SimConsole:
         await asyncio.sleep(random.random() * self.poll)  # the consoles do not poll in step
         while not stop.is_set():
             started = time.monotonic()
+            self.woken.clear()  # news heard during this poll polls again after it
             try:
                 concerned, detail = await self._concerned()
                 self.part.poll_s.append(time.monotonic() - started)
@@ -156,8 +169,11 @@ class SimConsole:
                     self.part.refresh_s.append(time.monotonic() - refresh_start)
                 self.part.polls += 1
             except Exception as exc:  # a bench reports, it does not stop
-                self.part.error(type(exc).__name__)
-            await asyncio.sleep(max(0.0, self.poll - (time.monotonic() - started)))
+                self.part.error(type(exc).__name__, exc)
+            left = self.poll - (time.monotonic() - started)
+            if left > 0 and not self.woken.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.woken.wait(), left)
 
     async def _concerned(self) -> tuple[bool, bool]:
         """Whether to refresh, and whether the open session's detail too (as the console
@@ -257,7 +273,7 @@ class Traffic:
                     self.part.assigned[a.session_id] = count + 1
                     self.owned[a.session_id] = (self.customers.get(a.session_id, ""), a.agent)
             except Exception as exc:
-                self.part.error(f"route:{type(exc).__name__}")
+                self.part.error(f"route:{type(exc).__name__}", exc)
             await asyncio.sleep(0.2)
 
     async def _board_loop(self, stop: asyncio.Event) -> None:
@@ -274,7 +290,7 @@ class Traffic:
                         await conn.execute(text(BOARD_SESSIONS))
                 self.part.board_s.append(time.monotonic() - started)
             except Exception as exc:
-                self.part.error(f"board:{type(exc).__name__}")
+                self.part.error(f"board:{type(exc).__name__}", exc)
             await asyncio.sleep(1.0)
 
     async def _worker(self, index: int, workers: int, stop: asyncio.Event) -> None:
@@ -287,7 +303,7 @@ class Traffic:
                 await self._one()
                 self.part.messages.append(time.time())
             except Exception as exc:
-                self.part.error(f"traffic:{type(exc).__name__}")
+                self.part.error(f"traffic:{type(exc).__name__}", exc)
 
     async def _one(self) -> None:
         """One message: a new customer's first line, a customer's line in a session an
