@@ -12,8 +12,7 @@ each console opens on a conversation, as one open for a while would be). Then, i
 ``--processes`` processes, N simulated consoles: each is the console's own backend
 (``tui/backend.py`` ``ConsoleBackend``: its own engine and pool, its change feed) running the
 console screen's refresh loop without Textual -- poll the feed every ``--poll`` seconds for
-what concerns it (its agent, its open session), and at once when a pulse heard concerns it,
-and, when something does, take a snapshot.
+what concerns it (its agent, its open session) and, when something does, take a snapshot.
 One more process is the traffic: customers starting sessions and writing in them, routing,
 agents answering and ending, through the services, at ``--messages-per-second``; and a
 supervisor's board (``services/floor.py``, as the board screen reads it) once a second.
@@ -45,7 +44,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
 import inspect
 import itertools
@@ -140,12 +138,6 @@ class SimConsole:
         self.detail: Any = None  # the open session's detail as last shown
         self.seen: dict[int, datetime] = {}  # session -> newest customer line shown
         event.listen(backend.ctx.db.engine.sync_engine, "begin", self._on_begin)
-        # As the console app does: a pulse that concerns it polls at once, not at the next
-        # tick (a checkout from before that ignores the attribute).
-        self.woken = asyncio.Event()
-        feed = getattr(backend, "feed", None)
-        if feed is not None:
-            feed.on_news = self.woken.set
 
     def _on_begin(self, _conn: Any) -> None:
         if self.refreshing:
@@ -159,7 +151,6 @@ class SimConsole:
         await asyncio.sleep(random.random() * self.poll)  # the consoles do not poll in step
         while not stop.is_set():
             started = time.monotonic()
-            self.woken.clear()  # news heard during this poll polls again after it
             try:
                 concerned, detail = await self._concerned()
                 self.part.poll_s.append(time.monotonic() - started)
@@ -170,10 +161,7 @@ class SimConsole:
                 self.part.polls += 1
             except Exception as exc:  # a bench reports, it does not stop
                 self.part.error(type(exc).__name__, exc)
-            left = self.poll - (time.monotonic() - started)
-            if left > 0 and not self.woken.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.woken.wait(), left)
+            await asyncio.sleep(max(0.0, self.poll - (time.monotonic() - started)))
 
     async def _concerned(self) -> tuple[bool, bool]:
         """Whether to refresh, and whether the open session's detail too (as the console

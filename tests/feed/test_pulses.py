@@ -95,33 +95,6 @@ async def test_a_message_in_ann_session_reads_the_feed_on_ann_console_only(
     assert bob.feed.reads == reads[1] + 1
 
 
-async def test_a_pulse_that_concerns_a_console_calls_it_to_poll_now(
-    ctx: Ctx, sender: PulseSender, console: Open
-) -> None:
-    for name in ("ann", "bob"):
-        await agents.add_agent(ctx, name, permissions=PERMS)
-    await presence.set_presence(ctx, "ann", Presence.ONLINE)
-    await conversations.inbound(ctx, "cara", "standard_sms", "hello")
-    await routing.route(ctx)
-    ann, bob = await console("ann"), await console("bob")
-    called = {"ann": 0, "bob": 0}
-    for name, backend in (("ann", ann), ("bob", bob)):
-        backend.feed.on_news = lambda name=name: called.__setitem__(name, called[name] + 1)
-        await heard_through(backend.feed, await current_cursor(ctx))
-        await backend.poll_changes(Interest(agent_id=backend.agent_id))  # what it shows
-    called.update(ann=0, bob=0)
-
-    await conversations.inbound(ctx, "cara", "standard_sms", "are you there?")
-    seq = await current_cursor(ctx)
-    for backend in (ann, bob):
-        await heard_through(backend.feed, seq)
-    assert called == {"ann": 1, "bob": 0}  # only the console the message concerns
-    # Heartbeats and pulses about others call nobody.
-    heard = ann.feed.heard
-    await ann.feed.wait_heard(heard + 2)
-    assert called == {"ann": 1, "bob": 0}
-
-
 async def test_without_pulses_every_poll_reads_the_feed(ctx: Ctx, console: Open) -> None:
     await agents.add_agent(ctx, "ann", permissions=PERMS)
     ann = await console("ann")

@@ -15,11 +15,9 @@ from sqlalchemy import event
 from agent_console.domain.feed import ChangeKind
 from agent_console.domain.vocab import Presence
 from agent_console.services import agents, conversations, presence, routing
-from agent_console.services.changes import current_cursor
 from agent_console.services.context import Ctx
 from agent_console.tui.app import AgentConsoleApp
 from agent_console.tui.widgets.filter_choice import FilterChoice
-from shared.pulses import pulses
 
 from .conftest import AGENT, ALL_PERMISSIONS, SIZE, Seeded, console_ready, until
 from .list_support import World, build_world, open_list, row_ids, title_text
@@ -209,34 +207,3 @@ async def test_the_open_sessions_detail_is_read_again_only_when_it_was_touched(
                 what="Alice's line in the open conversation",
             )
             assert seen.calls == {"snapshot": 1, "session": 1}
-
-
-@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-async def test_a_pulse_about_my_session_refreshes_the_console_before_the_next_tick(
-    seeded: Seeded, ctx: Ctx, app_factory: Any
-) -> None:
-    """PostgreSQL: with the gateway's pulses coming, a customer's line in the agent's session
-    is on screen without a poll tick (this console's tick is an hour away): the pulse that
-    sums it up makes the console poll at once. A line in another agent's session does not."""
-    theirs = await others_session(ctx)
-    app = app_factory(seeded.url)  # NO_POLL: only a pulse can make it poll
-    async with pulses(ctx), app.run_test(size=SIZE) as pilot:
-        console = await console_ready(pilot)
-        await app.workers.wait_for_complete()
-        feed = app.backend.feed  # type: ignore[union-attr]
-        with watching(app, "poll_changes") as seen:
-            await conversations.inbound(ctx, "Fay", "standard_sms", "Hello again")
-            await until_heard(pilot, feed, await current_cursor(ctx))
-            assert seen.calls == {}  # erin's session: no poll
-            await conversations.inbound(ctx, "Alice", "enhanced_whatsapp", "Still there?")
-            await until(
-                pilot,
-                lambda: console.needs[seeded.alice].last_customer_text == "Still there?",
-                what="the pulse to bring Alice's line to dana's console",
-            )
-            assert seen.calls == {"poll_changes": 1}
-        assert theirs not in [row.id for row in console.rows]
-
-
-async def until_heard(pilot: Any, feed: Any, seq: int) -> None:
-    await until(pilot, lambda: feed.heard_through >= seq, what=f"a pulse through {seq}")

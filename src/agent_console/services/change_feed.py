@@ -13,9 +13,6 @@ PostgreSQL wakes every listening backend for every NOTIFY, whatever the channel,
 grows with the number of consoles (``../shared/notes/floor-probe.md``); the sender sends a few
 a second whatever the rate of commits. When no pulse was heard for ``silence`` seconds (no
 sender runs, or the connection was replaced) every poll reads the feed, as without pulses.
-A pulse that concerns what the console shows calls :attr:`ChangeFeed.on_news`: the
-console polls then, not at its next tick (a pulse comes every 0.2-0.5 s, a tick every 0.25 s:
-waiting for both was most of the time from a commit to the screen).
 """
 
 from __future__ import annotations
@@ -203,17 +200,10 @@ class ChangeFeed:
     _sender_pid: int | None = field(default=None, repr=False)
     _stranger: int | None = field(default=None, repr=False)
     _pulsed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
-    #: Called (on the event loop) when a pulse heard may concern what the console shows:
-    #: poll now. What it shows is ``watching()`` if given, else what the last poll asked
-    #: about. PostgreSQL only; SQLite hears no pulses.
-    on_news: Callable[[], None] | None = field(default=None, repr=False)
-    watching: Callable[[], Interest] | None = field(default=None, repr=False)
-    _interest: Interest | None = field(default=None, repr=False)
 
     async def poll(self, interest: Interest) -> FeedNews:
         """The changes since the last poll that concern ``interest``. Raises StoreError when
         the database cannot be read; the next poll that can says ``resync``."""
-        self._interest = interest
         try:
             if self.cursor is None:
                 self.cursor = await self._open()
@@ -277,28 +267,16 @@ class ChangeFeed:
             # changes it never read. Another backend's (a new sender's, or not a sender's)
             # means a read, which looks up who holds the lock now.
             self._stranger, self._gap = pid, True
-            self._news()
             return
         pulse = decode(payload)
         if pulse is None:  # a sender of another version: read the feed to be sure
             self._gap = True
-            self._news()
             return
         self.heard_through = max(self.heard_through, pulse.upto)
         merged = pulse if self._pending is None else self._pending.then(pulse)
         if merged is None:  # the stretch between the two went to nobody here
             self._gap, merged = True, pulse
         self._pending = merged
-        if self._gap or (not pulse.empty and self._may_concern(pulse)):
-            self._news()
-
-    def _may_concern(self, pulse: Pulse) -> bool:
-        interest = self.watching() if self.watching is not None else self._interest
-        return interest is None or pulse.concerns(interest)  # None: not polled yet
-
-    def _news(self) -> None:
-        if self.on_news is not None:
-            self.on_news()
 
     async def _listen(self, conn: AsyncConnection) -> Any:
         """LISTEN for pulses on ``conn``'s driver connection unless it already does (a new

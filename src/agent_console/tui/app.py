@@ -31,7 +31,7 @@ from textual.worker import Worker, WorkerState
 
 from ..config import Settings, save_theme
 from ..domain.errors import ConsoleError, NotFound, StoreError
-from ..domain.feed import NO_NEWS, NOTHING, RESYNC, FeedNews, Interest
+from ..domain.feed import NO_NEWS, NOTHING, RESYNC, FeedNews
 from ..domain.text import escape_log
 from .keymap import check_keymap, normalise_keymap
 from .messages import ConsoleLoaded, DatabaseChanged, FirstReadShown, ShowsFeed
@@ -117,7 +117,6 @@ class AgentConsoleApp(App[None]):
         self._saved_theme: str | None = None
         self._poll_timer: Timer | None = None
         self._poll_worker: Worker[None] | None = None
-        self._poll_again = False
         self.demo = options.demo
         self.tour = options.tour
         #: Seconds End Chat waits, with Undo, before the chat is ended (0: at once).
@@ -271,7 +270,7 @@ class AgentConsoleApp(App[None]):
             return
         self.backend = backend
         opening.opened(backend)
-        self._start_polling(backend)
+        self._poll_timer = self.set_interval(self.poll_interval, self._poll_tick)
         self._start_demo(backend)
 
     async def _open_backend(self) -> ConsoleBackend | None:
@@ -319,7 +318,7 @@ class AgentConsoleApp(App[None]):
             backend, tz=self._tz, undo_seconds=self.end_undo_seconds, first=first
         )
         await self.switch_screen(self._console)
-        self._start_polling(backend)
+        self._poll_timer = self.set_interval(self.poll_interval, self._poll_tick)
         self._start_demo(backend)
 
     def on_console_loaded(self, message: ConsoleLoaded) -> None:
@@ -444,12 +443,6 @@ class AgentConsoleApp(App[None]):
 
     # ------------------------------------------------------------------ live refresh
 
-    def _start_polling(self, backend: ConsoleBackend) -> None:
-        """Poll the change feed every tick, and at once when a pulse says something changed."""
-        self._poll_timer = self.set_interval(self.poll_interval, self._poll_tick)
-        backend.feed.watching = self._feed_interest
-        backend.feed.on_news = self._on_news
-
     def _poll_tick(self) -> None:
         # A poll still waiting on the database makes this tick a no-op rather than a pile-up.
         if self.backend is None or (
@@ -458,28 +451,9 @@ class AgentConsoleApp(App[None]):
             return
         self._poll_worker = self._poll()
 
-    def _feed_interest(self) -> Interest:
-        """What the screens on the stack show, for the change feed."""
-        interest = NOTHING
-        for screen in self.screen_stack:
-            if isinstance(screen, ShowsFeed):
-                interest = interest | screen.feed_interest
-        return interest
-
-    def _on_news(self) -> None:
-        """A pulse heard concerns what the screens show (PostgreSQL): poll now, not at the
-        next tick; during a poll, once more after it."""
-        if self._poll_worker is not None and not self._poll_worker.is_finished:
-            self._poll_again = True
-            return
-        self._poll_tick()
-
     @work(group="poll")
     async def _poll(self) -> None:
         await self.poll_changes()
-        while self._poll_again and self.backend is not None:
-            self._poll_again = False
-            await self.poll_changes()
 
     async def poll_changes(self) -> FeedNews:
         """Ask the change feed for what concerns the screens on the stack and tell them
@@ -487,8 +461,12 @@ class AgentConsoleApp(App[None]):
         to resync: their refresh says what is wrong, and the next poll that can resyncs."""
         if self.backend is None:
             return NO_NEWS
+        interest = NOTHING
+        for screen in self.screen_stack:
+            if isinstance(screen, ShowsFeed):
+                interest = interest | screen.feed_interest
         try:
-            news = await self.backend.poll_changes(self._feed_interest())
+            news = await self.backend.poll_changes(interest)
         except ConsoleError:
             news = RESYNC
         if news:
