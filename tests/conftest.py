@@ -191,6 +191,14 @@ def _unseen_frames() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _quick_idle() -> Iterator[None]:
+    from shared.quick_idle import quick_idle_windows
+
+    with quick_idle_windows():
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _timing_tests_run_alone(request: pytest.FixtureRequest) -> Iterator[None]:
     """Checks the serial pass, it does not make it: every test holds a shared lock while it

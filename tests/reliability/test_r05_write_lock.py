@@ -63,7 +63,9 @@ async def _seed(ctx: Ctx) -> int:
     return r.session_id
 
 
-@pytest.mark.timing
+# Not a ``timing`` test: its bounds are on waits (SQLite's busy handler sleeps out its 2 s;
+# the holder sleeps out its 10 s), which a busy machine lengthens by milliseconds, and it
+# spent its 11 s in the serial pass asleep while the other workers had exited.
 async def test_locked_database_waits_then_says_so_and_writes_nothing(tmp_path: Path) -> None:
     """Invariant: wait busy_timeout, then a clear StoreError; no partial write; a writer with
     a longer timeout waits for the lock and succeeds."""
