@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..domain.outbox import DEFAULT_LEASE, DEFAULT_TIMEOUT
+from ..domain.pulse import WAKEUPS
 
 if TYPE_CHECKING:
     from .main import State
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
 @click.option(
     "--pulse-wakeups",
     type=click.IntRange(0),
-    default=2000,
+    default=WAKEUPS,
     show_default=True,
     help="PostgreSQL: the listening backends a second the pulses may wake at most; on a big "
     "floor they come less often than --pulse-every (0: no bound).",
