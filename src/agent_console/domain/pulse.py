@@ -30,7 +30,7 @@ SILENCE = 3 * BEAT
 #: backend of the database for every NOTIFY, so a pulse costs the server one wake-up per
 #: console. Measured with ``bench/floor.py`` (1,000 consoles, 100 messages/s, 2 cores,
 #: 2026-12-04): a pulse every 0.2 s (5,000 wake-ups a second) carried 93.5-95.4 messages/s,
-#: one every 0.5 s (2,000) 99.8-100.1 in three runs of four (README, "A shared floor").
+#: one every 0.5 s (2,000) 99.8-100.1 in three runs of five (README, "A shared floor").
 WAKEUPS = 2_000
 _VERSION = "p1"
 
