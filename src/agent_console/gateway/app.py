@@ -46,7 +46,7 @@ class GatewayOptions:
     pool_size: int = 10
     #: Assign queued work to agents (the gateway's own router; see router.py).
     route: bool = True
-    #: Seconds between two pulses to the consoles at most (PostgreSQL; 0: send none).
+    #: The least seconds between two pulses to the consoles (PostgreSQL; 0: send none).
     #: One sender per database sends them, whichever gateway holds its lock.
     pulse_every: float = 0.2
     #: Listening backends a second the pulses may wake at most: on a big floor they come
