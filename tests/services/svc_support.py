@@ -2,12 +2,17 @@
 
 Imported by the ``test_svc_*`` modules of this folder (pytest puts the folder on ``sys.path``).
 Everything here goes through the services, never through SQL, so the tests read the database
-the way the product does.
+the way the product does (``statements`` only counts what the services send).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event
 
 from agent_console.domain.vocab import Presence
 from agent_console.services import (
@@ -164,3 +169,20 @@ async def consistent(ctx: Ctx) -> None:
 
 async def statuses(ctx: Ctx, *sids: int) -> list[str]:
     return [(await show(ctx, s)).session.status for s in sids]
+
+
+@contextmanager
+def statements(ctx: Ctx) -> Iterator[list[str]]:
+    """Every SQL statement the engine sends meanwhile (SQLite's BEGIN left out)."""
+    seen: list[str] = []
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if not statement.startswith("BEGIN"):
+            seen.append(statement)
+
+    engine = ctx.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)

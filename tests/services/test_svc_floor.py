@@ -10,13 +10,11 @@ change (this branch's writes leave it None).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 from svc_support import (
     ADMIN,
     ENHANCED_MSG,
@@ -27,6 +25,7 @@ from svc_support import (
     admin,
     assigned,
     setting,
+    statements,
 )
 
 from agent_console.domain.errors import NotFound, Refused
@@ -202,23 +201,6 @@ async def test_only_an_admin_sees_the_board(ctx: Ctx, clock: FakeClock) -> None:
 
 
 # ------------------------------------------------------------------------------ the cost
-
-
-@contextmanager
-def statements(ctx: Ctx) -> Iterator[list[str]]:
-    """Every SQL statement the engine sends meanwhile (SQLite's BEGIN left out)."""
-    seen: list[str] = []
-
-    def on_execute(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        if not statement.startswith("BEGIN"):
-            seen.append(statement)
-
-    engine = ctx.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
 
 
 async def test_the_board_is_three_statements_whatever_the_number_of_agents(

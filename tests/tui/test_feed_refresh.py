@@ -192,9 +192,10 @@ async def test_the_open_sessions_detail_is_read_again_only_when_it_was_touched(
             )
             assert seen.calls == {"snapshot": 1}
             # The refresh: settings, the agent, their tabs, deliveries, and the needs (unread
-            # and newest lines in one pass, the last lines' text, the end records).
+            # and newest lines in one pass, the last lines' text; no tab has ended, so no
+            # end records).
             refresh = [s for s in seen.statements if "FROM changes" not in s]
-            assert len(refresh) == 7, refresh
+            assert len(refresh) == 6, refresh
             # Alice's is open: its detail too.
             seen.reset()
             await conversations.inbound(ctx, "Alice", "enhanced_whatsapp", "my order?")

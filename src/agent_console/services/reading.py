@@ -8,13 +8,13 @@ the customer is the one waiting, in a few grouped queries (no per-session round 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..domain.vocab import AuthorKind
+from ..domain.vocab import AuthorKind, SessionStatus
 from ..store import queries as q
 from ..store.models import EndRecord, Message, ReadMarker
 from ..store.prebuilt import ids_in, ids_value, per_dialect
@@ -22,7 +22,7 @@ from .context import Ctx
 from .ending import require_session
 from .row_views import newest_customer_lines, session_needs_from_rows
 from .tab_windows import LAST_LINE_CHARS
-from .views import SessionNeeds
+from .views import SessionNeeds, SessionRow
 
 
 async def mark_read(
@@ -80,15 +80,33 @@ async def read_marker(ctx: Ctx, agent_name: str, session_id: int) -> int:
 
 
 async def session_needs(
-    ctx: Ctx, agent_name: str, session_ids: Sequence[int]
+    ctx: Ctx,
+    agent_name: str,
+    session_ids: Sequence[int],
+    *,
+    ended: Collection[int] | None = None,
 ) -> dict[int, SessionNeeds]:
-    """What each of ``session_ids`` asks of the agent (every id gets an entry)."""
+    """What each of ``session_ids`` asks of the agent (every id gets an entry).
+
+    ``ended``: which of them the caller has just read as Ended, when it has: only those can
+    have an end record, so the end records are read for those alone (none: no statement, one
+    round trip fewer per refresh). A session that ends after the caller's read shows as the
+    caller's row does, live, until the refresh its end brings."""
     ids = sorted(set(session_ids))
     if not ids:
         return {}
     async with ctx.db.read() as conn:
         agent = await q.agent_row(conn, agent_name)
-        return await _needs(conn, agent.id, ids)
+        return await _needs(conn, agent.id, ids, ended)
+
+
+async def needs_of_rows(
+    ctx: Ctx, agent_name: str, rows: Sequence[SessionRow]
+) -> dict[int, SessionNeeds]:
+    """:func:`session_needs` of sessions the caller has just read: their statuses say which
+    can have an end record."""
+    ended = {row.id for row in rows if row.status is SessionStatus.ENDED}
+    return await session_needs(ctx, agent_name, [row.id for row in rows], ended=ended)
 
 
 @per_dialect
@@ -132,7 +150,9 @@ def _needs_statements(dialect: str) -> dict[str, Any]:
     return {"counts": counts, "lines": lines, "ends": ends}
 
 
-async def _needs(conn: AsyncConnection, agent_id: int, ids: list[int]) -> dict[int, SessionNeeds]:
+async def _needs(
+    conn: AsyncConnection, agent_id: int, ids: list[int], ended: Collection[int] | None
+) -> dict[int, SessionNeeds]:
     # One pass over the sessions' lines (with the agent's read marker of each session): the
     # unread customer lines, and the newest customer line and newest agent line.
     statements = _needs_statements(conn)
@@ -144,5 +164,9 @@ async def _needs(conn: AsyncConnection, agent_id: int, ids: list[int]) -> dict[i
     if last_ids:
         rows = await conn.execute(statements["lines"], {"line_ids": ids_value(conn, last_ids)})
         lines = list(rows.all())
-    ends = (await conn.execute(statements["ends"], {"ids": chosen})).all()
+    ended_ids = ids if ended is None else [i for i in ids if i in ended]
+    ends: list[Any] = []
+    if ended_ids:
+        params = {"ids": chosen if ended is None else ids_value(conn, ended_ids)}
+        ends = list((await conn.execute(statements["ends"], params)).all())
     return session_needs_from_rows(ids, agent_id, counts, lines, ends)

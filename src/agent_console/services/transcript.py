@@ -34,13 +34,25 @@ def _text_window(lengths: list[tuple[int, int]], per_message: int, budget: int) 
 
 @per_dialect
 def _message_lengths(dialect: str) -> Any:
-    """The newest ``limit`` messages of session ``sid``: id and length."""
+    """The newest ``limit`` messages of session ``sid``: id, length, and how many messages
+    the session has in all (the same on every row: a subquery run once, so the count costs
+    no round trip of its own)."""
+    sid: Any = bindparam("sid")
+    total = (
+        select(func.count()).select_from(Message).where(Message.session_id == sid).scalar_subquery()
+    )
     return (
-        select(Message.id, func.length(Message.text))
-        .where(Message.session_id == bindparam("sid"))
+        select(Message.id, func.length(Message.text), total)
+        .where(Message.session_id == sid)
         .order_by(Message.id.desc())
         .limit(bindparam("limit", type_=Integer))
     )
+
+
+@per_dialect
+def _message_count(dialect: str) -> Any:
+    """How many messages session ``sid`` has."""
+    return select(func.count()).select_from(Message).where(Message.session_id == bindparam("sid"))
 
 
 @per_dialect
@@ -63,24 +75,27 @@ def _message_heads(dialect: str) -> Any:
 
 async def newest_messages(
     conn: AsyncConnection, session_id: int, limit: int, per_message: int, budget: int
-) -> list[MessageView]:
+) -> tuple[list[MessageView], int]:
     """The newest messages (oldest first), each cut to ``per_message`` characters in SQL, up
-    to ``budget`` characters in all: what a refresh loads is bounded whatever is stored."""
+    to ``budget`` characters in all: what a refresh loads is bounded whatever is stored; and
+    how many messages the session has in all."""
     if limit <= 0:
-        return []
+        count = await conn.scalar(_message_count(conn), {"sid": session_id})
+        return [], int(count or 0)
     lengths = (
         await conn.execute(_message_lengths(conn), {"sid": session_id, "limit": limit})
     ).all()
+    total = int(lengths[0][2]) if lengths else 0  # no row: the session has no message
     ids = _text_window([(r[0], int(r[1] or 0)) for r in lengths], per_message, budget)
     if not ids:
-        return []
+        return [], total
     rows = (
         await conn.execute(
             _message_heads(conn), {"ids": ids_value(conn, ids), "per_message": per_message}
         )
     ).all()
     deliveries = await delivery_views(conn, OutboxEvent.message_id, ids)
-    return [
+    views = [
         MessageView(
             r.id,
             r.author_kind,
@@ -93,6 +108,7 @@ async def newest_messages(
         )
         for r in rows
     ]
+    return views, total
 
 
 async def delivery_views(

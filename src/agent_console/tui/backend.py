@@ -258,7 +258,7 @@ class ConsoleBackend(SessionsListBackend, FloorBackend):
             else:
                 detail = await self.session(session_id)
             problems = await self.delivery_problems(ids)
-            needs = await reading.session_needs(self.ctx, self.agent, ids)
+            needs = await reading.needs_of_rows(self.ctx, self.agent, sessions)
         return Snapshot(agent, sessions, detail, problems, needs)
 
     async def delivery_problems(self, session_ids: list[int]) -> dict[int, SessionDeliveries]:
