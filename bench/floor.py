@@ -461,8 +461,15 @@ def warmup(args: argparse.Namespace) -> float:
     return min(5.0, args.seconds / 4)
 
 
+def say(what: str) -> None:
+    """Progress on stderr (the JSON goes to stdout)."""
+    print(f"floor: {time.strftime('%H:%M:%S')} {what}", file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
+    say(f"seeding {args.consoles} agents in mid-shift")
     names = asyncio.run(seed_floor(url, args.consoles))
+    say(f"opening the consoles in {args.processes} processes, and the traffic")
     spawn = mp.get_context("spawn")
     go, stop, out = spawn.Event(), spawn.Event(), spawn.Queue()
     slices = [names[i :: args.processes] for i in range(args.processes)]
@@ -489,8 +496,10 @@ def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
             raise SystemExit(said["failed"])
         opened_on += said.get("on_a_conversation", 0)
     go.set()
+    say(f"traffic on; the {args.seconds:g} s window opens after {warmup(args):g} s")
     pg = asyncio.run(watch(url, args.seconds, warmup=warmup(args)))
     stop.set()
+    say("window closed; collecting")
     parts = [out.get(timeout=300) for _ in children]
     for child in children:
         child.join(timeout=60)

@@ -13,12 +13,11 @@ from sqlalchemy import text
 from agent_console.domain.feed import ChangeKind, Interest
 from agent_console.domain.presence import Presence
 from agent_console.services import agents, conversations, presence, routing
-from agent_console.services.change_feed import ChangeFeed
 from agent_console.services.changes import current_cursor
 from agent_console.services.context import Ctx
 from agent_console.services.pulse_sender import PULSE_CHANNEL, SENDER_LOCK, PulseSender
 from agent_console.tui.backend import ConsoleBackend
-from shared.pulses import pulses
+from shared.pulses import heard_through, pulses
 
 pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 
@@ -31,16 +30,6 @@ async def sender(ctx: Ctx) -> AsyncIterator[PulseSender]:
     async with pulses(ctx) as running:  # the gateway's sender, quick: a pulse every 0.05 s
         assert running is not None
         yield running
-
-
-async def heard_through(feed: ChangeFeed, seq: int) -> None:
-    """Wait until ``feed`` has heard a pulse that sums up the changes up to ``seq``."""
-
-    async def until() -> None:
-        while feed.heard_through < seq:
-            await feed.wait_heard(feed.heard + 1)
-
-    await asyncio.wait_for(until(), WAIT)
 
 
 Open = Callable[[str], Awaitable[ConsoleBackend]]
@@ -93,6 +82,34 @@ async def test_a_message_in_ann_session_reads_the_feed_on_ann_console_only(
     await heard_through(bob.feed, await current_cursor(ctx))
     assert await bob.poll_changes(Interest(agent_id=bob.agent_id, any_session=True))
     assert bob.feed.reads == reads[1] + 1
+
+
+async def test_a_poll_the_pulses_answer_is_no_unit_of_work(
+    ctx: Ctx, sender: PulseSender, console: Open, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four polls a second on every console: the ones that ask the database nothing start no
+    task of their own (``ConsoleBackend._unit``); the ones that read still do."""
+    await agents.add_agent(ctx, "ann", permissions=PERMS)
+    ann = await console("ann")
+    mine = Interest(agent_id=ann.agent_id)
+    units: list[object] = []
+    unit = ann._unit
+
+    def counted(work: Awaitable[object]) -> Awaitable[object]:
+        units.append(work)
+        return unit(work)  # type: ignore[arg-type]
+
+    await heard_through(ann.feed, await current_cursor(ctx))
+    await ann.poll_changes(mine)  # what the pulses summed up before it opened: maybe a read
+    monkeypatch.setattr(ann, "_unit", counted)
+    for _ in range(3):
+        assert not await ann.poll_changes(mine)
+    assert units == []
+    await presence.set_presence(ctx, "ann", Presence.ONLINE)  # ann's own row: a read
+    await heard_through(ann.feed, await current_cursor(ctx))
+    reads = ann.feed.reads
+    await ann.poll_changes(mine)
+    assert ann.feed.reads == reads + 1 and len(units) == 1
 
 
 async def test_without_pulses_every_poll_reads_the_feed(ctx: Ctx, console: Open) -> None:

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from agent_console.services.change_feed import ChangeFeed
 from agent_console.services.changes import ChangeProbe
 from agent_console.services.context import Ctx
 from agent_console.services.pulse_sender import PulseSender
@@ -44,3 +45,13 @@ async def probe_says(probe: ChangeProbe, value: bool, what: str) -> None:
         await asyncio.wait_for(until(), WAIT_S)
     except TimeoutError:
         raise AssertionError(f"no {what} within {WAIT_S} s") from None
+
+
+async def heard_through(feed: ChangeFeed, seq: int) -> None:
+    """Wait until ``feed`` has heard a pulse that sums up the changes up to ``seq``."""
+
+    async def until() -> None:
+        while feed.heard_through < seq:
+            await feed.wait_heard(feed.heard + 1)
+
+    await asyncio.wait_for(until(), WAIT_S)

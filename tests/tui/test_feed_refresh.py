@@ -15,9 +15,11 @@ from sqlalchemy import event
 from agent_console.domain.feed import ChangeKind
 from agent_console.domain.vocab import Presence
 from agent_console.services import agents, conversations, presence, routing
+from agent_console.services.changes import current_cursor
 from agent_console.services.context import Ctx
 from agent_console.tui.app import AgentConsoleApp
 from agent_console.tui.widgets.filter_choice import FilterChoice
+from shared.pulses import heard_through, pulses
 
 from .conftest import AGENT, ALL_PERMISSIONS, SIZE, Seeded, console_ready, until
 from .list_support import World, build_world, open_list, row_ids, title_text
@@ -208,3 +210,36 @@ async def test_the_open_sessions_detail_is_read_again_only_when_it_was_touched(
                 what="Alice's line in the open conversation",
             )
             assert seen.calls == {"snapshot": 1, "session": 1}
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_a_poll_tick_the_pulses_answer_starts_no_worker(
+    seeded: Seeded, ctx: Ctx, app_factory: Any
+) -> None:
+    """On PostgreSQL with pulses coming, a tick whose pulses say nothing shown changed starts
+    no poll worker (four ticks a second, all day, on every console); one that concerns the
+    console polls and the screen shows the change."""
+    app = app_factory(seeded.url)
+    async with pulses(ctx), app.run_test(size=SIZE) as pilot:
+        console = await console_ready(pilot)
+        await app.workers.wait_for_complete()
+        assert app.backend is not None
+        feed = app.backend.feed
+        await heard_through(feed, await current_cursor(ctx))
+        app._poll_tick()  # what the pulses summed up before the console opened: maybe a read
+        await app.workers.wait_for_complete()
+        first = app._poll_worker
+        for _ in range(3):
+            app._poll_tick()
+            assert app._poll_worker is first  # no new worker
+        await conversations.inbound(ctx, "Alice", "enhanced_whatsapp", "still there?")
+        await heard_through(feed, await current_cursor(ctx))
+        app._poll_tick()
+        assert app._poll_worker is not first
+        await until(
+            pilot,
+            lambda: (
+                console.detail is not None and console.detail.messages[-1].text == "still there?"
+            ),
+            what="Alice's line in the open conversation",
+        )

@@ -31,7 +31,7 @@ from textual.worker import Worker, WorkerState
 
 from ..config import Settings, save_theme
 from ..domain.errors import ConsoleError, NotFound, StoreError
-from ..domain.feed import NO_NEWS, NOTHING, RESYNC, FeedNews
+from ..domain.feed import NO_NEWS, NOTHING, RESYNC, FeedNews, Interest
 from ..domain.text import escape_log
 from .keymap import check_keymap, normalise_keymap
 from .messages import ConsoleLoaded, DatabaseChanged, FirstReadShown, ShowsFeed
@@ -449,11 +449,21 @@ class AgentConsoleApp(App[None]):
             self._poll_worker is not None and not self._poll_worker.is_finished
         ):
             return
+        if self.backend.news_without_reading(self._feed_interest()) is not None:
+            return  # the pulses heard say nothing shown changed: no worker, no database
         self._poll_worker = self._poll()
 
     @work(group="poll")
     async def _poll(self) -> None:
         await self.poll_changes()
+
+    def _feed_interest(self) -> Interest:
+        """What the screens on the stack show, for the change feed."""
+        interest = NOTHING
+        for screen in self.screen_stack:
+            if isinstance(screen, ShowsFeed):
+                interest = interest | screen.feed_interest
+        return interest
 
     async def poll_changes(self) -> FeedNews:
         """Ask the change feed for what concerns the screens on the stack and tell them
@@ -461,12 +471,8 @@ class AgentConsoleApp(App[None]):
         to resync: their refresh says what is wrong, and the next poll that can resyncs."""
         if self.backend is None:
             return NO_NEWS
-        interest = NOTHING
-        for screen in self.screen_stack:
-            if isinstance(screen, ShowsFeed):
-                interest = interest | screen.feed_interest
         try:
-            news = await self.backend.poll_changes(interest)
+            news = await self.backend.poll_changes(self._feed_interest())
         except ConsoleError:
             news = RESYNC
         if news:

@@ -201,8 +201,19 @@ class ConsoleBackend(SessionsListBackend, FloorBackend):
 
     async def poll_changes(self, interest: Interest) -> FeedNews:
         """The changes committed since the last poll (by anyone, this console included) that
-        concern ``interest``: what the screens on the stack show."""
-        return await self._feed.poll(interest)
+        concern ``interest``: what the screens on the stack show.
+
+        A poll the pulses heard already answer asks the database nothing, so it is no unit of
+        work either (no task of its own): most of a console's four polls a second on a floor."""
+        known = self.news_without_reading(interest)
+        if known is not None:
+            return known
+        return await self._unit(self._feed.poll(interest))
+
+    def news_without_reading(self, interest: Interest) -> FeedNews | None:
+        """What a poll for ``interest`` would answer without asking the database (the pulses
+        heard say nothing it shows changed), or None: the poll must read."""
+        return None if self._closing else self._feed.news_without_reading(interest)
 
     # ------------------------------------------------------------------ reads
 
@@ -406,13 +417,14 @@ def _as_unit(method: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., Awa
 
 
 # Every public coroutine method is a unit of work (see the module's docstring), the list's
-# (SessionsListBackend) and the board's (FloorBackend) as much as the console's.
+# (SessionsListBackend) and the board's (FloorBackend) as much as the console's; a poll only
+# when it reads the database (``poll_changes`` makes its own).
 for _name, _method in list(
     {**vars(FloorBackend), **vars(SessionsListBackend), **vars(ConsoleBackend)}.items()
 ):
     if (
         not _name.startswith("_")
-        and _name not in ("open", "close")
+        and _name not in ("open", "close", "poll_changes")
         and inspect.iscoroutinefunction(_method)
     ):
         setattr(ConsoleBackend, _name, _as_unit(_method))
