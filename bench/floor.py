@@ -246,6 +246,7 @@ class Traffic:
         self.rate = rate
         self.owned: dict[int, tuple[str, str]] = {}  # session -> (customer, owner)
         self.customers: dict[int, str] = {}  # session -> its customer
+        self.unnamed: dict[int, str] = {}  # session -> owner, routed before its customer known
         self.counter = itertools.count()
         self.random = random.Random(14)
 
@@ -259,7 +260,11 @@ class Traffic:
                 for a in await routing.route(self.ctx):
                     count = self.part.assigned.get(a.session_id, 0)
                     self.part.assigned[a.session_id] = count + 1
-                    self.owned[a.session_id] = (self.customers.get(a.session_id, ""), a.agent)
+                    customer = self.customers.get(a.session_id)
+                    if customer is None:  # routed before its first line's call returned
+                        self.unnamed[a.session_id] = a.agent
+                    else:
+                        self.owned[a.session_id] = (customer, a.agent)
             except Exception as exc:
                 self.part.error(f"route:{type(exc).__name__}", exc)
             await asyncio.sleep(0.2)
@@ -302,6 +307,9 @@ class Traffic:
             customer = f"cust{n}"
             r = await conversations.inbound(self.ctx, customer, CHANNEL, f"hello {n}")
             self.customers[r.session_id] = customer
+            owner = self.unnamed.pop(r.session_id, None)
+            if owner is not None:
+                self.owned[r.session_id] = (customer, owner)
         elif roll < 0.68:
             _sid, (customer, _owner) = self.random.choice(list(self.owned.items()))
             await conversations.inbound(self.ctx, customer, CHANNEL, f"line {n}")

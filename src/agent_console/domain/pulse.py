@@ -144,4 +144,4 @@ def _ids(ids: frozenset[int]) -> str:
 
 
 def _parse_ids(text: str) -> frozenset[int]:
-    return frozenset() if text == "-" else frozenset(int(i) for i in text.split(","))
+    return frozenset() if text == "-" else frozenset(map(int, text.split(",")))
