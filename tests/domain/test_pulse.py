@@ -62,8 +62,9 @@ def test_what_is_not_a_pulse_is_refused() -> None:
 
 def test_the_pulses_slow_down_to_keep_the_wakeups_under_the_bound() -> None:
     assert pace(0.2, 10) == 0.2  # a small floor: as often as asked
-    assert pace(0.2, 400) == 0.2  # 2,000 wake-ups a second exactly
-    assert pace(0.2, 1_006) == pytest.approx(0.503)  # the 1,000-console floor
+    assert pace(0.2, 600) == 0.2  # 3,000 wake-ups a second exactly
+    assert pace(0.2, 1_006) == pytest.approx(1_006 / 3_000)  # the 1,000-console floor: 0.34 s
+    assert pace(0.2, 1_006, wakeups=2_000) == pytest.approx(0.503)
     assert pace(0.2, 50_000) == BEAT  # never rarer than the heartbeat
     assert pace(0.2, 1_006, wakeups=0) == 0.2  # no bound
     assert pace(0.01, 5, wakeups=100) == pytest.approx(0.05)

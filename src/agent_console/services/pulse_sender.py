@@ -9,7 +9,7 @@ sends it summed up (``domain/pulse.py``) on :data:`PULSE_CHANNEL`; with nothing 
 sends an empty pulse every ``BEAT`` seconds, so the listeners know it is there. Each pulse
 wakes every listening backend, so on a big floor the sender paces itself: it counts the
 database's backends every beat and sends no more often than ``domain/pulse.py`` ``pace``
-allows (at most ``WAKEUPS`` wake-ups a second: every 0.5 s for 1,000 consoles). A console
+allows (at most ``WAKEUPS`` wake-ups a second: every 0.34 s for 1,000 consoles). A console
 LISTENs on its own connection and reads the feed only when a pulse concerns it
 (``services/change_feed.py``); the gateway's router and delivery workers wake on any pulse
 that is not empty (``services/changes.py`` ``ChangeProbe``). When pulses stop, they all look
