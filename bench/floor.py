@@ -21,7 +21,8 @@ seconds between pulses at least, longer when a pulse would wake more than ``--pu
 listening backends a second; ``--pulse-every 0``: no sender, and every console's poll reads
 the feed). ``pulse_pace_s`` is the sender's pace when the window closed.
 
-It prints one JSON object:
+It says on stderr what it is doing (``floor: HH:MM:SS ...``; the window opens a warm-up after
+"traffic on") and prints one JSON object:
 - ``commit_to_console_s``: from a customer's line being written to the first snapshot of the
   owning console that shows it (p50/p99/max). Each console looks at the newest customer line
   of each of its sessions (``needs.last_customer_at``, written by the traffic's clock, the

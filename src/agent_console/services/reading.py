@@ -167,6 +167,6 @@ async def _needs(
     ended_ids = ids if ended is None else [i for i in ids if i in ended]
     ends: list[Any] = []
     if ended_ids:
-        params = {"ids": chosen if ended is None else ids_value(conn, ended_ids)}
+        params = {"ids": ids_value(conn, ended_ids)}
         ends = list((await conn.execute(statements["ends"], params)).all())
     return session_needs_from_rows(ids, agent_id, counts, lines, ends)
