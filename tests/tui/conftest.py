@@ -17,7 +17,9 @@ import pytest
 from textual.command import CommandList, CommandPalette
 from textual.css.query import NoMatches
 from textual.errors import NoWidget
-from textual.pilot import Pilot
+from textual.events import Click, MouseDown, MouseUp
+from textual.geometry import Offset
+from textual.pilot import Pilot, _get_mouse_message_arguments
 from textual.widget import Widget
 from textual.widgets import Input
 
@@ -104,49 +106,80 @@ async def click(
     pilot: Pilot[Any],
     target: str | type[Widget] | Widget,
     offset: tuple[int, int] = (0, 0),
-    **modifiers: bool,
+    *,
+    shift: bool = False,
+    meta: bool = False,
+    control: bool = False,
 ) -> None:
-    """``pilot.click``, once ``target`` is laid out and is what the pointer would hit at
-    ``offset``: a click sent before the layout has placed it lands on whatever is there
-    (a busy machine drew the status bar after the console had loaded; the click missed)."""
+    """A click on ``target`` at ``offset``, once it is laid out there: aimed and sent on the
+    same layout, as a person clicks what is drawn.
+
+    ``pilot.click`` aims first and pauses before each of its events: a layout that lands in
+    between (an error label shown above the Save button, the button moved a row down) takes
+    the target from under the pointer, and the click hits the label (CI, a loaded machine:
+    an editor that never saved). Here the pointer is aimed at the layout the hit test has just
+    checked and the press, release and click are queued before anything can lay out again."""
     app = pilot.app
 
-    def placed() -> bool:
+    def aimed() -> Widget | None:
         try:
             widget = target if isinstance(target, Widget) else app.screen.query_one(target)
             x, y = widget.region.offset + offset
             hit, _ = app.get_widget_at(x, y)
         except (NoMatches, NoWidget):
-            return False
-        return bool(widget.region) and (hit is widget or widget in hit.ancestors)
+            return None
+        return widget if widget.region and (hit is widget or widget in hit.ancestors) else None
 
-    await until(pilot, placed, what=f"{target} laid out under the pointer")
-    await pilot.click(target, offset=offset, **modifiers)
+    await until(pilot, lambda: aimed() is not None, what=f"{target} laid out under the pointer")
+    widget = aimed()
+    assert widget is not None
+    where = _get_mouse_message_arguments(widget, offset, shift=shift, meta=meta, control=control)
+    app.mouse_position = Offset(where["x"], where["y"])
+    for event in (MouseDown(**where), MouseUp(**where), Click(**where, chain=1)):
+        app.screen._forward_event(event)
+    await pilot.pause()
 
 
 async def _pause(pilot: Pilot[Any]) -> None:
-    """``pilot.pause(0.05)``, cut short when the app ends meanwhile.
+    """``pilot.pause(0.05)``, cut short when the app ends meanwhile (``_unless_it_exits``)."""
+    await _unless_it_exits(pilot, lambda: pilot.pause(0.05))
 
-    The pause waits for every widget to run a callback it queues; a screen whose message loop
-    closes (the app exiting) with that callback still queued never runs it, and the pause then
-    hangs for its 30 s timeout (``WaitForScreenTimeout``). The app's task (``run_test`` sets
-    ``app._task``) ending is the event to stop on. An app run otherwise (the snapshots'
-    ``run_async`` with an auto pilot) has no such task: it gets the plain pause."""
+
+async def press_to_quit(pilot: Pilot[Any], *keys: str) -> None:
+    """``pilot.press(*keys)`` for keys that may close the app (ctrl+q, q, a quit confirmed),
+    cut short when it does (``_unless_it_exits``)."""
+    await _unless_it_exits(pilot, lambda: pilot.press(*keys))
+
+
+async def _unless_it_exits(pilot: Pilot[Any], step: Callable[[], Awaitable[None]]) -> None:
+    """Run a pilot ``step`` that ends by waiting for the screen (``Pilot._wait_for_screen``),
+    and stop waiting if the app ends meanwhile.
+
+    That wait has the app and every widget of the screen run a callback, and never ends if
+    one is taken and not run: a widget whose message loop closes with it queued, or the app
+    itself. Textual's app ends its queue when it handles its exit by putting an end marker
+    behind what is queued, and goes on taking messages until it reaches it: a callback posted
+    while two or more messages were still ahead of the marker (a poll tick, a demo step, a
+    loaded machine) lands behind it. The wait then lasts its 30 s and raises
+    ``WaitForScreenTimeout`` (the start-and-quit stress test, run beside the suite). The app's
+    task (``run_test`` sets ``app._task``) ending is the event to stop on. An app run
+    otherwise (the snapshots' ``run_async`` with an auto pilot) has no such task: it gets the
+    plain step."""
     app_task = pilot.app._task
     if app_task is None:
-        await pilot.pause(0.05)
+        await step()
         return
     if app_task.done():
         await asyncio.sleep(0)  # the app has exited: let the caller look again
         return
-    pause = asyncio.ensure_future(pilot.pause(0.05))
-    await asyncio.wait({pause, app_task}, return_when=asyncio.FIRST_COMPLETED)
-    if not pause.done():
-        pause.cancel()
+    waiting = asyncio.ensure_future(step())
+    await asyncio.wait({waiting, app_task}, return_when=asyncio.FIRST_COMPLETED)
+    if not waiting.done():
+        waiting.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await pause
+            await waiting
     else:
-        pause.result()  # its exception, if any
+        waiting.result()  # its exception, if any
 
 
 async def until_async(
