@@ -20,7 +20,7 @@ from agent_console.cli.main import cli
 from agent_console.store.url import DatabaseURL
 from agent_console.tui.app import make_app
 from agent_console.tui.screens.error import ErrorScreen
-from tui.conftest import until
+from tui.conftest import press_to_quit, until
 
 
 @pytest.fixture
@@ -139,7 +139,7 @@ def test_a_console_started_as_bob_cannot_act_as_dana(floor: Floor) -> None:
             )
             text = " ".join(str(label.content) for label in app.screen.query(Label))
             assert "connected as bob; --as dana needs dana's login" in text
-            await pilot.press("q")
+            await press_to_quit(pilot, "q")
 
     asyncio.run(go())
 

@@ -24,7 +24,7 @@ from agent_console.tui.screens.error import ErrorScreen
 from agent_console.tui.screens.sessions_list import SessionsListScreen
 from agent_console.tui.widgets.conversation import ConversationPane
 
-from .conftest import AGENT, SIZE, Seeded, console_ready, until
+from .conftest import AGENT, SIZE, Seeded, console_ready, press_to_quit, until
 from .snapshots.svg_diff import screen_lines
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -152,7 +152,7 @@ async def test_quitting_while_the_database_opens_ends_at_once(
         async with app.run_test(size=SIZE) as pilot:
             await first_read_on_screen(pilot)
             await until(pilot, lambda: held.started, what="the database to start opening")
-            await pilot.press("ctrl+q")
+            await press_to_quit(pilot, "ctrl+q")
 
     await asyncio.wait_for(run(), timeout=30)
     assert app.backend is None and not app.is_running

@@ -38,6 +38,7 @@ from .conftest import (
     changed,
     click,
     console_ready,
+    press_to_quit,
     until,
     until_async,
 )
@@ -225,7 +226,7 @@ async def test_quitting_during_the_undo_time_ends_the_chat_and_says_so(
     async with app.run_test(size=SIZE) as pilot:
         screen = await console_ready(pilot)
         await press_end_chat(pilot, screen, seeded.alice)
-        await pilot.press("ctrl+q")
+        await press_to_quit(pilot, "ctrl+q")
         await until(pilot, lambda: bool(app.farewell), what="the console to quit")
     assert app.farewell == [
         f"End Chat pressed before quitting: S-{seeded.alice} ended; close the tab to free "
@@ -398,7 +399,7 @@ async def test_quitting_during_a_bulk_end_leaves_the_rest_and_the_next_start_res
         running = await start_bulk_end(pilot)
         await pilot.press("ctrl+q")
         await until(pilot, lambda: quit_question(app) is not None, what="the question")
-        await pilot.press("y")
+        await press_to_quit(pilot, "y")
         await until(pilot, lambda: running._stop, what="the stop asked for")
         gate.open()  # the chunk in progress finishes; the run stops before the next
         await until(pilot, lambda: bool(app.farewell), within=30, what="the console to quit")

@@ -29,7 +29,7 @@ from agent_console.tui.screens.macro_picker import MacroPickerScreen
 from agent_console.tui.screens.presence_menu import PresenceMenu
 from agent_console.tui.screens.sessions_list import SessionsListScreen
 
-from .conftest import AGENT, SIZE, Seeded, console_ready, until
+from .conftest import AGENT, SIZE, Seeded, console_ready, press_to_quit, until
 
 #: A read SQLite takes a while over (a third of a second or so): a query in flight at quit.
 SLOW_READ = (
@@ -62,7 +62,7 @@ async def test_ctrl_q_on_the_loading_screen_quits(seeded: Seeded, app_factory: A
     app = app_factory(seeded.url)
     async with app.run_test(size=SIZE) as pilot:
         assert isinstance(app.screen, LoadingScreen)
-        await pilot.press("ctrl+q")
+        await press_to_quit(pilot, "ctrl+q")
         await until(pilot, lambda: not app.is_running, what="the app to close")
     assert app.return_code == 0
     assert app.backend is None
@@ -127,7 +127,7 @@ async def test_ctrl_q_quits_from(state: str, seeded: Seeded, app_factory: Any) -
         await console_ready(pilot)
         await open_it(pilot)
         await until(pilot, lambda: isinstance(app.screen, screen_type), what=state)
-        await pilot.press("ctrl+q")
+        await press_to_quit(pilot, "ctrl+q")
         await until(pilot, lambda: not app.is_running, what="the app to close")
     assert app.return_code == 0
     assert not left_behind(before)
@@ -141,7 +141,7 @@ async def test_ctrl_q_quits_while_typing_a_reply(seeded: Seeded, app_factory: An
         await console_ready(pilot)
         await _composer(pilot)
         assert isinstance(app.focused, TextArea | Input)
-        await pilot.press("ctrl+q")
+        await press_to_quit(pilot, "ctrl+q")
         await until(pilot, lambda: not app.is_running, what="the app to close")
     assert app.return_code == 0
     assert not left_behind(before)

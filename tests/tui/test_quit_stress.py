@@ -30,7 +30,7 @@ from agent_console.demo.driver import DemoDriver
 from agent_console.services.first_screen import FirstScreen, first_screen
 from agent_console.store.url import DatabaseURL
 
-from .conftest import SIZE, Seeded, console_ready, until
+from .conftest import SIZE, Seeded, console_ready, press_to_quit, until
 from .test_quit import driver_threads, left_behind, other_tasks
 
 pytestmark = [
@@ -84,7 +84,7 @@ async def start_and_quit(number: int, rng: random.Random, url: str, app_factory:
             await console_ready(pilot)
             await pilot.press(*OVER_THE_CONSOLE.get(moment, ()))
         await asyncio.sleep(pause)  # the random moment
-        await pilot.press("ctrl+q")
+        await press_to_quit(pilot, "ctrl+q")
         try:
             await until(pilot, lambda: not app.is_running, what="the app to close")
         except AssertionError:

@@ -12,7 +12,7 @@ from textual.widgets import Label
 
 from agent_console.tui.screens.error import ErrorScreen
 
-from .conftest import SIZE, Seeded, console_ready, quiet, until
+from .conftest import SIZE, Seeded, console_ready, press_to_quit, quiet, until
 
 
 def _error_text(screen: ErrorScreen) -> str:
@@ -36,7 +36,7 @@ async def test_a_database_that_cannot_be_opened_shows_the_store_error(
         assert "Cannot open the database" in _error_text(screen)
         assert "does not exist" in _error_text(screen)
         assert any("does not exist" in n.message for n in app._notifications)
-        await pilot.press("q")
+        await press_to_quit(pilot, "q")
     assert app.return_code == 0
 
 
