@@ -39,6 +39,8 @@ pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 N = 1500
 KILLS = 10
 CHUNK = 20
+#: Chunks a run may end before the one it is killed in: 10 kills end at most 1,000 of 1,500.
+MAX_CHUNKS_BEFORE = 4
 P = Permission
 
 ROW_STATES = text(
@@ -82,19 +84,45 @@ async def test_bulk_end_killed_ten_times_resumes_nothing_twice(
     bulk_id = await bulk.start_bulk(live, "sup", ids=ids)
 
     kills: list[int] = []
+    cut = 0  # kills before the run's last chunk committed
+    per_chunk = 0.04  # seconds, until measured
     zygote = Zygote(tmp_path)
     started = time.perf_counter()
-    for _attempt in range(KILLS):
+    for attempt in range(KILLS):
         before = (await bulk.bulk_report(live, bulk_id, with_results=False)).ended
-        pid = zygote.spawn("run-bulk", db_url, "--bulk-id", str(bulk_id), "--chunk", str(CHUNK))
-        # Wait until this run has ended something, then kill it a random moment later.
+        # Each run ends the chunks the test lets through its gate, then one more during which
+        # it is killed at a random moment (mid-transaction, or once it waits at the gate).
+        # A run killed at a random wall-clock moment ended what a loaded machine let it: on
+        # CI, beside a busy core, all 1,500 before the tenth kill.
+        gate = tmp_path / f"gate-{attempt}"
+        os.mkfifo(gate)
+        allow = os.open(gate, os.O_RDWR)  # both ends: opening it waits for no reader
+        chunks = rng.randint(1, MAX_CHUNKS_BEFORE)
+        os.write(allow, b"c" * chunks)
+        pid = zygote.spawn(
+            "run-bulk",
+            db_url,
+            "--bulk-id",
+            str(bulk_id),
+            "--chunk",
+            str(CHUNK),
+            "--gate",
+            str(gate),
+        )
         deadline = time.monotonic() + 60
-        while (await bulk.bulk_report(live, bulk_id, with_results=False)).ended == before:
+        seen: list[float] = []  # when each chunk's commit was seen
+        while len(seen) < chunks:
             assert zygote.alive(pid), zygote.stderr()
             assert time.monotonic() < deadline, "the resumed bulk end made no progress"
+            ended = (await bulk.bulk_report(live, bulk_id, with_results=False)).ended
+            seen += [time.monotonic()] * ((ended - before) // CHUNK - len(seen))
             await asyncio.sleep(0.002)
-        await asyncio.sleep(rng.uniform(0, 0.08))
+        if chunks > 1:  # how long a chunk takes here, now
+            per_chunk = (seen[-1] - seen[0]) / (chunks - 1)
+        os.write(allow, b"c")
+        await asyncio.sleep(rng.uniform(0, 2 * per_chunk))
         os.kill(pid, signal.SIGKILL)
+        os.close(allow)
         while True:  # the kernel reaps it
             if not zygote.alive(pid):
                 break
@@ -111,6 +139,7 @@ async def test_bulk_end_killed_ten_times_resumes_nothing_twice(
         assert report.pending > 0, "the bulk end finished before it was killed"
         await invariants_hold(live)
         kills.append(report.ended)
+        cut += report.ended == before + chunks * CHUNK  # its last chunk had not committed
 
     zygote.close()
     assert "Traceback" not in zygote.stderr(), zygote.stderr()
@@ -123,4 +152,7 @@ async def test_bulk_end_killed_ten_times_resumes_nothing_twice(
     assert await end_record_counts(live) == dict.fromkeys(ids, 1)
     assert await bulk.unfinished_bulks(later(live)) == []
     await finish_with_check(live, db_url)
-    print(f"\nkilled {KILLS} times at {kills} of {N} ended; {elapsed:.1f} s")
+    print(
+        f"\nkilled {KILLS} times at {kills} of {N} ended ({cut} before the chunk in flight "
+        f"committed); {elapsed:.1f} s"
+    )

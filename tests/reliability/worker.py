@@ -6,7 +6,8 @@ Commands:
   soak        URL --agent A --seed N --ops K --history F   random operations, one history line each
   end-each    URL --agent A --ids-file F [--surface S] [--reverse]   one end per transaction
   bulk-end    URL --agent A --ids-file F [--chunk N]   bulk End Sessions (prints the bulk id first)
-  run-bulk    URL --bulk-id N [--chunk N]              resume (or run) a persisted bulk end
+  run-bulk    URL --bulk-id N [--chunk N] [--gate FIFO]  resume (or run) a persisted bulk end;
+              with --gate, each chunk waits for a byte from FIFO first
   logout      URL --agent A                            log out (ends every ongoing session)
   sweep       URL --hours H                            the R7 sweep, pretending it is now + H hours
   inbound     URL --customers-file F --channel C       each customer writes once
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import sqlite3
 import sys
@@ -256,7 +258,16 @@ async def cmd_bulk_end(ctx: Ctx, args: argparse.Namespace) -> Any:
 
 
 async def cmd_run_bulk(ctx: Ctx, args: argparse.Namespace) -> Any:
-    return await bulk.run_bulk(ctx, args.bulk_id, chunk=args.chunk)
+    if not args.gate:
+        return await bulk.run_bulk(ctx, args.bulk_id, chunk=args.chunk)
+    gate = os.open(args.gate, os.O_RDONLY)
+
+    def one_more_chunk() -> bool:
+        """Wait (the whole process: nothing else runs here) until the test allows a chunk."""
+        os.read(gate, 1)
+        return False  # never stop: the test kills this process instead
+
+    return await bulk.run_bulk(ctx, args.bulk_id, chunk=args.chunk, stop=one_more_chunk)
 
 
 async def cmd_logout(ctx: Ctx, args: argparse.Namespace) -> Any:
@@ -360,6 +371,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--reverse", action="store_true")
     p.add_argument("--surface", default=Surface.CONVERSATION.value)
     p.add_argument("--bulk-id", type=int)
+    p.add_argument("--gate")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--ops", type=int, default=400)
     p.add_argument("--history")
