@@ -70,6 +70,79 @@ def later(ctx: Ctx) -> Ctx:
     return Ctx(db=ctx.db, clock=lambda: datetime.now(UTC) + bulk.STALE_AFTER * 1.05)
 
 
+async def run_and_kill(
+    zygote: Zygote,
+    db_url: str,
+    bulk_id: int,
+    fifos: Path,
+    chunks: int,
+    rng: random.Random,
+    per_chunk: float,
+) -> float:
+    """Run the bulk end through a gate: ``chunks`` chunks, then one more during which it is
+    killed at a random moment (mid-transaction, or once it waits at the gate again). Returns
+    how long a chunk took (``per_chunk`` when it ran only one).
+
+    A run killed at a random wall-clock moment ended what a loaded machine let it: on CI,
+    beside a busy core, all 1,500 rows before the tenth kill."""
+    os.mkdir(fifos)
+    for name in ("allowed", "committed"):
+        os.mkfifo(fifos / name)
+    # Both ends of each: opening one waits for no other process.
+    allow = os.open(fifos / "allowed", os.O_RDWR)
+    told = os.open(fifos / "committed", os.O_RDWR)
+    pid: int | None = None
+    gone: int | None = None  # the run's pidfd: readable once it has ended
+    try:
+        os.write(allow, b"c" * chunks)
+        pid = zygote.spawn(
+            "run-bulk", db_url, "--bulk-id", str(bulk_id), "--chunk", str(CHUNK),
+            "--gate", str(fifos),
+        )  # fmt: skip
+        gone = os.pidfd_open(pid)
+        try:
+            seen = await asyncio.wait_for(commits(told, chunks), 60)
+        except TimeoutError:
+            raise AssertionError(
+                f"the resumed bulk end made no progress: {zygote.stderr()}"
+            ) from None
+        if chunks > 1:  # how long a chunk takes here, now
+            per_chunk = (seen[-1] - seen[0]) / (chunks - 1)
+        os.write(allow, b"c")
+        await asyncio.sleep(rng.uniform(0, 2 * per_chunk))  # the random moment
+        os.kill(pid, signal.SIGKILL)
+        await asyncio.wait_for(readable(gone), 30)
+        pid = None
+    finally:  # a failed assertion above leaves no run waiting at its gate either
+        if pid is not None:
+            os.kill(pid, signal.SIGKILL)
+        for fd in (allow, told, gone):
+            if fd is not None:
+                os.close(fd)
+    return per_chunk
+
+
+async def commits(told: int, count: int) -> list[float]:
+    """When each of the run's next ``count`` chunk commits was told (a byte each)."""
+    seen: list[float] = []
+    while len(seen) < count:
+        await readable(told)
+        os.read(told, 1)
+        seen.append(time.monotonic())
+    return seen
+
+
+async def readable(fd: int) -> None:
+    """Until ``fd`` is readable (a FIFO with a byte in it; a pidfd once its process ended)."""
+    loop = asyncio.get_running_loop()
+    ready = loop.create_future()
+    loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+    try:
+        await ready
+    finally:
+        loop.remove_reader(fd)
+
+
 async def test_bulk_end_killed_ten_times_resumes_nothing_twice(
     live: Ctx, db_url: str, tmp_path: Path
 ) -> None:
@@ -90,43 +163,10 @@ async def test_bulk_end_killed_ten_times_resumes_nothing_twice(
     started = time.perf_counter()
     for attempt in range(KILLS):
         before = (await bulk.bulk_report(live, bulk_id, with_results=False)).ended
-        # Each run ends the chunks the test lets through its gate, then one more during which
-        # it is killed at a random moment (mid-transaction, or once it waits at the gate).
-        # A run killed at a random wall-clock moment ended what a loaded machine let it: on
-        # CI, beside a busy core, all 1,500 before the tenth kill.
-        gate = tmp_path / f"gate-{attempt}"
-        os.mkfifo(gate)
-        allow = os.open(gate, os.O_RDWR)  # both ends: opening it waits for no reader
         chunks = rng.randint(1, MAX_CHUNKS_BEFORE)
-        os.write(allow, b"c" * chunks)
-        pid = zygote.spawn(
-            "run-bulk",
-            db_url,
-            "--bulk-id",
-            str(bulk_id),
-            "--chunk",
-            str(CHUNK),
-            "--gate",
-            str(gate),
+        per_chunk = await run_and_kill(
+            zygote, db_url, bulk_id, tmp_path / f"gate-{attempt}", chunks, rng, per_chunk
         )
-        deadline = time.monotonic() + 60
-        seen: list[float] = []  # when each chunk's commit was seen
-        while len(seen) < chunks:
-            assert zygote.alive(pid), zygote.stderr()
-            assert time.monotonic() < deadline, "the resumed bulk end made no progress"
-            ended = (await bulk.bulk_report(live, bulk_id, with_results=False)).ended
-            seen += [time.monotonic()] * ((ended - before) // CHUNK - len(seen))
-            await asyncio.sleep(0.002)
-        if chunks > 1:  # how long a chunk takes here, now
-            per_chunk = (seen[-1] - seen[0]) / (chunks - 1)
-        os.write(allow, b"c")
-        await asyncio.sleep(rng.uniform(0, 2 * per_chunk))
-        os.kill(pid, signal.SIGKILL)
-        os.close(allow)
-        while True:  # the kernel reaps it
-            if not zygote.alive(pid):
-                break
-            await asyncio.sleep(0.005)
 
         states = await row_states(live, bulk_id)
         assert set(states) <= {UNTOUCHED, ENDED}, states

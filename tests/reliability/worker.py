@@ -6,8 +6,9 @@ Commands:
   soak        URL --agent A --seed N --ops K --history F   random operations, one history line each
   end-each    URL --agent A --ids-file F [--surface S] [--reverse]   one end per transaction
   bulk-end    URL --agent A --ids-file F [--chunk N]   bulk End Sessions (prints the bulk id first)
-  run-bulk    URL --bulk-id N [--chunk N] [--gate FIFO]  resume (or run) a persisted bulk end;
-              with --gate, each chunk waits for a byte from FIFO first
+  run-bulk    URL --bulk-id N [--chunk N] [--gate DIR]  resume (or run) a persisted bulk end;
+              with --gate, each chunk waits for a byte from the FIFO DIR/allowed first, and
+              writes one to DIR/committed once it has committed
   logout      URL --agent A                            log out (ends every ongoing session)
   sweep       URL --hours H                            the R7 sweep, pretending it is now + H hours
   inbound     URL --customers-file F --channel C       each customer writes once
@@ -260,14 +261,20 @@ async def cmd_bulk_end(ctx: Ctx, args: argparse.Namespace) -> Any:
 async def cmd_run_bulk(ctx: Ctx, args: argparse.Namespace) -> Any:
     if not args.gate:
         return await bulk.run_bulk(ctx, args.bulk_id, chunk=args.chunk)
-    gate = os.open(args.gate, os.O_RDONLY)
+    allowed = os.open(Path(args.gate) / "allowed", os.O_RDONLY)
+    committed = os.open(Path(args.gate) / "committed", os.O_WRONLY)
 
     def one_more_chunk() -> bool:
-        """Wait (the whole process: nothing else runs here) until the test allows a chunk."""
-        os.read(gate, 1)
-        return False  # never stop: the test kills this process instead
+        """Wait (the whole process: nothing else runs here) until the test allows a chunk;
+        stop between chunks if it has closed the gate (the test ended without killing us)."""
+        return os.read(allowed, 1) == b""
 
-    return await bulk.run_bulk(ctx, args.bulk_id, chunk=args.chunk, stop=one_more_chunk)
+    def tell(_done: int, _total: int) -> None:
+        os.write(committed, b"c")  # a chunk has committed
+
+    return await bulk.run_bulk(
+        ctx, args.bulk_id, chunk=args.chunk, progress=tell, stop=one_more_chunk
+    )
 
 
 async def cmd_logout(ctx: Ctx, args: argparse.Namespace) -> Any:
